@@ -1,0 +1,218 @@
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn.Autodiff;
+
+/// <summary>Computes the gradients of a node's inputs from the gradients of its outputs (null = no gradient).</summary>
+/// <param name="outputGrads">One entry per output; null where no gradient reached that output.</param>
+/// <returns>One entry per input; null where the input needs no gradient.</returns>
+public delegate Tensor?[] BackwardFunction(Tensor?[] outputGrads);
+
+/// <summary>
+/// Reverse-mode automatic differentiation. While a tape is recording (<see cref="Record"/>), every operation whose
+/// inputs require gradients appends a node that keeps only what its backward needs. Estimators decide which graph
+/// edges exist by what they let the tape see: <see cref="Tensor.Detach"/> cuts an edge, <see cref="NoGrad"/> runs
+/// without recording. <see cref="Backward(Tensor, Tensor?)"/> accumulates into the <see cref="Tensor.Grad"/> of leaves, so several
+/// backward calls add up.
+/// </summary>
+public sealed class Tape : IDisposable
+{
+    [ThreadStatic] private static Tape? recording;
+    [ThreadStatic] private static int backwardDepth;
+
+    private readonly List<TapeNode> nodes = [];
+
+    /// <summary>The tape recording on this thread, or null.</summary>
+    public static Tape? Recording => recording;
+
+    /// <summary>True while a backward pass runs on this thread (used to split MAC counts).</summary>
+    public static bool InBackward => backwardDepth > 0;
+
+    /// <summary>Number of recorded nodes.</summary>
+    public int NodeCount => nodes.Count;
+
+    /// <summary>Bytes of the tensors the recorded nodes keep for their backward (each memory block counted once).</summary>
+    public long SavedBytes
+    {
+        get
+        {
+            var seen = new HashSet<Storage>(ReferenceEqualityComparer.Instance);
+            long bytes = 0;
+            foreach (var n in nodes)
+                foreach (var s in n.Saved)
+                    if (seen.Add(s.Storage)) bytes += s.Storage.Bytes;
+            return bytes;
+        }
+    }
+
+    /// <summary>Starts recording on this thread until the returned handle is disposed.</summary>
+    public IDisposable Record()
+    {
+        var previous = recording;
+        recording = this;
+        return new Restore(previous);
+    }
+
+    /// <summary>Stops any recording on this thread until the returned handle is disposed.</summary>
+    public static IDisposable NoGrad()
+    {
+        var previous = recording;
+        recording = null;
+        return new Restore(previous);
+    }
+
+    /// <summary>Whether an operation on <paramref name="inputs"/> must be recorded.</summary>
+    public static bool ShouldRecord(params ReadOnlySpan<Tensor?> inputs)
+    {
+        if (recording is null) return false;
+        foreach (var t in inputs)
+            if (t is not null && t.RequiresGrad) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// A handle on <paramref name="tensor"/>'s memory kept by the tape for a backward: it belongs to no scope and is
+    /// released when the node is consumed or the tape cleared.
+    /// </summary>
+    public static Tensor Save(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        using (TensorScope.Suspend()) return tensor.Detach();
+    }
+
+    /// <summary>
+    /// Appends a node. <paramref name="saved"/> are handles from <see cref="Save"/> that the node owns.
+    /// The outputs become non-leaf tensors that require gradients.
+    /// </summary>
+    public void Add(string operation, Tensor?[] inputs, Tensor[] outputs, BackwardFunction backward, Tensor[] saved)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        foreach (var o in outputs)
+        {
+            o.RequiresGrad = true;
+            o.HasProducer = true;
+        }
+        nodes.Add(new TapeNode(operation, inputs, outputs, backward, saved));
+    }
+
+    /// <summary>
+    /// Back-propagates from <paramref name="root"/> with the given output gradient (ones when null), adds the result
+    /// to the <see cref="Tensor.Grad"/> of every leaf that requires gradients, and clears the tape.
+    /// </summary>
+    public void Backward(Tensor root, Tensor? seed = null) => Backward([root], [seed]);
+
+    /// <summary>Back-propagates from several roots at once (seeds of ones where null), then clears the tape.</summary>
+    public void Backward(IReadOnlyList<Tensor> roots, IReadOnlyList<Tensor?> seeds)
+    {
+        ArgumentNullException.ThrowIfNull(roots);
+        ArgumentNullException.ThrowIfNull(seeds);
+        if (roots.Count != seeds.Count) throw new ArgumentException("Backward: one seed (or null) per root is required.", nameof(seeds));
+        var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
+        backwardDepth++;
+        var previous = recording;
+        recording = null;
+        try
+        {
+            using var scope = TensorScope.Begin();
+            for (int i = 0; i < roots.Count; i++)
+            {
+                var root = roots[i];
+                if (!root.RequiresGrad) continue;
+                var seed = seeds[i];
+                if (seed is not null && seed.Length != root.Length)
+                    throw new ArgumentException($"Backward: seed {Tensor.Format(seed.Shape)} does not match root {Tensor.Format(root.Shape)}.");
+                Accumulate(grads, root, seed is null ? Tensor.Full(root.Device, 1f, root.ShapeArray()) : seed.Detach());
+            }
+            for (int i = nodes.Count - 1; i >= 0; i--)
+            {
+                var node = nodes[i];
+                var outGrads = new Tensor?[node.Outputs.Length];
+                bool any = false;
+                for (int j = 0; j < outGrads.Length; j++)
+                {
+                    if (grads.Remove(node.Outputs[j], out var g)) { outGrads[j] = g; any = true; }
+                }
+                if (any)
+                {
+                    var inGrads = node.Backward(outGrads);
+                    if (inGrads.Length != node.Inputs.Length)
+                        throw new InvalidOperationException($"{node.Operation}: backward returned {inGrads.Length} gradients for {node.Inputs.Length} inputs.");
+                    foreach (var g in outGrads) g?.Dispose();
+                    for (int j = 0; j < inGrads.Length; j++)
+                    {
+                        var input = node.Inputs[j];
+                        var g = inGrads[j];
+                        if (g is null) continue;
+                        if (input is null || !input.RequiresGrad) { g.Dispose(); continue; }
+                        if (g.Length != input.Length)
+                            throw new InvalidOperationException($"{node.Operation}: gradient {Tensor.Format(g.Shape)} for input {Tensor.Format(input.Shape)}.");
+                        if (input.HasProducer) Accumulate(grads, input, g);
+                        else AccumulateLeaf(input, g);
+                    }
+                }
+                node.Dispose();
+                nodes.RemoveAt(i);
+            }
+            foreach (var pair in grads)
+                if (!pair.Key.HasProducer) AccumulateLeaf(pair.Key, pair.Value);
+        }
+        finally
+        {
+            recording = previous;
+            backwardDepth--;
+            Clear();
+        }
+    }
+
+    /// <summary>Drops every node and the memory they keep, without a backward.</summary>
+    public void Clear()
+    {
+        foreach (var n in nodes) n.Dispose();
+        nodes.Clear();
+    }
+
+    /// <summary>Clears the tape.</summary>
+    public void Dispose() => Clear();
+
+    private static void Accumulate(Dictionary<Tensor, Tensor> grads, Tensor target, Tensor g)
+    {
+        if (grads.TryGetValue(target, out var existing))
+        {
+            // Out of place: backward functions may hand out views that share memory with other gradients.
+            var sum = Tensor.Empty(target.Device, existing.ShapeArray());
+            Kernels.Elementwise.Binary(target.Device, existing.View, g.View, sum.View, Kernels.BinaryOp.Add);
+            existing.Dispose();
+            g.Dispose();
+            grads[target] = sum;
+        }
+        else
+        {
+            grads[target] = g;
+        }
+    }
+
+    private static void AccumulateLeaf(Tensor leaf, Tensor g)
+    {
+        if (leaf.Grad is null)
+        {
+            using (TensorScope.Suspend())
+            {
+                leaf.Grad = Tensor.Zeros(leaf.Device, leaf.ShapeArray());
+                leaf.Grad.Name = leaf.Name is null ? null : leaf.Name + ".grad";
+            }
+        }
+        Kernels.Elementwise.AddInPlace(leaf.Device, leaf.Grad.View, g.View);
+        g.Dispose();
+    }
+
+    private sealed class Restore(Tape? previous) : IDisposable
+    {
+        private bool done;
+
+        public void Dispose()
+        {
+            if (done) return;
+            done = true;
+            recording = previous;
+        }
+    }
+}

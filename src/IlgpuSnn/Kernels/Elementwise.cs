@@ -1,0 +1,165 @@
+using ILGPU;
+using ILGPU.Runtime;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn.Kernels;
+
+/// <summary>
+/// Element-wise kernels (grid-stride loops) and their launchers. The launchers take views so that both tensors and
+/// sub-views can be used; the grid comes from the device's <see cref="LaunchPlan"/>.
+/// </summary>
+public static class Elementwise
+{
+    /// <summary>Sets every element of <paramref name="y"/> to <paramref name="value"/>.</summary>
+    public static void Fill(Device device, ArrayView<float> y, float value)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (y.Length == 0) return;
+        device.Kernels.Load<ArrayView<float>, float>(FillKernel)(device.Launch.GridStride(y.Length), y, value);
+    }
+
+    /// <summary>Copies <paramref name="x"/> into <paramref name="y"/> (same length).</summary>
+    public static void Copy(Device device, ArrayView<float> x, ArrayView<float> y)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        RequireSameLength("Copy", x, y);
+        if (y.Length == 0) return;
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>>(CopyKernel)(device.Launch.GridStride(y.Length), x, y);
+    }
+
+    /// <summary>y = a op b, element by element.</summary>
+    public static void Binary(Device device, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, BinaryOp op)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        RequireSameLength(op.ToString(), a, b);
+        RequireSameLength(op.ToString(), a, y);
+        if (y.Length == 0) return;
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(BinaryKernel)(
+            device.Launch.GridStride(y.Length), a, b, y, (int)op);
+    }
+
+    /// <summary>y = op(x; p), element by element.</summary>
+    public static void Unary(Device device, ArrayView<float> x, ArrayView<float> y, UnaryOp op, float p = 0f)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        RequireSameLength(op.ToString(), x, y);
+        if (y.Length == 0) return;
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, int, float>(UnaryKernel)(
+            device.Launch.GridStride(y.Length), x, y, (int)op, p);
+    }
+
+    /// <summary>gx = g * d op(x; p)/dx, given x and y = op(x; p).</summary>
+    public static void UnaryBackward(Device device, ArrayView<float> x, ArrayView<float> y, ArrayView<float> g, ArrayView<float> gx, UnaryOp op, float p = 0f)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        RequireSameLength(op + " backward", x, g);
+        RequireSameLength(op + " backward", x, gx);
+        RequireSameLength(op + " backward", x, y);
+        if (gx.Length == 0) return;
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(UnaryBackwardKernel)(
+            device.Launch.GridStride(gx.Length), x, y, g, gx, (int)op, p);
+    }
+
+    /// <summary>y = alpha * x + beta * y.</summary>
+    public static void Axpby(Device device, float alpha, ArrayView<float> x, float beta, ArrayView<float> y)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        RequireSameLength("Axpby", x, y);
+        if (y.Length == 0) return;
+        device.Kernels.Load<float, ArrayView<float>, float, ArrayView<float>>(AxpbyKernel)(
+            device.Launch.GridStride(y.Length), alpha, x, beta, y);
+    }
+
+    /// <summary>y += x.</summary>
+    public static void AddInPlace(Device device, ArrayView<float> y, ArrayView<float> x) => Axpby(device, 1f, x, 1f, y);
+
+    internal static void RequireSameLength(string operation, ArrayView<float> a, ArrayView<float> b)
+    {
+        if (a.Length != b.Length)
+            throw new ArgumentException($"{operation}: operands have {a.Length} and {b.Length} elements.");
+    }
+
+    [Kernel]
+    internal static void FillKernel(ArrayView<float> y, float value)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride) y[i] = value;
+    }
+
+    [Kernel]
+    internal static void CopyKernel(ArrayView<float> x, ArrayView<float> y)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride) y[i] = x[i];
+    }
+
+    [Kernel]
+    internal static void AxpbyKernel(float alpha, ArrayView<float> x, float beta, ArrayView<float> y)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride) y[i] = alpha * x[i] + beta * y[i];
+    }
+
+    [Kernel]
+    internal static void BinaryKernel(ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, int op)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride) y[i] = ApplyBinary(op, a[i], b[i]);
+    }
+
+    [Kernel]
+    internal static void UnaryKernel(ArrayView<float> x, ArrayView<float> y, int op, float p)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride) y[i] = ApplyUnary(op, x[i], p);
+    }
+
+    [Kernel]
+    internal static void UnaryBackwardKernel(ArrayView<float> x, ArrayView<float> y, ArrayView<float> g, ArrayView<float> gx, int op, float p)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long i = Grid.GlobalIndex.X; i < gx.Length; i += stride) gx[i] = g[i] * UnaryDerivative(op, x[i], y[i], p);
+    }
+
+    internal static float ApplyBinary(int op, float a, float b)
+    {
+        if (op == (int)BinaryOp.Add) return a + b;
+        if (op == (int)BinaryOp.Subtract) return a - b;
+        if (op == (int)BinaryOp.Multiply) return a * b;
+        if (op == (int)BinaryOp.Divide) return a / b;
+        if (op == (int)BinaryOp.Maximum) return a > b ? a : b;
+        if (op == (int)BinaryOp.Minimum) return a < b ? a : b;
+        if (op == (int)BinaryOp.GreaterOrEqual) return a >= b ? 1f : 0f;
+        return a <= b ? 1f : 0f;
+    }
+
+    internal static float ApplyUnary(int op, float x, float p)
+    {
+        if (op == (int)UnaryOp.Scale) return p * x;
+        if (op == (int)UnaryOp.AddScalar) return x + p;
+        if (op == (int)UnaryOp.Exp) return MathF.Exp(x);
+        if (op == (int)UnaryOp.Log) return MathF.Log(x);
+        if (op == (int)UnaryOp.Relu) return x > 0f ? x : 0f;
+        if (op == (int)UnaryOp.Sigmoid) return 1f / (1f + MathF.Exp(-x));
+        if (op == (int)UnaryOp.Tanh) return MathF.Tanh(x);
+        if (op == (int)UnaryOp.Abs) return x < 0f ? -x : x;
+        if (op == (int)UnaryOp.Square) return x * x;
+        if (op == (int)UnaryOp.Sqrt) return MathF.Sqrt(x);
+        return MathF.Pow(x, p);
+    }
+
+    internal static float UnaryDerivative(int op, float x, float y, float p)
+    {
+        if (op == (int)UnaryOp.Scale) return p;
+        if (op == (int)UnaryOp.AddScalar) return 1f;
+        if (op == (int)UnaryOp.Exp) return y;
+        if (op == (int)UnaryOp.Log) return 1f / x;
+        if (op == (int)UnaryOp.Relu) return x > 0f ? 1f : 0f;
+        if (op == (int)UnaryOp.Sigmoid) return y * (1f - y);
+        if (op == (int)UnaryOp.Tanh) return 1f - y * y;
+        if (op == (int)UnaryOp.Abs) return x < 0f ? -1f : (x > 0f ? 1f : 0f);
+        if (op == (int)UnaryOp.Square) return 2f * x;
+        if (op == (int)UnaryOp.Sqrt) return 0.5f / y;
+        return p * MathF.Pow(x, p - 1f);
+    }
+}

@@ -1,0 +1,132 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace IlgpuSnn.Runtime;
+
+/// <summary>
+/// A caching allocator. Requests are rounded up to a size class (at most 12.5% larger, 256 B minimum); freed blocks
+/// stay cached per class and are reused, so steady-state training performs no device allocation.
+/// The counters are maintained by the pool itself and are therefore exact on every device:
+/// <see cref="LiveBytes"/> and <see cref="PeakBytes"/> count the bytes requested by live tensors (not the rounding),
+/// <see cref="ReservedBytes"/> the device memory the pool holds (live and cached blocks, with rounding).
+/// </summary>
+public sealed class BufferPool : IDisposable
+{
+    private const long MinClassFloats = 64;
+    private const long FineLimitFloats = 1L << 18;
+    private const long FineStepFloats = 128;
+
+    private readonly Accelerator accelerator;
+    private readonly Dictionary<long, Stack<MemoryBuffer1D<float, Stride1D.Dense>>> cached = [];
+    private readonly Lock gate = new();
+    private long liveBytes;
+    private long peakBytes;
+    private long reservedBytes;
+    private long deviceAllocations;
+    private bool disposed;
+
+    internal BufferPool(Accelerator accelerator) => this.accelerator = accelerator;
+
+    /// <summary>Bytes requested by tensors that are alive now.</summary>
+    public long LiveBytes { get { lock (gate) return liveBytes; } }
+
+    /// <summary>The largest <see cref="LiveBytes"/> seen since creation or the last <see cref="ResetPeak"/>.</summary>
+    public long PeakBytes { get { lock (gate) return peakBytes; } }
+
+    /// <summary>Device bytes held by the pool: blocks in use plus cached blocks, rounded to their size class.</summary>
+    public long ReservedBytes { get { lock (gate) return reservedBytes; } }
+
+    /// <summary>How many times the pool asked the device for memory.</summary>
+    public long DeviceAllocations { get { lock (gate) return deviceAllocations; } }
+
+    /// <summary>Sets <see cref="PeakBytes"/> to the current <see cref="LiveBytes"/>.</summary>
+    public void ResetPeak()
+    {
+        lock (gate) peakBytes = liveBytes;
+    }
+
+    /// <summary>Returns every cached (unused) block to the device.</summary>
+    public void ReleaseCached()
+    {
+        lock (gate)
+        {
+            foreach (var stack in cached.Values)
+            {
+                while (stack.TryPop(out var buffer))
+                {
+                    reservedBytes -= buffer.LengthInBytes;
+                    buffer.Dispose();
+                }
+            }
+            cached.Clear();
+        }
+    }
+
+    /// <summary>The size class, in floats, that a request of <paramref name="floats"/> is served from.</summary>
+    public static long SizeClass(long floats)
+    {
+        if (floats <= MinClassFloats) return MinClassFloats;
+        if (floats <= FineLimitFloats) return (floats + FineStepFloats - 1) / FineStepFloats * FineStepFloats;
+        long power = 1L << (63 - (int)long.LeadingZeroCount(floats));
+        long step = power / 8;
+        return (floats + step - 1) / step * step;
+    }
+
+    internal Storage Rent(long floats)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(floats);
+        long size = SizeClass(floats);
+        MemoryBuffer1D<float, Stride1D.Dense>? buffer = null;
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            if (cached.TryGetValue(size, out var stack)) stack.TryPop(out buffer);
+            if (buffer is null)
+            {
+                deviceAllocations++;
+                reservedBytes += size * sizeof(float);
+            }
+            liveBytes += floats * sizeof(float);
+            peakBytes = Math.Max(peakBytes, liveBytes);
+        }
+        if (buffer is null)
+        {
+            try
+            {
+                buffer = accelerator.Allocate1D<float>(size);
+            }
+            catch
+            {
+                lock (gate)
+                {
+                    reservedBytes -= size * sizeof(float);
+                    liveBytes -= floats * sizeof(float);
+                }
+                throw;
+            }
+        }
+        return new Storage(this, buffer, floats);
+    }
+
+    internal void Return(MemoryBuffer1D<float, Stride1D.Dense> buffer, long floats)
+    {
+        lock (gate)
+        {
+            liveBytes -= floats * sizeof(float);
+            if (disposed)
+            {
+                buffer.Dispose();
+                return;
+            }
+            if (!cached.TryGetValue(buffer.Length, out var stack)) cached[buffer.Length] = stack = new();
+            stack.Push(buffer);
+        }
+    }
+
+    /// <summary>Frees all cached blocks; blocks still in use are freed when their tensors are disposed.</summary>
+    public void Dispose()
+    {
+        ReleaseCached();
+        lock (gate) disposed = true;
+    }
+}

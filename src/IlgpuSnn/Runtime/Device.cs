@@ -1,0 +1,169 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+
+namespace IlgpuSnn.Runtime;
+
+/// <summary>
+/// One compute device: owns the ILGPU <see cref="Context"/> and <see cref="Accelerator"/>, the memory pool,
+/// the launch plan and the cache of loaded kernels. Every tensor belongs to exactly one device.
+/// Choose with <see cref="Create(string?)"/>: CUDA, then OpenCL, then CPU, unless a name is given
+/// explicitly or through the <c>ILGPUSNN_DEVICE</c> environment variable.
+/// </summary>
+public sealed class Device : IDisposable
+{
+    /// <summary>The environment variable that selects a device when no name is passed to <see cref="Create(string?)"/>.</summary>
+    public const string EnvironmentVariable = "ILGPUSNN_DEVICE";
+
+    private readonly Context context;
+    private bool disposed;
+
+    private Device(Context context, Accelerator accelerator, DeviceInfo info)
+    {
+        this.context = context;
+        Accelerator = accelerator;
+        Info = info;
+        Pool = new BufferPool(accelerator);
+        Launch = new LaunchPlan(accelerator);
+        Kernels = new KernelCache(accelerator);
+    }
+
+    /// <summary>The ILGPU accelerator; use it only for interop, all library work goes through tensors.</summary>
+    public Accelerator Accelerator { get; }
+
+    /// <summary>Which device this is (kind, index, name).</summary>
+    public DeviceInfo Info { get; }
+
+    /// <summary>The caching allocator with exact live/peak byte counters.</summary>
+    public BufferPool Pool { get; }
+
+    /// <summary>How kernels are launched on this device (grid sizes, GEMM variant).</summary>
+    public LaunchPlan Launch { get; }
+
+    internal KernelCache Kernels { get; }
+
+    /// <summary>Kind of the device: "cuda", "opencl" or "cpu".</summary>
+    public string Kind => Info.Kind;
+
+    /// <summary>
+    /// Multiply-accumulate counter fed by the GEMM and convolution launch path; reset it to measure a region.
+    /// </summary>
+    public MacCounter Macs { get; } = new();
+
+    /// <summary>
+    /// Creates a device. <paramref name="name"/> is "cuda", "opencl" or "cpu", optionally with an index
+    /// ("cuda:1"); null reads <c>ILGPUSNN_DEVICE</c> and, if that is unset, picks CUDA &gt; OpenCL &gt; CPU.
+    /// </summary>
+    /// <exception cref="ArgumentException">The requested device is not present; the message lists those that are.</exception>
+    public static Device Create(string? name = null)
+    {
+        name ??= Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (string.IsNullOrWhiteSpace(name)) name = null;
+        var context = CreateContext();
+        try
+        {
+            var available = Enumerate(context);
+            var chosen = name is null ? PickDefault(available) : Find(available, name);
+            var accelerator = chosen.Device.CreateAccelerator(context);
+            return new Device(context, accelerator, chosen.Info);
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Lists the devices present on this machine, in the order of preference.</summary>
+    public static IReadOnlyList<DeviceInfo> ListAvailable()
+    {
+        using var context = CreateContext();
+        return Enumerate(context).Select(e => e.Info).ToList();
+    }
+
+    /// <summary>Waits until all queued work on the device has finished.</summary>
+    public void Synchronize()
+    {
+        ThrowIfDisposed();
+        Accelerator.Synchronize();
+    }
+
+    /// <summary>Throws when the device was disposed.</summary>
+    internal void ThrowIfDisposed()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Info.ToString();
+
+    /// <summary>Frees the pool, the kernels, the accelerator and the context, in that order.</summary>
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        Accelerator.Synchronize();
+        Pool.Dispose();
+        Kernels.Dispose();
+        Accelerator.Dispose();
+        context.Dispose();
+    }
+
+    private static Context CreateContext() =>
+        Context.Create(b => b
+            .Cuda()
+            .OpenCL()
+            .CPU(CPUDevice.Default)
+            .Optimize(OptimizationLevel.O2)
+            .EnableAlgorithms());
+
+    private sealed record Entry(DeviceInfo Info, ILGPU.Runtime.Device Device);
+
+    private static List<Entry> Enumerate(Context context)
+    {
+        var result = new List<Entry>();
+        void Add(string kind, IEnumerable<ILGPU.Runtime.Device> devices)
+        {
+            int i = 0;
+            foreach (var d in devices)
+            {
+                result.Add(new Entry(new DeviceInfo(kind, i, d.Name, d.MemorySize), d));
+                i++;
+            }
+        }
+
+        Add("cuda", Collect(context.GetCudaDevices()));
+        Add("opencl", Collect(context.GetCLDevices()));
+        Add("cpu", Collect(context.GetCPUDevices()));
+        return result;
+    }
+
+    private static List<ILGPU.Runtime.Device> Collect<T>(Context.DeviceCollection<T> devices)
+        where T : ILGPU.Runtime.Device
+    {
+        var list = new List<ILGPU.Runtime.Device>();
+        foreach (var d in devices) list.Add(d);
+        return list;
+    }
+
+    private static Entry PickDefault(List<Entry> available) =>
+        available.FirstOrDefault() ?? throw new InvalidOperationException("No ILGPU device is present.");
+
+    private static Entry Find(List<Entry> available, string name)
+    {
+        var spec = name.Trim().ToLowerInvariant();
+        var parts = spec.Split(':', 2);
+        var kind = parts[0];
+        int index = 0;
+        if (parts.Length == 2 && !int.TryParse(parts[1], out index))
+            throw new ArgumentException($"Device name '{name}' is malformed: expected KIND or KIND:INDEX, e.g. 'cuda:0'. Present: {Describe(available)}.", nameof(name));
+        var match = available.Where(e => e.Info.Kind == kind).ElementAtOrDefault(index);
+        return match ?? throw new ArgumentException(
+            $"Device '{name}' is not present. Present: {Describe(available)}.", nameof(name));
+    }
+
+    private static string Describe(List<Entry> available) =>
+        available.Count == 0 ? "none" : string.Join(", ", available.Select(e => $"{e.Info.Id} ({e.Info.Name})"));
+}

@@ -1,0 +1,47 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace IlgpuSnn.Runtime;
+
+/// <summary>
+/// The one place that chooses launch grids. Element-wise and reduction kernels are grid-stride loops; on the CPU
+/// accelerator a tiny grid (one group of one warp per core) runs near plain C# speed, on GPUs enough groups to fill
+/// every multiprocessor. The plan also chooses the GEMM variant.
+/// </summary>
+public sealed class LaunchPlan
+{
+    internal LaunchPlan(Accelerator accelerator)
+    {
+        IsCpu = accelerator.AcceleratorType == AcceleratorType.CPU;
+        if (IsCpu)
+        {
+            GroupSize = accelerator.WarpSize;
+            MaxGroups = Math.Max(1, accelerator.NumMultiprocessors);
+        }
+        else
+        {
+            GroupSize = Math.Min(256, accelerator.MaxNumThreadsPerGroup);
+            int perSm = Math.Max(1, accelerator.MaxNumThreadsPerMultiprocessor / GroupSize);
+            MaxGroups = Math.Max(1, accelerator.NumMultiprocessors * perSm * 4);
+        }
+    }
+
+    /// <summary>True on the CPU accelerator, where barrier-free kernels are preferred.</summary>
+    public bool IsCpu { get; }
+
+    /// <summary>Threads per group for grid-stride kernels.</summary>
+    public int GroupSize { get; }
+
+    /// <summary>The largest grid used for a grid-stride kernel.</summary>
+    public int MaxGroups { get; }
+
+    /// <summary>Whether GEMMs use the shared-memory tiled kernel (GPUs) or the barrier-free one (CPU).</summary>
+    public bool UseTiledGemm => !IsCpu;
+
+    /// <summary>The grid for a grid-stride loop over <paramref name="work"/> independent items.</summary>
+    public KernelConfig GridStride(long work)
+    {
+        long groups = (Math.Max(work, 1) + GroupSize - 1) / GroupSize;
+        return new KernelConfig((int)Math.Min(groups, MaxGroups), GroupSize);
+    }
+}

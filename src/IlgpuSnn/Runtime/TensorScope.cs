@@ -1,0 +1,78 @@
+namespace IlgpuSnn.Runtime;
+
+/// <summary>
+/// Collects the tensors created on this thread while it is open and disposes them when it closes, so a training
+/// step releases all its temporaries at once. Scopes nest; <see cref="Keep"/> hands a tensor to the enclosing scope
+/// (or to nobody, at the outermost level) so it survives this one.
+/// </summary>
+public sealed class TensorScope : IDisposable
+{
+    [ThreadStatic] private static TensorScope? current;
+    [ThreadStatic] private static int suspended;
+
+    private readonly TensorScope? parent;
+    private readonly List<Tensor> owned = [];
+    private bool disposed;
+
+    private TensorScope(TensorScope? parent) => this.parent = parent;
+
+    /// <summary>Opens a scope on the current thread.</summary>
+    public static TensorScope Begin() => current = new TensorScope(current);
+
+    /// <summary>Tensors created while the returned handle is open belong to no scope (e.g. parameters, state).</summary>
+    public static IDisposable Suspend()
+    {
+        suspended++;
+        return new Resume();
+    }
+
+    /// <summary>Moves <paramref name="tensor"/> to the enclosing scope (or out of all scopes) and returns it.</summary>
+    public Tensor? Keep(Tensor? tensor)
+    {
+        if (tensor is null) return tensor;
+        if (tensor.Scope == this)
+        {
+            tensor.Scope = parent;
+            parent?.owned.Add(tensor);
+        }
+        return tensor;
+    }
+
+    /// <summary>Removes <paramref name="tensor"/> from whatever scope owns it: the caller disposes it.</summary>
+    public static Tensor Escape(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        tensor.Scope = null;
+        return tensor;
+    }
+
+    internal static TensorScope? Register(Tensor tensor)
+    {
+        var scope = suspended > 0 ? null : current;
+        scope?.owned.Add(tensor);
+        return scope;
+    }
+
+    /// <summary>Disposes every tensor still owned by this scope and closes it.</summary>
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        for (int i = owned.Count - 1; i >= 0; i--)
+            if (owned[i].Scope == this) owned[i].Dispose();
+        owned.Clear();
+        if (current == this) current = parent;
+    }
+
+    private sealed class Resume : IDisposable
+    {
+        private bool done;
+
+        public void Dispose()
+        {
+            if (done) return;
+            done = true;
+            suspended--;
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using IlgpuSnn.Runtime;
+using IlgpuSnn.Tests.Support;
+
+namespace IlgpuSnn.Tests.Autodiff;
+
+public sealed class ElementwiseTests(TestDevice fixture)
+{
+    private Device D => fixture.Device;
+
+    [Fact]
+    public void Forward_matches_plain_loops()
+    {
+        var a = Rand.Uniform(1001, 1);
+        var b = Rand.Uniform(1001, 2, 0.5f, 2f);
+        using var scope = TensorScope.Begin();
+        var ta = Tensor.FromArray(D, a, 7, 11, 13);
+        var tb = Tensor.FromArray(D, b, 7, 11, 13);
+        AssertClose(a.Zip(b, (x, y) => (double)x + y), Ops.Add(ta, tb).ToArray());
+        AssertClose(a.Zip(b, (x, y) => (double)x * y), Ops.Multiply(ta, tb).ToArray());
+        AssertClose(a.Zip(b, (x, y) => (double)x / y), Ops.Divide(ta, tb).ToArray());
+        AssertClose(a.Select(x => 1 / (1 + Math.Exp(-x))), Ops.Sigmoid(ta).ToArray());
+        AssertClose(b.Select(x => Math.Log(x)), Ops.Log(tb).ToArray());
+        AssertClose(a.Select(x => (double)Math.Max(x, 0)), Ops.Relu(ta).ToArray());
+    }
+
+    [Fact]
+    public void Shape_mismatch_names_operation_and_shapes()
+    {
+        using var a = Tensor.Zeros(D, 2, 3);
+        using var b = Tensor.Zeros(D, 3, 2);
+        var e = Assert.Throws<ArgumentException>(() => Ops.Add(a, b));
+        Assert.Contains("Add", e.Message, StringComparison.Ordinal);
+        Assert.Contains("[2, 3]", e.Message, StringComparison.Ordinal);
+        Assert.Contains("[3, 2]", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("mul")]
+    [InlineData("div")]
+    [InlineData("sub")]
+    [InlineData("max")]
+    [InlineData("exp")]
+    [InlineData("tanh")]
+    [InlineData("sqrt")]
+    [InlineData("chain")]
+    public void Backward_matches_finite_differences(string op)
+    {
+        Func<Tensor[], Tensor> f = op switch
+        {
+            "mul" => x => Ops.Multiply(x[0], x[1]),
+            "div" => x => Ops.Divide(x[0], x[1]),
+            "sub" => x => Ops.Subtract(x[0], x[1]),
+            "max" => x => Ops.Maximum(x[0], x[1]),
+            "exp" => x => Ops.Exp(x[0]),
+            "tanh" => x => Ops.Tanh(x[0]),
+            "sqrt" => x => Ops.Sqrt(x[1]),
+            _ => x => Ops.Multiply(Ops.Sigmoid(Ops.Add(x[0], x[1])), Ops.Square(x[0]).Reshape(5, 3)),
+        };
+        GradientCheck.Assert(D, f, [(Rand.Uniform(15, 3), [5, 3]), (Rand.Uniform(15, 4, 0.5f, 2f), [5, 3])], eps: 1e-3);
+    }
+
+    [Fact]
+    public void Gradients_accumulate_over_backward_calls_and_detach_stops_them()
+    {
+        using var scope = TensorScope.Begin();
+        var x = Tensor.FromArray(D, [1f, 2f, 3f], 3).RequireGrad();
+        for (int i = 0; i < 2; i++)
+        {
+            using var tape = new IlgpuSnn.Autodiff.Tape();
+            Tensor y;
+            using (tape.Record()) y = Ops.Add(Ops.Square(x), Ops.Square(x.Detach()));
+            Assert.Equal(2, tape.NodeCount);
+            tape.Backward(y);
+        }
+        Assert.Equal([4f, 8f, 12f], x.Grad!.ToArray());
+    }
+
+    private static void AssertClose(IEnumerable<double> expected, float[] actual, double tol = 1e-5)
+    {
+        var e = expected.ToArray();
+        Assert.Equal(e.Length, actual.Length);
+        for (int i = 0; i < e.Length; i++)
+            Assert.True(Math.Abs(e[i] - actual[i]) <= tol * (1 + Math.Abs(e[i])), $"[{i}] expected {e[i]}, got {actual[i]}");
+    }
+}

@@ -1,0 +1,37 @@
+using IlgpuSnn.Runtime;
+using IlgpuSnn.Tests.Support;
+
+namespace IlgpuSnn.Tests.Runtime;
+
+public sealed class DeviceTests
+{
+    [Fact]
+    public void Cpu_is_always_listed_and_selectable_by_name()
+    {
+        var all = Device.ListAvailable();
+        Assert.Contains(all, d => d.Kind == "cpu");
+        using var cpu = Device.Create("cpu:0");
+        Assert.Equal("cpu", cpu.Kind);
+    }
+
+    [Fact]
+    public void Missing_device_lists_what_is_present()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Device.Create("cpu:7"));
+        Assert.Contains("not present", e.Message, StringComparison.Ordinal);
+        Assert.Contains("cpu:0", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => Device.Create("tpu"));
+        Assert.Throws<ArgumentException>(() => Device.Create("cuda:x"));
+    }
+
+    [Fact]
+    public void Tensors_of_two_devices_are_refused()
+    {
+        using var a = Device.Create("cpu");
+        using var b = Device.Create("cpu");
+        using var x = Tensor.Zeros(a, 2);
+        using var y = Tensor.Zeros(b, 2);
+        var e = Assert.Throws<ArgumentException>(() => Ops.Add(x, y));
+        Assert.Contains("different devices", e.Message, StringComparison.Ordinal);
+    }
+}
