@@ -1,0 +1,21 @@
+using System.CommandLine;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn.Cli;
+
+/// <summary>`snn info`: lists the devices.</summary>
+internal static class InfoCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("info", "List the compute devices present, in the order of preference.");
+        command.SetAction(_ =>
+        {
+            foreach (var d in Device.ListAvailable())
+                Console.WriteLine($"{d.Id,-10} {d.Name} ({d.MemoryBytes / (1024 * 1024)} MiB)");
+            Console.WriteLine($"Select with --device KIND[:INDEX] or {Device.EnvironmentVariable}.");
+            return 0;
+        });
+        return command;
+    }
+}

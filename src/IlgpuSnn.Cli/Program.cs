@@ -1,0 +1,8 @@
+using System.CommandLine;
+using IlgpuSnn.Cli;
+
+var root = new RootCommand("IlgpuSnn: train spiking neural networks on CUDA, OpenCL or the CPU.");
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(GradCheckCommand.Create());
+root.Subcommands.Add(InfoCommand.Create());
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -1,0 +1,155 @@
+using System.CommandLine;
+using System.Globalization;
+using IlgpuSnn.Data;
+using IlgpuSnn.Estimators;
+using IlgpuSnn.Layers;
+using IlgpuSnn.Neurons;
+using IlgpuSnn.Runtime;
+using IlgpuSnn.Training;
+using Spectre.Console;
+
+namespace IlgpuSnn.Cli;
+
+/// <summary>`snn train`: the main job.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist, or a folder with IDX files.", DefaultValueFactory = _ => "fashion-mnist" };
+        var estimator = new Option<string>("--estimator") { Description = "One of: " + string.Join(", ", EstimatorFactory.Names) + ".", DefaultValueFactory = _ => "bptt" };
+        var model = new Option<string>("--model") { Description = "mlp or conv.", DefaultValueFactory = _ => "mlp" };
+        var timeSteps = new Option<int>("--time-steps", "-T") { Description = "Time steps per sample.", DefaultValueFactory = _ => 4 };
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the training set.", DefaultValueFactory = _ => 2 };
+        var batchSize = new Option<int>("--batch-size") { Description = "Samples per batch.", DefaultValueFactory = _ => 64 };
+        var lr = new Option<float>("--lr") { Description = "Peak learning rate (cosine schedule).", DefaultValueFactory = _ => 0.05f };
+        var optimizer = new Option<string>("--optimizer") { Description = "sgd (momentum 0.9) or adamw.", DefaultValueFactory = _ => "sgd" };
+        var device = new Option<string?>("--device") { Description = $"cuda, opencl or cpu[:index]; default: {Device.EnvironmentVariable} or the best present." };
+        var trainLimit = new Option<int?>("--train-limit") { Description = "Use only the first N training samples." };
+        var testLimit = new Option<int?>("--test-limit") { Description = "Use only the first N test samples." };
+        var seed = new Option<int>("--seed") { Description = "Seed of initialisation, shuffling, encoding and dropout.", DefaultValueFactory = _ => 1 };
+        var output = new Option<string>("--out") { Description = "Folder for metrics.json, metrics.csv and the checkpoint.", DefaultValueFactory = _ => "out" };
+        var encoder = new Option<string>("--encoder") { Description = "direct (repeat the image) or poisson (rate spikes).", DefaultValueFactory = _ => "direct" };
+        var window = new Option<int?>("--window") { Description = "tt-lbptt: truncation window in steps." };
+        var blocks = new Option<int?>("--blocks") { Description = "tt-lbptt: number of locally trained blocks." };
+        var k = new Option<int?>("--k") { Description = "sltt-k: steps back-propagated per sequence." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --out." };
+        var command = new Command("train", "Train a spiking network on an image dataset with the chosen gradient estimator.")
+        {
+            dataset, estimator, model, timeSteps, epochs, batchSize, lr, optimizer, device, trainLimit, testLimit, seed, output, encoder, window, blocks, k, resume,
+        };
+        command.SetAction((parse, cancellationToken) =>
+        {
+            try
+            {
+                return Task.FromResult(Run(new TrainSettings(
+                    parse.GetValue(dataset)!, parse.GetValue(estimator)!, parse.GetValue(model)!, parse.GetValue(timeSteps), parse.GetValue(epochs),
+                    parse.GetValue(batchSize), parse.GetValue(lr), parse.GetValue(optimizer)!, parse.GetValue(device), parse.GetValue(trainLimit),
+                    parse.GetValue(testLimit), parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(encoder)!, parse.GetValue(window),
+                    parse.GetValue(blocks), parse.GetValue(k), parse.GetValue(resume)), cancellationToken));
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine("Cancelled; metrics and the checkpoint of every finished epoch are in place.");
+                return Task.FromResult(130);
+            }
+            catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or DirectoryNotFoundException)
+            {
+                Console.Error.WriteLine(e.Message);
+                return Task.FromResult(2);
+            }
+        });
+        return command;
+    }
+
+    private sealed record TrainSettings(string Dataset, string Estimator, string Model, int TimeSteps, int Epochs, int BatchSize, float Lr,
+        string Optimizer, string? Device, int? TrainLimit, int? TestLimit, int Seed, string Out, string Encoder, int? Window, int? Blocks,
+        int? K, bool Resume);
+
+    private static int Run(TrainSettings s, CancellationToken cancellationToken)
+    {
+        var (train, test) = VisionDatasets.Load(s.Dataset);
+        if (s.TrainLimit is { } tl) train = train.Take(Math.Min(tl, train.Count));
+        if (s.TestLimit is { } el) test = test.Take(Math.Min(el, test.Count));
+        using var device = Runtime.Device.Create(s.Device);
+        var neuron = new NeuronSpec(Decay: 0.5f, Threshold: 1f, Reset: ResetMode.Soft, DetachReset: false, SurrogateFunction: Surrogate.Sigmoid());
+        using var network = Models.Create(s.Model, device, [train.Channels, train.Height, train.Width], train.Classes, neuron, s.Seed);
+        int spiking = network.NeuronLayerIndices.Count;
+        var blocks = s.Blocks is { } nb ? SplitBlocks(spiking, nb) : null;
+        using var method = EstimatorFactory.Create(s.Estimator, new EstimatorOptions { K = s.K, Window = s.Window, Blocks = blocks });
+        method.Attach(network);
+        var parameters = network.Parameters.Concat(method.ExtraParameters).ToList();
+        using var opt = s.Optimizer switch
+        {
+            "sgd" => (IOptimizer)new Sgd(parameters, s.Lr, momentum: 0.9f, nesterov: false, weightDecay: 5e-4f),
+            "adamw" => new AdamW(parameters, s.Lr),
+            _ => throw new ArgumentException($"Unknown optimizer '{s.Optimizer}'. Valid: sgd, adamw."),
+        };
+        IEncoder encoder = s.Encoder switch
+        {
+            "direct" => new DirectEncoder(),
+            "poisson" => new PoissonEncoder(),
+            _ => throw new ArgumentException($"Unknown encoder '{s.Encoder}'. Valid: direct, poisson."),
+        };
+        Directory.CreateDirectory(s.Out);
+        var options = new TrainingOptions { Epochs = s.Epochs, BatchSize = s.BatchSize, TimeSteps = s.TimeSteps, Seed = s.Seed, OutputDirectory = s.Out, Resume = s.Resume };
+        var trainer = new Trainer(network, method, opt, encoder, options);
+        Console.WriteLine($"Training {s.Model} with {method.Name} on {device.Info} (T={s.TimeSteps}, {train.Count} training / {test.Count} test samples, {s.Epochs} epochs).");
+        var history = RunWithProgress(trainer, train, test, cancellationToken);
+        foreach (var h in history)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"epoch {h.Epoch}: train loss {h.TrainLoss:F4} acc {h.TrainAccuracy:P2} | test loss {h.TestLoss:F4} acc {h.TestAccuracy:P2} | {h.TrainSeconds:F1} s | peak {h.PeakPoolBytes / 1048576.0:F1} MiB"));
+        Console.WriteLine($"Metrics: {Path.GetFullPath(Path.Combine(s.Out, "metrics.json"))}");
+        return 0;
+    }
+
+    private static IReadOnlyList<EpochMetrics> RunWithProgress(Trainer trainer, ImageDataset train, ImageDataset test, CancellationToken cancellationToken)
+    {
+        if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            int lastReported = -1;
+            return trainer.Fit(train, test, new SyncProgress(p =>
+            {
+                int decile = p.Batch * 10 / Math.Max(p.Batches, 1);
+                if (p.Phase == "train" && (decile != lastReported || p.Batch == p.Batches))
+                {
+                    lastReported = decile;
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch}/{p.Epochs} batch {p.Batch}/{p.Batches} loss {p.Loss:F4} acc {p.Accuracy:P1}"));
+                }
+            }), cancellationToken);
+        }
+        IReadOnlyList<EpochMetrics> result = [];
+        AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                ProgressTask? task = null;
+                string key = "";
+                result = trainer.Fit(train, test, new SyncProgress(p =>
+                {
+                    var k = $"{p.Phase}{p.Epoch}";
+                    if (k != key)
+                    {
+                        task?.StopTask();
+                        task = ctx.AddTask(p.Phase == "train" ? $"epoch {p.Epoch}/{p.Epochs}" : "  test", maxValue: p.Batches);
+                        key = k;
+                    }
+                    task!.Value = p.Batch;
+                    task.Description = string.Create(CultureInfo.InvariantCulture, $"{(p.Phase == "train" ? $"epoch {p.Epoch}/{p.Epochs}" : "  test")} loss {p.Loss:F3} acc {p.Accuracy:P1}");
+                }), cancellationToken);
+            });
+        return result;
+    }
+
+    private static int[][] SplitBlocks(int spikingLayers, int blocks)
+    {
+        if (blocks < 1 || blocks > spikingLayers)
+            throw new ArgumentException($"--blocks must be between 1 and the number of spiking layers ({spikingLayers}).");
+        return Enumerable.Range(0, blocks)
+            .Select(b => Enumerable.Range(b * spikingLayers / blocks, (b + 1) * spikingLayers / blocks - b * spikingLayers / blocks).ToArray())
+            .ToArray();
+    }
+
+    private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}

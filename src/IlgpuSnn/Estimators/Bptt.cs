@@ -1,0 +1,44 @@
+using IlgpuSnn.Autodiff;
+using IlgpuSnn.Layers;
+using IlgpuSnn.Runtime;
+using IlgpuSnn.Training;
+
+namespace IlgpuSnn.Estimators;
+
+/// <summary>
+/// Back-propagation through time with surrogate gradients (spec §4): the whole sequence in one graph, time folded into
+/// the batch, neurons in their fused multi-step kernels; one optimizer step per sequence. Whether the reset path is
+/// kept is the neuron's <c>DetachReset</c> flag.
+/// </summary>
+public sealed class Bptt : GradientEstimator
+{
+    /// <inheritdoc />
+    public override string Name => "bptt";
+
+    /// <inheritdoc />
+    public override LossReduction? RequiredReduction => null;
+
+    /// <inheritdoc />
+    protected override EstimatorResult RunSequence(SpikingNetwork network, Tensor input, SequenceLoss loss, EstimatorContext context)
+    {
+        int steps = input.Dim(0), batch = input.Dim(1);
+        var sum = new float[batch * network.Classes];
+        float value;
+        using (TensorScope.Begin())
+        {
+            using var tape = new Tape();
+            Tensor lossTensor, logits;
+            using (tape.Record())
+            {
+                var folded = Window(network, input, 0, steps);
+                var pass = new Pass { Mode = PassMode.Sequence, Training = context.Training, TimeSteps = steps, BatchSize = batch, DropoutSeed = context.Seed, OnSpikes = SpikeHook(network, context, 0) };
+                logits = network.Run(0, network.Layers.Count, folded, null, pass);
+                lossTensor = loss.Sequence(logits, steps);
+            }
+            value = Backward(tape, lossTensor);
+            AccumulateOutputs(sum, logits);
+        }
+        context.Update();
+        return new EstimatorResult(value, sum);
+    }
+}

@@ -1,0 +1,31 @@
+namespace IlgpuSnn.Estimators;
+
+/// <summary>Creates estimators by their command-line names.</summary>
+public static class EstimatorFactory
+{
+    /// <summary>Every estimator name, in the order of the documentation.</summary>
+    public static IReadOnlyList<string> Names { get; } =
+        ["bptt", "tt-lbptt", "sltt", "sltt-k", "ottt-a", "ottt-o", "saf-e", "saf-f", "ratebp"];
+
+    /// <summary>Creates the estimator called <paramref name="name"/>.</summary>
+    /// <exception cref="ArgumentException">Unknown name or missing option; the message lists the valid names.</exception>
+    public static IGradientEstimator Create(string name, EstimatorOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var o = options ?? new EstimatorOptions();
+        return name.Trim().ToLowerInvariant() switch
+        {
+            "bptt" => new Bptt(),
+            "tt-lbptt" => new TruncatedLocalBptt(o.Window ?? int.MaxValue, o.Blocks, o.PerWindowUpdate),
+            "sltt" => new Sltt(),
+            "sltt-k" when o.KSet is { } set => new Sltt(set.Select(s => s - 1).ToArray()),
+            "sltt-k" => new Sltt(o.K ?? throw new ArgumentException("sltt-k needs K (--k) or a k_set.")),
+            "ottt-a" => new Ottt(online: false, o.AllTrace),
+            "ottt-o" => new Ottt(online: true, o.AllTrace),
+            "saf-e" => new Saf(final: false),
+            "saf-f" => new Saf(final: true),
+            "ratebp" => new RateBp(o.OfficialScale),
+            _ => throw new ArgumentException($"Unknown estimator '{name}'. Valid names: {string.Join(", ", Names)}."),
+        };
+    }
+}

@@ -1,0 +1,109 @@
+using IlgpuSnn.Autodiff;
+using IlgpuSnn.Layers;
+using IlgpuSnn.Runtime;
+using IlgpuSnn.Training;
+
+namespace IlgpuSnn.Estimators;
+
+/// <summary>Shared plumbing of the estimators: time slicing, output sums and checks.</summary>
+public abstract class GradientEstimator : IGradientEstimator
+{
+    /// <inheritdoc />
+    public abstract string Name { get; }
+
+    /// <inheritdoc />
+    public virtual LossReduction? RequiredReduction => LossReduction.PerStep;
+
+    /// <inheritdoc />
+    public virtual IReadOnlyList<Tensor> ExtraParameters => [];
+
+    /// <inheritdoc />
+    public virtual void Attach(SpikingNetwork network)
+    {
+    }
+
+    /// <inheritdoc />
+    public EstimatorResult Run(SpikingNetwork network, Tensor input, SequenceLoss loss, EstimatorContext context)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(loss);
+        ArgumentNullException.ThrowIfNull(context);
+        if (input.Rank != network.InputShape.Length + 2 || !input.Shape.Skip(2).SequenceEqual(network.InputShape))
+            throw new ArgumentException($"{Name}: input must be [T, B, {string.Join(", ", network.InputShape)}], got {Tensor.Format(input.Shape)}.");
+        if (RequiredReduction is { } r && loss.Reduction != r)
+            throw new ArgumentException($"{Name}: this method trains on the {(r == LossReduction.PerStep ? "per-step" : "mean-output")} loss.");
+        network.ResetState(input.Dim(1));
+        try
+        {
+            return RunSequence(network, input, loss, context);
+        }
+        finally
+        {
+            network.ResetState(input.Dim(1));
+        }
+    }
+
+    /// <summary>The method itself; state was reset before and is reset after.</summary>
+    protected abstract EstimatorResult RunSequence(SpikingNetwork network, Tensor input, SequenceLoss loss, EstimatorContext context);
+
+    /// <summary>Frees what the estimator owns.</summary>
+    public virtual void Dispose() => GC.SuppressFinalize(this);
+
+    /// <summary>Time step <paramref name="t"/> of [T, B, ...] as [B, ...] (a view).</summary>
+    protected static Tensor StepInput(SpikingNetwork network, Tensor input, int t)
+    {
+        using var slice = input.Slice(t, 1);
+        return slice.Reshape([input.Dim(1), .. network.InputShape]);
+    }
+
+    /// <summary>Steps [start, start+count) of [T, B, ...] folded as [count·B, ...] (a view).</summary>
+    protected static Tensor Window(SpikingNetwork network, Tensor input, int start, int count)
+    {
+        using var slice = input.Slice(start, count);
+        return slice.Reshape([count * input.Dim(1), .. network.InputShape]);
+    }
+
+    /// <summary>Adds read-outs [k·B, C] (k steps) into the running Σ_t o[t].</summary>
+    protected static void AccumulateOutputs(float[] sum, Tensor logits)
+    {
+        ArgumentNullException.ThrowIfNull(sum);
+        var host = logits.ToArray();
+        for (int i = 0; i < host.Length; i++) sum[i % sum.Length] += host[i];
+    }
+
+    /// <summary>A pass observer that forwards spikes to the context's hook, labelled with their first time step.</summary>
+    protected static Action<NeuronLayer, Tensor>? SpikeHook(SpikingNetwork network, EstimatorContext context, int firstStep)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(context);
+        var observer = context.OnSpikes;
+        if (observer is null) return null;
+        return (layer, spikes) => observer(IndexOf(network, layer), firstStep, spikes);
+    }
+
+    private static int IndexOf(SpikingNetwork network, Layer layer)
+    {
+        for (int i = 0; i < network.Layers.Count; i++)
+            if (ReferenceEquals(network.Layers[i], layer)) return i;
+        return -1;
+    }
+
+    /// <summary>Back-propagates a scalar loss recorded on <paramref name="tape"/> and returns its value.</summary>
+    protected static float Backward(Tape tape, Tensor lossValue, float seed = 1f)
+    {
+        ArgumentNullException.ThrowIfNull(tape);
+        ArgumentNullException.ThrowIfNull(lossValue);
+        float value = lossValue.Item();
+        if (seed == 1f)
+        {
+            tape.Backward(lossValue);
+        }
+        else
+        {
+            using var s = Tensor.Full(lossValue.Device, seed, lossValue.ShapeArray());
+            tape.Backward(lossValue, s);
+        }
+        return value;
+    }
+}

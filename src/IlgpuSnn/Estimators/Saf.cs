@@ -1,0 +1,84 @@
+using IlgpuSnn.Autodiff;
+using IlgpuSnn.Layers;
+using IlgpuSnn.Runtime;
+using IlgpuSnn.Training;
+
+namespace IlgpuSnn.Estimators;
+
+/// <summary>
+/// Spike accumulation forwarding (spec §8, reconstructed; see docs/estimators.md). Layers exchange the accumulations
+/// â[t] = λ·â[t−1] + s[t] instead of spikes, one synaptic op per layer per step, and no membrane potential is kept:
+/// u[t] = Op(â_in[t]) − λ·Vth·â[t−1]. The read-out works on the accumulation too, o[t] = W·â_L[t] + b − λ·W·â_L[t−1].
+/// SAF-E back-propagates every step's loss with â[t−1] constant and steps the optimizer after every step (the gradient
+/// equals OTTT_O's in its all-trace form). SAF-F runs the steps without graph and back-propagates once, at the final
+/// step, the loss of the normalised final accumulation ℓ(W·â_L[T]/Σ_k λ^k + b), stepping the optimizer once.
+/// </summary>
+public sealed class Saf(bool final) : GradientEstimator
+{
+    /// <summary>True for SAF-F (one update at the final step), false for SAF-E (an update every step).</summary>
+    public bool Final { get; } = final;
+
+    /// <inheritdoc />
+    public override string Name => Final ? "saf-f" : "saf-e";
+
+    /// <inheritdoc />
+    public override LossReduction? RequiredReduction => Final ? null : LossReduction.PerStep;
+
+    /// <inheritdoc />
+    protected override EstimatorResult RunSequence(SpikingNetwork network, Tensor input, SequenceLoss loss, EstimatorContext context)
+    {
+        int steps = input.Dim(0), batch = input.Dim(1);
+        int readoutIndex = network.Layers.Count - 1;
+        var readout = network.Readout;
+        float inputDecay = InputTrace.FirstDecay(network);
+        float outputDecay = ((NeuronLayer)network.Layers[network.NeuronLayerIndices[^1]]).Spec.Decay;
+        var sum = new float[batch * network.Classes];
+        float total = 0f;
+        Tensor? inputTrace = null;
+        Tensor? previousReadout = null;
+        try
+        {
+            for (int t = 0; t < steps; t++)
+            {
+                using var scope = TensorScope.Begin();
+                var xt = StepInput(network, input, t);
+                inputTrace = InputTrace.Advance(inputTrace, xt, inputDecay);
+                var pass = new Pass { Mode = PassMode.SafStep, Training = context.Training, BatchSize = batch, DropoutSeed = context.Seed, OnSpikes = SpikeHook(network, context, t) };
+                bool withGraph = !Final || t == steps - 1;
+                using var tape = new Tape();
+                Tensor instantaneous, l;
+                using (withGraph ? tape.Record() : Tape.NoGrad())
+                {
+                    var accumulation = network.Run(0, readoutIndex, inputTrace, null, pass);
+                    var accumulatedReadout = readout.Forward(accumulation, null, pass, out _);
+                    // o[t] = (W·â_L[t] + b) − λ·W·â_L[t−1]; the subtracted term is a constant.
+                    instantaneous = previousReadout is null ? accumulatedReadout : Ops.Subtract(accumulatedReadout, previousReadout);
+                    Tensor? next;
+                    using (Tape.NoGrad()) next = Ops.Scale(Ops.Linear(accumulation.Detach(), readout.Weight, null), outputDecay);
+                    previousReadout?.Dispose();
+                    previousReadout = TensorScope.Escape(next);
+                    l = !Final ? loss.Steps(instantaneous, 1, steps) : withGraph ? FinalLoss(loss, accumulation, readout, outputDecay, steps) : null!;
+                }
+                if (withGraph) total += Backward(tape, l);
+                AccumulateOutputs(sum, instantaneous);
+                if (!Final) context.Update();
+            }
+        }
+        finally
+        {
+            inputTrace?.Dispose();
+            previousReadout?.Dispose();
+        }
+        if (Final) context.Update();
+        return new EstimatorResult(total, sum);
+    }
+
+    private static Tensor FinalLoss(SequenceLoss loss, Tensor accumulation, Linear readout, float decay, int stepsSoFar)
+    {
+        float norm = 0f;
+        for (int k = 0; k < stepsSoFar; k++) norm += MathF.Pow(decay, k);
+        using var rate = Ops.Scale(accumulation, 1f / norm);
+        using var output = readout.Forward(rate, null, new Pass { Mode = PassMode.SafStep }, out _);
+        return loss.Of(output);
+    }
+}

@@ -1,0 +1,90 @@
+using IlgpuSnn.Autodiff;
+using IlgpuSnn.Layers;
+using IlgpuSnn.Runtime;
+using IlgpuSnn.Training;
+
+namespace IlgpuSnn.Estimators;
+
+/// <summary>
+/// Spatial learning through time (spec §5): the neuron state is detached before the leak, so only spatial edges remain;
+/// each step is back-propagated right after its forward and its graph freed, so memory does not grow with T. One optimizer
+/// step per sequence. SLTT-K back-propagates only K steps drawn per sequence without replacement (the 1/T scale is kept);
+/// the other steps run without a graph.
+/// </summary>
+public sealed class Sltt : GradientEstimator
+{
+    private readonly int? k;
+    private readonly int[]? fixedSteps;
+
+    /// <summary>SLTT (every step), or SLTT-K with <paramref name="k"/> steps drawn per sequence.</summary>
+    public Sltt(int? k = null)
+    {
+        if (k is <= 0) throw new ArgumentOutOfRangeException(nameof(k), "SLTT-K: K must be at least 1.");
+        this.k = k;
+    }
+
+    /// <summary>SLTT-K with a fixed set of 0-based steps (for gradient checks).</summary>
+    public Sltt(IReadOnlyCollection<int> steps)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        fixedSteps = [.. steps];
+        k = fixedSteps.Length;
+    }
+
+    /// <inheritdoc />
+    public override string Name => k is null ? "sltt" : "sltt-k";
+
+    /// <summary>The steps that get a backward for a sequence of <paramref name="timeSteps"/> with this seed.</summary>
+    public IReadOnlySet<int> StepsFor(int timeSteps, ulong seed)
+    {
+        if (fixedSteps is not null)
+        {
+            foreach (var s in fixedSteps)
+                if (s < 0 || s >= timeSteps) throw new ArgumentException($"sltt-k: step {s + 1} is outside 1..{timeSteps}.");
+            return fixedSteps.ToHashSet();
+        }
+        if (k is null || k >= timeSteps) return Enumerable.Range(0, timeSteps).ToHashSet();
+        var order = Enumerable.Range(0, timeSteps).ToArray();
+        new Random(unchecked((int)(seed ^ (seed >> 32)))).Shuffle(order);
+        return order.Take(k.Value).ToHashSet();
+    }
+
+    /// <inheritdoc />
+    protected override EstimatorResult RunSequence(SpikingNetwork network, Tensor input, SequenceLoss loss, EstimatorContext context)
+    {
+        int steps = input.Dim(0), batch = input.Dim(1);
+        var trained = StepsFor(steps, context.Seed);
+        var sum = new float[batch * network.Classes];
+        float total = 0f;
+        var basePass = new Pass { Mode = PassMode.Step, DetachState = true, Training = context.Training, BatchSize = batch, DropoutSeed = context.Seed };
+        for (int t = 0; t < steps; t++)
+        {
+            using var scope = TensorScope.Begin();
+            var xt = StepInput(network, input, t);
+            var pass = basePass with { OnSpikes = SpikeHook(network, context, t) };
+            if (trained.Contains(t))
+            {
+                using var tape = new Tape();
+                Tensor logits, l;
+                using (tape.Record())
+                {
+                    logits = network.Run(0, network.Layers.Count, xt, null, pass);
+                    l = loss.Steps(logits, 1, steps);
+                }
+                total += Backward(tape, l);
+                AccumulateOutputs(sum, logits);
+            }
+            else
+            {
+                using (Tape.NoGrad())
+                {
+                    var logits = network.Run(0, network.Layers.Count, xt, null, pass);
+                    total += loss.Steps(logits, 1, steps).Item();
+                    AccumulateOutputs(sum, logits);
+                }
+            }
+        }
+        context.Update();
+        return new EstimatorResult(total, sum);
+    }
+}

@@ -1,0 +1,31 @@
+using IlgpuSnn.Neurons;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn.Layers;
+
+/// <summary>Ready-made spiking networks for image classification.</summary>
+public static class Models
+{
+    /// <summary>The model names accepted by <see cref="Create"/>.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["mlp", "conv"];
+
+    /// <summary>
+    /// Creates a model: "mlp" = Flatten → Linear(hidden) → BatchNorm → LIF → Linear(classes);
+    /// "conv" = two blocks of Conv3x3 → BatchNorm → LIF → AvgPool2, then Linear(classes).
+    /// </summary>
+    public static SpikingNetwork Create(string name, Device device, int[] inputShape, int classes, NeuronSpec neuron, int seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return name switch
+        {
+            "mlp" => SpikingNetwork.Build(device, inputShape, b => b
+                .Flatten().Linear(256, bias: false).BatchNorm().Lif(neuron)
+                .Linear(classes), seed),
+            "conv" => SpikingNetwork.Build(device, inputShape, b => b
+                .Conv2d(32, 3, padding: 1, bias: false).BatchNorm().Lif(neuron).AvgPool2d(2)
+                .Conv2d(64, 3, padding: 1, bias: false).BatchNorm().Lif(neuron).AvgPool2d(2)
+                .Flatten().Linear(classes), seed),
+            _ => throw new ArgumentException($"Unknown model '{name}'. Valid: {string.Join(", ", Names)}."),
+        };
+    }
+}

@@ -1,0 +1,89 @@
+using IlgpuSnn.Neurons;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn.Layers;
+
+/// <summary>Fluent description of a spiking network; sizes of linear layers may be inferred from the input shape.</summary>
+public sealed class NetworkBuilder
+{
+    private readonly Device device;
+    private readonly Random rng;
+    private readonly List<Func<int[], Layer>> factories = [];
+    private ulong dropoutSalt = 0x9E3779B97F4A7C15UL;
+
+    internal NetworkBuilder(Device device, int seed)
+    {
+        this.device = device ?? throw new ArgumentNullException(nameof(device));
+        rng = new Random(seed);
+    }
+
+    /// <summary>The neuron used by <see cref="Lif(NeuronSpec?)"/> when none is given.</summary>
+    public NeuronSpec DefaultNeuron { get; set; } = new();
+
+    /// <summary>Appends a 2-D convolution (input channels inferred).</summary>
+    public NetworkBuilder Conv2d(int outChannels, int kernel, int stride = 1, int padding = 0, bool bias = true) =>
+        Add(s => new Conv2d(device, rng, s[0], outChannels, kernel, stride, padding, bias));
+
+    /// <summary>Appends a fully connected layer (input features inferred).</summary>
+    public NetworkBuilder Linear(int outFeatures, bool bias = true) =>
+        Add(s => new Linear(device, rng, s[0], outFeatures, bias));
+
+    /// <summary>Appends a fully connected layer with given weights [out][in] and no bias.</summary>
+    public NetworkBuilder Linear(float[][] weights) => Add(_ => new Linear(device, weights));
+
+    /// <summary>Appends batch normalisation over the channels.</summary>
+    public NetworkBuilder BatchNorm(float momentum = 0.1f, float eps = 1e-5f) =>
+        Add(s => new BatchNorm(device, s[0], momentum, eps));
+
+    /// <summary>Appends average pooling.</summary>
+    public NetworkBuilder AvgPool2d(int kernel, int? stride = null) => Add(_ => new AvgPool2d(kernel, stride ?? kernel));
+
+    /// <summary>Appends max pooling.</summary>
+    public NetworkBuilder MaxPool2d(int kernel, int? stride = null) => Add(_ => new MaxPool2d(kernel, stride ?? kernel));
+
+    /// <summary>Appends a flatten.</summary>
+    public NetworkBuilder Flatten() => Add(_ => new Flatten());
+
+    /// <summary>Appends dropout with one mask per sequence.</summary>
+    public NetworkBuilder Dropout(float p)
+    {
+        var salt = dropoutSalt;
+        dropoutSalt = dropoutSalt * 6364136223846793005UL + 1442695040888963407UL;
+        return Add(_ => new Dropout(p, salt));
+    }
+
+    /// <summary>Appends a layer of LIF neurons (the builder's default neuron unless given).</summary>
+    public NetworkBuilder Lif(NeuronSpec? spec = null)
+    {
+        var s = spec ?? DefaultNeuron;
+        return Add(_ => new NeuronLayer(s));
+    }
+
+    /// <summary>Appends any layer built from the current per-sample shape.</summary>
+    public NetworkBuilder Add(Func<int[], Layer> factory)
+    {
+        factories.Add(factory ?? throw new ArgumentNullException(nameof(factory)));
+        return this;
+    }
+
+    internal SpikingNetwork Create(int[] inputShape)
+    {
+        var layers = new List<Layer>();
+        try
+        {
+            var shape = inputShape;
+            foreach (var f in factories)
+            {
+                var layer = f(shape);
+                layers.Add(layer);
+                shape = layer.OutputShape(shape);
+            }
+            return new SpikingNetwork(device, inputShape, layers);
+        }
+        catch
+        {
+            foreach (var l in layers) l.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using IlgpuSnn.Autodiff;
+using IlgpuSnn.Neurons;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn.Layers;
+
+/// <summary>
+/// A layer of LIF (or IF) neurons. It owns the neuron state between time steps and resets it at every new sequence;
+/// how it advances time depends on the pass: the fused multi-step kernel in sequence mode, one differentiable step in
+/// step modes (with the temporal edge cut when the estimator asks), traces for OTTT, accumulations for SAF, rates and
+/// eligibilities for RateBP.
+/// </summary>
+public sealed class NeuronLayer : Layer
+{
+    private Tensor? membrane;
+    private Tensor? trace;
+    private Tensor? rate;
+    private Tensor? eligibility;
+    private Tensor? lastSpikes;
+
+    /// <summary>Creates a neuron layer with the given dynamics.</summary>
+    public NeuronLayer(NeuronSpec spec) => Spec = spec ?? throw new ArgumentNullException(nameof(spec));
+
+    /// <summary>Neuron dynamics.</summary>
+    public NeuronSpec Spec { get; }
+
+    /// <summary>The state carried between calls of the current sequence (post-reset potential), if any.</summary>
+    public Tensor? Membrane => membrane;
+
+    /// <inheritdoc />
+    public override int[] OutputShape(int[] inputShape) => inputShape;
+
+    /// <inheritdoc />
+    public override void ResetState(int batchSize)
+    {
+        Replace(ref membrane, null);
+        Replace(ref trace, null);
+        Replace(ref rate, null);
+        Replace(ref eligibility, null);
+    }
+
+    /// <inheritdoc />
+    public override Tensor Forward(Tensor x, Tensor? trace, Pass pass, out Tensor? traceOut)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(pass);
+        traceOut = null;
+        var output = pass.Mode switch
+        {
+            PassMode.Sequence => ForwardSequence(x, pass),
+            PassMode.Step => ForwardStep(x, pass),
+            PassMode.OtttStep => ForwardOttt(x, pass, out traceOut),
+            PassMode.SafStep => ForwardSaf(x),
+            _ => ForwardRate(x),
+        };
+        if (pass.OnSpikes is not null && pass.Mode != PassMode.Rate) pass.OnSpikes(this, lastSpikes ?? output);
+        lastSpikes = null;
+        return output;
+    }
+
+    /// <inheritdoc />
+    public override void Dispose()
+    {
+        ResetState(0);
+        base.Dispose();
+    }
+
+    private Tensor ForwardSequence(Tensor x, Pass pass)
+    {
+        var shape = x.ShapeArray();
+        using var current = x.Reshape(pass.TimeSteps, -1);
+        if (pass.RecordRateStatistics)
+        {
+            using var spikes = Ops.LifRateStatistics(current, Spec, out var r, out var e);
+            Replace(ref rate, TensorScope.Escape(r));
+            Replace(ref eligibility, TensorScope.Escape(e));
+            return spikes.Reshape(shape);
+        }
+        if (membrane is null || membrane.Length != current.Length / pass.TimeSteps)
+        {
+            using (TensorScope.Suspend()) Replace(ref membrane, Tensor.Zeros(x.Device, current.Dim(1)));
+        }
+        using var s = Ops.LifSequence(current, Spec, membrane);
+        return s.Reshape(shape);
+    }
+
+    private Tensor ForwardStep(Tensor x, Pass pass)
+    {
+        // Pass the state itself (its identity carries the graph) unless the estimator cuts the temporal edge.
+        using var detached = pass.DetachState ? membrane?.Detach() : null;
+        var s = Ops.LifStep(x, detached ?? membrane, Spec, out var v);
+        Replace(ref membrane, TensorScope.Escape(v));
+        return s;
+    }
+
+    private Tensor ForwardOttt(Tensor x, Pass pass, out Tensor? traceOut)
+    {
+        var s = ForwardStep(x, new Pass { Mode = PassMode.Step, DetachState = true, Training = pass.Training, BatchSize = pass.BatchSize });
+        using (Tape.NoGrad())
+        using (TensorScope.Suspend())
+        {
+            var next = Ops.Clone(s.Detach());
+            if (trace is not null) Kernels.Elementwise.Axpby(x.Device, Spec.Decay, trace.View, 1f, next.View);
+            Replace(ref trace, next);
+        }
+        traceOut = trace;
+        return s;
+    }
+
+    private Tensor ForwardSaf(Tensor x)
+    {
+        if (trace is null)
+        {
+            using (TensorScope.Suspend()) trace = Tensor.Zeros(x.Device, x.ShapeArray());
+        }
+        var s = Ops.SafStep(x, trace, Spec);
+        lastSpikes = s;
+        return Ops.WithGradientOf(trace, s);
+    }
+
+    private Tensor ForwardRate(Tensor x)
+    {
+        if (rate is null || eligibility is null)
+            throw new InvalidOperationException("NeuronLayer: the rate pass needs the rates of a spike pass first.");
+        using var r = rate.Reshape(x.ShapeArray());
+        using var e = eligibility.Reshape(x.ShapeArray());
+        return Ops.RateNeuron(x, r, e);
+    }
+
+    private static void Replace(ref Tensor? field, Tensor? value)
+    {
+        var old = field;
+        field = value;
+        old?.Dispose();
+    }
+}

@@ -1,0 +1,110 @@
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn.Layers;
+
+/// <summary>
+/// A feed-forward spiking network: a sequence of layers ending in a linear read-out (no neuron after it). Inputs are
+/// time-first [T, B, ...]; the network resets every neuron's state at the start of each sequence by itself.
+/// Estimators drive it through <see cref="Run"/> (any range of layers, any pass mode).
+/// </summary>
+public sealed class SpikingNetwork : IDisposable
+{
+    private readonly List<Layer> layers;
+
+    internal SpikingNetwork(Device device, int[] inputShape, List<Layer> layers)
+    {
+        Device = device;
+        InputShape = inputShape;
+        this.layers = layers;
+        if (layers.Count == 0 || layers[^1] is not Linear readout)
+            throw new ArgumentException("SpikingNetwork: the last layer must be a Linear read-out.");
+        Readout = readout;
+        var shape = inputShape;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            layers[i].Name = $"layers.{i}";
+            shape = layers[i].OutputShape(shape);
+        }
+        Classes = shape[0];
+        NeuronLayerIndices = layers.Select((l, i) => (l, i)).Where(p => p.l is NeuronLayer).Select(p => p.i).ToArray();
+        if (NeuronLayerIndices.Count == 0) throw new ArgumentException("SpikingNetwork: add at least one neuron layer.");
+    }
+
+    /// <summary>The device holding the parameters.</summary>
+    public Device Device { get; }
+
+    /// <summary>Per-sample input shape (no time or batch axis).</summary>
+    public int[] InputShape { get; }
+
+    /// <summary>Number of read-out outputs.</summary>
+    public int Classes { get; }
+
+    /// <summary>The layers in order.</summary>
+    public IReadOnlyList<Layer> Layers => layers;
+
+    /// <summary>The final linear layer.</summary>
+    public Linear Readout { get; }
+
+    /// <summary>Indices into <see cref="Layers"/> of the neuron layers (one per spiking layer).</summary>
+    public IReadOnlyList<int> NeuronLayerIndices { get; }
+
+    /// <summary>All trainable parameters, in layer order.</summary>
+    public IReadOnlyList<Tensor> Parameters => layers.SelectMany(l => l.Parameters).ToList();
+
+    /// <summary>Parameters and buffers with unique names ("layers.3.weight"), for checkpoints.</summary>
+    public IEnumerable<KeyValuePair<string, Tensor>> NamedTensors() =>
+        layers.SelectMany(l => l.Parameters.Concat(l.Buffers).Select(t => KeyValuePair.Create($"{l.Name}.{t.Name}", t)));
+
+    /// <summary>Builds a network; see <see cref="NetworkBuilder"/>.</summary>
+    public static SpikingNetwork Build(Device device, int[] inputShape, Action<NetworkBuilder> build, int seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(build);
+        var builder = new NetworkBuilder(device, seed);
+        build(builder);
+        return builder.Create(inputShape);
+    }
+
+    /// <summary>Forgets all neuron state; estimators call it at the start of every sequence.</summary>
+    public void ResetState(int batchSize)
+    {
+        foreach (var l in layers) l.ResetState(batchSize);
+    }
+
+    /// <summary>
+    /// Runs layers [<paramref name="from"/>, <paramref name="to"/>) on <paramref name="x"/> ([N, ...]), with an
+    /// optional trace beside it (OTTT).
+    /// </summary>
+    public Tensor Run(int from, int to, Tensor x, Tensor? trace, Pass pass)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var current = x;
+        var currentTrace = trace;
+        bool ownsCurrent = false;
+        for (int i = from; i < to; i++)
+        {
+            var next = layers[i].Forward(current, currentTrace, pass, out var nextTrace);
+            if (ownsCurrent) current.Dispose();
+            current = next;
+            ownsCurrent = true;
+            currentTrace = nextTrace;
+        }
+        return ownsCurrent ? current : Ops.Clone(current);
+    }
+
+    /// <summary>Runs a whole sequence [T, B, ...] in sequence mode and returns the read-out [T, B, classes].</summary>
+    public Tensor Forward(Tensor sequence, bool training = false)
+    {
+        ArgumentNullException.ThrowIfNull(sequence);
+        int t = sequence.Dim(0), b = sequence.Dim(1);
+        ResetState(b);
+        using var folded = sequence.Reshape([t * b, .. InputShape]);
+        using var logits = Run(0, layers.Count, folded, null, new Pass { Mode = PassMode.Sequence, Training = training, TimeSteps = t, BatchSize = b });
+        return logits.Reshape(t, b, Classes);
+    }
+
+    /// <summary>Frees every layer's parameters, buffers and state.</summary>
+    public void Dispose()
+    {
+        foreach (var l in layers) l.Dispose();
+    }
+}

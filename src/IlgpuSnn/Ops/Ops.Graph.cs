@@ -1,0 +1,31 @@
+using IlgpuSnn.Autodiff;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn;
+
+public static partial class Ops
+{
+    /// <summary>
+    /// Returns the values of <paramref name="value"/> while sending the gradient to <paramref name="gradientTarget"/>
+    /// (same number of elements). This is how OTTT takes a layer's output value from spikes but its weight gradient from
+    /// traces, and how SAF hands accumulations forward while gradients reach the spikes.
+    /// </summary>
+    public static Tensor WithGradientOf(Tensor value, Tensor gradientTarget)
+    {
+        var device = Check.SameDevice("WithGradientOf", value, gradientTarget);
+        if (value.Length != gradientTarget.Length)
+            throw new ArgumentException($"WithGradientOf: value {Tensor.Format(value.Shape)} and gradient target {Tensor.Format(gradientTarget.Shape)} differ in size.");
+        var y = Clone(value.Detach());
+        if (Tape.ShouldRecord(gradientTarget))
+        {
+            var shape = gradientTarget.ShapeArray();
+            Tape.Recording!.Add("WithGradientOf", [gradientTarget], [y], g =>
+            {
+                var gx = Tensor.Empty(device, shape);
+                Kernels.Elementwise.Copy(device, g[0]!.View, gx.View);
+                return [gx];
+            }, []);
+        }
+        return y;
+    }
+}

@@ -1,0 +1,238 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using IlgpuSnn.Autodiff;
+using IlgpuSnn.Data;
+using IlgpuSnn.Estimators;
+using IlgpuSnn.Layers;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn.Training;
+
+/// <summary>
+/// Trains a spiking network with a gradient estimator: epochs of encoded batches, a cosine learning-rate schedule,
+/// train/test loss and accuracy per epoch, metrics written atomically after every epoch (metrics.json and metrics.csv)
+/// and a safetensors checkpoint from which a run resumes exactly where it stopped.
+/// </summary>
+public sealed class Trainer
+{
+    /// <summary>File name of the checkpoint inside the output folder.</summary>
+    public const string CheckpointFile = "checkpoint.safetensors";
+
+    private readonly SpikingNetwork network;
+    private readonly IGradientEstimator estimator;
+    private readonly IOptimizer optimizer;
+    private readonly IEncoder encoder;
+    private readonly TrainingOptions options;
+    private readonly LossReduction reduction;
+
+    /// <summary>Creates a trainer; the optimizer must hold the network's parameters and the estimator's extra ones.</summary>
+    public Trainer(SpikingNetwork network, IGradientEstimator estimator, IOptimizer optimizer, IEncoder encoder, TrainingOptions options, LossReduction? reduction = null)
+    {
+        this.network = network ?? throw new ArgumentNullException(nameof(network));
+        this.estimator = estimator ?? throw new ArgumentNullException(nameof(estimator));
+        this.optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
+        this.encoder = encoder ?? throw new ArgumentNullException(nameof(encoder));
+        this.options = options ?? throw new ArgumentNullException(nameof(options));
+        if (options.Epochs <= 0 || options.BatchSize <= 0 || options.TimeSteps <= 0)
+            throw new ArgumentException($"Trainer: epochs ({options.Epochs}), batch size ({options.BatchSize}) and time steps ({options.TimeSteps}) must be positive.");
+        this.reduction = reduction ?? estimator.RequiredReduction ?? LossReduction.PerStep;
+        if (estimator.RequiredReduction is { } r && r != this.reduction)
+            throw new ArgumentException($"Trainer: {estimator.Name} needs the {r} loss.");
+    }
+
+    /// <summary>The learning-rate schedule (set before <see cref="Fit"/>; default: cosine over all iterations).</summary>
+    public CosineSchedule? Schedule { get; set; }
+
+    /// <summary>
+    /// Trains for the configured epochs (continuing from a checkpoint when resuming) and returns every epoch's metrics.
+    /// Cancellation stops between batches; everything written before stays intact.
+    /// </summary>
+    public IReadOnlyList<EpochMetrics> Fit(ImageDataset train, ImageDataset test, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(test);
+        var device = network.Device;
+        var loader = new DataLoader(device, train, options.BatchSize, shuffle: true, options.Seed, dropLast: false);
+        var testLoader = new DataLoader(device, test, options.BatchSize, shuffle: false, options.Seed);
+        long totalSteps = (long)loader.BatchesPerEpoch * options.Epochs;
+        var schedule = Schedule ?? new CosineSchedule(optimizer.LearningRate, totalSteps, options.WarmupSteps);
+        var history = new List<EpochMetrics>();
+        int firstEpoch = 0;
+        long step = 0;
+        if (options.Resume && options.OutputDirectory is { } dir && File.Exists(Path.Combine(dir, CheckpointFile)))
+            (firstEpoch, step) = LoadCheckpoint(Path.Combine(dir, CheckpointFile), history);
+
+        for (int epoch = firstEpoch; epoch < options.Epochs; epoch++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            device.Pool.ResetPeak();
+            device.Macs.Reset();
+            var watch = Stopwatch.StartNew();
+            double lossSum = 0;
+            long correct = 0, seen = 0;
+            int batches = 0;
+            foreach (var batch in loader.Epoch(epoch))
+            {
+                using (batch)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    optimizer.LearningRate = schedule.At(step);
+                    var seed = unchecked((ulong)options.Seed * 0x9E3779B97F4A7C15UL + (ulong)step);
+                    using var scope = TensorScope.Begin();
+                    var x = encoder.Encode(batch.Images, options.TimeSteps, seed);
+                    var loss = new SequenceLoss(Criterion.CrossEntropy, reduction, batch.Labels);
+                    var result = estimator.Run(network, x, loss, new EstimatorContext
+                    {
+                        Update = () =>
+                        {
+                            optimizer.Step();
+                            optimizer.ZeroGrad();
+                        },
+                        Seed = seed,
+                    });
+                    lossSum += result.Loss;
+                    correct += CountCorrect(result.OutputSum, batch.LabelArray, network.Classes);
+                    seen += batch.Size;
+                    batches++;
+                    step++;
+                    progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, batches, loader.BatchesPerEpoch, lossSum / batches, (double)correct / seen, "train"));
+                }
+            }
+            watch.Stop();
+            long peak = device.Pool.PeakBytes;
+            var (testLoss, testAccuracy) = Evaluate(testLoader, progress, epoch, cancellationToken);
+            history.Add(new EpochMetrics
+            {
+                Epoch = epoch + 1,
+                TrainLoss = lossSum / Math.Max(batches, 1),
+                TrainAccuracy = (double)correct / Math.Max(seen, 1),
+                TestLoss = testLoss,
+                TestAccuracy = testAccuracy,
+                TrainSeconds = watch.Elapsed.TotalSeconds,
+                PeakPoolBytes = peak,
+                ForwardMacsPerIteration = (double)device.Macs.Forward / Math.Max(batches, 1),
+                BackwardMacsPerIteration = (double)device.Macs.Backward / Math.Max(batches, 1),
+                LearningRate = optimizer.LearningRate,
+            });
+            if (options.OutputDirectory is { } outDir)
+            {
+                SaveCheckpoint(Path.Combine(outDir, CheckpointFile), epoch + 1, step, history);
+                WriteMetrics(outDir, history, train.Count);
+            }
+        }
+        return history;
+    }
+
+    /// <summary>Test loss and accuracy of the network (evaluation mode, no graph).</summary>
+    public (double Loss, double Accuracy) Evaluate(DataLoader loader, IProgress<TrainingProgress>? progress = null, int epoch = 0, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(loader);
+        double lossSum = 0;
+        long correct = 0, seen = 0;
+        int batches = 0;
+        using var noGrad = Tape.NoGrad();
+        foreach (var batch in loader.Epoch(0))
+        {
+            using (batch)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var scope = TensorScope.Begin();
+                var x = encoder.Encode(batch.Images, options.TimeSteps, unchecked((ulong)options.Seed + 0xE7A1UL + (ulong)batches));
+                var logits = network.Forward(x, training: false);
+                var flat = logits.Reshape(options.TimeSteps * batch.Size, network.Classes);
+                lossSum += new SequenceLoss(Criterion.CrossEntropy, reduction, batch.Labels).Sequence(flat, options.TimeSteps).Item();
+                var host = logits.ToArray();
+                var sum = new float[batch.Size * network.Classes];
+                for (int i = 0; i < host.Length; i++) sum[i % sum.Length] += host[i];
+                correct += CountCorrect(sum, batch.LabelArray, network.Classes);
+                seen += batch.Size;
+                batches++;
+                progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, batches, loader.BatchesPerEpoch, lossSum / batches, (double)correct / seen, "test"));
+            }
+        }
+        network.ResetState(0);
+        return (lossSum / Math.Max(batches, 1), (double)correct / Math.Max(seen, 1));
+    }
+
+    private static int CountCorrect(float[] outputSum, int[] labels, int classes)
+    {
+        int correct = 0;
+        for (int b = 0; b < labels.Length; b++)
+        {
+            int best = 0;
+            for (int c = 1; c < classes; c++)
+                if (outputSum[b * classes + c] > outputSum[b * classes + best]) best = c;
+            if (best == labels[b]) correct++;
+        }
+        return correct;
+    }
+
+    private IEnumerable<KeyValuePair<string, Tensor>> CheckpointTensors() =>
+        network.NamedTensors()
+            .Concat(estimator.ExtraParameters.Select((p, i) => KeyValuePair.Create($"estimator.{i}.{p.Name}", p)))
+            .Concat(optimizer.State().Select(kv => KeyValuePair.Create("optimizer." + kv.Key, kv.Value)));
+
+    private void SaveCheckpoint(string path, int epochsDone, long step, List<EpochMetrics> history)
+    {
+        var metadata = new Dictionary<string, string>
+        {
+            ["format"] = "ilgpusnn-checkpoint-1",
+            ["epochs_done"] = epochsDone.ToString(CultureInfo.InvariantCulture),
+            ["step"] = step.ToString(CultureInfo.InvariantCulture),
+            ["optimizer_steps"] = optimizer.StepCount.ToString(CultureInfo.InvariantCulture),
+            ["estimator"] = estimator.Name,
+            ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
+            ["history"] = JsonSerializer.Serialize(history),
+        };
+        SafeTensors.Save(path, CheckpointTensors(), metadata);
+    }
+
+    private (int Epoch, long Step) LoadCheckpoint(string path, List<EpochMetrics> history)
+    {
+        var stored = SafeTensors.Load(path, out var metadata);
+        if (!metadata.TryGetValue("estimator", out var name) || name != estimator.Name)
+            throw new InvalidDataException($"{path}: the checkpoint was written by estimator '{name}', not '{estimator.Name}'.");
+        optimizer.StepCount = long.Parse(metadata["optimizer_steps"], CultureInfo.InvariantCulture);
+        // Optimizer state may be created lazily: take one zero-gradient-free pass over State() after StepCount is set.
+        foreach (var (key, tensor) in CheckpointTensors())
+        {
+            if (!stored.TryGetValue(key, out var entry))
+                throw new InvalidDataException($"{path}: tensor '{key}' is missing; the checkpoint does not match this network.");
+            if (!entry.Shape.SequenceEqual(tensor.Shape))
+                throw new InvalidDataException($"{path}: tensor '{key}' has shape {Tensor.Format(entry.Shape)}, the network needs {Tensor.Format(tensor.Shape)}.");
+            tensor.CopyFrom(entry.Data);
+        }
+        history.AddRange(JsonSerializer.Deserialize<List<EpochMetrics>>(metadata["history"]) ?? []);
+        return (int.Parse(metadata["epochs_done"], CultureInfo.InvariantCulture), long.Parse(metadata["step"], CultureInfo.InvariantCulture));
+    }
+
+    private void WriteMetrics(string folder, List<EpochMetrics> history, int trainSamples)
+    {
+        var last = history[^1];
+        var summary = new Dictionary<string, object>
+        {
+            ["estimator"] = estimator.Name,
+            ["device"] = network.Device.Info.ToString(),
+            ["time_steps"] = options.TimeSteps,
+            ["epochs"] = history.Count,
+            ["batch_size"] = options.BatchSize,
+            ["train_samples"] = trainSamples,
+            ["test_accuracy"] = last.TestAccuracy,
+            ["test_loss"] = last.TestLoss,
+            ["train_seconds"] = history.Sum(h => h.TrainSeconds),
+            ["peak_pool_bytes"] = history.Max(h => h.PeakPoolBytes),
+            ["forward_macs_per_iteration"] = last.ForwardMacsPerIteration,
+            ["backward_macs_per_iteration"] = last.BackwardMacsPerIteration,
+            ["history"] = history,
+        };
+        var json = JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower });
+        AtomicFile.WriteAllText(Path.Combine(folder, "metrics.json"), json);
+        var csv = new StringBuilder("epoch,train_loss,train_accuracy,test_loss,test_accuracy,train_seconds,peak_pool_bytes,learning_rate\n");
+        foreach (var h in history)
+            csv.AppendLine(string.Join(',', new object[] { h.Epoch, h.TrainLoss, h.TrainAccuracy, h.TestLoss, h.TestAccuracy, h.TrainSeconds, h.PeakPoolBytes, h.LearningRate }
+                .Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))));
+        AtomicFile.WriteAllText(Path.Combine(folder, "metrics.csv"), csv.ToString());
+    }
+}

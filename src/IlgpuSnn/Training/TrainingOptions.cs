@@ -1,0 +1,26 @@
+namespace IlgpuSnn.Training;
+
+/// <summary>Settings of a training run.</summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Passes over the training set.</summary>
+    public int Epochs { get; init; } = 1;
+
+    /// <summary>Samples per batch.</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>Time steps T per sample.</summary>
+    public int TimeSteps { get; init; } = 4;
+
+    /// <summary>Seed of shuffling, encoding, dropout and estimator draws.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Folder for metrics.json, metrics.csv and the checkpoint; null writes nothing.</summary>
+    public string? OutputDirectory { get; init; }
+
+    /// <summary>Warm-up iterations of the cosine schedule.</summary>
+    public long WarmupSteps { get; init; }
+
+    /// <summary>Resume from the checkpoint in <see cref="OutputDirectory"/> if there is one.</summary>
+    public bool Resume { get; init; }
+}
