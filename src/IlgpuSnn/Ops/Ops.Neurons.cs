@@ -28,8 +28,8 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(spec);
         var device = Check.SameDevice(name, current, state);
-        var (steps, n) = TimeMajor(name, current);
-        if (state is not null) RequireStepShape(name, current, state, "state");
+        var (steps, n) = NeuronTimeAxis(name, current);
+        if (state is not null) NeuronRequireStepShape(name, current, state, "state");
         var p = LifParams.From(spec);
         bool record = Tape.ShouldRecord(current);
         var shape = current.ShapeArray();
@@ -48,7 +48,7 @@ public static partial class Ops
             var gi = Tensor.Empty(device, shape);
             LifBackwardKernels.Sequence(device, g[0]!.View, savedSg.View, savedS?.View, savedU?.View, gi.View, n, steps, p);
             return [gi];
-        }, Saved(savedSg, savedS, savedU));
+        }, NeuronSaved(savedSg, savedS, savedU));
         return spikes;
     }
 
@@ -94,7 +94,7 @@ public static partial class Ops
             var gp = needPrev ? Tensor.Empty(device, shape) : null;
             LifBackwardKernels.Step(device, g[0]?.View, g[1]?.View, savedSg.View, savedS?.View, savedU?.View, gi?.View, gp?.View, p);
             return [gi, gp];
-        }, Saved(savedSg, savedS, savedU));
+        }, NeuronSaved(savedSg, savedS, savedU));
         return spikes;
     }
 
@@ -115,7 +115,7 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(spec);
         var device = Check.SameDevice(name, current);
-        var (steps, n) = TimeMajor(name, current);
+        var (steps, n) = NeuronTimeAxis(name, current);
         var p = LifParams.From(spec);
         var stepShape = current.Shape.Skip(1).ToArray();
         var spikes = Tensor.Empty(device, current.ShapeArray());
@@ -190,7 +190,7 @@ public static partial class Ops
         return spikes;
     }
 
-    private static (int Steps, long Neurons) TimeMajor(string operation, Tensor current)
+    private static (int Steps, long Neurons) NeuronTimeAxis(string operation, Tensor current)
     {
         if (current.Rank == 0)
             throw new ArgumentException($"{operation}: current must have a time axis first ([T, ...]), got shape {Tensor.Format(current.Shape)}.");
@@ -199,7 +199,7 @@ public static partial class Ops
         return (steps, n);
     }
 
-    private static void RequireStepShape(string operation, Tensor current, Tensor other, string what)
+    private static void NeuronRequireStepShape(string operation, Tensor current, Tensor other, string what)
     {
         var expected = current.Shape.Skip(1).ToArray();
         if (!other.Shape.SequenceEqual(expected))
@@ -207,5 +207,5 @@ public static partial class Ops
                 $"{operation}: {what} {Tensor.Format(other.Shape)} must have the shape of current {Tensor.Format(current.Shape)} without its time axis, {Tensor.Format(expected)}.");
     }
 
-    private static Tensor[] Saved(params Tensor?[] tensors) => tensors.Where(t => t is not null).Select(t => t!).ToArray();
+    private static Tensor[] NeuronSaved(params Tensor?[] tensors) => tensors.Where(t => t is not null).Select(t => t!).ToArray();
 }
