@@ -1,0 +1,65 @@
+using System.Globalization;
+
+namespace IlgpuSnn.Neurons;
+
+/// <summary>
+/// Parameters of a LIF / IF neuron (SpikingJelly <c>LIFNode</c> with <c>decay_input=False</c>):
+/// u[t] = λ·v[t−1] + I[t], s[t] = H(u[t] − Vth), v[t] = u[t] − Vth·s[t] (soft) or u[t]·(1 − s[t]) (hard).
+/// </summary>
+/// <param name="Decay">λ = 1 − 1/τ, in [0, 1]; 1 is the IF neuron.</param>
+/// <param name="Threshold">Vth, positive.</param>
+/// <param name="Reset">Soft (subtract Vth) or hard (to zero) reset.</param>
+/// <param name="DetachReset">Whether the spike inside the reset term is a constant for the backward.</param>
+/// <param name="SurrogateFunction">The surrogate derivative; null means <see cref="Surrogate.Sigmoid"/> with α = 4.</param>
+public sealed record NeuronSpec(
+    float Decay = 0.5f,
+    float Threshold = 1f,
+    ResetMode Reset = ResetMode.Soft,
+    bool DetachReset = false,
+    Surrogate? SurrogateFunction = null)
+{
+    /// <summary>λ = 1 − 1/τ, in [0, 1]; 1 is the IF neuron.</summary>
+    public float Decay { get; init => field = ValidDecay(value); } = ValidDecay(Decay);
+
+    /// <summary>Vth, positive.</summary>
+    public float Threshold { get; init => field = ValidThreshold(value); } = ValidThreshold(Threshold);
+
+    /// <summary>Soft (subtract Vth) or hard (to zero) reset.</summary>
+    public ResetMode Reset { get; init => field = ValidReset(value); } = ValidReset(Reset);
+
+    /// <summary>The surrogate as given; reads back the effective one (never null: sigmoid α = 4 by default).</summary>
+    public Surrogate? SurrogateFunction
+    {
+        get => Surrogate;
+        init => Surrogate = value ?? Neurons.Surrogate.Sigmoid();
+    }
+
+    /// <summary>The effective surrogate derivative (sigmoid α = 4 unless another was given).</summary>
+    public Surrogate Surrogate { get; init; } = SurrogateFunction ?? Neurons.Surrogate.Sigmoid();
+
+    /// <summary>A LIF neuron with decay λ (0.5 = τ of 2).</summary>
+    public static NeuronSpec Lif(float decay = 0.5f, float threshold = 1f, ResetMode reset = ResetMode.Soft,
+        bool detachReset = false, Surrogate? surrogate = null) =>
+        new(decay, threshold, reset, detachReset, surrogate);
+
+    /// <summary>An integrate-and-fire neuron (λ = 1).</summary>
+    public static NeuronSpec If(float threshold = 1f, ResetMode reset = ResetMode.Soft,
+        bool detachReset = false, Surrogate? surrogate = null) =>
+        new(1f, threshold, reset, detachReset, surrogate);
+
+    /// <summary>λ from a membrane time constant: 1 − 1/τ (τ ≥ 1).</summary>
+    public static float DecayFromTau(float tau) =>
+        tau >= 1f && float.IsFinite(tau) ? 1f - 1f / tau : throw new ArgumentException(
+            $"NeuronSpec.DecayFromTau: tau must be finite and at least 1, got {tau.ToString(CultureInfo.InvariantCulture)}.", nameof(tau));
+
+    private static float ValidDecay(float decay) =>
+        decay >= 0f && decay <= 1f ? decay : throw new ArgumentException(
+            $"NeuronSpec: decay must lie in [0, 1], got {decay.ToString(CultureInfo.InvariantCulture)}.", nameof(decay));
+
+    private static float ValidThreshold(float threshold) =>
+        threshold > 0f && float.IsFinite(threshold) ? threshold : throw new ArgumentException(
+            $"NeuronSpec: threshold must be positive and finite, got {threshold.ToString(CultureInfo.InvariantCulture)}.", nameof(threshold));
+
+    private static ResetMode ValidReset(ResetMode reset) =>
+        Enum.IsDefined(reset) ? reset : throw new ArgumentException($"NeuronSpec: unknown reset mode {(int)reset}.", nameof(reset));
+}

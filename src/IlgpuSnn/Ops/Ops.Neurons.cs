@@ -1,0 +1,211 @@
+using IlgpuSnn.Autodiff;
+using IlgpuSnn.Kernels;
+using IlgpuSnn.Neurons;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn;
+
+public static partial class Ops
+{
+    /// <summary>
+    /// Runs a LIF / IF neuron over a time-first input current [T, ...] in one fused kernel and returns the spikes
+    /// [T, ...]: u[t] = λ·v[t−1] + I[t], s[t] = H(u[t] − Vth), v[t] = reset(u[t], s[t]).
+    /// When the tape records, the backward (BPTT through all T steps, one fused kernel) keeps only σ'[t]
+    /// (plus the spikes for hard reset and u for hard reset with the reset path kept).
+    /// Differentiable with respect to <paramref name="current"/> only.
+    /// </summary>
+    /// <param name="current">Input current, time axis first: [T, ...].</param>
+    /// <param name="spec">Neuron parameters.</param>
+    /// <param name="state">
+    /// Optional post-reset potential carried over from a previous call, shaped like <paramref name="current"/>
+    /// without its time axis: read as v[0] (zeros when null) and overwritten in place with v[T]. No gradient flows
+    /// through it.
+    /// </param>
+    /// <exception cref="ArgumentException">Rank 0 current, or a state whose shape does not match.</exception>
+    public static Tensor LifSequence(Tensor current, NeuronSpec spec, Tensor? state = null)
+    {
+        const string name = "LifSequence";
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(spec);
+        var device = Check.SameDevice(name, current, state);
+        var (steps, n) = NeuronTimeAxis(name, current);
+        if (state is not null) NeuronRequireStepShape(name, current, state, "state");
+        var p = LifParams.From(spec);
+        bool record = Tape.ShouldRecord(current);
+        var shape = current.ShapeArray();
+        var spikes = Tensor.Empty(device, shape);
+        using var surrogate = record ? Tensor.Empty(device, shape) : null;
+        using var potential = record && p.NeedsPotential ? Tensor.Empty(device, shape) : null;
+        LifKernels.Sequence(device, current.View, spikes.View, surrogate?.View, potential?.View, state?.View, n, steps, p);
+        if (!record) return spikes;
+
+        var savedSg = Tape.Save(surrogate!);
+        var savedS = p.NeedsSpikes ? Tape.Save(spikes) : null;
+        var savedU = potential is null ? null : Tape.Save(potential);
+        Tape.Recording!.Add(name, [current], [spikes], g =>
+        {
+            if (g[0] is null) return [null];
+            var gi = Tensor.Empty(device, shape);
+            LifBackwardKernels.Sequence(device, g[0]!.View, savedSg.View, savedS?.View, savedU?.View, gi.View, n, steps, p);
+            return [gi];
+        }, NeuronSaved(savedSg, savedS, savedU));
+        return spikes;
+    }
+
+    /// <summary>
+    /// One LIF / IF time step: u = λ·v_prev + I, s = H(u − Vth), v = reset(u, s). Returns the spikes and the new
+    /// post-reset potential <paramref name="v"/> (new memory). When the tape records, one node with inputs
+    /// (current, previousV) and outputs (spikes, v) back-propagates g_s and g_v into g_I and g_vprev = λ·g_u, so
+    /// gradients flow through time when <paramref name="previousV"/> carries a graph and stop when the caller
+    /// passes <c>previousV.Detach()</c> (SLTT). Keeps only σ' (+ the spikes and u for hard reset as needed).
+    /// </summary>
+    /// <param name="current">Input current of this step, [B, ...].</param>
+    /// <param name="previousV">Post-reset potential of the previous step (same shape), or null for zeros.</param>
+    /// <param name="spec">Neuron parameters.</param>
+    /// <param name="v">The post-reset potential after this step.</param>
+    /// <exception cref="ArgumentException">The shapes of current and previousV differ.</exception>
+    public static Tensor LifStep(Tensor current, Tensor? previousV, NeuronSpec spec, out Tensor v)
+    {
+        const string name = "LifStep";
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(spec);
+        var device = Check.SameDevice(name, current, previousV);
+        if (previousV is not null && !previousV.Shape.SequenceEqual(current.Shape))
+            throw new ArgumentException($"{name}: previousV {Tensor.Format(previousV.Shape)} must have the shape of current {Tensor.Format(current.Shape)}.");
+        var p = LifParams.From(spec);
+        bool record = Tape.ShouldRecord(current, previousV);
+        var shape = current.ShapeArray();
+        var spikes = Tensor.Empty(device, shape);
+        var vNew = Tensor.Empty(device, shape);
+        using var surrogate = record ? Tensor.Empty(device, shape) : null;
+        using var potential = record && p.NeedsPotential ? Tensor.Empty(device, shape) : null;
+        LifKernels.Step(device, current.View, previousV?.View, spikes.View, vNew.View, surrogate?.View, potential?.View, p);
+        v = vNew;
+        if (!record) return spikes;
+
+        bool needI = current.RequiresGrad, needPrev = previousV?.RequiresGrad ?? false;
+        var savedSg = Tape.Save(surrogate!);
+        var savedS = p.NeedsSpikes ? Tape.Save(spikes) : null;
+        var savedU = potential is null ? null : Tape.Save(potential);
+        Tape.Recording!.Add(name, [current, previousV], [spikes, vNew], g =>
+        {
+            if (g[0] is null && g[1] is null) return [null, null];
+            var gi = needI ? Tensor.Empty(device, shape) : null;
+            var gp = needPrev ? Tensor.Empty(device, shape) : null;
+            LifBackwardKernels.Step(device, g[0]?.View, g[1]?.View, savedSg.View, savedS?.View, savedU?.View, gi?.View, gp?.View, p);
+            return [gi, gp];
+        }, NeuronSaved(savedSg, savedS, savedU));
+        return spikes;
+    }
+
+    /// <summary>
+    /// The RateBP spike pass of one LIF layer (no graph): runs the T steps of <paramref name="current"/> [T, ...]
+    /// like <see cref="LifSequence"/> from a zero potential and returns the spikes [T, ...], with, per neuron, the
+    /// firing rate r = (1/T)·Σ s[t] and the eligibility (1/T)·Σ σ'[t]·e[t], where e[1] = 1 and
+    /// e[t+1] = 1 + e[t]·∂u[t+1]/∂u[t] (λ for soft detached reset, λ(1 − Vth·σ') soft kept,
+    /// λ(1 − s) − λ·u·σ' hard kept, λ(1 − s) hard detached). One fused kernel.
+    /// </summary>
+    /// <param name="current">Input current, time axis first: [T, ...].</param>
+    /// <param name="spec">Neuron parameters (RateBP: sigmoid α = 4, the default surrogate).</param>
+    /// <param name="rate">The firing rate, shaped like current without its time axis.</param>
+    /// <param name="eligibility">∂r/∂c under a constant-input assumption, same shape as <paramref name="rate"/>.</param>
+    public static Tensor LifRateStatistics(Tensor current, NeuronSpec spec, out Tensor rate, out Tensor eligibility)
+    {
+        const string name = "LifRateStatistics";
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(spec);
+        var device = Check.SameDevice(name, current);
+        var (steps, n) = NeuronTimeAxis(name, current);
+        var p = LifParams.From(spec);
+        var stepShape = current.Shape.Skip(1).ToArray();
+        var spikes = Tensor.Empty(device, current.ShapeArray());
+        rate = Tensor.Empty(device, stepShape);
+        eligibility = Tensor.Empty(device, stepShape);
+        LifKernels.RateStatistics(device, current.View, spikes.View, rate.View, eligibility.View, n, steps, p);
+        return spikes;
+    }
+
+    /// <summary>
+    /// The RateBP rate neuron of pass 2: its value is <paramref name="rate"/> (copied into new memory) and its
+    /// backward multiplies the incoming gradient by <paramref name="eligibility"/> into <paramref name="input"/>.
+    /// </summary>
+    /// <param name="input">The rate-pass pre-activation c (receives the gradient).</param>
+    /// <param name="rate">The firing rate from the spike pass (constant).</param>
+    /// <param name="eligibility">∂r/∂c from the spike pass (constant).</param>
+    /// <exception cref="ArgumentException">The three shapes differ.</exception>
+    public static Tensor RateNeuron(Tensor input, Tensor rate, Tensor eligibility)
+    {
+        const string name = "RateNeuron";
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(rate);
+        ArgumentNullException.ThrowIfNull(eligibility);
+        var device = Check.SameDevice(name, input, rate, eligibility);
+        Check.SameShape(name, input, rate);
+        Check.SameShape(name, input, eligibility);
+        var shape = input.ShapeArray();
+        var y = Tensor.Empty(device, shape);
+        Elementwise.Copy(device, rate.View, y.View);
+        if (!Tape.ShouldRecord(input)) return y;
+        var savedE = Tape.Save(eligibility);
+        Tape.Recording!.Add(name, [input], [y], g =>
+        {
+            var gi = Tensor.Empty(device, shape);
+            Elementwise.Binary(device, g[0]!.View, savedE.View, gi.View, BinaryOp.Multiply);
+            return [gi];
+        }, [savedE]);
+        return y;
+    }
+
+    /// <summary>
+    /// One SAF neuron step (spike accumulation forwarding): u = a − λ·Vth·trace, s = H(u − Vth), then
+    /// trace ← λ·trace + s in place (no graph). Returns s; when the tape records, the gradient into
+    /// <paramref name="accumulatedCurrent"/> is g_s·σ'(u − Vth) (the trace is a constant).
+    /// </summary>
+    /// <param name="accumulatedCurrent">The accumulated input Op(â_in[t]), [B, ...].</param>
+    /// <param name="trace">The neuron's own spike accumulation â[t−1] (same shape), updated in place to â[t].</param>
+    /// <param name="spec">Neuron parameters (soft reset is implied by the SAF identity).</param>
+    /// <exception cref="ArgumentException">The shapes differ.</exception>
+    public static Tensor SafStep(Tensor accumulatedCurrent, Tensor trace, NeuronSpec spec)
+    {
+        const string name = "SafStep";
+        ArgumentNullException.ThrowIfNull(accumulatedCurrent);
+        ArgumentNullException.ThrowIfNull(trace);
+        ArgumentNullException.ThrowIfNull(spec);
+        var device = Check.SameDevice(name, accumulatedCurrent, trace);
+        Check.SameShape(name, accumulatedCurrent, trace);
+        var p = LifParams.From(spec);
+        bool record = Tape.ShouldRecord(accumulatedCurrent);
+        var shape = accumulatedCurrent.ShapeArray();
+        var spikes = Tensor.Empty(device, shape);
+        using var surrogate = record ? Tensor.Empty(device, shape) : null;
+        LifKernels.SafStep(device, accumulatedCurrent.View, trace.View, spikes.View, surrogate?.View, p);
+        if (!record) return spikes;
+        var savedSg = Tape.Save(surrogate!);
+        Tape.Recording!.Add(name, [accumulatedCurrent], [spikes], g =>
+        {
+            var gi = Tensor.Empty(device, shape);
+            Elementwise.Binary(device, g[0]!.View, savedSg.View, gi.View, BinaryOp.Multiply);
+            return [gi];
+        }, [savedSg]);
+        return spikes;
+    }
+
+    private static (int Steps, long Neurons) NeuronTimeAxis(string operation, Tensor current)
+    {
+        if (current.Rank == 0)
+            throw new ArgumentException($"{operation}: current must have a time axis first ([T, ...]), got shape {Tensor.Format(current.Shape)}.");
+        int steps = current.Dim(0);
+        long n = steps == 0 ? Tensor.ShapeLength(current.Shape.Skip(1).ToArray()) : current.Length / steps;
+        return (steps, n);
+    }
+
+    private static void NeuronRequireStepShape(string operation, Tensor current, Tensor other, string what)
+    {
+        var expected = current.Shape.Skip(1).ToArray();
+        if (!other.Shape.SequenceEqual(expected))
+            throw new ArgumentException(
+                $"{operation}: {what} {Tensor.Format(other.Shape)} must have the shape of current {Tensor.Format(current.Shape)} without its time axis, {Tensor.Format(expected)}.");
+    }
+
+    private static Tensor[] NeuronSaved(params Tensor?[] tensors) => tensors.Where(t => t is not null).Select(t => t!).ToArray();
+}
