@@ -17,19 +17,19 @@ public static class Pooling
     /// <summary>y = mean of each kernel×kernel window of x (x: planes of H×W, y: planes of Ho×Wo).</summary>
     public static void AvgPool2d(Device device, ArrayView<float> x, ArrayView<float> y, int height, int width, int kernel, int stride)
     {
-        var g = Geometry.Create("AvgPool2d", x.Length, y.Length, height, width, kernel, stride);
+        var (outH, outW) = Validate("AvgPool2d", x.Length, y.Length, height, width, kernel, stride);
         ArgumentNullException.ThrowIfNull(device);
         if (y.Length == 0) return;
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, Geometry>(AvgPoolKernel)(device.Launch.GridStride(y.Length), x, y, g);
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, int, int, int, int, int, int, float>(AvgPoolKernel)(device.Launch.GridStride(y.Length), x, y, height, width, outH, outW, kernel, stride, 1f / (kernel * kernel));
     }
 
     /// <summary>gx = backward of <see cref="AvgPool2d"/> for the output gradient gy.</summary>
     public static void AvgPool2dBackward(Device device, ArrayView<float> gy, ArrayView<float> gx, int height, int width, int kernel, int stride)
     {
-        var g = Geometry.Create("AvgPool2d backward", gx.Length, gy.Length, height, width, kernel, stride);
+        var (outH, outW) = Validate("AvgPool2d backward", gx.Length, gy.Length, height, width, kernel, stride);
         ArgumentNullException.ThrowIfNull(device);
         if (gx.Length == 0) return;
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, Geometry>(AvgPoolBackwardKernel)(device.Launch.GridStride(gx.Length), gy, gx, g);
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, int, int, int, int, int, int, float>(AvgPoolBackwardKernel)(device.Launch.GridStride(gx.Length), gy, gx, height, width, outH, outW, kernel, stride, 1f / (kernel * kernel));
     }
 
     /// <summary>
@@ -38,125 +38,105 @@ public static class Pooling
     /// </summary>
     public static void MaxPool2d(Device device, ArrayView<float> x, ArrayView<float> y, ArrayView<int> index, int height, int width, int kernel, int stride)
     {
-        var g = Geometry.Create("MaxPool2d", x.Length, y.Length, height, width, kernel, stride);
+        var (outH, outW) = Validate("MaxPool2d", x.Length, y.Length, height, width, kernel, stride);
         ArgumentNullException.ThrowIfNull(device);
         if (index.Length != y.Length) throw new ArgumentException($"MaxPool2d: {index.Length} indices for {y.Length} outputs.");
         if (y.Length == 0) return;
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<int>, Geometry>(MaxPoolKernel)(device.Launch.GridStride(y.Length), x, y, index, g);
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<int>, int, int, int, int, int, int>(MaxPoolKernel)(device.Launch.GridStride(y.Length), x, y, index, height, width, outH, outW, kernel, stride);
     }
 
     /// <summary>gx = backward of <see cref="MaxPool2d"/>: each window's gradient goes to its recorded first maximum.</summary>
     public static void MaxPool2dBackward(Device device, ArrayView<float> gy, ArrayView<int> index, ArrayView<float> gx, int height, int width, int kernel, int stride)
     {
-        var g = Geometry.Create("MaxPool2d backward", gx.Length, gy.Length, height, width, kernel, stride);
+        var (outH, outW) = Validate("MaxPool2d backward", gx.Length, gy.Length, height, width, kernel, stride);
         ArgumentNullException.ThrowIfNull(device);
         if (index.Length != gy.Length) throw new ArgumentException($"MaxPool2d backward: {index.Length} indices for {gy.Length} outputs.");
         if (gx.Length == 0) return;
-        device.Kernels.Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, Geometry>(MaxPoolBackwardKernel)(device.Launch.GridStride(gx.Length), gy, index, gx, g);
+        device.Kernels.Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int, int, int, int, int>(MaxPoolBackwardKernel)(device.Launch.GridStride(gx.Length), gy, index, gx, height, width, outH, outW, kernel, stride);
     }
 
-    /// <summary>Pooling geometry passed to the kernels.</summary>
-    internal struct Geometry
+    /// <summary>Checks the geometry and returns the output plane size.</summary>
+    private static (int OutH, int OutW) Validate(string operation, long inputLength, long outputLength, int height, int width, int kernel, int stride)
     {
-        public int H;
-        public int W;
-        public int OutH;
-        public int OutW;
-        public int Kernel;
-        public int Stride;
-        public float InvArea;
-
-        public static Geometry Create(string operation, long inputLength, long outputLength, int height, int width, int kernel, int stride)
-        {
-            if (kernel <= 0 || stride <= 0 || height < kernel || width < kernel)
-                throw new ArgumentException($"{operation}: kernel {kernel} and stride {stride} do not fit planes of {height}x{width}.");
-            var g = new Geometry
-            {
-                H = height,
-                W = width,
-                OutH = OutputSize(height, kernel, stride),
-                OutW = OutputSize(width, kernel, stride),
-                Kernel = kernel,
-                Stride = stride,
-                InvArea = 1f / (kernel * kernel),
-            };
-            long planeIn = (long)height * width, planeOut = (long)g.OutH * g.OutW;
-            if (inputLength % planeIn != 0 || outputLength != inputLength / planeIn * planeOut)
-                throw new ArgumentException($"{operation}: {inputLength} inputs and {outputLength} outputs do not match planes of {height}x{width} pooled to {g.OutH}x{g.OutW}.");
-            return g;
-        }
-
-        /// <summary>First output index whose window contains input position <paramref name="p"/> (may exceed the last).</summary>
-        public readonly int FirstWindow(int p) => p < Kernel ? 0 : (p - Kernel) / Stride + 1;
+        if (kernel <= 0 || stride <= 0 || height < kernel || width < kernel)
+            throw new ArgumentException($"{operation}: kernel {kernel} and stride {stride} do not fit planes of {height}x{width}.");
+        int outH = OutputSize(height, kernel, stride), outW = OutputSize(width, kernel, stride);
+        long planeIn = (long)height * width, planeOut = (long)outH * outW;
+        if (inputLength % planeIn != 0 || outputLength != inputLength / planeIn * planeOut)
+            throw new ArgumentException($"{operation}: {inputLength} inputs and {outputLength} outputs do not match planes of {height}x{width} pooled to {outH}x{outW}.");
+        return (outH, outW);
     }
+
+    /// <summary>First output index whose window contains input position <paramref name="p"/> (may exceed the last).</summary>
+    private static int FirstWindow(int p, int kernel, int step) => p < kernel ? 0 : (p - kernel) / step + 1;
 
     [Kernel]
-    internal static void AvgPoolKernel(ArrayView<float> x, ArrayView<float> y, Geometry g)
+    internal static void AvgPoolKernel(ArrayView<float> x, ArrayView<float> y, int height, int width, int outHeight, int outWidth, int kernel, int step, float invArea)
     {
         long stride = (long)Grid.DimX * Group.DimX;
-        long planeOut = (long)g.OutH * g.OutW;
-        long planeIn = (long)g.H * g.W;
+        long planeOut = (long)outHeight * outWidth;
+        long planeIn = (long)height * width;
         for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride)
         {
             long plane = i / planeOut;
             int r = (int)(i - plane * planeOut);
-            int oh = r / g.OutW;
-            int ow = r - oh * g.OutW;
-            long b = plane * planeIn + (long)oh * g.Stride * g.W + (long)ow * g.Stride;
+            int oh = r / outWidth;
+            int ow = r - oh * outWidth;
+            long b = plane * planeIn + (long)oh * step * width + (long)ow * step;
             float s = 0f;
-            for (int kh = 0; kh < g.Kernel; kh++)
-                for (int kw = 0; kw < g.Kernel; kw++)
-                    s += x[b + (long)kh * g.W + kw];
-            y[i] = s * g.InvArea;
+            for (int kh = 0; kh < kernel; kh++)
+                for (int kw = 0; kw < kernel; kw++)
+                    s += x[b + (long)kh * width + kw];
+            y[i] = s * invArea;
         }
     }
 
     [Kernel]
-    internal static void AvgPoolBackwardKernel(ArrayView<float> gy, ArrayView<float> gx, Geometry g)
+    internal static void AvgPoolBackwardKernel(ArrayView<float> gy, ArrayView<float> gx, int height, int width, int outHeight, int outWidth, int kernel, int step, float invArea)
     {
         long stride = (long)Grid.DimX * Group.DimX;
-        long planeOut = (long)g.OutH * g.OutW;
-        long planeIn = (long)g.H * g.W;
+        long planeOut = (long)outHeight * outWidth;
+        long planeIn = (long)height * width;
         for (long i = Grid.GlobalIndex.X; i < gx.Length; i += stride)
         {
             long plane = i / planeIn;
             int r = (int)(i - plane * planeIn);
-            int h = r / g.W;
-            int w = r - h * g.W;
-            int ohEnd = h / g.Stride;
-            if (ohEnd > g.OutH - 1) ohEnd = g.OutH - 1;
-            int owEnd = w / g.Stride;
-            if (owEnd > g.OutW - 1) owEnd = g.OutW - 1;
+            int h = r / width;
+            int w = r - h * width;
+            int ohEnd = h / step;
+            if (ohEnd > outHeight - 1) ohEnd = outHeight - 1;
+            int owEnd = w / step;
+            if (owEnd > outWidth - 1) owEnd = outWidth - 1;
             long b = plane * planeOut;
             float s = 0f;
-            for (int oh = g.FirstWindow(h); oh <= ohEnd; oh++)
-                for (int ow = g.FirstWindow(w); ow <= owEnd; ow++)
-                    s += gy[b + (long)oh * g.OutW + ow];
-            gx[i] = s * g.InvArea;
+            for (int oh = FirstWindow(h, kernel, step); oh <= ohEnd; oh++)
+                for (int ow = FirstWindow(w, kernel, step); ow <= owEnd; ow++)
+                    s += gy[b + (long)oh * outWidth + ow];
+            gx[i] = s * invArea;
         }
     }
 
     [Kernel]
-    internal static void MaxPoolKernel(ArrayView<float> x, ArrayView<float> y, ArrayView<int> index, Geometry g)
+    internal static void MaxPoolKernel(ArrayView<float> x, ArrayView<float> y, ArrayView<int> index, int height, int width, int outHeight, int outWidth, int kernel, int step)
     {
         long stride = (long)Grid.DimX * Group.DimX;
-        long planeOut = (long)g.OutH * g.OutW;
-        long planeIn = (long)g.H * g.W;
+        long planeOut = (long)outHeight * outWidth;
+        long planeIn = (long)height * width;
         for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride)
         {
             long plane = i / planeOut;
             int r = (int)(i - plane * planeOut);
-            int oh = r / g.OutW;
-            int ow = r - oh * g.OutW;
-            int h0 = oh * g.Stride, w0 = ow * g.Stride;
+            int oh = r / outWidth;
+            int ow = r - oh * outWidth;
+            int h0 = oh * step, w0 = ow * step;
             long b = plane * planeIn;
-            int at = h0 * g.W + w0;
+            int at = h0 * width + w0;
             float best = x[b + at];
-            for (int kh = 0; kh < g.Kernel; kh++)
+            for (int kh = 0; kh < kernel; kh++)
             {
-                for (int kw = 0; kw < g.Kernel; kw++)
+                for (int kw = 0; kw < kernel; kw++)
                 {
-                    int p = (h0 + kh) * g.W + w0 + kw;
+                    int p = (h0 + kh) * width + w0 + kw;
                     float v = x[b + p];
                     if (v > best)
                     {
@@ -171,28 +151,28 @@ public static class Pooling
     }
 
     [Kernel]
-    internal static void MaxPoolBackwardKernel(ArrayView<float> gy, ArrayView<int> index, ArrayView<float> gx, Geometry g)
+    internal static void MaxPoolBackwardKernel(ArrayView<float> gy, ArrayView<int> index, ArrayView<float> gx, int height, int width, int outHeight, int outWidth, int kernel, int step)
     {
         long stride = (long)Grid.DimX * Group.DimX;
-        long planeOut = (long)g.OutH * g.OutW;
-        long planeIn = (long)g.H * g.W;
+        long planeOut = (long)outHeight * outWidth;
+        long planeIn = (long)height * width;
         for (long i = Grid.GlobalIndex.X; i < gx.Length; i += stride)
         {
             long plane = i / planeIn;
             int r = (int)(i - plane * planeIn);
-            int h = r / g.W;
-            int w = r - h * g.W;
-            int ohEnd = h / g.Stride;
-            if (ohEnd > g.OutH - 1) ohEnd = g.OutH - 1;
-            int owEnd = w / g.Stride;
-            if (owEnd > g.OutW - 1) owEnd = g.OutW - 1;
+            int h = r / width;
+            int w = r - h * width;
+            int ohEnd = h / step;
+            if (ohEnd > outHeight - 1) ohEnd = outHeight - 1;
+            int owEnd = w / step;
+            if (owEnd > outWidth - 1) owEnd = outWidth - 1;
             long b = plane * planeOut;
             float s = 0f;
-            for (int oh = g.FirstWindow(h); oh <= ohEnd; oh++)
+            for (int oh = FirstWindow(h, kernel, step); oh <= ohEnd; oh++)
             {
-                for (int ow = g.FirstWindow(w); ow <= owEnd; ow++)
+                for (int ow = FirstWindow(w, kernel, step); ow <= owEnd; ow++)
                 {
-                    long o = b + (long)oh * g.OutW + ow;
+                    long o = b + (long)oh * outWidth + ow;
                     if (index[o] == r) s += gy[o];
                 }
             }
