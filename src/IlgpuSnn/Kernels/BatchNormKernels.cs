@@ -1,0 +1,265 @@
+using ILGPU;
+using ILGPU.Runtime;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn.Kernels;
+
+/// <summary>
+/// Batch-normalisation kernels for tensors viewed as [N, C, S] (S = H·W, or 1 for [N, C]): per-channel statistics
+/// over N·S elements (two-pass: mean, then mean squared deviation), normalisation, running-statistics update and
+/// the backward. Per-channel sums are split into interleaved partial sums that a second kernel adds up.
+/// </summary>
+public static class BatchNormKernels
+{
+    /// <summary>
+    /// Per-channel mean and biased variance of x viewed as [N, <paramref name="channels"/>, <paramref name="spatial"/>].
+    /// </summary>
+    public static void ChannelStatistics(Device device, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> variance, int channels, int spatial)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        long perChannel = PerChannel("ChannelStatistics", x.Length, channels, spatial);
+        RequireChannels("ChannelStatistics", channels, mean, variance);
+        if (channels == 0) return;
+        if (perChannel == 0)
+        {
+            Elementwise.Fill(device, mean, float.NaN);
+            Elementwise.Fill(device, variance, float.NaN);
+            return;
+        }
+        float inv = 1f / perChannel;
+        ChannelSum(device, x, mean, mean, channels, spatial, perChannel, 0, inv);
+        ChannelSum(device, x, mean, variance, channels, spatial, perChannel, 1, inv);
+    }
+
+    /// <summary>
+    /// sumA[c] = Σ a and sumAB[c] = Σ a·b over the N·S elements of channel c of a and b viewed as
+    /// [N, <paramref name="channels"/>, <paramref name="spatial"/>].
+    /// </summary>
+    public static void ChannelSumProduct(Device device, ArrayView<float> a, ArrayView<float> b, ArrayView<float> sumA, ArrayView<float> sumAB, int channels, int spatial)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        long perChannel = PerChannel("ChannelSumProduct", a.Length, channels, spatial);
+        Elementwise.RequireSameLength("ChannelSumProduct", a, b);
+        RequireChannels("ChannelSumProduct", channels, sumA, sumAB);
+        if (channels == 0) return;
+        int count = Reduce.PartialCount(device, channels, perChannel);
+        var load = device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, long, int>(ChannelSumProductKernel);
+        if (count == 1)
+        {
+            load(device.Launch.GridStride(channels), a, b, sumA, sumAB, channels, spatial, perChannel, 1);
+            return;
+        }
+        using var pa = Tensor.Empty(device, channels * count);
+        using var pab = Tensor.Empty(device, channels * count);
+        load(device.Launch.GridStride(pa.Length), a, b, pa.View, pab.View, channels, spatial, perChannel, count);
+        Reduce.SumPartials(device, pa.View, sumA, count, 1f);
+        Reduce.SumPartials(device, pab.View, sumAB, count, 1f);
+    }
+
+    /// <summary>Per channel: invstd = 1/sqrt(variance + eps) and scale = gamma · invstd.</summary>
+    public static void PrepareScale(Device device, ArrayView<float> variance, ArrayView<float> gamma, ArrayView<float> invstd, ArrayView<float> scale, float eps)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        RequireChannels("BatchNorm", (int)variance.Length, gamma, invstd);
+        RequireChannels("BatchNorm", (int)variance.Length, scale, scale);
+        if (variance.Length == 0) return;
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float>(PrepareScaleKernel)(
+            device.Launch.GridStride(variance.Length), variance, gamma, invstd, scale, eps);
+    }
+
+    /// <summary>
+    /// x̂ = (x − mean[c])·invstd[c] and y = gamma[c]·x̂ + beta[c]; x̂ is written only when
+    /// <paramref name="writeNormalized"/> is true (otherwise <paramref name="normalized"/> may be any view).
+    /// </summary>
+    public static void Normalize(Device device, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
+        ArrayView<float> beta, ArrayView<float> y, ArrayView<float> normalized, bool writeNormalized, int channels, int spatial)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        PerChannel("BatchNorm", x.Length, channels, spatial);
+        Elementwise.RequireSameLength("BatchNorm", x, y);
+        if (writeNormalized) Elementwise.RequireSameLength("BatchNorm", x, normalized);
+        RequireChannels("BatchNorm", channels, mean, invstd);
+        RequireChannels("BatchNorm", channels, gamma, beta);
+        if (x.Length == 0) return;
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(NormalizeKernel)(
+            device.Launch.GridStride(x.Length), x, mean, invstd, gamma, beta, y, normalized, writeNormalized ? 1 : 0, channels, spatial);
+    }
+
+    /// <summary>
+    /// running = (1 − momentum)·running + momentum·batch, per channel, with the variance made unbiased
+    /// (× count/(count − 1)) for the running variance, as PyTorch does.
+    /// </summary>
+    public static void UpdateRunning(Device device, ArrayView<float> mean, ArrayView<float> variance, ArrayView<float> runningMean, ArrayView<float> runningVar, float momentum, long count)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        RequireChannels("BatchNorm", (int)mean.Length, variance, runningMean);
+        RequireChannels("BatchNorm", (int)mean.Length, runningVar, runningVar);
+        if (mean.Length == 0) return;
+        float unbias = count > 1 ? (float)((double)count / (count - 1)) : 1f;
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float>(UpdateRunningKernel)(
+            device.Launch.GridStride(mean.Length), mean, variance, runningMean, runningVar, momentum, unbias);
+    }
+
+    /// <summary>
+    /// The input gradient. Batch statistics (<paramref name="batchStatistics"/> true):
+    /// dx = scale[c]·(dy − sumDy[c]/M − x̂·sumDyXhat[c]/M) with M = N·S; fixed statistics: dx = scale[c]·dy
+    /// (then <paramref name="normalized"/>, <paramref name="sumDy"/> and <paramref name="sumDyXhat"/> are not read).
+    /// </summary>
+    public static void BackwardInput(Device device, ArrayView<float> dy, ArrayView<float> normalized, ArrayView<float> scale, ArrayView<float> sumDy,
+        ArrayView<float> sumDyXhat, ArrayView<float> dx, bool batchStatistics, int channels, int spatial)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        long perChannel = PerChannel("BatchNorm backward", dy.Length, channels, spatial);
+        Elementwise.RequireSameLength("BatchNorm backward", dy, dx);
+        RequireChannels("BatchNorm backward", channels, scale, scale);
+        if (batchStatistics)
+        {
+            Elementwise.RequireSameLength("BatchNorm backward", dy, normalized);
+            RequireChannels("BatchNorm backward", channels, sumDy, sumDyXhat);
+        }
+        if (dx.Length == 0) return;
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, float>(BackwardInputKernel)(
+            device.Launch.GridStride(dx.Length), dy, normalized, scale, sumDy, sumDyXhat, dx, batchStatistics ? 1 : 0, channels, spatial, 1f / perChannel);
+    }
+
+    private static void ChannelSum(Device device, ArrayView<float> x, ArrayView<float> center, ArrayView<float> result, int channels, int spatial, long perChannel, int squareDeviation, float scale)
+    {
+        int count = Reduce.PartialCount(device, channels, perChannel);
+        var load = device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, long, int, int, float>(ChannelSumKernel);
+        if (count == 1)
+        {
+            load(device.Launch.GridStride(channels), x, center, result, channels, spatial, perChannel, 1, squareDeviation, scale);
+            return;
+        }
+        using var partials = Tensor.Empty(device, channels * count);
+        load(device.Launch.GridStride(partials.Length), x, center, partials.View, channels, spatial, perChannel, count, squareDeviation, 1f);
+        Reduce.SumPartials(device, partials.View, result, count, scale);
+    }
+
+    private static long PerChannel(string operation, long length, int channels, int spatial)
+    {
+        if (channels < 0 || spatial <= 0 || (channels > 0 && length % ((long)channels * spatial) != 0))
+            throw new ArgumentException($"{operation}: {length} elements are not [N, {channels}, {spatial}].");
+        return channels == 0 ? 0 : length / channels;
+    }
+
+    private static void RequireChannels(string operation, int channels, ArrayView<float> a, ArrayView<float> b)
+    {
+        if (a.Length != channels || b.Length != channels)
+            throw new ArgumentException($"{operation}: per-channel operands have {a.Length} and {b.Length} elements for {channels} channels.");
+    }
+
+    /// <summary>Element e of channel c at reduced position r (r = n·S + s) of a [N, C, S] tensor.</summary>
+    private static long ElementOf(long r, int c, int channels, int spatial)
+    {
+        long n = r / spatial;
+        long s = r - n * spatial;
+        return (n * channels + c) * spatial + s;
+    }
+
+    /// <summary>
+    /// One item per (channel c, partial p): scale · Σ over r = p, p + count, … of x (or of (x − center[c])² when
+    /// squareDeviation is 1), written to result[c·count + p].
+    /// </summary>
+    [Kernel]
+    internal static void ChannelSumKernel(ArrayView<float> x, ArrayView<float> center, ArrayView<float> result, int channels, int spatial,
+        long perChannel, int count, int squareDeviation, float scale)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long t = Grid.GlobalIndex.X; t < result.Length; t += stride)
+        {
+            int c = (int)(t / count);
+            int p = (int)(t - (long)c * count);
+            float m = squareDeviation != 0 ? center[c] : 0f;
+            float s = 0f;
+            for (long r = p; r < perChannel; r += count)
+            {
+                float v = x[ElementOf(r, c, channels, spatial)];
+                if (squareDeviation != 0)
+                {
+                    float d = v - m;
+                    s += d * d;
+                }
+                else
+                {
+                    s += v;
+                }
+            }
+            result[t] = s * scale;
+        }
+    }
+
+    [Kernel]
+    internal static void ChannelSumProductKernel(ArrayView<float> a, ArrayView<float> b, ArrayView<float> sumA, ArrayView<float> sumAB, int channels, int spatial,
+        long perChannel, int count)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long t = Grid.GlobalIndex.X; t < sumA.Length; t += stride)
+        {
+            int c = (int)(t / count);
+            int p = (int)(t - (long)c * count);
+            float sa = 0f, sab = 0f;
+            for (long r = p; r < perChannel; r += count)
+            {
+                long e = ElementOf(r, c, channels, spatial);
+                float v = a[e];
+                sa += v;
+                sab += v * b[e];
+            }
+            sumA[t] = sa;
+            sumAB[t] = sab;
+        }
+    }
+
+    [Kernel]
+    internal static void PrepareScaleKernel(ArrayView<float> variance, ArrayView<float> gamma, ArrayView<float> invstd, ArrayView<float> scale, float eps)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long c = Grid.GlobalIndex.X; c < variance.Length; c += stride)
+        {
+            float inv = 1f / MathF.Sqrt(variance[c] + eps);
+            invstd[c] = inv;
+            scale[c] = gamma[c] * inv;
+        }
+    }
+
+    [Kernel]
+    internal static void NormalizeKernel(ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma, ArrayView<float> beta,
+        ArrayView<float> y, ArrayView<float> normalized, int writeNormalized, int channels, int spatial)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride)
+        {
+            int c = (int)((i / spatial) % channels);
+            float h = (x[i] - mean[c]) * invstd[c];
+            if (writeNormalized != 0) normalized[i] = h;
+            y[i] = gamma[c] * h + beta[c];
+        }
+    }
+
+    [Kernel]
+    internal static void UpdateRunningKernel(ArrayView<float> mean, ArrayView<float> variance, ArrayView<float> runningMean, ArrayView<float> runningVar,
+        float momentum, float unbias)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long c = Grid.GlobalIndex.X; c < mean.Length; c += stride)
+        {
+            runningMean[c] = (1f - momentum) * runningMean[c] + momentum * mean[c];
+            runningVar[c] = (1f - momentum) * runningVar[c] + momentum * (variance[c] * unbias);
+        }
+    }
+
+    [Kernel]
+    internal static void BackwardInputKernel(ArrayView<float> dy, ArrayView<float> normalized, ArrayView<float> scale, ArrayView<float> sumDy,
+        ArrayView<float> sumDyXhat, ArrayView<float> dx, int batchStatistics, int channels, int spatial, float invCount)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long i = Grid.GlobalIndex.X; i < dx.Length; i += stride)
+        {
+            int c = (int)((i / spatial) % channels);
+            float g = dy[i];
+            if (batchStatistics != 0) g = g - sumDy[c] * invCount - normalized[i] * (sumDyXhat[c] * invCount);
+            dx[i] = scale[c] * g;
+        }
+    }
+}

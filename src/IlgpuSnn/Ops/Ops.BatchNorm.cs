@@ -1,0 +1,142 @@
+using IlgpuSnn.Autodiff;
+using IlgpuSnn.Kernels;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn;
+
+public static partial class Ops
+{
+    /// <summary>
+    /// Batch normalisation of x [N, C] or [N, C, H, W] with per-channel statistics over N (and H, W):
+    /// y = gamma·(x − mean)/sqrt(var + eps) + beta. In training mode the batch mean and biased variance are used and
+    /// <paramref name="runningMean"/> / <paramref name="runningVar"/> are updated in place as PyTorch does
+    /// (running = (1 − momentum)·running + momentum·batch, with the unbiased batch variance for the running variance);
+    /// in evaluation mode the running statistics are used and left unchanged. Differentiable in x, gamma and beta
+    /// (gamma, beta and the running statistics have shape [C]); keeps only x̂ and a per-channel scale.
+    /// </summary>
+    public static Tensor BatchNorm(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, bool training,
+        float momentum = 0.1f, float eps = 1e-5f)
+    {
+        const string name = "BatchNorm";
+        var device = Check.SameDevice(name, x, gamma, beta, runningMean, runningVar);
+        var (channels, spatial) = BatchNormLayout(name, x);
+        CheckPerChannel(name, x, channels, (gamma, "gamma"), (beta, "beta"), (runningMean, "runningMean"), (runningVar, "runningVar"));
+        if (!training) return Normalize(name, device, x, gamma, beta, runningMean.View, runningVar.View, batchStatistics: false, eps, channels, spatial);
+
+        long count = x.Length / Math.Max(channels, 1);
+        if (count <= 1)
+            throw new ArgumentException($"{name}: training needs more than one value per channel, got input {Tensor.Format(x.Shape)}.", nameof(x));
+        using var mean = Tensor.Empty(device, channels);
+        using var variance = Tensor.Empty(device, channels);
+        BatchNormKernels.ChannelStatistics(device, x.View, mean.View, variance.View, channels, spatial);
+        BatchNormKernels.UpdateRunning(device, mean.View, variance.View, runningMean.View, runningVar.View, momentum, count);
+        return Normalize(name, device, x, gamma, beta, mean.View, variance.View, batchStatistics: true, eps, channels, spatial);
+    }
+
+    /// <summary>
+    /// Normalises x [N, C] or [N, C, H, W] with the GIVEN per-channel <paramref name="mean"/> and
+    /// <paramref name="variance"/> ([C]), y = gamma·(x − mean)/s + beta with s = sqrt(variance + eps), but
+    /// back-propagates as if they were the batch statistics of x (training-mode batch-norm backward):
+    /// dx = (1/s)·[g − mean(g) − x̂·mean(g⊙x̂)], g = gamma·dL/dy. Differentiable in x, gamma and beta (not in the
+    /// statistics). Used by the RateBP rate pass.
+    /// </summary>
+    public static Tensor BatchNormWithStatistics(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor variance, float eps = 1e-5f)
+    {
+        const string name = "BatchNormWithStatistics";
+        var device = Check.SameDevice(name, x, gamma, beta, mean, variance);
+        var (channels, spatial) = BatchNormLayout(name, x);
+        CheckPerChannel(name, x, channels, (gamma, "gamma"), (beta, "beta"), (mean, "mean"), (variance, "variance"));
+        return Normalize(name, device, x, gamma, beta, mean.View, variance.View, batchStatistics: true, eps, channels, spatial);
+    }
+
+    /// <summary>
+    /// Per-channel mean and biased variance of x [N, C] or [N, C, H, W] (over N and H, W), as new tensors of shape
+    /// [C]. Not recorded on the tape.
+    /// </summary>
+    public static void ChannelStatistics(Tensor x, out Tensor mean, out Tensor variance)
+    {
+        const string name = "ChannelStatistics";
+        var device = Check.SameDevice(name, x);
+        var (channels, spatial) = BatchNormLayout(name, x);
+        mean = Tensor.Empty(device, channels);
+        variance = Tensor.Empty(device, channels);
+        BatchNormKernels.ChannelStatistics(device, x.View, mean.View, variance.View, channels, spatial);
+    }
+
+    private static Tensor Normalize(string name, Device device, Tensor x, Tensor gamma, Tensor beta, ILGPU.ArrayView<float> mean,
+        ILGPU.ArrayView<float> variance, bool batchStatistics, float eps, int channels, int spatial)
+    {
+        bool record = Tape.ShouldRecord(x, gamma, beta);
+        bool needX = record && x.RequiresGrad, needGamma = record && gamma.RequiresGrad, needBeta = record && beta.RequiresGrad;
+        // x̂ is read by the backward for dgamma, and for dx when the statistics are the batch's.
+        bool keepXhat = needGamma || (needX && batchStatistics);
+        var y = Tensor.Empty(device, x.ShapeArray());
+        using var invstd = Tensor.Empty(device, channels);
+        using var scale = Tensor.Empty(device, channels);
+        using var xhat = keepXhat ? Tensor.Empty(device, x.ShapeArray()) : null;
+        BatchNormKernels.PrepareScale(device, variance, gamma.View, invstd.View, scale.View, eps);
+        BatchNormKernels.Normalize(device, x.View, mean, invstd.View, gamma.View, beta.View, y.View, (xhat ?? y).View, keepXhat, channels, spatial);
+        if (!record) return y;
+
+        var savedXhat = xhat is null ? null : Tape.Save(xhat);
+        var savedScale = needX ? Tape.Save(scale) : null;
+        var xShape = x.ShapeArray();
+        var saved = new List<Tensor>(2);
+        if (savedXhat is not null) saved.Add(savedXhat);
+        if (savedScale is not null) saved.Add(savedScale);
+        Tape.Recording!.Add(name, [x, gamma, beta], [y], g =>
+        {
+            var dy = g[0]!;
+            Tensor? dx = null, dgamma = null, dbeta = null;
+            bool needSums = needGamma || needBeta || (needX && batchStatistics);
+            if (!needSums)
+            {
+                dx = Tensor.Empty(device, xShape);
+                BatchNormKernels.BackwardInput(device, dy.View, dy.View, savedScale!.View, savedScale.View, savedScale.View, dx.View, false, channels, spatial);
+                return [dx, null, null];
+            }
+            var sumDy = Tensor.Empty(device, channels);
+            var sumDyXhat = Tensor.Empty(device, channels);
+            if (savedXhat is not null)
+            {
+                BatchNormKernels.ChannelSumProduct(device, dy.View, savedXhat.View, sumDy.View, sumDyXhat.View, channels, spatial);
+            }
+            else
+            {
+                // Only beta (and x with fixed statistics) need gradients: Σ dy alone.
+                BatchNormKernels.ChannelSumProduct(device, dy.View, dy.View, sumDy.View, sumDyXhat.View, channels, spatial);
+            }
+            if (needX)
+            {
+                dx = Tensor.Empty(device, xShape);
+                var xh = savedXhat ?? dy;
+                BatchNormKernels.BackwardInput(device, dy.View, xh.View, savedScale!.View, sumDy.View, sumDyXhat.View, dx.View, batchStatistics, channels, spatial);
+            }
+            if (needGamma) dgamma = sumDyXhat;
+            else sumDyXhat.Dispose();
+            if (needBeta) dbeta = sumDy;
+            else sumDy.Dispose();
+            return [dx, dgamma, dbeta];
+        }, saved.ToArray());
+        return y;
+    }
+
+    private static (int Channels, int Spatial) BatchNormLayout(string name, Tensor x)
+    {
+        if (x.Rank != 2 && x.Rank != 4)
+            throw new ArgumentException($"{name}: input must be [N, C] or [N, C, H, W], got shape {Tensor.Format(x.Shape)}.", nameof(x));
+        int spatial = x.Rank == 4 ? checked(x.Dim(2) * x.Dim(3)) : 1;
+        if (x.Dim(1) == 0 || spatial == 0)
+            throw new ArgumentException($"{name}: input of shape {Tensor.Format(x.Shape)} has no channels or empty planes.", nameof(x));
+        return (x.Dim(1), spatial);
+    }
+
+    private static void CheckPerChannel(string name, Tensor x, int channels, params ReadOnlySpan<(Tensor Tensor, string What)> perChannel)
+    {
+        foreach (var (t, what) in perChannel)
+        {
+            if (t.Rank != 1 || t.Dim(0) != channels)
+                throw new ArgumentException($"{name}: {what} must have shape [{channels}] for input {Tensor.Format(x.Shape)}, got {Tensor.Format(t.Shape)}.");
+        }
+    }
+}
