@@ -1,0 +1,243 @@
+using ILGPU;
+using ILGPU.Runtime;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn.Kernels;
+
+/// <summary>
+/// Loss kernels and their launchers: softmax cross-entropy (forward, backward, accuracy count) and mean squared
+/// error. Means are computed in two deterministic stages: a grid-stride kernel writes at most
+/// <see cref="MaxPartials"/> partial sums (work item <c>w</c> adds rows or elements <c>w, w + P, w + 2P, ...</c>),
+/// then one work item adds the partial sums in a fixed order and scales them. The result does not depend on the
+/// launch grid, so it is the same on every device kind.
+/// </summary>
+public static class LossKernels
+{
+    /// <summary>The most partial sums the first reduction stage writes.</summary>
+    public const int MaxPartials = 1024;
+
+    /// <summary>Number of partial sums used for <paramref name="work"/> rows or elements (1 to <see cref="MaxPartials"/>).</summary>
+    public static int PartialCount(long work) => (int)Math.Clamp(work, 1, MaxPartials);
+
+    /// <summary>
+    /// loss[0] = mean over the <paramref name="rows"/> rows of −log softmax(logits[r, :])[labels[r]].
+    /// <paramref name="logits"/> is [rows, classes] row-major, <paramref name="labels"/> holds integral class indices
+    /// (validated by the caller; an invalid label yields NaN). Each row is reduced by one work item, stably (the
+    /// row maximum is subtracted before exponentiating).
+    /// </summary>
+    public static void SoftmaxCrossEntropy(Device device, ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> loss, int rows, int classes)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        RequireRows("SoftmaxCrossEntropy", logits, labels, rows, classes);
+        RequireLength("SoftmaxCrossEntropy", "loss", loss, 1);
+        using var partials = Tensor.Empty(device, PartialCount(rows));
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(CrossEntropyPartialKernel)(
+            device.Launch.GridStride(partials.Length), logits, labels, partials.View, rows, classes);
+        SumScaled(device, partials.View, loss, rows == 0 ? float.NaN : (float)(1.0 / rows));
+    }
+
+    /// <summary>
+    /// gradLogits = (softmax(logits) − onehot(labels)) · g[0] / <paramref name="rows"/>, recomputing the softmax
+    /// from the logits (one work item per row).
+    /// </summary>
+    public static void SoftmaxCrossEntropyBackward(Device device, ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> g,
+        ArrayView<float> gradLogits, int rows, int classes)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        RequireRows("SoftmaxCrossEntropy backward", logits, labels, rows, classes);
+        RequireLength("SoftmaxCrossEntropy backward", "output gradient", g, 1);
+        Elementwise.RequireSameLength("SoftmaxCrossEntropy backward", logits, gradLogits);
+        if (rows == 0) return;
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float>(CrossEntropyBackwardKernel)(
+            device.Launch.GridStride(rows), logits, labels, g, gradLogits, rows, classes, (float)(1.0 / rows));
+    }
+
+    /// <summary>
+    /// count[0] = number of rows whose first maximal logit sits at the label's index (a float holding an integer).
+    /// </summary>
+    public static void CountCorrect(Device device, ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> count, int rows, int classes)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        RequireRows("CountCorrect", logits, labels, rows, classes);
+        RequireLength("CountCorrect", "count", count, 1);
+        using var partials = Tensor.Empty(device, PartialCount(rows));
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(CountCorrectPartialKernel)(
+            device.Launch.GridStride(partials.Length), logits, labels, partials.View, rows, classes);
+        SumScaled(device, partials.View, count, 1f);
+    }
+
+    /// <summary>loss[0] = mean over all elements of (x − target)².</summary>
+    public static void MeanSquaredError(Device device, ArrayView<float> x, ArrayView<float> target, ArrayView<float> loss)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        Elementwise.RequireSameLength("MseLoss", x, target);
+        RequireLength("MseLoss", "loss", loss, 1);
+        using var partials = Tensor.Empty(device, PartialCount(x.Length));
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, long>(SquaredErrorPartialKernel)(
+            device.Launch.GridStride(partials.Length), x, target, partials.View, x.Length);
+        SumScaled(device, partials.View, loss, x.Length == 0 ? float.NaN : (float)(1.0 / x.Length));
+    }
+
+    /// <summary>
+    /// The gradients of mean((x − target)²) scaled by g[0]: gradX = 2(x − target)·g[0]/n and gradTarget = −gradX.
+    /// Either gradient may be skipped by passing null-like (empty) views with <paramref name="needX"/> or
+    /// <paramref name="needTarget"/> false.
+    /// </summary>
+    public static void MeanSquaredErrorBackward(Device device, ArrayView<float> x, ArrayView<float> target, ArrayView<float> g,
+        ArrayView<float> gradX, ArrayView<float> gradTarget, bool needX, bool needTarget)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        Elementwise.RequireSameLength("MseLoss backward", x, target);
+        RequireLength("MseLoss backward", "output gradient", g, 1);
+        if (needX) Elementwise.RequireSameLength("MseLoss backward", x, gradX);
+        if (needTarget) Elementwise.RequireSameLength("MseLoss backward", x, gradTarget);
+        if (x.Length == 0 || !(needX || needTarget)) return;
+        // A view that is not written (its flag is 0) is replaced by x so that the kernel never sees an empty view.
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, int, int, long>(SquaredErrorBackwardKernel)(
+            device.Launch.GridStride(x.Length), x, target, g, needX ? gradX : x, needTarget ? gradTarget : x,
+            (float)(2.0 / x.Length), needX ? 1 : 0, needTarget ? 1 : 0, x.Length);
+    }
+
+    private static void SumScaled(Device device, ArrayView<float> partials, ArrayView<float> y, float scale) =>
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, float>(SumScaledKernel)(device.Launch.GridStride(1), partials, y, scale);
+
+    private static void RequireRows(string operation, ArrayView<float> logits, ArrayView<float> labels, int rows, int classes)
+    {
+        if (rows < 0 || classes <= 0 || logits.Length != (long)rows * classes || labels.Length != rows)
+            throw new ArgumentException(
+                $"{operation}: expected logits of {rows} x {classes} and {rows} labels, got views of {logits.Length} and {labels.Length} elements.");
+    }
+
+    private static void RequireLength(string operation, string what, ArrayView<float> view, long length)
+    {
+        if (view.Length != length)
+            throw new ArgumentException($"{operation}: {what} must hold {length} element(s), got {view.Length}.");
+    }
+
+    [Kernel]
+    internal static void CrossEntropyPartialKernel(ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> partials, int rows, int classes)
+    {
+        long parts = partials.Length;
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long w = Grid.GlobalIndex.X; w < parts; w += stride)
+        {
+            float s = 0f;
+            for (long r = w; r < rows; r += parts)
+            {
+                long row = r * classes;
+                float max = logits[row];
+                for (int j = 1; j < classes; j++)
+                {
+                    float v = logits[row + j];
+                    if (v > max) max = v;
+                }
+                float sum = 0f;
+                for (int j = 0; j < classes; j++) sum += MathF.Exp(logits[row + j] - max);
+                int label = (int)labels[r];
+                if (label < 0 || label >= classes) s += float.NaN;
+                else s += MathF.Log(sum) - (logits[row + label] - max);
+            }
+            partials[w] = s;
+        }
+    }
+
+    [Kernel]
+    internal static void CrossEntropyBackwardKernel(ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> g,
+        ArrayView<float> gradLogits, int rows, int classes, float invRows)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        float scale = g[0] * invRows;
+        for (long r = Grid.GlobalIndex.X; r < rows; r += stride)
+        {
+            long row = r * classes;
+            float max = logits[row];
+            for (int j = 1; j < classes; j++)
+            {
+                float v = logits[row + j];
+                if (v > max) max = v;
+            }
+            float sum = 0f;
+            for (int j = 0; j < classes; j++) sum += MathF.Exp(logits[row + j] - max);
+            float inv = 1f / sum;
+            int label = (int)labels[r];
+            for (int j = 0; j < classes; j++)
+            {
+                float p = MathF.Exp(logits[row + j] - max) * inv;
+                if (j == label) p -= 1f;
+                gradLogits[row + j] = p * scale;
+            }
+        }
+    }
+
+    [Kernel]
+    internal static void CountCorrectPartialKernel(ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> partials, int rows, int classes)
+    {
+        long parts = partials.Length;
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long w = Grid.GlobalIndex.X; w < parts; w += stride)
+        {
+            float s = 0f;
+            for (long r = w; r < rows; r += parts)
+            {
+                long row = r * classes;
+                int best = 0;
+                float max = logits[row];
+                for (int j = 1; j < classes; j++)
+                {
+                    float v = logits[row + j];
+                    if (v > max)
+                    {
+                        max = v;
+                        best = j;
+                    }
+                }
+                if (best == (int)labels[r]) s += 1f;
+            }
+            partials[w] = s;
+        }
+    }
+
+    [Kernel]
+    internal static void SquaredErrorPartialKernel(ArrayView<float> x, ArrayView<float> target, ArrayView<float> partials, long n)
+    {
+        long parts = partials.Length;
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long w = Grid.GlobalIndex.X; w < parts; w += stride)
+        {
+            float s = 0f;
+            for (long i = w; i < n; i += parts)
+            {
+                float d = x[i] - target[i];
+                s += d * d;
+            }
+            partials[w] = s;
+        }
+    }
+
+    [Kernel]
+    internal static void SquaredErrorBackwardKernel(ArrayView<float> x, ArrayView<float> target, ArrayView<float> g,
+        ArrayView<float> gradX, ArrayView<float> gradTarget, float scale, int needX, int needTarget, long n)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        float k = g[0] * scale;
+        for (long i = Grid.GlobalIndex.X; i < n; i += stride)
+        {
+            float d = (x[i] - target[i]) * k;
+            if (needX != 0) gradX[i] = d;
+            if (needTarget != 0) gradTarget[i] = -d;
+        }
+    }
+
+    /// <summary>y[0] = scale · (partials[0] + partials[1] + ...), in index order by one work item.</summary>
+    [Kernel]
+    internal static void SumScaledKernel(ArrayView<float> partials, ArrayView<float> y, float scale)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long i = Grid.GlobalIndex.X; i < 1; i += stride)
+        {
+            float s = 0f;
+            for (long k = 0; k < partials.Length; k++) s += partials[k];
+            y[0] = s * scale;
+        }
+    }
+}

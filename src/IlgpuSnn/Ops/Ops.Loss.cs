@@ -1,0 +1,100 @@
+using IlgpuSnn.Autodiff;
+using IlgpuSnn.Kernels;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn;
+
+public static partial class Ops
+{
+    /// <summary>
+    /// Mean softmax cross-entropy: the mean over the N rows of −log softmax(logits[n, :])[labels[n]], as a [1] tensor.
+    /// Computed stably (the row maximum is subtracted before exponentiating), so logits of any magnitude are safe.
+    /// Differentiable in <paramref name="logits"/>: the gradient is (softmax − onehot(labels)) / N times the incoming
+    /// gradient; the backward keeps only handles on the logits and labels (no extra memory) and recomputes the softmax.
+    /// </summary>
+    /// <param name="logits">[N, C] scores.</param>
+    /// <param name="labels">[N] class indices stored as floats (integral values in 0..C−1). They are read on the host
+    /// once to validate them.</param>
+    /// <exception cref="ArgumentException">Wrong ranks or sizes, or a label that is not an integer in 0..C−1.</exception>
+    public static Tensor SoftmaxCrossEntropy(Tensor logits, Tensor labels)
+    {
+        const string name = "SoftmaxCrossEntropy";
+        var device = Check.SameDevice(name, logits, labels);
+        var (rows, classes) = CheckClassification(name, logits, labels);
+        var loss = Tensor.Empty(device, 1);
+        LossKernels.SoftmaxCrossEntropy(device, logits.View, labels.View, loss.View, rows, classes);
+        if (!Tape.ShouldRecord(logits)) return loss;
+        var savedLogits = Tape.Save(logits);
+        var savedLabels = Tape.Save(labels);
+        Tape.Recording!.Add(name, [logits, labels], [loss], g =>
+        {
+            var gx = Tensor.Empty(device, savedLogits.ShapeArray());
+            LossKernels.SoftmaxCrossEntropyBackward(device, savedLogits.View, savedLabels.View, g[0]!.View, gx.View, rows, classes);
+            return [gx, null];
+        }, [savedLogits, savedLabels]);
+        return loss;
+    }
+
+    /// <summary>
+    /// Mean squared error: the mean over all elements of (x − target)², as a [1] tensor. Differentiable in both
+    /// inputs (2(x − target)/n and its negative, times the incoming gradient).
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes differ.</exception>
+    public static Tensor MseLoss(Tensor x, Tensor target)
+    {
+        const string name = "MseLoss";
+        var device = Check.SameDevice(name, x, target);
+        Check.SameShape(name, x, target);
+        var loss = Tensor.Empty(device, 1);
+        LossKernels.MeanSquaredError(device, x.View, target.View, loss.View);
+        if (!Tape.ShouldRecord(x, target)) return loss;
+        bool needX = x.RequiresGrad, needTarget = target.RequiresGrad;
+        var savedX = Tape.Save(x);
+        var savedTarget = Tape.Save(target);
+        Tape.Recording!.Add(name, [x, target], [loss], g =>
+        {
+            var gx = needX ? Tensor.Empty(device, savedX.ShapeArray()) : null;
+            var gt = needTarget ? Tensor.Empty(device, savedX.ShapeArray()) : null;
+            LossKernels.MeanSquaredErrorBackward(device, savedX.View, savedTarget.View, g[0]!.View,
+                gx?.View ?? default, gt?.View ?? default, needX, needTarget);
+            return [gx, gt];
+        }, [savedX, savedTarget]);
+        return loss;
+    }
+
+    /// <summary>
+    /// The number of rows of <paramref name="logits"/> [N, C] whose first maximal entry is at the index given by
+    /// <paramref name="labels"/> [N] (waits for the device). Not recorded on the tape.
+    /// </summary>
+    /// <exception cref="ArgumentException">Wrong ranks or sizes, or a label that is not an integer in 0..C−1.</exception>
+    public static int CountCorrect(Tensor logits, Tensor labels)
+    {
+        const string name = "CountCorrect";
+        var device = Check.SameDevice(name, logits, labels);
+        var (rows, classes) = CheckClassification(name, logits, labels);
+        using var count = Tensor.Empty(device, 1);
+        LossKernels.CountCorrect(device, logits.View, labels.View, count.View, rows, classes);
+        return (int)MathF.Round(count.Item());
+    }
+
+    /// <summary>Checks [N, C] logits and [N] integral labels in 0..C−1; returns (N, C).</summary>
+    private static (int Rows, int Classes) CheckClassification(string operation, Tensor logits, Tensor labels)
+    {
+        Check.Rank(operation, logits, 2, "logits");
+        if (labels.Rank != 1 || labels.Dim(0) != logits.Dim(0))
+            throw new ArgumentException(
+                $"{operation}: labels must have shape [{logits.Dim(0)}] for logits {Tensor.Format(logits.Shape)}, got {Tensor.Format(labels.Shape)}.");
+        int rows = logits.Dim(0), classes = logits.Dim(1);
+        if (classes == 0)
+            throw new ArgumentException($"{operation}: logits {Tensor.Format(logits.Shape)} have no classes.");
+        var values = labels.ToArray();
+        for (int i = 0; i < values.Length; i++)
+        {
+            float v = values[i];
+            if (!(v >= 0f && v < classes) || v != MathF.Floor(v))
+                throw new ArgumentException(
+                    $"{operation}: label {v} at row {i} is not a class index in 0..{classes - 1} (logits {Tensor.Format(logits.Shape)}, labels {Tensor.Format(labels.Shape)}).");
+        }
+        return (rows, classes);
+    }
+}
