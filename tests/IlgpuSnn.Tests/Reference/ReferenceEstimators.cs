@@ -34,6 +34,9 @@
 //     soft-reset recursion uses the general ε = λ(1 − Vth·sg) (the official code assumes Vth = 1).
 //     Hard reset: ε = λ(1 − s) − λ·u·sg, or λ(1 − s) when detached.
 //  7. OTTT ignores DetachReset (temporal edges are cut anyway); hard reset only changes the forward.
+// NOTE: the SAF forward (u = W·â^{l−1}[t] − λ·Vth·â^l[t−1]) equals the LIF forward in exact arithmetic only; at an
+//  exact tie u = Vth the two summation orders can round to different sides (Test 2 at λ = 1 does this), so compare
+//  SAF against LIF spikes on cases without ties.
 namespace IlgpuSnn.Tests.Reference;
 
 /// <summary>Double-precision reference estimators (independent of the library).</summary>
