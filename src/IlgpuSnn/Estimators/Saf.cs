@@ -11,7 +11,8 @@ namespace IlgpuSnn.Estimators;
 /// u[t] = Op(â_in[t]) − λ·Vth·â[t−1]. The read-out works on the accumulation too, o[t] = W·â_L[t] + b − λ·W·â_L[t−1].
 /// SAF-E back-propagates every step's loss with â[t−1] constant and steps the optimizer after every step (the gradient
 /// equals OTTT_O's in its all-trace form). SAF-F runs the steps without graph and back-propagates once, at the final
-/// step, the loss of the normalised final accumulation ℓ(W·â_L[T]/Σ_k λ^k + b), stepping the optimizer once.
+/// step, the loss of the normalised final accumulation ℓ(W·â_L[T]/Σ_k λ^k + b), stepping the optimizer once; the loss
+/// it reports is still the network's loss of its read-outs o[t].
 /// </summary>
 public sealed class Saf(bool final) : GradientEstimator
 {
@@ -33,7 +34,7 @@ public sealed class Saf(bool final) : GradientEstimator
         float inputDecay = InputTrace.FirstDecay(network);
         float outputDecay = ((NeuronLayer)network.Layers[network.NeuronLayerIndices[^1]]).Spec.Decay;
         var sum = new float[batch * network.Classes];
-        float total = 0f;
+        float total = 0f, reported = 0f;
         Tensor? inputTrace = null;
         Tensor? previousReadout = null;
         try
@@ -60,6 +61,10 @@ public sealed class Saf(bool final) : GradientEstimator
                     l = !Final ? loss.Steps(instantaneous, 1, steps) : withGraph ? FinalLoss(loss, accumulation, readout, outputDecay, steps) : null!;
                 }
                 if (withGraph) total += Backward(tape, l);
+                if (Final && loss.Reduction == LossReduction.PerStep)
+                {
+                    using (Tape.NoGrad()) reported += loss.Steps(instantaneous.Detach(), 1, steps).Item();
+                }
                 AccumulateOutputs(sum, instantaneous);
                 if (!Final) context.Update();
             }
@@ -69,8 +74,15 @@ public sealed class Saf(bool final) : GradientEstimator
             inputTrace?.Dispose();
             previousReadout?.Dispose();
         }
-        if (Final) context.Update();
-        return new EstimatorResult(total, sum);
+        if (!Final) return new EstimatorResult(total, sum);
+        context.Update();
+        if (loss.Reduction == LossReduction.MeanOutput)
+        {
+            using var scope = TensorScope.Begin();
+            using var mean = Tensor.FromArray(network.Device, sum.Select(v => v / steps).ToArray(), batch, network.Classes);
+            reported = loss.Of(mean).Item();
+        }
+        return new EstimatorResult(reported, sum);
     }
 
     private static Tensor FinalLoss(SequenceLoss loss, Tensor accumulation, Linear readout, float decay, int stepsSoFar)
