@@ -51,7 +51,7 @@ internal static class EncoderKernels
             float p = x[e];
             p = p < 0f ? 0f : (p > 1f ? 1f : p);
             ulong h = Hash(seed, (ulong)t, (ulong)e);
-            float u = (float)(h >> 40) * (1f / 16777216f);
+            float u = (float)(int)(h >> 40) * (1f / 16777216f);
             y[i] = u < p ? 1f : 0f;
         }
     }
