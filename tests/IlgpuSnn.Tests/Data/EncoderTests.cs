@@ -97,4 +97,30 @@ public sealed class EncoderTests(TestDevice fixture)
         int differ = a.Zip(c).Count(p => p.First != p.Second);
         Assert.True(differ > a.Length / 10, $"only {differ} of {a.Length} spikes differ between seeds 7 and 8");
     }
+
+    [Fact]
+    public void Poisson_matches_the_documented_counter_hash_bit_for_bit()
+    {
+        // Host re-implementation of the documented formula: the same spikes must come out on every device.
+        static ulong Mix(ulong z)
+        {
+            z += 0x9E3779B97F4A7C15UL;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            return z ^ (z >> 31);
+        }
+
+        const ulong seed = 0xDEADBEEF12345UL;
+        var x = Rand.Uniform(2 * 3 * 5, 17, -0.2f, 1.2f);
+        using var scope = TensorScope.Begin();
+        var y = new PoissonEncoder().Encode(Tensor.FromArray(D, x, 2, 3, 1, 5), 7, seed).ToArray();
+        for (int t = 0; t < 7; t++)
+            for (int e = 0; e < x.Length; e++)
+            {
+                ulong h = Mix(Mix(seed ^ Mix((ulong)t)) ^ (ulong)e);
+                double u = (h >> 40) / 16777216.0;
+                float expected = u < Math.Clamp(x[e], 0f, 1f) ? 1f : 0f;
+                Assert.True(expected == y[t * x.Length + e], $"step {t}, element {e}");
+            }
+    }
 }
