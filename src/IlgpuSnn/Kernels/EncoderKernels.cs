@@ -1,0 +1,70 @@
+using ILGPU;
+using ILGPU.Runtime;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn.Kernels;
+
+/// <summary>
+/// Kernels of the input encoders: repeating a frame over time steps and Poisson (Bernoulli) spike generation from a
+/// counter-based integer hash, so the spikes depend only on (seed, step, element) and are identical on every device.
+/// </summary>
+internal static class EncoderKernels
+{
+    /// <summary>y[t * n + e] = x[e] for t in [0, steps): <paramref name="y"/> holds steps copies of <paramref name="x"/>.</summary>
+    public static void Repeat(Device device, ArrayView<float> x, ArrayView<float> y)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (y.Length == 0) return;
+        if (x.Length == 0 || y.Length % x.Length != 0)
+            throw new ArgumentException($"Repeat: output of {y.Length} elements is not a multiple of the input's {x.Length}.");
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, long>(RepeatKernel)(device.Launch.GridStride(y.Length), x, y, x.Length);
+    }
+
+    /// <summary>
+    /// y[t * n + e] = 1 when U(seed, t, e) &lt; clamp(x[e], 0, 1), else 0, where U is a uniform in [0, 1) with 24-bit
+    /// resolution taken from <see cref="Hash"/>.
+    /// </summary>
+    public static void Poisson(Device device, ArrayView<float> x, ArrayView<float> y, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (y.Length == 0) return;
+        if (x.Length == 0 || y.Length % x.Length != 0)
+            throw new ArgumentException($"Poisson: output of {y.Length} elements is not a multiple of the input's {x.Length}.");
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, long, ulong>(PoissonKernel)(device.Launch.GridStride(y.Length), x, y, x.Length, seed);
+    }
+
+    [Kernel]
+    internal static void RepeatKernel(ArrayView<float> x, ArrayView<float> y, long n)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride) y[i] = x[i % n];
+    }
+
+    [Kernel]
+    internal static void PoissonKernel(ArrayView<float> x, ArrayView<float> y, long n, ulong seed)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride)
+        {
+            long t = i / n;
+            long e = i - t * n;
+            float p = x[e];
+            p = p < 0f ? 0f : (p > 1f ? 1f : p);
+            ulong h = Hash(seed, (ulong)t, (ulong)e);
+            float u = (float)(int)(h >> 40) * (1f / 16777216f);
+            y[i] = u < p ? 1f : 0f;
+        }
+    }
+
+    /// <summary>The counter-based hash of (seed, step, element): nested SplitMix64 finalisers.</summary>
+    internal static ulong Hash(ulong seed, ulong t, ulong e) => Mix(Mix(seed ^ Mix(t)) ^ e);
+
+    /// <summary>The SplitMix64 output function (a bijective 64-bit mixer).</summary>
+    internal static ulong Mix(ulong z)
+    {
+        z += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+}

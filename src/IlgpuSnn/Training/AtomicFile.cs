@@ -1,0 +1,79 @@
+namespace IlgpuSnn.Training;
+
+/// <summary>
+/// Writes files atomically: the content goes to a temporary file in the same folder, is flushed to disk, and then
+/// replaces the target with a rename, so a crash never leaves a half-written file under the target name. If writing
+/// fails the temporary file is removed and an existing target is left untouched.
+/// </summary>
+public static class AtomicFile
+{
+    /// <summary>Atomically replaces <paramref name="path"/> with <paramref name="bytes"/>.</summary>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    {
+        var tmp = Begin(path, out var full);
+        try
+        {
+            using (var fs = Open(tmp, 0))
+            {
+                fs.Write(bytes);
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, full, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(tmp);
+            throw;
+        }
+    }
+
+    /// <summary>Atomically replaces <paramref name="path"/> with <paramref name="text"/> (UTF-8, no byte-order mark).</summary>
+    public static void WriteAllText(string path, string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        WriteAllBytes(path, new System.Text.UTF8Encoding(false).GetBytes(text));
+    }
+
+    /// <summary>
+    /// Atomically replaces <paramref name="path"/> with what <paramref name="writer"/> writes to the stream it is given.
+    /// If <paramref name="writer"/> throws, the exception propagates and the old file (if any) is left intact.
+    /// </summary>
+    public static void Write(string path, Action<Stream> writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        var tmp = Begin(path, out var full);
+        try
+        {
+            using (var fs = Open(tmp, 1 << 20))
+            {
+                writer(fs);
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, full, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(tmp);
+            throw;
+        }
+    }
+
+    private static string Begin(string path, out string full)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        full = Path.GetFullPath(path);
+        var folder = Path.GetDirectoryName(full);
+        if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
+        return Path.Combine(folder ?? "", "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N") + ".tmp");
+    }
+
+    private static FileStream Open(string tmp, int bufferSize) =>
+        new(tmp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = bufferSize });
+
+    private static void TryDelete(string tmp)
+    {
+        try { File.Delete(tmp); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}
