@@ -43,15 +43,17 @@ internal static class LifKernels
     }
 
     /// <summary>
-    /// The RateBP spike pass over T steps: spikes [T, N], firing rate r [N] and eligibility
-    /// (1/T)·Σ σ'[t]·e[t] [N], with e[1] = 1, e[t+1] = 1 + e[t]·ε[t] (ε = ∂u[t+1]/∂u[t]).
+    /// Advances the RateBP spike pass by <paramref name="steps"/> steps: spikes [steps, N], and per neuron the carried
+    /// potential v, the eligibility recursion e (e = 1 at the start, e ← 1 + e·ε[t] with ε = ∂u[t+1]/∂u[t]) and the sums
+    /// Σ s[t] and Σ σ'[t]·e[t]. Calling it once for T steps or T times for one step gives the same result.
     /// </summary>
     public static void RateStatistics(Device device, ArrayView<float> current, ArrayView<float> spikes,
-        ArrayView<float> rate, ArrayView<float> eligibility, long n, int steps, LifParams p)
+        ArrayView<float> potential, ArrayView<float> recursion, ArrayView<float> spikeSum, ArrayView<float> eligibilitySum,
+        long n, int steps, LifParams p)
     {
         if (n == 0) return;
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, LifParams>(RateStatisticsKernel)(
-            device.Launch.GridStride(n), current, spikes, rate, eligibility, n, steps, p);
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, LifParams>(RateStatisticsKernel)(
+            device.Launch.GridStride(n), current, spikes, potential, recursion, spikeSum, eligibilitySum, n, steps, p);
     }
 
     /// <summary>
@@ -119,14 +121,13 @@ internal static class LifKernels
     }
 
     [Kernel]
-    internal static void RateStatisticsKernel(ArrayView<float> current, ArrayView<float> spikes, ArrayView<float> rate,
-        ArrayView<float> eligibility, long n, int steps, LifParams p)
+    internal static void RateStatisticsKernel(ArrayView<float> current, ArrayView<float> spikes, ArrayView<float> potential,
+        ArrayView<float> recursion, ArrayView<float> spikeSum, ArrayView<float> eligibilitySum, long n, int steps, LifParams p)
     {
         long stride = (long)Grid.DimX * Group.DimX;
-        float invT = steps > 0 ? 1f / steps : 0f;
         for (long i = Grid.GlobalIndex.X; i < n; i += stride)
         {
-            float v = 0f, e = 1f, sumS = 0f, sumE = 0f;
+            float v = potential[i], e = recursion[i], sumS = spikeSum[i], sumE = eligibilitySum[i];
             for (int t = 0; t < steps; t++)
             {
                 long k = t * n + i;
@@ -140,8 +141,10 @@ internal static class LifKernels
                 e = 1f + e * p.Decay * PotentialJacobian(p, u, s, sg);
                 v = ResetPotential(p, u, s);
             }
-            rate[i] = sumS * invT;
-            eligibility[i] = sumE * invT;
+            potential[i] = v;
+            recursion[i] = e;
+            spikeSum[i] = sumS;
+            eligibilitySum[i] = sumE;
         }
     }
 

@@ -17,7 +17,7 @@ public sealed class BatchNorm : Layer
     /// <summary>Creates the layer with γ = 1, β = 0, running mean 0 and running variance 1.</summary>
     public BatchNorm(Device device, int channels, float momentum = 0.1f, float eps = 1e-5f)
     {
-        if (channels <= 0) throw new ArgumentOutOfRangeException(nameof(channels));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
         Channels = channels;
         Momentum = momentum;
         Eps = eps;

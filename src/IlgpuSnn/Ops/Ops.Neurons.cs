@@ -118,10 +118,35 @@ public static partial class Ops
         var (steps, n) = NeuronTimeAxis(name, current);
         var p = LifParams.From(spec);
         var stepShape = current.Shape.Skip(1).ToArray();
+        using var accumulator = new RateAccumulator(device, stepShape);
         var spikes = Tensor.Empty(device, current.ShapeArray());
-        rate = Tensor.Empty(device, stepShape);
-        eligibility = Tensor.Empty(device, stepShape);
-        LifKernels.RateStatistics(device, current.View, spikes.View, rate.View, eligibility.View, n, steps, p);
+        LifKernels.RateStatistics(device, current.View, spikes.View, accumulator.Potential.View, accumulator.Recursion.View,
+            accumulator.SpikeSum.View, accumulator.EligibilitySum.View, n, steps, p);
+        accumulator.Steps = steps;
+        rate = accumulator.Rate();
+        eligibility = accumulator.Eligibility();
+        return spikes;
+    }
+
+    /// <summary>
+    /// One step of the RateBP spike pass (no graph): advances <paramref name="accumulator"/>'s potential, eligibility
+    /// recursion and sums with <paramref name="current"/> [B, ...] and returns the spikes. After T steps,
+    /// <see cref="RateAccumulator.Rate"/> and <see cref="RateAccumulator.Eligibility"/> equal what
+    /// <see cref="LifRateStatistics"/> computes over the whole sequence, with memory independent of T.
+    /// </summary>
+    public static Tensor LifRateStep(Tensor current, NeuronSpec spec, RateAccumulator accumulator)
+    {
+        const string name = "LifRateStep";
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(accumulator);
+        var device = Check.SameDevice(name, current, accumulator.Potential);
+        if (current.Length != accumulator.Potential.Length)
+            throw new ArgumentException($"{name}: current {Tensor.Format(current.Shape)} does not match the accumulator {Tensor.Format(accumulator.Potential.Shape)}.");
+        var spikes = Tensor.Empty(device, current.ShapeArray());
+        LifKernels.RateStatistics(device, current.View, spikes.View, accumulator.Potential.View, accumulator.Recursion.View,
+            accumulator.SpikeSum.View, accumulator.EligibilitySum.View, current.Length, 1, LifParams.From(spec));
+        accumulator.Steps++;
         return spikes;
     }
 

@@ -20,6 +20,8 @@ public sealed class Trainer
     /// <summary>File name of the checkpoint inside the output folder.</summary>
     public const string CheckpointFile = "checkpoint.safetensors";
 
+    private static readonly JsonSerializerOptions MetricsJson = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
     private readonly SpikingNetwork network;
     private readonly IGradientEstimator estimator;
     private readonly IOptimizer optimizer;
@@ -227,7 +229,7 @@ public sealed class Trainer
             ["backward_macs_per_iteration"] = last.BackwardMacsPerIteration,
             ["history"] = history,
         };
-        var json = JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower });
+        var json = JsonSerializer.Serialize(summary, MetricsJson);
         AtomicFile.WriteAllText(Path.Combine(folder, "metrics.json"), json);
         var csv = new StringBuilder("epoch,train_loss,train_accuracy,test_loss,test_accuracy,train_seconds,peak_pool_bytes,learning_rate\n");
         foreach (var h in history)

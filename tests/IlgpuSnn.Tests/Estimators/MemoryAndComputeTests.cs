@@ -1,0 +1,99 @@
+using IlgpuSnn.Estimators;
+using IlgpuSnn.Layers;
+using IlgpuSnn.Neurons;
+using IlgpuSnn.Runtime;
+using IlgpuSnn.Tests.Support;
+using IlgpuSnn.Training;
+
+namespace IlgpuSnn.Tests.Estimators;
+
+/// <summary>
+/// Each method's memory and compute savings, measured with the pool's exact counters and the MAC counter on a fixed
+/// conv net: the working memory of one training sequence (pool peak above what was live before it) for T = 2..16.
+/// </summary>
+public sealed class MemoryAndComputeTests(TestDevice fixture)
+{
+    private static readonly int[] Steps = [2, 4, 8, 16];
+
+    private sealed record Measure(long PeakBytes, long ForwardMacs, long BackwardMacs);
+
+    private Measure Run(string estimator, int timeSteps, EstimatorOptions? options = null)
+    {
+        using var device = fixture.CreateFresh();
+        var lif = new NeuronSpec(Decay: 0.5f);
+        using var network = SpikingNetwork.Build(device, [1, 8, 8], b => b
+            .Conv2d(4, 3, padding: 1, bias: false).BatchNorm().Lif(lif).AvgPool2d(2)
+            .Conv2d(8, 3, padding: 1, bias: false).BatchNorm().Lif(lif)
+            .Flatten().Linear(3), seed: 3);
+        using var method = EstimatorFactory.Create(estimator, options);
+        method.Attach(network);
+        using var scope = TensorScope.Begin();
+        var input = Tensor.FromArray(device, Rand.Uniform(timeSteps * 2 * 64, 5, 0f, 1f), timeSteps, 2, 1, 8, 8);
+        var labels = Tensor.FromArray(device, [0f, 2f], 2);
+        var reduction = method.RequiredReduction ?? LossReduction.PerStep;
+        var loss = new SequenceLoss(Criterion.CrossEntropy, reduction, labels);
+        long baseline = device.Pool.LiveBytes;
+        device.Pool.ResetPeak();
+        device.Macs.Reset();
+        method.Run(network, input, loss, new EstimatorContext { Update = () => { }, Seed = 9 });
+        return new Measure(device.Pool.PeakBytes - baseline, device.Macs.Forward, device.Macs.Backward);
+    }
+
+    [Fact]
+    public void Bptt_memory_grows_about_linearly_with_T()
+    {
+        var peaks = Steps.Select(t => Run("bptt", t).PeakBytes).ToArray();
+        double perStep = (peaks[3] - peaks[2]) / 8.0;
+        Assert.True(perStep > 0);
+        // Every doubling of T adds about as many bytes per added step.
+        Assert.InRange((peaks[2] - peaks[1]) / 4.0 / perStep, 0.8, 1.25);
+        Assert.InRange((peaks[1] - peaks[0]) / 2.0 / perStep, 0.7, 1.4);
+        Assert.True(peaks[3] > 4 * peaks[0], $"BPTT peaks {string.Join(", ", peaks)}");
+    }
+
+    [Theory]
+    [InlineData("sltt")]
+    [InlineData("sltt-k")]
+    [InlineData("ottt-a")]
+    [InlineData("ottt-o")]
+    [InlineData("saf-e")]
+    [InlineData("saf-f")]
+    [InlineData("ratebp")]
+    public void Online_and_rate_methods_keep_memory_flat_in_T(string estimator)
+    {
+        var options = new EstimatorOptions { K = 2 };
+        var peaks = Steps.Select(t => Run(estimator, t, options).PeakBytes).ToArray();
+        foreach (var p in peaks)
+            Assert.True(p <= peaks[0] * 1.10, $"{estimator} peaks over T = 2, 4, 8, 16: {string.Join(", ", peaks)}");
+    }
+
+    [Fact]
+    public void Truncated_bptt_memory_follows_the_window_not_T()
+    {
+        var fixedWindow = Steps.Select(t => Run("tt-lbptt", t, new EstimatorOptions { Window = 2 }).PeakBytes).ToArray();
+        foreach (var p in fixedWindow)
+            Assert.True(p <= fixedWindow[0] * 1.10, $"tt-lbptt k=2 peaks: {string.Join(", ", fixedWindow)}");
+        long wide = Run("tt-lbptt", 16, new EstimatorOptions { Window = 8 }).PeakBytes;
+        Assert.True(wide > 2.5 * fixedWindow[3], $"k=8 peak {wide} vs k=2 peak {fixedWindow[3]}");
+    }
+
+    [Fact]
+    public void Sltt_k_backward_work_scales_with_K()
+    {
+        var k2 = Run("sltt-k", 8, new EstimatorOptions { K = 2 });
+        var k8 = Run("sltt-k", 8, new EstimatorOptions { K = 8 });
+        var sltt = Run("sltt", 8);
+        Assert.Equal(sltt.BackwardMacs, k8.BackwardMacs);
+        Assert.Equal(0.25, (double)k2.BackwardMacs / k8.BackwardMacs, 1e-9);
+        Assert.Equal(k2.ForwardMacs, k8.ForwardMacs);
+    }
+
+    [Fact]
+    public void Saf_forward_needs_about_half_of_ottts_operations()
+    {
+        var ottt = Run("ottt-a", 8, new EstimatorOptions { AllTrace = true });
+        var saf = Run("saf-e", 8);
+        double ratio = (double)saf.ForwardMacs / ottt.ForwardMacs;
+        Assert.InRange(ratio, 0.45, 0.56);
+    }
+}
