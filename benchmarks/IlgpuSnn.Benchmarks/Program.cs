@@ -1,0 +1,17 @@
+using BenchmarkDotNet.Running;
+using IlgpuSnn.Runtime;
+
+// Usage: dotnet run -c Release --project benchmarks/IlgpuSnn.Benchmarks -- [--device cuda|opencl|cpu[:index]] [BenchmarkDotNet options]
+// --device is ours (it sets ILGPUSNN_DEVICE, which the benchmark processes inherit); everything else goes to BenchmarkDotNet.
+var rest = new List<string>();
+for (int i = 0; i < args.Length; i++)
+{
+    if (args[i] == "--device" && i + 1 < args.Length)
+        Environment.SetEnvironmentVariable(Device.EnvironmentVariable, args[++i]);
+    else if (args[i].StartsWith("--device=", StringComparison.Ordinal))
+        Environment.SetEnvironmentVariable(Device.EnvironmentVariable, args[i]["--device=".Length..]);
+    else
+        rest.Add(args[i]);
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(IlgpuSnn.Benchmarks.ElementwiseBenchmarks).Assembly).Run([.. rest]);
