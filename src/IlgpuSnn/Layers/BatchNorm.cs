@@ -13,6 +13,7 @@ public sealed class BatchNorm : Layer
     private readonly Tensor[] buffers;
     private Tensor? recordedMean;
     private Tensor? recordedVariance;
+    private int recordedSteps;
 
     /// <summary>Creates the layer with γ = 1, β = 0, running mean 0 and running variance 1.</summary>
     public BatchNorm(Device device, int channels, float momentum = 0.1f, float eps = 1e-5f)
@@ -75,15 +76,11 @@ public sealed class BatchNorm : Layer
         {
             if (recordedMean is null || recordedVariance is null)
                 throw new InvalidOperationException("BatchNorm: the rate pass needs the statistics of a spike pass first.");
-            return Ops.BatchNormWithStatistics(x, Gamma, Beta, recordedMean, recordedVariance, Eps);
+            using var mean = Ops.Scale(recordedMean, 1f / recordedSteps);
+            using var variance = Ops.Scale(recordedVariance, 1f / recordedSteps);
+            return Ops.BatchNormWithStatistics(x, Gamma, Beta, mean, variance, Eps);
         }
-        if (pass.RecordRateStatistics && pass.Training)
-        {
-            ClearRecorded();
-            Ops.ChannelStatistics(x, out var mean, out var variance);
-            recordedMean = TensorScope.Escape(mean);
-            recordedVariance = TensorScope.Escape(variance);
-        }
+        if (pass.RecordRateStatistics && pass.Training) Record(x);
         return Ops.BatchNorm(x, Gamma, Beta, RunningMean, RunningVariance, pass.Training, Momentum, Eps);
     }
 
@@ -97,10 +94,33 @@ public sealed class BatchNorm : Layer
         base.Dispose();
     }
 
+    /// <summary>
+    /// Adds this pass's per-channel statistics to the record: a sequence pass contributes its statistics over all T·B
+    /// samples, a step pass one step's; the rate pass uses their mean.
+    /// </summary>
+    private void Record(Tensor x)
+    {
+        Ops.ChannelStatistics(x, out var mean, out var variance);
+        if (recordedMean is null || recordedVariance is null)
+        {
+            recordedMean = TensorScope.Escape(mean);
+            recordedVariance = TensorScope.Escape(variance);
+        }
+        else
+        {
+            Kernels.Elementwise.AddInPlace(x.Device, recordedMean.View, mean.View);
+            Kernels.Elementwise.AddInPlace(x.Device, recordedVariance.View, variance.View);
+            mean.Dispose();
+            variance.Dispose();
+        }
+        recordedSteps++;
+    }
+
     private void ClearRecorded()
     {
         recordedMean?.Dispose();
         recordedVariance?.Dispose();
         recordedMean = recordedVariance = null;
+        recordedSteps = 0;
     }
 }

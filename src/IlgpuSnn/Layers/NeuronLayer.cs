@@ -16,6 +16,7 @@ public sealed class NeuronLayer : Layer
     private Tensor? trace;
     private Tensor? rate;
     private Tensor? eligibility;
+    private RateAccumulator? accumulator;
     private Tensor? lastSpikes;
 
     /// <summary>Creates a neuron layer with the given dynamics.</summary>
@@ -37,6 +38,8 @@ public sealed class NeuronLayer : Layer
         Replace(ref trace, null);
         Replace(ref rate, null);
         Replace(ref eligibility, null);
+        accumulator?.Dispose();
+        accumulator = null;
     }
 
     /// <inheritdoc />
@@ -86,6 +89,11 @@ public sealed class NeuronLayer : Layer
 
     private Tensor ForwardStep(Tensor x, Pass pass)
     {
+        if (pass.RecordRateStatistics)
+        {
+            accumulator ??= new RateAccumulator(x.Device, x.ShapeArray());
+            return Ops.LifRateStep(x, Spec, accumulator);
+        }
         // Pass the state itself (its identity carries the graph) unless the estimator cuts the temporal edge.
         using var detached = pass.DetachState ? membrane?.Detach() : null;
         var s = Ops.LifStep(x, detached ?? membrane, Spec, out var v);
@@ -120,6 +128,16 @@ public sealed class NeuronLayer : Layer
 
     private Tensor ForwardRate(Tensor x)
     {
+        if (accumulator is not null)
+        {
+            using (TensorScope.Suspend())
+            {
+                Replace(ref rate, accumulator.Rate());
+                Replace(ref eligibility, accumulator.Eligibility());
+            }
+            accumulator.Dispose();
+            accumulator = null;
+        }
         if (rate is null || eligibility is null)
             throw new InvalidOperationException("NeuronLayer: the rate pass needs the rates of a spike pass first.");
         using var r = rate.Reshape(x.ShapeArray());
