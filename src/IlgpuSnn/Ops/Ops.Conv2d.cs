@@ -6,8 +6,8 @@ namespace IlgpuSnn;
 
 public static partial class Ops
 {
-    /// <summary>Upper bound on the im2col buffer of one batch chunk, in floats (32 MB).</summary>
-    internal const long ConvColumnBudget = 8L << 20;
+    /// <summary>Upper bound on the im2col buffer of one batch chunk, in floats (32 MB); tests lower it to force chunking.</summary>
+    internal static long ConvColumnBudget { get; set; } = 8L << 20;
 
     /// <summary>
     /// 2-D convolution (cross-correlation) of x [N, C, H, W] with weight [O, C, kh, kw] and an optional bias [O]:
