@@ -1,0 +1,96 @@
+using ILGPU;
+using ILGPU.Runtime;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn.Kernels;
+
+/// <summary>
+/// Single-precision matrix multiplication on row-major views: C[m,n] = alpha * op(A) op(B) + beta * C.
+/// The device's <see cref="LaunchPlan.UseTiledGemm"/> picks the kernel: a shared-memory tiled one on GPUs, a
+/// barrier-free register-blocked one on the CPU accelerator. Every call adds m*n*k to <see cref="Device.Macs"/>.
+/// </summary>
+public static class Gemm
+{
+    /// <summary>
+    /// C[m,n] = alpha * op(A) op(B) + beta * C, all row-major and densely packed. op(A) is [m,k]; A is stored [k,m]
+    /// when <paramref name="transA"/> is true, else [m,k]. op(B) is [k,n]; B is stored [n,k] when
+    /// <paramref name="transB"/> is true, else [k,n]. When <paramref name="beta"/> is 0 C is only written, so it may
+    /// hold anything beforehand. C must not overlap A or B.
+    /// </summary>
+    /// <exception cref="ArgumentException">A size is negative or a view holds fewer elements than its matrix.</exception>
+    public static void Run(Device device, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
+        int m, int n, int k, bool transA, bool transB, float alpha = 1f, float beta = 0f)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        Execute(device, a, b, c, m, n, k, transA, transB, alpha, beta, device.Launch.UseTiledGemm ? TiledThreads(device) : 0);
+    }
+
+    /// <summary>Runs the barrier-free register-blocked kernel whatever the device (for tests and benchmarks).</summary>
+    internal static void RunBlocked(Device device, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
+        int m, int n, int k, bool transA, bool transB, float alpha = 1f, float beta = 0f) =>
+        Execute(device, a, b, c, m, n, k, transA, transB, alpha, beta, 0);
+
+    /// <summary>
+    /// Runs the shared-memory tiled kernel whatever the device, with groups of <paramref name="t"/> x <paramref name="t"/>
+    /// threads computing (4t) x (4t) blocks of C (for tests and benchmarks).
+    /// </summary>
+    internal static void RunTiled(Device device, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
+        int m, int n, int k, bool transA, bool transB, float alpha = 1f, float beta = 0f, int t = GemmKernels.MaxTileThreads)
+    {
+        if (t < 1 || t > GemmKernels.MaxTileThreads || t * t > device.Accelerator.MaxNumThreadsPerGroup)
+            throw new ArgumentOutOfRangeException(nameof(t), $"Gemm: a tiled group of {t}x{t} threads is not possible on {device} (at most {device.Accelerator.MaxNumThreadsPerGroup} threads per group, side at most {GemmKernels.MaxTileThreads}).");
+        Execute(device, a, b, c, m, n, k, transA, transB, alpha, beta, t);
+    }
+
+    /// <summary>The largest square thread group (side at most 16) the device allows.</summary>
+    internal static int TiledThreads(Device device)
+    {
+        int t = GemmKernels.MaxTileThreads;
+        while (t > 1 && t * t > device.Accelerator.MaxNumThreadsPerGroup) t /= 2;
+        return t;
+    }
+
+    private static void Execute(Device device, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
+        int m, int n, int k, bool transA, bool transB, float alpha, float beta, int tiled)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (m < 0 || n < 0 || k < 0)
+            throw new ArgumentException($"Gemm: sizes must be non-negative, got m={m}, n={n}, k={k}.");
+        Require("A", a, (long)m * k, transA ? $"[{k}, {m}]" : $"[{m}, {k}]");
+        Require("B", b, (long)k * n, transB ? $"[{n}, {k}]" : $"[{k}, {n}]");
+        Require("C", c, (long)m * n, $"[{m}, {n}]");
+        if (m == 0 || n == 0) return;
+        device.Macs.Add((long)m * n * k);
+        var cv = c.SubView(0, (long)m * n);
+        if (k == 0)
+        {
+            if (beta == 0f) Elementwise.Fill(device, cv, 0f);
+            else Elementwise.Unary(device, cv, cv, UnaryOp.Scale, beta);
+            return;
+        }
+        var av = a.SubView(0, (long)m * k);
+        var bv = b.SubView(0, (long)k * n);
+        int ta = transA ? 1 : 0, tb = transB ? 1 : 0;
+        if (tiled == 0)
+        {
+            long items = (long)((m + GemmKernels.BlockRows - 1) / GemmKernels.BlockRows) * ((n + GemmKernels.BlockCols - 1) / GemmKernels.BlockCols);
+            device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int, float, float>(
+                GemmKernels.BlockedKernel)(device.Launch.GridStride(items), av, bv, cv, m, n, k, ta, tb, alpha, beta);
+        }
+        else
+        {
+            int bs = 4 * tiled;
+            long groups = (long)((m + bs - 1) / bs) * ((n + bs - 1) / bs);
+            if (groups > int.MaxValue)
+                throw new ArgumentException($"Gemm: [{m}, {n}] output needs {groups} tiles, more than a grid holds.");
+            device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int, float, float, int>(
+                GemmKernels.TiledKernel)(new KernelConfig((int)groups, tiled * tiled), av, bv, cv, m, n, k, ta, tb, alpha, beta, tiled);
+        }
+    }
+
+    private static void Require(string name, ArrayView<float> view, long needed, string shape)
+    {
+        if (view.Length < needed)
+            throw new ArgumentException($"Gemm: {name} {shape} needs {needed} elements, the view holds {view.Length}.");
+    }
+}

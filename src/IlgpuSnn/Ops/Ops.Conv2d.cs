@@ -1,0 +1,105 @@
+using IlgpuSnn.Autodiff;
+using IlgpuSnn.Kernels;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn;
+
+public static partial class Ops
+{
+    /// <summary>Upper bound on the im2col buffer of one batch chunk, in floats (32 MB); tests lower it to force chunking.</summary>
+    internal static long ConvColumnBudget { get; set; } = 8L << 20;
+
+    /// <summary>
+    /// 2-D convolution (cross-correlation) of x [N, C, H, W] with weight [O, C, kh, kw] and an optional bias [O]:
+    /// returns [N, O, Ho, Wo] with Ho = (H + 2*padding - kh) / stride + 1 (likewise Wo). Computed as im2col + GEMM in
+    /// batch chunks whose column buffer stays under 32 MB; the backward keeps only x and weight and rebuilds the
+    /// columns. Differentiable in x, weight and bias.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes, stride or padding do not fit together.</exception>
+    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, int stride = 1, int padding = 0)
+    {
+        const string op = "Conv2d";
+        var device = Check.SameDevice(op, x, weight, bias);
+        Check.Rank(op, x, 4, "x");
+        Check.Rank(op, weight, 4, "weight");
+        int n = x.Dim(0), c = x.Dim(1), h = x.Dim(2), w = x.Dim(3);
+        int o = weight.Dim(0), kh = weight.Dim(2), kw = weight.Dim(3);
+        if (weight.Dim(1) != c)
+            throw new ArgumentException($"{op}: x {Tensor.Format(x.Shape)} has {c} channels but weight {Tensor.Format(weight.Shape)} expects {weight.Dim(1)}.");
+        if (bias is not null && (bias.Rank != 1 || bias.Dim(0) != o))
+            throw new ArgumentException($"{op}: bias {Tensor.Format(bias.Shape)} does not match weight {Tensor.Format(weight.Shape)} (expected [{o}]).");
+        if (stride < 1 || padding < 0)
+            throw new ArgumentException($"{op}: stride must be >= 1 and padding >= 0, got stride {stride}, padding {padding} for x {Tensor.Format(x.Shape)}.");
+        int ho = h + 2 * padding - kh, wo = w + 2 * padding - kw;
+        if (ho < 0 || wo < 0 || kh < 1 || kw < 1)
+            throw new ArgumentException($"{op}: kernel {Tensor.Format(weight.Shape)} does not fit x {Tensor.Format(x.Shape)} with padding {padding}.");
+        ho = ho / stride + 1;
+        wo = wo / stride + 1;
+        int spatial = ho * wo;
+        int kdim = c * kh * kw;
+        int chunk = (int)Math.Clamp(ConvColumnBudget / Math.Max(1L, (long)kdim * spatial), 1, Math.Max(n, 1));
+
+        var y = Tensor.Empty(device, n, o, ho, wo);
+        if (n > 0)
+        {
+            using var col = Tensor.Empty(device, kdim, chunk * spatial);
+            using var res = Tensor.Empty(device, o, chunk * spatial);
+            long xImage = (long)c * h * w, yImage = (long)o * spatial;
+            for (int n0 = 0; n0 < n; n0 += chunk)
+            {
+                int nb = Math.Min(chunk, n - n0);
+                Im2Col.Forward(device, x.View.SubView(n0 * xImage, nb * xImage), col.View, nb, c, h, w, kh, kw, stride, padding, ho, wo);
+                Gemm.Run(device, weight.View, col.View, res.View, o, nb * spatial, kdim, false, false);
+                Im2Col.ChunkToNchw(device, res.View, bias is null ? default : bias.View, y.View.SubView(n0 * yImage, nb * yImage), nb, o, spatial);
+            }
+        }
+        if (!Tape.ShouldRecord(x, weight, bias)) return y;
+
+        bool needX = x.RequiresGrad, needW = weight.RequiresGrad, needB = bias?.RequiresGrad ?? false;
+        var sx = needW ? Tape.Save(x) : null;
+        var sw = needX ? Tape.Save(weight) : null;
+        var xShape = x.ShapeArray();
+        var wShape = weight.ShapeArray();
+        Tape.Recording!.Add(op, [x, weight, bias], [y], g =>
+        {
+            var gy = g[0]!;
+            Tensor? gx = needX ? Tensor.Empty(device, xShape) : null;
+            Tensor? gw = needW ? Tensor.Empty(device, wShape) : null;
+            Tensor? gb = null;
+            if ((needX || needW) && n > 0)
+            {
+                using var gyc = Tensor.Empty(device, o, chunk * spatial);
+                using var col = needW ? Tensor.Empty(device, kdim, chunk * spatial) : null;
+                using var gcol = needX ? Tensor.Empty(device, kdim, chunk * spatial) : null;
+                long xImage = (long)c * h * w, yImage = (long)o * spatial;
+                for (int n0 = 0; n0 < n; n0 += chunk)
+                {
+                    int nb = Math.Min(chunk, n - n0);
+                    Im2Col.NchwToChunk(device, gy.View.SubView(n0 * yImage, nb * yImage), gyc.View, nb, o, spatial);
+                    if (needW)
+                    {
+                        Im2Col.Forward(device, sx!.View.SubView(n0 * xImage, nb * xImage), col!.View, nb, c, h, w, kh, kw, stride, padding, ho, wo);
+                        Gemm.Run(device, gyc.View, col.View, gw!.View, o, kdim, nb * spatial, false, true, 1f, n0 == 0 ? 0f : 1f);
+                    }
+                    if (needX)
+                    {
+                        Gemm.Run(device, sw!.View, gyc.View, gcol!.View, kdim, nb * spatial, o, true, false);
+                        Im2Col.Backward(device, gcol.View, gx!.View.SubView(n0 * xImage, nb * xImage), nb, c, h, w, kh, kw, stride, padding, ho, wo);
+                    }
+                }
+            }
+            else if (needW)
+            {
+                Elementwise.Fill(device, gw!.View, 0f);
+            }
+            if (needB)
+            {
+                gb = Tensor.Empty(device, o);
+                using var partial = Tensor.Empty(device, Math.Max(n, 1), o);
+                BiasKernels.SumPerChannel(device, gy.View, gb.View, partial.View, n, o, spatial);
+            }
+            return [gx, gw, gb];
+        }, [.. new[] { sx, sw }.OfType<Tensor>()]);
+        return y;
+    }
+}

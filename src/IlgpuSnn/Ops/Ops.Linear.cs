@@ -1,0 +1,62 @@
+using IlgpuSnn.Autodiff;
+using IlgpuSnn.Kernels;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn;
+
+public static partial class Ops
+{
+    /// <summary>
+    /// Fully connected layer: y = x weightᵀ + bias, with x [N, in], weight [out, in], bias [out] or null; returns
+    /// [N, out]. Differentiable in x, weight and bias.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes do not fit together.</exception>
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias)
+    {
+        const string op = "Linear";
+        var device = Check.SameDevice(op, x, weight, bias);
+        Check.Rank(op, x, 2, "x");
+        Check.Rank(op, weight, 2, "weight");
+        int batch = x.Dim(0), inF = x.Dim(1), outF = weight.Dim(0);
+        if (weight.Dim(1) != inF)
+            throw new ArgumentException($"{op}: x {Tensor.Format(x.Shape)} has {inF} features but weight {Tensor.Format(weight.Shape)} expects {weight.Dim(1)}.");
+        if (bias is not null && (bias.Rank != 1 || bias.Dim(0) != outF))
+            throw new ArgumentException($"{op}: bias {Tensor.Format(bias.Shape)} does not match weight {Tensor.Format(weight.Shape)} (expected [{outF}]).");
+        var y = Tensor.Empty(device, batch, outF);
+        if (bias is not null)
+        {
+            BiasKernels.Broadcast(device, bias.View, y.View, outF, 1);
+            Gemm.Run(device, x.View, weight.View, y.View, batch, outF, inF, false, true, 1f, 1f);
+        }
+        else
+        {
+            Gemm.Run(device, x.View, weight.View, y.View, batch, outF, inF, false, true);
+        }
+        if (!Tape.ShouldRecord(x, weight, bias)) return y;
+        bool needX = x.RequiresGrad, needW = weight.RequiresGrad, needB = bias?.RequiresGrad ?? false;
+        var sx = needW ? Tape.Save(x) : null;
+        var sw = needX ? Tape.Save(weight) : null;
+        Tape.Recording!.Add(op, [x, weight, bias], [y], g =>
+        {
+            var gy = g[0]!;
+            Tensor? gx = null, gw = null, gb = null;
+            if (needX)
+            {
+                gx = Tensor.Empty(device, batch, inF);
+                Gemm.Run(device, gy.View, sw!.View, gx.View, batch, inF, outF, false, false);
+            }
+            if (needW)
+            {
+                gw = Tensor.Empty(device, outF, inF);
+                Gemm.Run(device, gy.View, sx!.View, gw.View, outF, inF, batch, true, false);
+            }
+            if (needB)
+            {
+                gb = Tensor.Empty(device, outF);
+                BiasKernels.SumPerChannel(device, gy.View, gb.View, default, batch, outF, 1);
+            }
+            return [gx, gw, gb];
+        }, [.. new[] { sx, sw }.OfType<Tensor>()]);
+        return y;
+    }
+}

@@ -1,0 +1,85 @@
+using IlgpuSnn.Kernels;
+using IlgpuSnn.Runtime;
+using IlgpuSnn.Tests.Support;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace IlgpuSnn.Tests.Dense;
+
+public sealed class GemmTests(TestDevice fixture)
+{
+    private Device D => fixture.Device;
+
+    public static TheoryData<bool, bool> Transposes => new() { { false, false }, { true, false }, { false, true }, { true, true } };
+
+    [Theory]
+    [MemberData(nameof(Transposes))]
+    public void Blocked_matches_mathnet(bool transA, bool transB)
+    {
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be), 37, 21, 45, transA, transB, 1f, 0f);
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be), 8, 16, 3, transA, transB, 0.5f, -1.5f);
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be), 1, 1, 7, transA, transB, 2f, 1f);
+    }
+
+    [Theory]
+    [MemberData(nameof(Transposes))]
+    public void Tiled_matches_mathnet(bool transA, bool transB)
+    {
+        // The CPU accelerator limits group size; the kernel adapts its block tile to the largest square group that fits.
+        int t = Gemm.TiledThreads(D);
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunTiled(dev, a, b, c, m, n, k, ta, tb, al, be, t), 33, 17, 45, transA, transB, 1f, 0f);
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunTiled(dev, a, b, c, m, n, k, ta, tb, al, be, t), 5, 9, 3, transA, transB, 0.5f, -1.5f);
+        if (t > 2) Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunTiled(dev, a, b, c, m, n, k, ta, tb, al, be, 2), 11, 6, 19, transA, transB, 1f, 0.25f);
+    }
+
+    [Fact]
+    public void Tiled_full_size_group_matches_mathnet()
+    {
+        if (D.Accelerator.MaxNumThreadsPerGroup < GemmKernels.MaxTileThreads * GemmKernels.MaxTileThreads)
+            Assert.Skip($"the 16x16-thread tiled group does not fit: {D.Accelerator.MaxNumThreadsPerGroup} threads per group at most on {D}");
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunTiled(dev, a, b, c, m, n, k, ta, tb, al, be, GemmKernels.MaxTileThreads), 70, 65, 33, true, false, 1f, 0.5f);
+    }
+
+    [Fact]
+    public void Run_counts_macs_and_handles_empty_k()
+    {
+        using var scope = TensorScope.Begin();
+        var a = Tensor.FromArray(D, Rand.Uniform(6, 1), 2, 3);
+        var b = Tensor.FromArray(D, Rand.Uniform(12, 2), 3, 4);
+        var c = Tensor.Full(D, 2f, 2, 4);
+        D.Macs.Reset();
+        Gemm.Run(D, a.View, b.View, c.View, 2, 4, 3, false, false);
+        Assert.Equal(24, D.Macs.Forward);
+        var d = Tensor.Full(D, 2f, 2, 4);
+        Gemm.Run(D, a.View, b.View, d.View, 2, 4, 0, false, false, 1f, 0.5f);
+        Assert.All(d.ToArray(), v => Assert.Equal(1f, v));
+        var e = Assert.Throws<ArgumentException>(() => Gemm.Run(D, a.View, b.View, c.View, 3, 4, 3, false, false));
+        Assert.Contains("Gemm", e.Message, StringComparison.Ordinal);
+    }
+
+    private delegate void GemmFn(Device d, ILGPU.ArrayView<float> a, ILGPU.ArrayView<float> b, ILGPU.ArrayView<float> c,
+        int m, int n, int k, bool ta, bool tb, float alpha, float beta);
+
+    private void Check(GemmFn run, int m, int n, int k, bool transA, bool transB, float alpha, float beta)
+    {
+        var aData = Rand.Uniform(m * k, m + 7 * k);
+        var bData = Rand.Uniform(k * n, n + 3 * k);
+        var cData = Rand.Uniform(m * n, m * n + 1);
+        // MathNet: row-major arrays -> matrices of the stored shape, then transpose as requested.
+        var aStored = transA ? Matrix<double>.Build.Dense(k, m, (i, j) => aData[i * m + j]) : Matrix<double>.Build.Dense(m, k, (i, j) => aData[i * k + j]);
+        var bStored = transB ? Matrix<double>.Build.Dense(n, k, (i, j) => bData[i * k + j]) : Matrix<double>.Build.Dense(k, n, (i, j) => bData[i * n + j]);
+        var c0 = Matrix<double>.Build.Dense(m, n, (i, j) => cData[i * n + j]);
+        var expected = alpha * (transA ? aStored.Transpose() : aStored) * (transB ? bStored.Transpose() : bStored) + beta * c0;
+
+        using var scope = TensorScope.Begin();
+        var ta = Tensor.FromArray(D, aData, aData.Length);
+        var tb = Tensor.FromArray(D, bData, bData.Length);
+        // With beta == 0 C must not be read: start from NaN garbage.
+        var tc = beta == 0f ? Tensor.Full(D, float.NaN, m * n) : Tensor.FromArray(D, cData, m * n);
+        run(D, ta.View, tb.View, tc.View, m, n, k, transA, transB, alpha, beta);
+        var got = tc.ToArray();
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                Assert.True(Math.Abs(got[i * n + j] - expected[i, j]) <= 1e-4 * (1 + Math.Abs(expected[i, j])),
+                    $"[{m}x{n}x{k} tA={transA} tB={transB}] C[{i},{j}] = {got[i * n + j]}, expected {expected[i, j]}");
+    }
+}
