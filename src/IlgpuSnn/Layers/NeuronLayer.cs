@@ -104,10 +104,11 @@ public sealed class NeuronLayer : Layer
     private Tensor ForwardOttt(Tensor x, Pass pass, out Tensor? traceOut)
     {
         var s = ForwardStep(x, new Pass { Mode = PassMode.Step, DetachState = true, Training = pass.Training, BatchSize = pass.BatchSize });
+        using var spikes = s.Detach();
         using (Tape.NoGrad())
         using (TensorScope.Suspend())
         {
-            var next = Ops.Clone(s.Detach());
+            var next = Ops.Clone(spikes);
             if (trace is not null) Kernels.Elementwise.Axpby(x.Device, Spec.Decay, trace.View, 1f, next.View);
             Replace(ref trace, next);
         }

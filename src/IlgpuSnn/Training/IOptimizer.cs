@@ -7,7 +7,7 @@ namespace IlgpuSnn.Training;
 /// Parameters whose gradient is null at a step are skipped. Implementations are also <see cref="IDisposable"/>
 /// (they own their state tensors).
 /// </summary>
-public interface IOptimizer
+public interface IOptimizer : IDisposable
 {
     /// <summary>The learning rate used by the next <see cref="Step"/> (a schedule sets it before each step).</summary>
     float LearningRate { get; set; }

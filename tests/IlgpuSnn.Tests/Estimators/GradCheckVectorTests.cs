@@ -100,11 +100,11 @@ public sealed class GradCheckVectorTests(TestDevice fixture)
     [InlineData("ratebp", true)]
     public void Test3_ratebp_exactness(string estimator, bool official)
     {
-        var json = $$"""
-            {"estimator": "{{estimator}}", "loss": "mean-output", "neuron": {"decay": 0.2, "detach_reset": true},
+        var json = """
+            {"estimator": "ESTIMATOR", "loss": "mean-output", "neuron": {"decay": 0.2, "detach_reset": true},
              "inputs": [[0.9, 0.6], [0.9, 0.6], [0.9, 0.6], [0.9, 0.6]], "target": [1.0],
-             "layers": [[[0.8, 0.5], [0.3, 1.1]]], "readout": [[1.2, -0.7]], "options": {"official_scale": {{(official ? "true" : "false")}}}}
-            """;
+             "layers": [[[0.8, 0.5], [0.3, 1.1]]], "readout": [[1.2, -0.7]], "options": {"official_scale": OFFICIAL}}
+            """.Replace("ESTIMATOR", estimator, StringComparison.Ordinal).Replace("OFFICIAL", official ? "true" : "false", StringComparison.Ordinal);
         var r = Run(json);
         double scale = official ? 0.25 : 1.0;
         AssertMatrix([[-0.189438 * scale, -0.126292 * scale], [0.106917 * scale, 0.071278 * scale]], r.Gradients.Layers[0]);

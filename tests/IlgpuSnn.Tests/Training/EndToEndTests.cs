@@ -45,7 +45,7 @@ public sealed class EndToEndTests(TestDevice fixture)
         method.Attach(network);
         using var sgd = new Sgd(network.Parameters, 0.1f, momentum: 0.9f);
         var trainer = new Trainer(network, method, sgd, new DirectEncoder(), new TrainingOptions { Epochs = 3, BatchSize = 32, TimeSteps = 4, Seed = 3 });
-        var history = trainer.Fit(train, test);
+        var history = trainer.Fit(train, test, cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(history[^1].TrainLoss < history[0].TrainLoss * 0.8, $"loss {history[0].TrainLoss} -> {history[^1].TrainLoss}");
         Assert.True(history[^1].TestAccuracy > 0.6, $"test accuracy {history[^1].TestAccuracy}");
     }
@@ -65,7 +65,7 @@ public sealed class EndToEndTests(TestDevice fixture)
                 using var method = new Sltt(k: 2);
                 using var sgd = new Sgd(network.Parameters, 0.1f, momentum: 0.9f, weightDecay: 1e-3f);
                 var options = new TrainingOptions { Epochs = epochs, BatchSize = 16, TimeSteps = 3, Seed = 5, OutputDirectory = outDir, Resume = resume };
-                new Trainer(network, method, sgd, new PoissonEncoder(), options) { Schedule = new CosineSchedule(0.1f, 26) }.Fit(train, test);
+                new Trainer(network, method, sgd, new PoissonEncoder(), options) { Schedule = new CosineSchedule(0.1f, 26) }.Fit(train, test, cancellationToken: TestContext.Current.CancellationToken);
                 return network.NamedTensors().SelectMany(t => t.Value.ToArray()).ToArray();
             }
 
