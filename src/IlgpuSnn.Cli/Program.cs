@@ -5,4 +5,5 @@ var root = new RootCommand("IlgpuSnn: train spiking neural networks on CUDA, Ope
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(GradCheckCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
+root.Subcommands.Add(CompareCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -104,6 +104,7 @@ public sealed class Trainer
             }
             watch.Stop();
             long peak = device.Pool.PeakBytes;
+            long forwardMacs = device.Macs.Forward, backwardMacs = device.Macs.Backward;
             var (testLoss, testAccuracy) = Evaluate(testLoader, progress, epoch, cancellationToken);
             history.Add(new EpochMetrics
             {
@@ -114,8 +115,8 @@ public sealed class Trainer
                 TestAccuracy = testAccuracy,
                 TrainSeconds = watch.Elapsed.TotalSeconds,
                 PeakPoolBytes = peak,
-                ForwardMacsPerIteration = (double)device.Macs.Forward / Math.Max(batches, 1),
-                BackwardMacsPerIteration = (double)device.Macs.Backward / Math.Max(batches, 1),
+                ForwardMacsPerIteration = (double)forwardMacs / Math.Max(batches, 1),
+                BackwardMacsPerIteration = (double)backwardMacs / Math.Max(batches, 1),
                 LearningRate = optimizer.LearningRate,
             });
             if (options.OutputDirectory is { } outDir)

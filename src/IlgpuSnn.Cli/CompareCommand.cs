@@ -1,0 +1,112 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using IlgpuSnn.Data;
+using IlgpuSnn.Estimators;
+using IlgpuSnn.Layers;
+using IlgpuSnn.Neurons;
+using IlgpuSnn.Runtime;
+using IlgpuSnn.Training;
+
+namespace IlgpuSnn.Cli;
+
+/// <summary>`snn compare`: one network trained by every estimator; a table and a plot of memory against T.</summary>
+internal static class CompareCommand
+{
+    public static Command Create()
+    {
+        var estimators = new Option<string>("--estimators") { Description = "Comma-separated estimators (default: all).", DefaultValueFactory = _ => string.Join(',', EstimatorFactory.Names) };
+        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist, or a folder with IDX files.", DefaultValueFactory = _ => "fashion-mnist" };
+        var model = new Option<string>("--model") { Description = "mlp or conv.", DefaultValueFactory = _ => "mlp" };
+        var timeSteps = new Option<int>("--time-steps", "-T") { Description = "Time steps for training.", DefaultValueFactory = _ => 4 };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs per estimator.", DefaultValueFactory = _ => 1 };
+        var batchSize = new Option<int>("--batch-size") { Description = "Samples per batch.", DefaultValueFactory = _ => 64 };
+        var lr = new Option<float>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 0.05f };
+        var trainLimit = new Option<int?>("--train-limit") { Description = "Use only the first N training samples." };
+        var testLimit = new Option<int?>("--test-limit") { Description = "Use only the first N test samples." };
+        var memorySteps = new Option<string>("--memory-steps") { Description = "Time steps at which working memory is measured.", DefaultValueFactory = _ => "2,4,8,16" };
+        var device = new Option<string?>("--device") { Description = "cuda, opencl or cpu[:index]." };
+        var output = new Option<string>("--out") { Description = "Folder for compare.md, compare.csv, compare.json and memory.png.", DefaultValueFactory = _ => "out/compare" };
+        var seed = new Option<int>("--seed") { Description = "Seed shared by every run.", DefaultValueFactory = _ => 1 };
+        var command = new Command("compare", "Train one network with every estimator and compare accuracy, memory, MACs and time (ratios to BPTT).")
+        {
+            estimators, dataset, model, timeSteps, epochs, batchSize, lr, trainLimit, testLimit, memorySteps, device, output, seed,
+        };
+        command.SetAction((parse, cancellationToken) =>
+        {
+            try
+            {
+                var names = parse.GetValue(estimators)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                foreach (var n in names) _ = EstimatorFactory.Create(n, new EstimatorOptions { K = 1 });
+                var steps = parse.GetValue(memorySteps)!.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+                var (train, test) = VisionDatasets.Load(parse.GetValue(dataset)!);
+                if (parse.GetValue(trainLimit) is { } tl) train = train.Take(Math.Min(tl, train.Count));
+                if (parse.GetValue(testLimit) is { } el) test = test.Take(Math.Min(el, test.Count));
+                using var d = Device.Create(parse.GetValue(device));
+                int t = parse.GetValue(timeSteps), s = parse.GetValue(seed);
+                string m = parse.GetValue(model)!;
+                var neuron = new NeuronSpec(Decay: 0.5f);
+                SpikingNetwork Build(Device dev) => Models.Create(m, dev, [train.Channels, train.Height, train.Width], train.Classes, neuron, s);
+                var options = new EstimatorOptions { K = Math.Max(1, t / 2), Window = Math.Max(1, t / 2) };
+                float rate = parse.GetValue(lr);
+                var rows = EstimatorComparison.Run(d, Build, names, options, train, test,
+                    new TrainingOptions { Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize), TimeSteps = t, Seed = s },
+                    steps, p => new Sgd(p, rate, momentum: 0.9f, weightDecay: 5e-4f), new Progress<string>(Console.WriteLine), cancellationToken);
+                var dir = parse.GetValue(output)!;
+                Directory.CreateDirectory(dir);
+                Write(dir, rows, d.Info.ToString(), m, t, train.Count, steps);
+                Console.WriteLine(File.ReadAllText(Path.Combine(dir, "compare.md")));
+                return Task.FromResult(0);
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine("Cancelled.");
+                return Task.FromResult(130);
+            }
+            catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or DirectoryNotFoundException or FormatException)
+            {
+                Console.Error.WriteLine(e.Message);
+                return Task.FromResult(2);
+            }
+        });
+        return command;
+    }
+
+    private static void Write(string dir, IReadOnlyList<ComparisonRow> rows, string device, string model, int timeSteps, int samples, int[] steps)
+    {
+        var baseline = rows.FirstOrDefault(r => r.Estimator == "bptt") ?? rows[0];
+        static string Ratio(double x, double b) => b == 0 ? "-" : (x / b).ToString("F2", CultureInfo.InvariantCulture);
+        var md = new StringBuilder();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Model {model}, T = {timeSteps}, {samples} training samples, device {device}, {DateTime.UtcNow:yyyy-MM-dd}. Ratios are to {baseline.Estimator}.");
+        md.AppendLine();
+        md.AppendLine("| estimator | test acc | Δ acc (points) | peak pool MiB | ratio | fwd MACs/iter | ratio | bwd MACs/iter | ratio | s/epoch | ratio | " + string.Join(" | ", steps.Select(s => $"work MiB T={s}")) + " |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|" + string.Concat(steps.Select(_ => "---|")));
+        foreach (var r in rows)
+        {
+            md.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Estimator} | {r.TestAccuracy:P2} | {(r.TestAccuracy - baseline.TestAccuracy) * 100:+0.00;-0.00} | {r.PeakPoolBytes / 1048576.0:F2} | {Ratio(r.PeakPoolBytes, baseline.PeakPoolBytes)} | {r.ForwardMacs:E3} | {Ratio(r.ForwardMacs, baseline.ForwardMacs)} | {r.BackwardMacs:E3} | {Ratio(r.BackwardMacs, baseline.BackwardMacs)} | {r.SecondsPerEpoch:F1} | {Ratio(r.SecondsPerEpoch, baseline.SecondsPerEpoch)} | ")
+                + string.Join(" | ", steps.Select(s => (r.WorkingBytesByTimeSteps[s] / 1048576.0).ToString("F3", CultureInfo.InvariantCulture))) + " |");
+        }
+        AtomicFile.WriteAllText(Path.Combine(dir, "compare.md"), md.ToString());
+        var csv = new StringBuilder("estimator,test_accuracy,peak_pool_bytes,forward_macs,backward_macs,seconds_per_epoch," + string.Join(',', steps.Select(s => $"working_bytes_t{s}")) + "\n");
+        foreach (var r in rows)
+            csv.AppendLine(string.Join(',', new object[] { r.Estimator, r.TestAccuracy, r.PeakPoolBytes, r.ForwardMacs, r.BackwardMacs, r.SecondsPerEpoch }
+                .Concat(steps.Select(s => (object)r.WorkingBytesByTimeSteps[s])).Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))));
+        AtomicFile.WriteAllText(Path.Combine(dir, "compare.csv"), csv.ToString());
+        AtomicFile.WriteAllText(Path.Combine(dir, "compare.json"), JsonSerializer.Serialize(rows, JsonOptions));
+        var plot = new ScottPlot.Plot();
+        foreach (var r in rows)
+        {
+            var line = plot.Add.Scatter(steps.Select(s => (double)s).ToArray(), steps.Select(s => r.WorkingBytesByTimeSteps[s] / 1048576.0).ToArray());
+            line.LegendText = r.Estimator;
+        }
+        plot.Title($"Working memory of one iteration ({model}, {device})");
+        plot.XLabel("time steps T");
+        plot.YLabel("pool peak above baseline (MiB)");
+        plot.ShowLegend();
+        plot.SavePng(Path.Combine(dir, "memory.png"), 900, 560);
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+}
