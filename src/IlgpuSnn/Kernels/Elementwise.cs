@@ -15,6 +15,7 @@ public static class Elementwise
     {
         ArgumentNullException.ThrowIfNull(device);
         if (y.Length == 0) return;
+        if (device.Launch.UseHostKernels) { HostElementwise.Run(device, HostElementwise.Fill, default, default, y, default, 0, value, 0f); return; }
         device.Kernels.Load<ArrayView<float>, float>(FillKernel)(device.Launch.GridStride(y.Length), y, value);
     }
 
@@ -24,6 +25,7 @@ public static class Elementwise
         ArgumentNullException.ThrowIfNull(device);
         RequireSameLength("Copy", x, y);
         if (y.Length == 0) return;
+        if (device.Launch.UseHostKernels) { HostElementwise.Run(device, HostElementwise.Copy, x, default, y, default, 0, 0f, 0f); return; }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>>(CopyKernel)(device.Launch.GridStride(y.Length), x, y);
     }
 
@@ -34,6 +36,7 @@ public static class Elementwise
         RequireSameLength(op.ToString(), a, b);
         RequireSameLength(op.ToString(), a, y);
         if (y.Length == 0) return;
+        if (device.Launch.UseHostKernels) { HostElementwise.Run(device, HostElementwise.Binary, a, b, y, default, (int)op, 0f, 0f); return; }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(BinaryKernel)(
             device.Launch.GridStride(y.Length), a, b, y, (int)op);
     }
@@ -44,6 +47,7 @@ public static class Elementwise
         ArgumentNullException.ThrowIfNull(device);
         RequireSameLength(op.ToString(), x, y);
         if (y.Length == 0) return;
+        if (device.Launch.UseHostKernels) { HostElementwise.Run(device, HostElementwise.Unary, x, default, y, default, (int)op, p, 0f); return; }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, int, float>(UnaryKernel)(
             device.Launch.GridStride(y.Length), x, y, (int)op, p);
     }
@@ -56,6 +60,7 @@ public static class Elementwise
         RequireSameLength(op + " backward", x, gx);
         RequireSameLength(op + " backward", x, y);
         if (gx.Length == 0) return;
+        if (device.Launch.UseHostKernels) { HostElementwise.Run(device, HostElementwise.UnaryBackward, x, y, gx, g, (int)op, p, 0f); return; }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(UnaryBackwardKernel)(
             device.Launch.GridStride(gx.Length), x, y, g, gx, (int)op, p);
     }
@@ -66,6 +71,7 @@ public static class Elementwise
         ArgumentNullException.ThrowIfNull(device);
         RequireSameLength("Axpby", x, y);
         if (y.Length == 0) return;
+        if (device.Launch.UseHostKernels) { HostElementwise.Run(device, HostElementwise.Axpby, x, default, y, default, 0, alpha, beta); return; }
         device.Kernels.Load<float, ArrayView<float>, float, ArrayView<float>>(AxpbyKernel)(
             device.Launch.GridStride(y.Length), alpha, x, beta, y);
     }

@@ -13,6 +13,7 @@ public sealed class LaunchPlan
     internal LaunchPlan(Accelerator accelerator)
     {
         IsCpu = accelerator.AcceleratorType == AcceleratorType.CPU;
+        UseHostKernels = IsCpu;
         if (IsCpu)
         {
             GroupSize = accelerator.WarpSize;
@@ -34,6 +35,13 @@ public sealed class LaunchPlan
 
     /// <summary>The largest grid used for a grid-stride kernel.</summary>
     public int MaxGroups { get; }
+
+    /// <summary>
+    /// Whether element-wise work uses the host-pointer kernels (CPU accelerator only): ILGPU's view indexer costs about
+    /// 9x a plain array access on the CPU, the host kernels read the same memory through pointers. Tests switch it off
+    /// to run the portable kernels on the CPU too.
+    /// </summary>
+    public bool UseHostKernels { get; internal set; }
 
     /// <summary>Whether GEMMs use the shared-memory tiled kernel (GPUs) or the barrier-free one (CPU).</summary>
     public bool UseTiledGemm => !IsCpu;

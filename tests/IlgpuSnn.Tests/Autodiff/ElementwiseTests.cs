@@ -7,9 +7,16 @@ public sealed class ElementwiseTests(TestDevice fixture)
 {
     private Device D => fixture.Device;
 
-    [Fact]
-    public void Forward_matches_plain_loops()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Forward_matches_plain_loops(bool hostKernels)
     {
+        // Both kernel forms run here: the CPU accelerator's host-pointer kernels and the portable ones GPUs use.
+        using var device = fixture.CreateFresh();
+        if (!hostKernels) device.Launch.UseHostKernels = false;
+        else if (!device.Launch.UseHostKernels) Assert.Skip("host-pointer kernels exist on the CPU accelerator only");
+        var D = device;
         var a = Rand.Uniform(1001, 1);
         var b = Rand.Uniform(1001, 2, 0.5f, 2f);
         using var scope = TensorScope.Begin();
@@ -21,6 +28,22 @@ public sealed class ElementwiseTests(TestDevice fixture)
         AssertClose(a.Select(x => 1 / (1 + Math.Exp(-x))), Ops.Sigmoid(ta).ToArray());
         AssertClose(b.Select(x => Math.Log(x)), Ops.Log(tb).ToArray());
         AssertClose(a.Select(x => (double)Math.Max(x, 0)), Ops.Relu(ta).ToArray());
+        AssertClose(a.Zip(b, (x, y) => 0.5 * x - 2.0 * y), Axpby(D, 0.5f, ta, -2f, tb));
+        AssertClose(a.Select(_ => 3.5), Tensor.Full(D, 3.5f, 7, 11, 13).ToArray());
+        AssertClose(a.Select(x => (double)x), Ops.Clone(ta).ToArray());
+        using var tape = new IlgpuSnn.Autodiff.Tape();
+        var leaf = Tensor.FromArray(D, a, 7, 11, 13).RequireGrad();
+        Tensor y;
+        using (tape.Record()) y = Ops.Tanh(leaf);
+        tape.Backward(y, tb);
+        AssertClose(a.Zip(b, (x, g) => g * (1 - Math.Tanh(x) * Math.Tanh(x))), leaf.Grad!.ToArray(), 1e-4);
+    }
+
+    private static float[] Axpby(Device device, float alpha, Tensor x, float beta, Tensor y)
+    {
+        var result = Ops.Clone(y);
+        IlgpuSnn.Kernels.Elementwise.Axpby(device, alpha, x.View, beta, result.View);
+        return result.ToArray();
     }
 
     [Fact]
