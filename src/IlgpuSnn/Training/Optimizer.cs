@@ -1,0 +1,190 @@
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn.Training;
+
+/// <summary>
+/// What every optimizer shares: argument checks, the learning rate, the step loop over parameters that have a
+/// gradient, <see cref="ZeroGrad"/>, named state tensors (created outside any scope, freed by <see cref="Dispose"/>)
+/// and the step count, exposed as the one-element state tensor "step" (exact up to 2^24 steps) and read back after a
+/// checkpoint loader may have written it.
+/// </summary>
+public abstract class Optimizer : IOptimizer
+{
+    private readonly Tensor[] parameters;
+    private readonly List<Tensor> owned = [];
+    private Tensor? stepTensor;
+    private float learningRate;
+    private long stepCount;
+    private bool stateExposed;
+    private bool disposed;
+
+    /// <summary>Checks the parameters and the learning rate.</summary>
+    /// <exception cref="ArgumentException">An empty, duplicated, disposed or mixed-device parameter list, or a bad learning rate.</exception>
+    protected Optimizer(string name, IReadOnlyList<Tensor> parameters, float learningRate)
+    {
+        Name = name;
+        Device = ValidateParameters(name, parameters);
+        ValidateLearningRate(name, learningRate);
+        this.parameters = [.. parameters];
+        this.learningRate = learningRate;
+    }
+
+    /// <summary>The optimizer's name, used in messages.</summary>
+    protected string Name { get; }
+
+    /// <summary>The device of the parameters.</summary>
+    protected Device Device { get; }
+
+    /// <inheritdoc />
+    public IReadOnlyList<Tensor> Parameters => parameters;
+
+    /// <inheritdoc />
+    public float LearningRate
+    {
+        get => learningRate;
+        set
+        {
+            ValidateLearningRate(Name, value);
+            learningRate = value;
+        }
+    }
+
+    /// <inheritdoc />
+    public long StepCount
+    {
+        get
+        {
+            SyncState();
+            return stepCount;
+        }
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            stateExposed = false;
+            stepCount = value;
+            OnStepCountSet(value);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Step()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        SyncState();
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            var p = parameters[i];
+            var g = p.Grad;
+            if (g is null) continue;
+            if (g.Length != p.Length)
+                throw new InvalidOperationException($"{Name}: gradient {Tensor.Format(g.Shape)} does not match parameter {i} {Tensor.Format(p.Shape)}.");
+            Update(i, p, g);
+        }
+        stepCount++;
+    }
+
+    /// <inheritdoc />
+    public void ZeroGrad()
+    {
+        foreach (var p in parameters)
+        {
+            var g = p.Grad;
+            p.Grad = null;
+            g?.Dispose();
+        }
+    }
+
+    /// <inheritdoc />
+    public IEnumerable<KeyValuePair<string, Tensor>> State()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        SyncState();
+        stepTensor ??= CreateState("step", 1);
+        stepTensor.CopyFrom([stepCount]);
+        WriteCounters();
+        stateExposed = true;
+        return [.. StateTensors(), new("step", stepTensor)];
+    }
+
+    /// <summary>Frees the state tensors (not the parameters).</summary>
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        foreach (var t in owned) t.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Updates one parameter that has a gradient.</summary>
+    protected abstract void Update(int index, Tensor parameter, Tensor gradient);
+
+    /// <summary>The method's own named state tensors, in checkpoint order.</summary>
+    protected abstract IEnumerable<KeyValuePair<string, Tensor>> StateTensors();
+
+    /// <summary>Copies host-side counters into their state tensors before <see cref="State"/> hands them out.</summary>
+    protected virtual void WriteCounters()
+    {
+    }
+
+    /// <summary>Reads host-side counters back from their state tensors (a loader may have written them).</summary>
+    protected virtual void ReadCounters()
+    {
+    }
+
+    /// <summary>Called when <see cref="StepCount"/> is set.</summary>
+    protected virtual void OnStepCountSet(long value)
+    {
+    }
+
+    /// <summary>A zero state tensor that lives until <see cref="Dispose"/>.</summary>
+    protected Tensor CreateState(string name, params int[] shape)
+    {
+        using (TensorScope.Suspend())
+        {
+            var t = Tensor.Zeros(Device, shape);
+            t.Name = name;
+            owned.Add(t);
+            return t;
+        }
+    }
+
+    /// <summary>Checks a hyper-parameter that must be finite and ≥ 0.</summary>
+    protected void RequireNonNegative(float value, string what, string parameterName)
+    {
+        if (!(value >= 0f) || float.IsInfinity(value))
+            throw new ArgumentException($"{Name}: {what} must be a finite value ≥ 0, got {value}.", parameterName);
+    }
+
+    private void SyncState()
+    {
+        if (!stateExposed || disposed || stepTensor is null) return;
+        stateExposed = false;
+        stepCount = (long)Math.Round(stepTensor.Item());
+        ReadCounters();
+    }
+
+    private static Device ValidateParameters(string optimizer, IReadOnlyList<Tensor> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (parameters.Count == 0) throw new ArgumentException($"{optimizer}: the parameter list is empty.", nameof(parameters));
+        Device? device = null;
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            var p = parameters[i] ?? throw new ArgumentException($"{optimizer}: parameter {i} is null.", nameof(parameters));
+            if (p.IsDisposed) throw new ArgumentException($"{optimizer}: parameter {i} {Tensor.Format(p.Shape)} was disposed.", nameof(parameters));
+            device ??= p.Device;
+            if (!ReferenceEquals(device, p.Device))
+                throw new ArgumentException($"{optimizer}: parameters live on different devices ({device.Info.Id} and {p.Device.Info.Id}).", nameof(parameters));
+            for (int j = 0; j < i; j++)
+                if (ReferenceEquals(parameters[j], p))
+                    throw new ArgumentException($"{optimizer}: parameter {i} {Tensor.Format(p.Shape)} appears twice.", nameof(parameters));
+        }
+        return device!;
+    }
+
+    private static void ValidateLearningRate(string optimizer, float learningRate)
+    {
+        if (!(learningRate >= 0f) || float.IsInfinity(learningRate))
+            throw new ArgumentException($"{optimizer}: the learning rate must be a finite value ≥ 0, got {learningRate}.", nameof(learningRate));
+    }
+}
