@@ -89,6 +89,26 @@ public abstract class GradientEstimator : IGradientEstimator
         return -1;
     }
 
+    /// <summary>
+    /// One step of a step-by-step method: runs every layer on <paramref name="x"/> ([B, ...]), with a graph when
+    /// <paramref name="withGraph"/> (then back-propagates the step's per-step loss term), adds the read-out to
+    /// <paramref name="outputSum"/> and returns the loss term's value.
+    /// </summary>
+    protected static float RunStep(SpikingNetwork network, Tensor x, Tensor? trace, Pass pass, SequenceLoss loss, int steps, float[] outputSum, bool withGraph = true)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(loss);
+        using var tape = new Tape();
+        Tensor logits, l;
+        using (withGraph ? tape.Record() : Tape.NoGrad())
+        {
+            logits = network.Run(0, network.Layers.Count, x, trace, pass);
+            l = loss.Steps(logits, 1, steps);
+        }
+        AccumulateOutputs(outputSum, logits);
+        return withGraph ? Backward(tape, l) : l.Item();
+    }
+
     /// <summary>Back-propagates a scalar loss recorded on <paramref name="tape"/> and returns its value.</summary>
     protected static float Backward(Tape tape, Tensor lossValue, float seed = 1f)
     {

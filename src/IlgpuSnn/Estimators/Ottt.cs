@@ -38,15 +38,7 @@ public sealed class Ottt(bool online, bool allTrace = false) : GradientEstimator
                 var xt = StepInput(network, input, t);
                 var pass = basePass with { OnSpikes = SpikeHook(network, context, t) };
                 if (AllTrace) inputTrace = InputTrace.Advance(inputTrace, xt, inputDecay);
-                using var tape = new Tape();
-                Tensor logits, l;
-                using (tape.Record())
-                {
-                    logits = network.Run(0, network.Layers.Count, xt, inputTrace, pass);
-                    l = loss.Steps(logits, 1, steps);
-                }
-                total += Backward(tape, l);
-                AccumulateOutputs(sum, logits);
+                total += RunStep(network, xt, inputTrace, pass, loss, steps, sum);
                 if (Online) context.Update();
             }
         }

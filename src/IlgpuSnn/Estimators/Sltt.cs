@@ -62,27 +62,7 @@ public sealed class Sltt : GradientEstimator
             using var scope = TensorScope.Begin();
             var xt = StepInput(network, input, t);
             var pass = basePass with { OnSpikes = SpikeHook(network, context, t) };
-            if (trained.Contains(t))
-            {
-                using var tape = new Tape();
-                Tensor logits, l;
-                using (tape.Record())
-                {
-                    logits = network.Run(0, network.Layers.Count, xt, null, pass);
-                    l = loss.Steps(logits, 1, steps);
-                }
-                total += Backward(tape, l);
-                AccumulateOutputs(sum, logits);
-            }
-            else
-            {
-                using (Tape.NoGrad())
-                {
-                    var logits = network.Run(0, network.Layers.Count, xt, null, pass);
-                    total += loss.Steps(logits, 1, steps).Item();
-                    AccumulateOutputs(sum, logits);
-                }
-            }
+            total += RunStep(network, xt, null, pass, loss, steps, sum, withGraph: trained.Contains(t));
         }
         context.Update();
         return new EstimatorResult(total, sum);
