@@ -12,7 +12,7 @@ internal static class InfoCommand
         command.SetAction(_ =>
         {
             foreach (var d in Device.ListAvailable())
-                Console.WriteLine($"{d.Id,-10} {d.Name} ({d.MemoryBytes / (1024 * 1024)} MiB)");
+                Console.WriteLine(d.Kind == "cpu" ? $"{d.Id,-10} {d.Name} (host memory)" : $"{d.Id,-10} {d.Name} ({d.MemoryBytes / (1024 * 1024)} MiB)");
             Console.WriteLine($"Select with --device KIND[:INDEX] or {Device.EnvironmentVariable}.");
             return 0;
         });

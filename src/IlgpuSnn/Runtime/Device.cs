@@ -158,10 +158,10 @@ public sealed class Device : IDisposable
         var kind = parts[0];
         int index = 0;
         if (parts.Length == 2 && !int.TryParse(parts[1], out index))
-            throw new ArgumentException($"Device name '{name}' is malformed: expected KIND or KIND:INDEX, e.g. 'cuda:0'. Present: {Describe(available)}.", nameof(name));
+            throw new ArgumentException($"Device name '{name}' is malformed: expected KIND or KIND:INDEX, e.g. 'cuda:0'. Present: {Describe(available)}.");
         var match = available.Where(e => e.Info.Kind == kind).ElementAtOrDefault(index);
         return match ?? throw new ArgumentException(
-            $"Device '{name}' is not present. Present: {Describe(available)}.", nameof(name));
+            $"Device '{name}' is not present. Present: {Describe(available)}.");
     }
 
     private static string Describe(List<Entry> available) =>
