@@ -55,6 +55,28 @@ public sealed class SpikingNetwork : IDisposable
     public IEnumerable<KeyValuePair<string, Tensor>> NamedTensors() =>
         layers.SelectMany(l => l.Parameters.Concat(l.Buffers).Select(t => KeyValuePair.Create($"{l.Name}.{t.Name}", t)));
 
+    /// <summary>Writes every parameter and buffer to a safetensors file (atomically), readable from Python.</summary>
+    public void Save(string path) => Training.SafeTensors.Save(path, NamedTensors(), new Dictionary<string, string> { ["format"] = "ilgpusnn-network-1" });
+
+    /// <summary>
+    /// Reads parameters and buffers written by <see cref="Save"/> (or any safetensors file with the same names and
+    /// shapes) into this network.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A tensor is missing or has another shape; nothing is changed then.</exception>
+    public void Load(string path)
+    {
+        var stored = Training.SafeTensors.Load(path, out _);
+        var targets = NamedTensors().ToList();
+        foreach (var (name, tensor) in targets)
+        {
+            if (!stored.TryGetValue(name, out var entry))
+                throw new InvalidDataException($"{path}: tensor '{name}' is missing; the file does not match this network.");
+            if (!entry.Shape.SequenceEqual(tensor.Shape))
+                throw new InvalidDataException($"{path}: tensor '{name}' has shape {Tensor.Format(entry.Shape)}, the network needs {Tensor.Format(tensor.Shape)}.");
+        }
+        foreach (var (name, tensor) in targets) tensor.CopyFrom(stored[name].Data);
+    }
+
     /// <summary>Builds a network; see <see cref="NetworkBuilder"/>.</summary>
     public static SpikingNetwork Build(Device device, int[] inputShape, Action<NetworkBuilder> build, int seed = 0)
     {
