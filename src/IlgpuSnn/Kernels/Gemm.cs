@@ -25,10 +25,14 @@ public static class Gemm
         Execute(device, a, b, c, m, n, k, transA, transB, alpha, beta, device.Launch.UseTiledGemm ? TiledThreads(device) : 0);
     }
 
-    /// <summary>Runs the barrier-free register-blocked kernel whatever the device (for tests and benchmarks).</summary>
+    /// <summary>Runs the barrier-free register-blocked kernel (CPU accelerator only; for tests and benchmarks).</summary>
     internal static void RunBlocked(Device device, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
-        int m, int n, int k, bool transA, bool transB, float alpha = 1f, float beta = 0f) =>
+        int m, int n, int k, bool transA, bool transB, float alpha = 1f, float beta = 0f)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (!device.Launch.IsCpu) throw new NotSupportedException($"Gemm: the blocked kernel reads host pointers and runs on the CPU accelerator only, not on {device}.");
         Execute(device, a, b, c, m, n, k, transA, transB, alpha, beta, 0);
+    }
 
     /// <summary>
     /// Runs the shared-memory tiled kernel whatever the device, with groups of <paramref name="t"/> x <paramref name="t"/>
@@ -74,8 +78,8 @@ public static class Gemm
         if (tiled == 0)
         {
             long items = (long)((m + GemmKernels.BlockRows - 1) / GemmKernels.BlockRows) * ((n + GemmKernels.BlockCols - 1) / GemmKernels.BlockCols);
-            device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int, float, float>(
-                GemmKernels.BlockedKernel)(device.Launch.GridStride(items), av, bv, cv, m, n, k, ta, tb, alpha, beta);
+            device.Kernels.Load<long, long, long, int, int, int, int, int, float, float>(GemmKernels.BlockedKernel)(
+                device.Launch.GridStride(items), HostMemory.Address(av), HostMemory.Address(bv), HostMemory.Address(cv), m, n, k, ta, tb, alpha, beta);
         }
         else
         {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using ILGPU;
+using ILGPU.Runtime;
 using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Kernels;
@@ -16,17 +17,18 @@ internal static partial class GemmKernels
     /// <summary>
     /// Barrier-free GEMM for the CPU accelerator: each grid-stride work item computes an 8x8 block of
     /// C = alpha * op(A) op(B) + beta * C with 64 scalar accumulators and the k loop innermost over the block,
-    /// so every A and B element loaded feeds eight multiply-adds. (On the CPU every view access carries ILGPU's
-    /// range assertions, so amortising loads over a large register block is what makes this fast: measured 8x8
-    /// beat 4x4, 4x8, 6x8 and 4x16.) Edge blocks clamp their loads to the last valid
+    /// so every A and B element loaded feeds eight multiply-adds (measured 8x8 beat 4x4, 4x8, 6x8 and 4x16). It reads
+    /// the buffers through host pointers, since every ILGPU view access on the CPU carries range assertions (about 9x an
+    /// array access), so it runs on the CPU accelerator only. Edge blocks clamp their loads to the last valid
     /// row/column (duplicated work) and skip the out-of-range stores, keeping one branch-free inner loop.
     /// C is not read when beta is 0.
     /// </summary>
-    [Kernel]
+    [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run TiledKernel.")]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void BlockedKernel(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
+    internal static unsafe void BlockedKernel(long aAddress, long bAddress, long cAddress,
         int m, int n, int k, int transA, int transB, float alpha, float beta)
     {
+        float* a = (float*)aAddress, b = (float*)bAddress, c = (float*)cAddress;
         long sAi = transA != 0 ? 1 : k;
         long sAk = transA != 0 ? m : 1;
         long sBk = transB != 0 ? 1 : n;
@@ -77,37 +79,37 @@ internal static partial class GemmKernels
                 pa0 += sAk; pa1 += sAk; pa2 += sAk; pa3 += sAk; pa4 += sAk; pa5 += sAk; pa6 += sAk; pa7 += sAk;
                 pb0 += sBk; pb1 += sBk; pb2 += sBk; pb3 += sBk; pb4 += sBk; pb5 += sBk; pb6 += sBk; pb7 += sBk;
             }
-            StoreRow(c, (long)(i0 + 0) * n, j0 + 0, n, alpha, beta, c00, c01, c02, c03);
-            StoreRow(c, (long)(i0 + 0) * n, j0 + 4, n, alpha, beta, c04, c05, c06, c07);
-            if (i0 + 1 < m) StoreRow(c, (long)(i0 + 1) * n, j0 + 0, n, alpha, beta, c10, c11, c12, c13);
-            if (i0 + 1 < m) StoreRow(c, (long)(i0 + 1) * n, j0 + 4, n, alpha, beta, c14, c15, c16, c17);
-            if (i0 + 2 < m) StoreRow(c, (long)(i0 + 2) * n, j0 + 0, n, alpha, beta, c20, c21, c22, c23);
-            if (i0 + 2 < m) StoreRow(c, (long)(i0 + 2) * n, j0 + 4, n, alpha, beta, c24, c25, c26, c27);
-            if (i0 + 3 < m) StoreRow(c, (long)(i0 + 3) * n, j0 + 0, n, alpha, beta, c30, c31, c32, c33);
-            if (i0 + 3 < m) StoreRow(c, (long)(i0 + 3) * n, j0 + 4, n, alpha, beta, c34, c35, c36, c37);
-            if (i0 + 4 < m) StoreRow(c, (long)(i0 + 4) * n, j0 + 0, n, alpha, beta, c40, c41, c42, c43);
-            if (i0 + 4 < m) StoreRow(c, (long)(i0 + 4) * n, j0 + 4, n, alpha, beta, c44, c45, c46, c47);
-            if (i0 + 5 < m) StoreRow(c, (long)(i0 + 5) * n, j0 + 0, n, alpha, beta, c50, c51, c52, c53);
-            if (i0 + 5 < m) StoreRow(c, (long)(i0 + 5) * n, j0 + 4, n, alpha, beta, c54, c55, c56, c57);
-            if (i0 + 6 < m) StoreRow(c, (long)(i0 + 6) * n, j0 + 0, n, alpha, beta, c60, c61, c62, c63);
-            if (i0 + 6 < m) StoreRow(c, (long)(i0 + 6) * n, j0 + 4, n, alpha, beta, c64, c65, c66, c67);
-            if (i0 + 7 < m) StoreRow(c, (long)(i0 + 7) * n, j0 + 0, n, alpha, beta, c70, c71, c72, c73);
-            if (i0 + 7 < m) StoreRow(c, (long)(i0 + 7) * n, j0 + 4, n, alpha, beta, c74, c75, c76, c77);
+            HostStoreRow(c, (long)(i0 + 0) * n, j0 + 0, n, alpha, beta, c00, c01, c02, c03);
+            HostStoreRow(c, (long)(i0 + 0) * n, j0 + 4, n, alpha, beta, c04, c05, c06, c07);
+            if (i0 + 1 < m) HostStoreRow(c, (long)(i0 + 1) * n, j0 + 0, n, alpha, beta, c10, c11, c12, c13);
+            if (i0 + 1 < m) HostStoreRow(c, (long)(i0 + 1) * n, j0 + 4, n, alpha, beta, c14, c15, c16, c17);
+            if (i0 + 2 < m) HostStoreRow(c, (long)(i0 + 2) * n, j0 + 0, n, alpha, beta, c20, c21, c22, c23);
+            if (i0 + 2 < m) HostStoreRow(c, (long)(i0 + 2) * n, j0 + 4, n, alpha, beta, c24, c25, c26, c27);
+            if (i0 + 3 < m) HostStoreRow(c, (long)(i0 + 3) * n, j0 + 0, n, alpha, beta, c30, c31, c32, c33);
+            if (i0 + 3 < m) HostStoreRow(c, (long)(i0 + 3) * n, j0 + 4, n, alpha, beta, c34, c35, c36, c37);
+            if (i0 + 4 < m) HostStoreRow(c, (long)(i0 + 4) * n, j0 + 0, n, alpha, beta, c40, c41, c42, c43);
+            if (i0 + 4 < m) HostStoreRow(c, (long)(i0 + 4) * n, j0 + 4, n, alpha, beta, c44, c45, c46, c47);
+            if (i0 + 5 < m) HostStoreRow(c, (long)(i0 + 5) * n, j0 + 0, n, alpha, beta, c50, c51, c52, c53);
+            if (i0 + 5 < m) HostStoreRow(c, (long)(i0 + 5) * n, j0 + 4, n, alpha, beta, c54, c55, c56, c57);
+            if (i0 + 6 < m) HostStoreRow(c, (long)(i0 + 6) * n, j0 + 0, n, alpha, beta, c60, c61, c62, c63);
+            if (i0 + 6 < m) HostStoreRow(c, (long)(i0 + 6) * n, j0 + 4, n, alpha, beta, c64, c65, c66, c67);
+            if (i0 + 7 < m) HostStoreRow(c, (long)(i0 + 7) * n, j0 + 0, n, alpha, beta, c70, c71, c72, c73);
+            if (i0 + 7 < m) HostStoreRow(c, (long)(i0 + 7) * n, j0 + 4, n, alpha, beta, c74, c75, c76, c77);
         }
     }
 
     /// <summary>Writes up to four consecutive values of one row of C (those with column &lt; n).</summary>
-    private static void StoreRow(ArrayView<float> c, long rowStart, int j0, int n, float alpha, float beta,
+    private static unsafe void HostStoreRow(float* c, long rowStart, int j0, int n, float alpha, float beta,
         float v0, float v1, float v2, float v3)
     {
-        if (j0 < n) Store(c, rowStart + j0, alpha, beta, v0);
-        if (j0 + 1 < n) Store(c, rowStart + j0 + 1, alpha, beta, v1);
-        if (j0 + 2 < n) Store(c, rowStart + j0 + 2, alpha, beta, v2);
-        if (j0 + 3 < n) Store(c, rowStart + j0 + 3, alpha, beta, v3);
+        if (j0 < n) HostStore(c, rowStart + j0, alpha, beta, v0);
+        if (j0 + 1 < n) HostStore(c, rowStart + j0 + 1, alpha, beta, v1);
+        if (j0 + 2 < n) HostStore(c, rowStart + j0 + 2, alpha, beta, v2);
+        if (j0 + 3 < n) HostStore(c, rowStart + j0 + 3, alpha, beta, v3);
     }
 
     /// <summary>c[i] = alpha * v + beta * c[i], without reading c when beta is 0 (it may hold garbage).</summary>
-    private static void Store(ArrayView<float> c, long i, float alpha, float beta, float v)
+    private static unsafe void HostStore(float* c, long i, float alpha, float beta, float v)
     {
         if (beta == 0f) c[i] = alpha * v;
         else c[i] = alpha * v + beta * c[i];

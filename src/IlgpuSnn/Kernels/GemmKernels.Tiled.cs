@@ -100,4 +100,11 @@ internal static partial class GemmKernels
         if (j + 2 * t < n) Store(c, rowStart + j + 2 * t, alpha, beta, v2);
         if (j + 3 * t < n) Store(c, rowStart + j + 3 * t, alpha, beta, v3);
     }
+
+    /// <summary>c[i] = alpha * v + beta * c[i], without reading c when beta is 0 (it may hold garbage).</summary>
+    private static void Store(ArrayView<float> c, long i, float alpha, float beta, float v)
+    {
+        if (beta == 0f) c[i] = alpha * v;
+        else c[i] = alpha * v + beta * c[i];
+    }
 }

@@ -23,10 +23,8 @@ internal static class HostElementwise
     {
         long n = y.Length;
         device.Kernels.Load<long, long, long, long, long, int, int, float, float>(HostKernel)(
-            device.Launch.GridStride(n), Address(a), Address(b), Address(y), Address(g), n, form, op, p, q);
+            device.Launch.GridStride(n), HostMemory.Address(a), HostMemory.Address(b), HostMemory.Address(y), HostMemory.Address(g), n, form, op, p, q);
     }
-
-    private static long Address(ArrayView<float> view) => view.Length == 0 ? 0L : view.LoadEffectiveAddressAsPtr().ToInt64();
 
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run the portable Elementwise kernels.")]
     internal static unsafe void HostKernel(long a, long b, long y, long g, long n, int form, int op, float p, float q)
