@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Globalization;
+using IlgpuSnn.Estimators;
+using IlgpuSnn.Layers;
+using IlgpuSnn.Neurons;
+using IlgpuSnn.Runtime;
+using IlgpuSnn.Training;
+
+namespace IlgpuSnn.Benchmarks;
+
+/// <summary>
+/// Whole training iterations of a VGG-11-like spiking CNN (input 3×32×32; 3×3 convs 64-M-128-M-256-256-M-512-512-M-
+/// 512-512-M with M = 2×2 average pooling; BatchNorm and LIF after every conv; Linear 512 → 10; SGD) for each estimator
+/// and T: milliseconds per iteration, the pool's peak bytes and, on CUDA, the driver's view of used memory.
+/// Usage: <c>IlgpuSnn.Benchmarks iteration [--batch 128] [--steps 2,4,6,8,16] [--estimators bptt,sltt,...]
+/// [--iterations 5] [--size 32] [--width 1.0]</c> (plus the global <c>--device</c>).
+/// </summary>
+internal static class IterationBenchmark
+{
+    public static int Run(IReadOnlyList<string> args)
+    {
+        string Option(string name, string fallback)
+        {
+            for (int i = 0; i + 1 < args.Count; i++) if (args[i] == name) return args[i + 1];
+            return fallback;
+        }
+
+        int batch = int.Parse(Option("--batch", "128"), CultureInfo.InvariantCulture);
+        int iterations = int.Parse(Option("--iterations", "5"), CultureInfo.InvariantCulture);
+        int size = int.Parse(Option("--size", "32"), CultureInfo.InvariantCulture);
+        double width = double.Parse(Option("--width", "1.0"), CultureInfo.InvariantCulture);
+        var steps = Option("--steps", "2,4,6,8,16").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var estimators = Option("--estimators", string.Join(',', EstimatorFactory.Names)).Split(',');
+        using var device = Device.Create();
+        Console.WriteLine($"device {device}; VGG-11-like SNN, input 3x{size}x{size}, batch {batch}, width x{width}, {iterations} timed iterations after 1 warm-up; {DateTime.UtcNow:yyyy-MM-dd}");
+        Console.WriteLine("| estimator | T | ms / iteration | pool peak MiB | driver used MiB |");
+        Console.WriteLine("|---|---|---|---|---|");
+        foreach (var name in estimators)
+            foreach (var t in steps)
+            {
+                var (ms, peak, driver) = Measure(device, name, t, batch, size, width, iterations);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {name} | {t} | {ms:F1} | {peak / 1048576.0:F0} | {(driver < 0 ? "-" : (driver / 1048576.0).ToString("F0", CultureInfo.InvariantCulture))} |"));
+            }
+        return 0;
+    }
+
+    /// <summary>The VGG-11-like network (channel counts scaled by <paramref name="width"/>).</summary>
+    public static SpikingNetwork Vgg11(Device device, int size, double width)
+    {
+        int C(int c) => Math.Max(1, (int)(c * width));
+        var lif = new NeuronSpec(Decay: 0.5f);
+        return SpikingNetwork.Build(device, [3, size, size], b =>
+        {
+            void Conv(int c) => b.Conv2d(C(c), 3, padding: 1, bias: false).BatchNorm().Lif(lif);
+            Conv(64); b.AvgPool2d(2);
+            Conv(128); b.AvgPool2d(2);
+            Conv(256); Conv(256); b.AvgPool2d(2);
+            Conv(512); Conv(512); b.AvgPool2d(2);
+            Conv(512); Conv(512); b.AvgPool2d(2);
+            b.Flatten().Linear(10);
+        }, seed: 1);
+    }
+
+    private static (double Ms, long Peak, long Driver) Measure(Device device, string name, int steps, int batch, int size, double width, int iterations)
+    {
+        using var network = Vgg11(device, size, width);
+        using var estimator = EstimatorFactory.Create(name, new EstimatorOptions { K = Math.Max(1, steps / 2), Window = Math.Max(1, steps / 2) });
+        estimator.Attach(network);
+        using var sgd = new Sgd(network.Parameters.Concat(estimator.ExtraParameters).ToList(), 0.01f, momentum: 0.9f);
+        var rng = new Random(3);
+        using var input = Tensor.FromArray(device, Enumerable.Range(0, steps * batch * 3 * size * size).Select(_ => rng.NextSingle()).ToArray(), steps, batch, 3, size, size);
+        using var labels = Tensor.FromArray(device, Enumerable.Range(0, batch).Select(i => (float)(i % 10)).ToArray(), batch);
+        var loss = new SequenceLoss(Criterion.CrossEntropy, estimator.RequiredReduction ?? LossReduction.PerStep, labels);
+        var context = new EstimatorContext { Update = () => { sgd.Step(); sgd.ZeroGrad(); } };
+        estimator.Run(network, input, loss, context);
+        device.Synchronize();
+        device.Pool.ResetPeak();
+        long before = DriverUsedBytes(device);
+        long driverPeak = before;
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < iterations; i++)
+        {
+            estimator.Run(network, input, loss, context);
+            device.Synchronize();
+            driverPeak = Math.Max(driverPeak, DriverUsedBytes(device));
+        }
+        watch.Stop();
+        return (watch.Elapsed.TotalMilliseconds / iterations, device.Pool.PeakBytes, driverPeak);
+    }
+
+    /// <summary>Device memory in use according to the CUDA driver (−1 on other devices).</summary>
+    private static long DriverUsedBytes(Device device) =>
+        device.Accelerator is ILGPU.Runtime.Cuda.CudaAccelerator cuda ? cuda.MemorySize - cuda.GetFreeMemory() : -1;
+}
