@@ -114,6 +114,31 @@ public static class LossKernels
             throw new ArgumentException($"{operation}: {what} must hold {length} element(s), got {view.Length}.");
     }
 
+    /// <summary>Index (0-based within the row) of the first maximum of the row starting at <paramref name="row"/>.</summary>
+    private static int RowArgMax(ArrayView<float> logits, long row, int classes)
+    {
+        int best = 0;
+        float max = logits[row];
+        for (int j = 1; j < classes; j++)
+        {
+            float v = logits[row + j];
+            if (v > max)
+            {
+                max = v;
+                best = j;
+            }
+        }
+        return best;
+    }
+
+    /// <summary>Σ_j exp(logits[row + j] − max): the softmax denominator, shifted by the row maximum for stability.</summary>
+    private static float RowExpSum(ArrayView<float> logits, long row, int classes, float max)
+    {
+        float sum = 0f;
+        for (int j = 0; j < classes; j++) sum += MathF.Exp(logits[row + j] - max);
+        return sum;
+    }
+
     [Kernel]
     internal static void CrossEntropyPartialKernel(ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> partials, int rows, int classes)
     {
@@ -125,14 +150,8 @@ public static class LossKernels
             for (long r = w; r < rows; r += parts)
             {
                 long row = r * classes;
-                float max = logits[row];
-                for (int j = 1; j < classes; j++)
-                {
-                    float v = logits[row + j];
-                    if (v > max) max = v;
-                }
-                float sum = 0f;
-                for (int j = 0; j < classes; j++) sum += MathF.Exp(logits[row + j] - max);
+                float max = logits[row + RowArgMax(logits, row, classes)];
+                float sum = RowExpSum(logits, row, classes, max);
                 int label = (int)labels[r];
                 if (label < 0 || label >= classes) s += float.NaN;
                 else s += MathF.Log(sum) - (logits[row + label] - max);
@@ -150,14 +169,8 @@ public static class LossKernels
         for (long r = Grid.GlobalIndex.X; r < rows; r += stride)
         {
             long row = r * classes;
-            float max = logits[row];
-            for (int j = 1; j < classes; j++)
-            {
-                float v = logits[row + j];
-                if (v > max) max = v;
-            }
-            float sum = 0f;
-            for (int j = 0; j < classes; j++) sum += MathF.Exp(logits[row + j] - max);
+            float max = logits[row + RowArgMax(logits, row, classes)];
+            float sum = RowExpSum(logits, row, classes, max);
             float inv = 1f / sum;
             int label = (int)labels[r];
             for (int j = 0; j < classes; j++)
@@ -179,19 +192,7 @@ public static class LossKernels
             float s = 0f;
             for (long r = w; r < rows; r += parts)
             {
-                long row = r * classes;
-                int best = 0;
-                float max = logits[row];
-                for (int j = 1; j < classes; j++)
-                {
-                    float v = logits[row + j];
-                    if (v > max)
-                    {
-                        max = v;
-                        best = j;
-                    }
-                }
-                if (best == (int)labels[r]) s += 1f;
+                if (RowArgMax(logits, r * classes, classes) == (int)labels[r]) s += 1f;
             }
             partials[w] = s;
         }

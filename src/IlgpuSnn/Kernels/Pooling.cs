@@ -70,6 +70,13 @@ public static class Pooling
     /// <summary>First output index whose window contains input position <paramref name="p"/> (may exceed the last).</summary>
     private static int FirstWindow(int p, int kernel, int step) => p < kernel ? 0 : (p - kernel) / step + 1;
 
+    /// <summary>Last output index whose window can contain input position <paramref name="p"/>.</summary>
+    private static int LastWindow(int p, int step, int outSize)
+    {
+        int last = p / step;
+        return last < outSize ? last : outSize - 1;
+    }
+
     [Kernel]
     internal static void AvgPoolKernel(ArrayView<float> x, ArrayView<float> y, int height, int width, int outHeight, int outWidth, int kernel, int step, float invArea)
     {
@@ -103,10 +110,8 @@ public static class Pooling
             int r = (int)(i - plane * planeIn);
             int h = r / width;
             int w = r - h * width;
-            int ohEnd = h / step;
-            if (ohEnd > outHeight - 1) ohEnd = outHeight - 1;
-            int owEnd = w / step;
-            if (owEnd > outWidth - 1) owEnd = outWidth - 1;
+            int ohEnd = LastWindow(h, step, outHeight);
+            int owEnd = LastWindow(w, step, outWidth);
             long b = plane * planeOut;
             float s = 0f;
             for (int oh = FirstWindow(h, kernel, step); oh <= ohEnd; oh++)
@@ -162,10 +167,8 @@ public static class Pooling
             int r = (int)(i - plane * planeIn);
             int h = r / width;
             int w = r - h * width;
-            int ohEnd = h / step;
-            if (ohEnd > outHeight - 1) ohEnd = outHeight - 1;
-            int owEnd = w / step;
-            if (owEnd > outWidth - 1) owEnd = outWidth - 1;
+            int ohEnd = LastWindow(h, step, outHeight);
+            int owEnd = LastWindow(w, step, outWidth);
             long b = plane * planeOut;
             float s = 0f;
             for (int oh = FirstWindow(h, kernel, step); oh <= ohEnd; oh++)
