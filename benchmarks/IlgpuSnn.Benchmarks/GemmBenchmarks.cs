@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
 using IlgpuSnn.Kernels;
 using IlgpuSnn.Runtime;
 
@@ -7,8 +8,9 @@ namespace IlgpuSnn.Benchmarks;
 /// <summary>
 /// C = A·B for square N×N float32 matrices: the library's GEMM on the chosen device (launch and synchronize included)
 /// against a plain single-threaded C# ikj loop over float[] (the baseline, run in the same process).
-/// FLOP/s = 2·N³ / time.
+/// FLOP/s = 2·N³ / time. On a GPU (N = 4096) run only the device GEMM: <c>--filter '*GemmBenchmarks.DeviceGemm*'</c>.
 /// </summary>
+[Config(typeof(GemmConfig))]
 public class GemmBenchmarks
 {
     private Device device = null!;
@@ -19,9 +21,12 @@ public class GemmBenchmarks
     private float[] hostB = [];
     private float[] hostC = [];
 
-    /// <summary>Matrix size.</summary>
-    [Params(512)]
+    /// <summary>Matrix size: 512 on the CPU, 4096 on a GPU.</summary>
+    [ParamsSource(nameof(Sizes))]
     public int N { get; set; }
+
+    /// <summary>Matrix sizes for the device class.</summary>
+    public static IEnumerable<int> Sizes => [BenchmarkSizes.Pick(512, 4096)];
 
     [GlobalSetup]
     public void Setup()
@@ -65,5 +70,10 @@ public class GemmBenchmarks
         b.Dispose();
         c.Dispose();
         device.Dispose();
+    }
+
+    private sealed class GemmConfig : ManualConfig
+    {
+        public GemmConfig() => AddColumn(new ThroughputColumn("TFLOP/s", c => 2.0 * Math.Pow(ThroughputColumn.Param(c, nameof(N)), 3), 1e12));
     }
 }

@@ -102,11 +102,11 @@ public static class GradCheckRunner
         var aux = new Dictionary<int, double[][]>();
         if (estimator is TruncatedLocalBptt tt)
             for (int b = 0; b < tt.Heads.Count; b++) aux[b] = Matrix(((Linear)tt.Heads[b][0]).Weight);
-        foreach (var p in parameters) ClearGrad(p);
+        foreach (var p in parameters) ZeroGradient(p);
         return new GradientSet(layers[..^1], layers[^1], aux);
     }
 
-    private static void ClearGrad(Tensor p)
+    private static void ZeroGradient(Tensor p)
     {
         var g = p.Grad;
         if (g is null) return;

@@ -219,15 +219,21 @@ public sealed class Tensor : IDisposable
 
     internal Tensor AliasInternal(int[] newShape) => Alias(offset, newShape);
 
+    /// <summary>Disposes and forgets the accumulated gradient, so the next backward starts from none.</summary>
+    public void ClearGrad()
+    {
+        var g = Grad;
+        Grad = null;
+        g?.Dispose();
+    }
+
     /// <summary>Returns the memory to the pool once no other view uses it. Safe to call twice.</summary>
     public void Dispose()
     {
         if (disposed) return;
         disposed = true;
         storage.Release();
-        var g = Grad;
-        Grad = null;
-        g?.Dispose();
+        ClearGrad();
     }
 
     /// <inheritdoc />

@@ -86,12 +86,7 @@ public abstract class Optimizer : IOptimizer
     /// <inheritdoc />
     public void ZeroGrad()
     {
-        foreach (var p in parameters)
-        {
-            var g = p.Grad;
-            p.Grad = null;
-            g?.Dispose();
-        }
+        foreach (var p in parameters) p.ClearGrad();
     }
 
     /// <inheritdoc />
