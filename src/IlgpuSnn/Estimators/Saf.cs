@@ -12,7 +12,9 @@ namespace IlgpuSnn.Estimators;
 /// SAF-E back-propagates every step's loss with â[t−1] constant and steps the optimizer after every step (the gradient
 /// equals OTTT_O's in its all-trace form). SAF-F runs the steps without graph and back-propagates once, at the final
 /// step, the loss of the normalised final accumulation ℓ(W·â_L[T]/Σ_k λ^k + b), stepping the optimizer once; the loss
-/// it reports is still the network's loss of its read-outs o[t].
+/// it reports is still the network's loss of its read-outs o[t]. Hidden synaptic layers and BatchNorm work on the
+/// accumulations at the scale of one step (<see cref="Pass.AtStepScale"/>, N[t] from the first neuron layer's λ): biases
+/// accumulate, and BatchNorm's statistics are those the evaluation's plain LIF pass sees.
 /// </summary>
 public sealed class Saf(bool final) : GradientEstimator
 {
@@ -37,6 +39,7 @@ public sealed class Saf(bool final) : GradientEstimator
         float total = 0f, reported = 0f;
         Tensor? inputTrace = null;
         Tensor? previousReadout = null;
+        float accumulationNorm = 0f;
         try
         {
             for (int t = 0; t < steps; t++)
@@ -44,14 +47,20 @@ public sealed class Saf(bool final) : GradientEstimator
                 using var scope = TensorScope.Begin();
                 var xt = StepInput(network, input, t);
                 inputTrace = InputTrace.Advance(inputTrace, xt, inputDecay);
-                var pass = new Pass { Mode = PassMode.SafStep, Training = context.Training, BatchSize = batch, DropoutSeed = context.Seed, OnSpikes = SpikeHook(network, context, t) };
+                accumulationNorm = accumulationNorm * inputDecay + 1f;
+                var pass = new Pass
+                {
+                    Mode = PassMode.SafStep, Training = context.Training, BatchSize = batch, DropoutSeed = context.Seed,
+                    AccumulationNorm = accumulationNorm, OnSpikes = SpikeHook(network, context, t),
+                };
                 bool withGraph = !Final || t == steps - 1;
                 using var tape = new Tape();
                 Tensor instantaneous, l;
                 using (withGraph ? tape.Record() : Tape.NoGrad())
                 {
                     var accumulation = network.Run(0, readoutIndex, inputTrace, null, pass);
-                    var accumulatedReadout = readout.Forward(accumulation, null, pass, out _);
+                    // The read-out's bias enters o[t] once: it works on the accumulation as it is.
+                    var accumulatedReadout = readout.Forward(accumulation, null, pass with { AccumulationNorm = 1f }, out _);
                     // o[t] = (W·â_L[t] + b) − λ·W·â_L[t−1]; the subtracted term is a constant.
                     instantaneous = previousReadout is null ? accumulatedReadout : Ops.Subtract(accumulatedReadout, previousReadout);
                     Tensor? next;

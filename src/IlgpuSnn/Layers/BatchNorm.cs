@@ -5,7 +5,8 @@ namespace IlgpuSnn.Layers;
 /// <summary>
 /// Batch normalisation per channel of [N, C] or [N, C, H, W]: batch statistics with running averages in training,
 /// running statistics in evaluation. In sequence mode the statistics cover all T·B samples; in step modes each step.
-/// For RateBP it records the spike pass's statistics and normalises the rate pass with them.
+/// For RateBP it records the spike pass's statistics and normalises the rate pass with them. In SAF steps it
+/// normalises the accumulation at per-step scale (see <see cref="Pass.AtStepScale"/>).
 /// </summary>
 public sealed class BatchNorm : Layer
 {
@@ -81,7 +82,7 @@ public sealed class BatchNorm : Layer
             return Ops.BatchNormWithStatistics(x, Gamma, Beta, mean, variance, Eps);
         }
         if (pass.RecordRateStatistics && pass.Training) Record(x);
-        return Ops.BatchNorm(x, Gamma, Beta, RunningMean, RunningVariance, pass.Training, Momentum, Eps);
+        return pass.AtStepScale(x, v => Ops.BatchNorm(v, Gamma, Beta, RunningMean, RunningVariance, pass.Training, Momentum, Eps));
     }
 
     /// <inheritdoc />

@@ -43,7 +43,7 @@ public sealed class Conv2d : SynapticLayer
     public Tensor Weight { get; }
 
     /// <summary>Bias [out], or null.</summary>
-    public Tensor? Bias { get; }
+    public override Tensor? Bias { get; }
 
     /// <inheritdoc />
     public override IReadOnlyList<Tensor> Parameters => parameters;

@@ -32,6 +32,26 @@ public sealed record Pass
     /// <summary>Observer of the spikes each neuron layer emits in this pass ([k·B, ...] for k steps).</summary>
     public Action<NeuronLayer, Tensor>? OnSpikes { get; init; }
 
+    /// <summary>
+    /// SAF steps: N[t] = Σ_{k&lt;t} λ^k, the weight a constant per-step input has accumulated to by step t (1 otherwise).
+    /// See <see cref="AtStepScale"/>.
+    /// </summary>
+    public float AccumulationNorm { get; init; } = 1f;
+
+    /// <summary>
+    /// <paramref name="op"/>(x), or in SAF steps N·op(x / N): an op applied to an accumulation at the scale of one step,
+    /// its output accumulated again. Linear ops are unchanged by it; an affine op's constant (a bias) is accumulated as
+    /// the SAF identity requires (b·Σλ^k); BatchNorm's statistics and running averages are those of per-step inputs
+    /// (exact for a constant input such as the direct encoding, which the evaluation's plain LIF pass then matches).
+    /// </summary>
+    public Tensor AtStepScale(Tensor x, Func<Tensor, Tensor> op)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        if (AccumulationNorm == 1f) return op(x);
+        var perStep = Ops.Scale(x, 1f / AccumulationNorm);
+        return Ops.Scale(op(perStep), AccumulationNorm);
+    }
+
     /// <summary>OTTT all-trace option: the first parametrised layer also takes its weight gradient from an input trace.</summary>
     public bool AllTrace { get; init; }
 }
