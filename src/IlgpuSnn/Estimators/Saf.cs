@@ -39,7 +39,6 @@ public sealed class Saf(bool final) : GradientEstimator
         float total = 0f, reported = 0f;
         Tensor? inputTrace = null;
         Tensor? previousReadout = null;
-        float accumulationNorm = 0f;
         try
         {
             for (int t = 0; t < steps; t++)
@@ -47,11 +46,10 @@ public sealed class Saf(bool final) : GradientEstimator
                 using var scope = TensorScope.Begin();
                 var xt = StepInput(network, input, t);
                 inputTrace = InputTrace.Advance(inputTrace, xt, inputDecay);
-                accumulationNorm = accumulationNorm * inputDecay + 1f;
                 var pass = new Pass
                 {
                     Mode = PassMode.SafStep, Training = context.Training, BatchSize = batch, DropoutSeed = context.Seed,
-                    AccumulationNorm = accumulationNorm, OnSpikes = SpikeHook(network, context, t),
+                    AccumulationNorm = AccumulatedWeight(inputDecay, t + 1), OnSpikes = SpikeHook(network, context, t),
                 };
                 bool withGraph = !Final || t == steps - 1;
                 using var tape = new Tape();
@@ -94,11 +92,17 @@ public sealed class Saf(bool final) : GradientEstimator
         return new EstimatorResult(reported, sum);
     }
 
+    /// <summary>Σ_{k&lt;steps} λ^k: the weight a constant per-step input has in an accumulation after that many steps.</summary>
+    private static float AccumulatedWeight(float decay, int steps)
+    {
+        float weight = 0f;
+        for (int k = 0; k < steps; k++) weight += MathF.Pow(decay, k);
+        return weight;
+    }
+
     private static Tensor FinalLoss(SequenceLoss loss, Tensor accumulation, Linear readout, float decay, int stepsSoFar)
     {
-        float norm = 0f;
-        for (int k = 0; k < stepsSoFar; k++) norm += MathF.Pow(decay, k);
-        using var rate = Ops.Scale(accumulation, 1f / norm);
+        using var rate = Ops.Scale(accumulation, 1f / AccumulatedWeight(decay, stepsSoFar));
         using var output = readout.Forward(rate, null, new Pass { Mode = PassMode.SafStep }, out _);
         return loss.Of(output);
     }
