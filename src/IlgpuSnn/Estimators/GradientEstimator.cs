@@ -33,14 +33,14 @@ public abstract class GradientEstimator : IGradientEstimator
             throw new ArgumentException($"{Name}: input must be [T, B, {string.Join(", ", network.InputShape)}], got {Tensor.Format(input.Shape)}.");
         if (RequiredReduction is { } r && loss.Reduction != r)
             throw new ArgumentException($"{Name}: this method trains on the {(r == LossReduction.PerStep ? "per-step" : "mean-output")} loss.");
-        network.ResetState(input.Dim(1));
+        network.ResetState();
         try
         {
             return RunSequence(network, input, loss, context);
         }
         finally
         {
-            network.ResetState(input.Dim(1));
+            network.ResetState();
         }
     }
 
@@ -90,11 +90,11 @@ public abstract class GradientEstimator : IGradientEstimator
     }
 
     /// <summary>
-    /// One step of a step-by-step method: runs every layer on <paramref name="x"/> ([B, ...]), with a graph when
-    /// <paramref name="withGraph"/> (then back-propagates the step's per-step loss term), adds the read-out to
-    /// <paramref name="outputSum"/> and returns the loss term's value.
+    /// One step of a step-by-step method: runs every layer on <paramref name="x"/> ([B, ...]) through the method's
+    /// adapters, with a graph when <paramref name="withGraph"/> (then back-propagates the step's per-step loss term),
+    /// adds the read-out to <paramref name="outputSum"/> and returns the loss term's value.
     /// </summary>
-    protected static float RunStep(SpikingNetwork network, Tensor x, Tensor? trace, Pass pass, SequenceLoss loss, int steps, float[] outputSum, bool withGraph = true)
+    protected static float RunStep(AdaptedNetwork network, Tensor x, Pass pass, SequenceLoss loss, int steps, float[] outputSum, bool withGraph = true)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(loss);
@@ -102,7 +102,7 @@ public abstract class GradientEstimator : IGradientEstimator
         Tensor logits, l;
         using (withGraph ? tape.Record() : Tape.NoGrad())
         {
-            logits = network.Run(0, network.Layers.Count, x, trace, pass);
+            logits = network.Run(0, network.Network.Layers.Count, x, pass);
             l = loss.Steps(logits, 1, steps);
         }
         AccumulateOutputs(outputSum, logits);

@@ -56,15 +56,35 @@ public sealed class Sltt : GradientEstimator
         var trained = StepsFor(steps, context.Seed);
         var sum = new float[batch * network.Classes];
         float total = 0f;
-        var basePass = new Pass { Mode = PassMode.Step, DetachState = true, Training = context.Training, BatchSize = batch, DropoutSeed = context.Seed };
+        var basePass = new Pass { Training = context.Training, BatchSize = batch, DropoutSeed = context.Seed };
+        using var layers = new AdaptedNetwork(network, Adapt);
         for (int t = 0; t < steps; t++)
         {
             using var scope = TensorScope.Begin();
             var xt = StepInput(network, input, t);
             var pass = basePass with { OnSpikes = SpikeHook(network, context, t) };
-            total += RunStep(network, xt, null, pass, loss, steps, sum, withGraph: trained.Contains(t));
+            total += RunStep(layers, xt, pass, loss, steps, sum, withGraph: trained.Contains(t));
         }
         context.Update();
         return new EstimatorResult(total, sum);
+    }
+
+    /// <summary>SLTT's form of each layer: neurons step with the temporal edge cut, every other layer as it is.</summary>
+    private LayerAdapter Adapt(Layer layer) => layer switch
+    {
+        NeuronLayer neuron => new DetachedStep(neuron),
+        SynapticLayer or BatchNorm or ShapeLayer => LayerAdapter.Plain(layer),
+        _ => throw LayerAdapter.Unsupported(Name, layer),
+    };
+
+    /// <summary>One neuron step whose carried state enters as a constant (the stop-gradient before the leak).</summary>
+    private sealed class DetachedStep(NeuronLayer neuron) : LayerAdapter(neuron)
+    {
+        public override Tensor Forward(Tensor x, Pass pass)
+        {
+            var s = neuron.Step(x, detachState: true);
+            pass.OnSpikes?.Invoke(neuron, s);
+            return s;
+        }
     }
 }

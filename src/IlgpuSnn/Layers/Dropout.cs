@@ -33,7 +33,7 @@ public sealed class Dropout : ShapeLayer
         var sampleShape = x.ShapeArray();
         sampleShape[0] = pass.BatchSize;
         using var mask = Ops.DropoutMask(x.Device, sampleShape, P, pass.DropoutSeed ^ salt);
-        if (pass.Mode != PassMode.Sequence || pass.TimeSteps == 1) return Ops.Dropout(x, mask);
+        if (pass.TimeSteps == 1) return Ops.Dropout(x, mask);
         var timeFirst = x.ShapeArray();
         using var sequence = x.Reshape([pass.TimeSteps, .. sampleShape]);
         using var dropped = Ops.Dropout(sequence, mask);

@@ -1,25 +1,21 @@
-using IlgpuSnn.Autodiff;
 using IlgpuSnn.Neurons;
 using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Layers;
 
 /// <summary>
-/// A layer of LIF (or IF) neurons. It owns the neuron state between time steps and resets it at every new sequence;
-/// how it advances time depends on the pass: the fused multi-step kernel in sequence mode, one differentiable step in
-/// step modes (with the temporal edge cut when the estimator asks), traces for OTTT, accumulations for SAF, rates and
-/// eligibilities for RateBP.
+/// A layer of LIF (or IF) neurons. It owns the neuron state between calls and forgets it at every new sequence.
+/// <see cref="Forward"/> runs the fused multi-step kernel over the folded time steps (the carried-over state enters as a
+/// constant); <see cref="Step"/> runs one differentiable step. What a training method adds (traces, accumulations,
+/// rates) lives in that method's adapter.
 /// </summary>
 public sealed class NeuronLayer : Layer
 {
     private Tensor? membrane;
-    private Tensor? trace;
-    private Tensor? rate;
-    private Tensor? eligibility;
-    private RateAccumulator? accumulator;
-    private Tensor? lastSpikes;
 
     /// <summary>Creates a neuron layer with the given dynamics.</summary>
+    /// <param name="spec">Neuron dynamics.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="spec"/> is null.</exception>
     public NeuronLayer(NeuronSpec spec) => Spec = spec ?? throw new ArgumentNullException(nameof(spec));
 
     /// <summary>Neuron dynamics.</summary>
@@ -32,118 +28,53 @@ public sealed class NeuronLayer : Layer
     public override int[] OutputShape(int[] inputShape) => inputShape;
 
     /// <inheritdoc />
-    public override void ResetState(int batchSize)
-    {
-        Replace(ref membrane, null);
-        Replace(ref trace, null);
-        Replace(ref rate, null);
-        Replace(ref eligibility, null);
-        accumulator?.Dispose();
-        accumulator = null;
-    }
+    public override void ResetState() => Replace(ref membrane, null);
 
-    /// <inheritdoc />
-    public override Tensor Forward(Tensor x, Tensor? trace, Pass pass, out Tensor? traceOut)
+    /// <summary>
+    /// Runs <see cref="Pass.TimeSteps"/> steps in one fused kernel from the carried-over state (a constant: no temporal
+    /// edge crosses calls) and keeps the final state.
+    /// </summary>
+    /// <param name="x">Input currents [T·B, ...].</param>
+    /// <param name="pass">The pass; its time folding and spike observer are used.</param>
+    /// <returns>The spikes [T·B, ...].</returns>
+    public override Tensor Forward(Tensor x, Pass pass)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(pass);
-        traceOut = null;
-        var output = pass.Mode switch
-        {
-            PassMode.Sequence => ForwardSequence(x, pass),
-            PassMode.Step => ForwardStep(x, pass),
-            PassMode.OtttStep => ForwardOttt(x, pass, out traceOut),
-            PassMode.SafStep => ForwardSaf(x),
-            _ => ForwardRate(x),
-        };
-        if (pass.OnSpikes is not null && pass.Mode != PassMode.Rate) pass.OnSpikes(this, lastSpikes ?? output);
-        lastSpikes = null;
-        return output;
-    }
-
-    /// <inheritdoc />
-    public override void Dispose()
-    {
-        ResetState(0);
-        base.Dispose();
-    }
-
-    private Tensor ForwardSequence(Tensor x, Pass pass)
-    {
         var shape = x.ShapeArray();
         using var current = x.Reshape(pass.TimeSteps, -1);
-        if (pass.RecordRateStatistics)
-        {
-            using var spikes = Ops.LifRateStatistics(current, Spec, out var r, out var e);
-            Replace(ref rate, TensorScope.Escape(r));
-            Replace(ref eligibility, TensorScope.Escape(e));
-            return spikes.Reshape(shape);
-        }
         if (membrane is null || membrane.Length != current.Length / pass.TimeSteps)
         {
             using (TensorScope.Suspend()) Replace(ref membrane, Tensor.Zeros(x.Device, current.Dim(1)));
         }
         using var s = Ops.LifSequence(current, Spec, membrane);
-        return s.Reshape(shape);
+        var output = s.Reshape(shape);
+        pass.OnSpikes?.Invoke(this, output);
+        return output;
     }
 
-    private Tensor ForwardStep(Tensor x, Pass pass)
+    /// <summary>
+    /// One differentiable time step from the carried state. With <paramref name="detachState"/> the state enters as a
+    /// constant (the temporal edge is cut, SLTT's stop-gradient before the leak); otherwise the graph runs through it.
+    /// </summary>
+    /// <param name="x">Input current of this step [B, ...].</param>
+    /// <param name="detachState">Whether the carried state enters as a constant.</param>
+    /// <returns>The spikes [B, ...].</returns>
+    public Tensor Step(Tensor x, bool detachState)
     {
-        if (pass.RecordRateStatistics)
-        {
-            accumulator ??= new RateAccumulator(x.Device, x.ShapeArray());
-            return Ops.LifRateStep(x, Spec, accumulator);
-        }
-        // Pass the state itself (its identity carries the graph) unless the estimator cuts the temporal edge.
-        using var detached = pass.DetachState ? membrane?.Detach() : null;
+        ArgumentNullException.ThrowIfNull(x);
+        // Pass the state itself (its identity carries the graph) unless the temporal edge is cut.
+        using var detached = detachState ? membrane?.Detach() : null;
         var s = Ops.LifStep(x, detached ?? membrane, Spec, out var v);
         Replace(ref membrane, TensorScope.Escape(v));
         return s;
     }
 
-    private Tensor ForwardOttt(Tensor x, Pass pass, out Tensor? traceOut)
+    /// <inheritdoc />
+    public override void Dispose()
     {
-        var s = ForwardStep(x, new Pass { Mode = PassMode.Step, DetachState = true, Training = pass.Training, BatchSize = pass.BatchSize });
-        using var spikes = s.Detach();
-        using (Tape.NoGrad())
-        using (TensorScope.Suspend())
-        {
-            var next = Ops.Clone(spikes);
-            if (trace is not null) Kernels.Elementwise.Axpby(x.Device, Spec.Decay, trace.View, 1f, next.View);
-            Replace(ref trace, next);
-        }
-        traceOut = trace;
-        return s;
-    }
-
-    private Tensor ForwardSaf(Tensor x)
-    {
-        if (trace is null)
-        {
-            using (TensorScope.Suspend()) trace = Tensor.Zeros(x.Device, x.ShapeArray());
-        }
-        var s = Ops.SafStep(x, trace, Spec);
-        lastSpikes = s;
-        return Ops.WithGradientOf(trace, s);
-    }
-
-    private Tensor ForwardRate(Tensor x)
-    {
-        if (accumulator is not null)
-        {
-            using (TensorScope.Suspend())
-            {
-                Replace(ref rate, accumulator.Rate());
-                Replace(ref eligibility, accumulator.Eligibility());
-            }
-            accumulator.Dispose();
-            accumulator = null;
-        }
-        if (rate is null || eligibility is null)
-            throw new InvalidOperationException("NeuronLayer: the rate pass needs the rates of a spike pass first.");
-        using var r = rate.Reshape(x.ShapeArray());
-        using var e = eligibility.Reshape(x.ShapeArray());
-        return Ops.RateNeuron(x, r, e);
+        ResetState();
+        base.Dispose();
     }
 
     private static void Replace(ref Tensor? field, Tensor? value)

@@ -5,7 +5,7 @@ namespace IlgpuSnn.Layers;
 /// <summary>
 /// A feed-forward spiking network: a sequence of layers ending in a linear read-out (no neuron after it). Inputs are
 /// time-first [T, B, ...]; the network resets every neuron's state at the start of each sequence by itself.
-/// Estimators drive it through <see cref="Run"/> (any range of layers, any pass mode).
+/// Estimators drive it through <see cref="Run"/> (any range of layers), or through their own layer adapters.
 /// </summary>
 public sealed class SpikingNetwork : IDisposable
 {
@@ -87,28 +87,40 @@ public sealed class SpikingNetwork : IDisposable
     }
 
     /// <summary>Forgets all neuron state; estimators call it at the start of every sequence.</summary>
-    public void ResetState(int batchSize)
+    public void ResetState()
     {
-        foreach (var l in layers) l.ResetState(batchSize);
+        foreach (var l in layers) l.ResetState();
     }
 
+    /// <summary>Runs layers [<paramref name="from"/>, <paramref name="to"/>) as they are on <paramref name="x"/>.</summary>
+    /// <param name="from">First layer index.</param>
+    /// <param name="to">One past the last layer index.</param>
+    /// <param name="x">Input [N, ...] with N = <see cref="Pass.TimeSteps"/>·B.</param>
+    /// <param name="pass">The pass.</param>
+    /// <returns>The output of layer <paramref name="to"/> − 1 (a new tensor; a copy of <paramref name="x"/> for an empty range).</returns>
+    public Tensor Run(int from, int to, Tensor x, Pass pass) => RunLayers(from, to, x, (i, v) => layers[i].Forward(v, pass));
+
     /// <summary>
-    /// Runs layers [<paramref name="from"/>, <paramref name="to"/>) on <paramref name="x"/> ([N, ...]), with an
-    /// optional trace beside it (OTTT).
+    /// Runs layers [<paramref name="from"/>, <paramref name="to"/>) through <paramref name="forward"/> (layer index,
+    /// input → output), freeing each intermediate output once the next layer has consumed it.
     /// </summary>
-    public Tensor Run(int from, int to, Tensor x, Tensor? trace, Pass pass)
+    /// <param name="from">First layer index.</param>
+    /// <param name="to">One past the last layer index.</param>
+    /// <param name="x">Input.</param>
+    /// <param name="forward">How layer i runs (the layer itself, or a method's adapter around it).</param>
+    /// <returns>The last output (a new tensor; a copy of <paramref name="x"/> for an empty range).</returns>
+    internal static Tensor RunLayers(int from, int to, Tensor x, Func<int, Tensor, Tensor> forward)
     {
         ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(forward);
         var current = x;
-        var currentTrace = trace;
         bool ownsCurrent = false;
         for (int i = from; i < to; i++)
         {
-            var next = layers[i].Forward(current, currentTrace, pass, out var nextTrace);
+            var next = forward(i, current);
             if (ownsCurrent) current.Dispose();
             current = next;
             ownsCurrent = true;
-            currentTrace = nextTrace;
         }
         return ownsCurrent ? current : Ops.Clone(current);
     }
@@ -118,9 +130,9 @@ public sealed class SpikingNetwork : IDisposable
     {
         ArgumentNullException.ThrowIfNull(sequence);
         int t = sequence.Dim(0), b = sequence.Dim(1);
-        ResetState(b);
+        ResetState();
         using var folded = sequence.Reshape([t * b, .. InputShape]);
-        using var logits = Run(0, layers.Count, folded, null, new Pass { Mode = PassMode.Sequence, Training = training, TimeSteps = t, BatchSize = b });
+        using var logits = Run(0, layers.Count, folded, new Pass { Training = training, TimeSteps = t, BatchSize = b });
         return logits.Reshape(t, b, Classes);
     }
 

@@ -155,7 +155,7 @@ public sealed class Trainer
                 progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, batches, loader.BatchesPerEpoch, lossSum / batches, (double)correct / seen, "test"));
             }
         }
-        network.ResetState(0);
+        network.ResetState();
         return (lossSum / Math.Max(batches, 1), (double)correct / Math.Max(seen, 1));
     }
 
