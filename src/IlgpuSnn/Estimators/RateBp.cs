@@ -1,8 +1,6 @@
 using IlgpuSnn.Autodiff;
 using IlgpuSnn.Layers;
-using IlgpuSnn.Neurons;
 using IlgpuSnn.Runtime;
-using IlgpuSnn.Training;
 
 namespace IlgpuSnn.Estimators;
 
@@ -31,6 +29,8 @@ public sealed class RateBp(bool officialScale = false) : GradientEstimator
         var device = network.Device;
         var sum = new float[batch * network.Classes];
         float value = 0f;
+        var phase = new Phase();
+        using var layers = new AdaptedNetwork(network, layer => Adapt(layer, phase));
         // Running sums over the spike pass, so its memory does not depend on T.
         Tensor inputSum, outputTerm;
         using (TensorScope.Suspend())
@@ -38,8 +38,6 @@ public sealed class RateBp(bool officialScale = false) : GradientEstimator
             inputSum = Tensor.Zeros(device, [batch, .. network.InputShape]);
             outputTerm = Tensor.Zeros(device, batch, network.Classes);
         }
-        var phase = new Phase();
-        using var layers = new AdaptedNetwork(network, layer => Adapt(layer, phase));
         try
         {
             var spikePass = new Pass { Training = context.Training, BatchSize = batch, DropoutSeed = context.Seed };

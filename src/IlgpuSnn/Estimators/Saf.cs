@@ -1,7 +1,6 @@
 using IlgpuSnn.Autodiff;
 using IlgpuSnn.Layers;
 using IlgpuSnn.Runtime;
-using IlgpuSnn.Training;
 
 namespace IlgpuSnn.Estimators;
 

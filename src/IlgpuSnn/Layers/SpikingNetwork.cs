@@ -56,7 +56,7 @@ public sealed class SpikingNetwork : IDisposable
         layers.SelectMany(l => l.Parameters.Concat(l.Buffers).Select(t => KeyValuePair.Create($"{l.Name}.{t.Name}", t)));
 
     /// <summary>Writes every parameter and buffer to a safetensors file (atomically), readable from Python.</summary>
-    public void Save(string path) => Training.SafeTensors.Save(path, NamedTensors(), new Dictionary<string, string> { ["format"] = "ilgpusnn-network-1" });
+    public void Save(string path) => Formats.SafeTensors.Save(path, NamedTensors(), new Dictionary<string, string> { ["format"] = "ilgpusnn-network-1" });
 
     /// <summary>
     /// Reads parameters and buffers written by <see cref="Save"/> (or any safetensors file with the same names and
@@ -65,7 +65,7 @@ public sealed class SpikingNetwork : IDisposable
     /// <exception cref="InvalidDataException">A tensor is missing or has another shape; nothing is changed then.</exception>
     public void Load(string path)
     {
-        var stored = Training.SafeTensors.Load(path, out _);
+        var stored = Formats.SafeTensors.Load(path, out _);
         var targets = NamedTensors().ToList();
         foreach (var (name, tensor) in targets)
         {

@@ -3,7 +3,7 @@ using System.Reflection;
 namespace IlgpuSnn.Runtime;
 
 /// <summary>Every kernel the library can load: the static methods marked with <see cref="KernelAttribute"/>.</summary>
-public static class KernelRegistry
+internal static class KernelRegistry
 {
     private static readonly Lazy<IReadOnlyList<MethodInfo>> Methods = new(() =>
         typeof(KernelRegistry).Assembly.GetTypes()

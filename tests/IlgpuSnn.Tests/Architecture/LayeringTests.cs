@@ -1,0 +1,92 @@
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn.Tests.Architecture;
+
+/// <summary>
+/// The library's layering, checked over the compiled assembly: a namespace uses only namespaces below it, kernels are
+/// internal and reached only through the operations (and the tape's gradient accumulation).
+/// </summary>
+public sealed class LayeringTests
+{
+    /// <summary>Each namespace and its level: a type may use its own namespace and namespaces of a lower level only.</summary>
+    private static readonly Dictionary<string, int> Levels = new()
+    {
+        ["IlgpuSnn.Runtime"] = 0,      // Device, Tensor, BufferPool, LaunchPlan
+        ["IlgpuSnn.Formats"] = 1,      // file formats: SafeTensors, IDX, atomic writes
+        ["IlgpuSnn.Neurons"] = 1,      // neuron and surrogate contracts the kernels are compiled with
+        ["IlgpuSnn.Kernels"] = 2,      // ILGPU kernels and their launchers
+        ["IlgpuSnn.Autodiff"] = 3,     // the tape
+        ["IlgpuSnn"] = 4,              // Ops (differentiable operations) and losses
+        ["IlgpuSnn.Layers"] = 5,       // layers and the network
+        ["IlgpuSnn.Data"] = 5,         // datasets, loaders, encoders
+        ["IlgpuSnn.Estimators"] = 6,   // training methods and their layer adapters
+        ["IlgpuSnn.Training"] = 7,     // trainer, optimizers, schedules
+    };
+
+    /// <summary>Uses of a higher level that are part of the design, with the reason.</summary>
+    private static readonly Dictionary<(string From, string To), string> Allowed = new()
+    {
+        [("IlgpuSnn.Runtime", "IlgpuSnn.Autodiff")] = "Tensor's views (Reshape, Slice) record themselves on the tape; MacCounter asks whether a backward runs",
+    };
+
+    /// <summary>Namespaces that may use the kernels: the kernels themselves, the operations, and the tape (gradient sums).</summary>
+    private static readonly HashSet<string> KernelUsers = ["IlgpuSnn.Kernels", "IlgpuSnn", "IlgpuSnn.Autodiff"];
+
+    private static readonly Type[] LibraryTypes = typeof(Tensor).Assembly.GetTypes().Where(t => t.Namespace is not null).ToArray();
+
+    [Fact]
+    public void Every_namespace_of_the_library_has_a_level()
+    {
+        var unplaced = LibraryTypes.Select(t => t.Namespace!).Distinct().Where(n => !Levels.ContainsKey(n)).ToList();
+        Assert.True(unplaced.Count == 0, $"place these namespaces in {nameof(Levels)}: {string.Join(", ", unplaced)}");
+    }
+
+    [Fact]
+    public void No_namespace_uses_a_namespace_above_it()
+    {
+        var violations = Violations((from, to) =>
+            from != to && Levels.TryGetValue(from, out var a) && Levels.TryGetValue(to, out var b) && b >= a && !Allowed.ContainsKey((from, to)));
+        Assert.True(violations.Count == 0, "layering violations (type → used type):\n" + string.Join("\n", violations));
+    }
+
+    [Fact]
+    public void Kernels_are_internal_and_reached_only_through_the_operations()
+    {
+        var visible = LibraryTypes.Where(t => t.Namespace == "IlgpuSnn.Kernels" && t.IsVisible).Select(t => t.FullName).ToList();
+        Assert.True(visible.Count == 0, "public kernel types: " + string.Join(", ", visible));
+        var launches = Violations((from, to) => to == "IlgpuSnn.Kernels" && !KernelUsers.Contains(from));
+        Assert.True(launches.Count == 0, "kernels used outside Ops (type → kernel type):\n" + string.Join("\n", launches));
+    }
+
+    /// <summary>A type outside the operations that launches a kernel directly (what the rules forbid).</summary>
+    private static class LaunchesAKernel
+    {
+        public static void Run(Device device, ILGPU.ArrayView<float> y) =>
+            IlgpuSnn.Kernels.Elementwise.Fill(device, y, 0f);
+    }
+
+    [Fact]
+    public void The_scanner_sees_a_kernel_launched_from_a_method_body()
+    {
+        var used = DependencyScanner.ReferencedTypes(typeof(LaunchesAKernel));
+        Assert.Contains(typeof(IlgpuSnn.Kernels.Elementwise), used);
+        // and the uses the rules rely on in the library itself: a layer uses Ops, an estimator uses layers
+        Assert.Contains(typeof(Ops), DependencyScanner.ReferencedTypes(typeof(IlgpuSnn.Layers.Linear)));
+        Assert.Contains(typeof(IlgpuSnn.Layers.NeuronLayer), DependencyScanner.ReferencedTypes(typeof(IlgpuSnn.Estimators.Sltt)).Concat(
+            typeof(IlgpuSnn.Estimators.Sltt).GetNestedTypes(System.Reflection.BindingFlags.NonPublic).SelectMany(DependencyScanner.ReferencedTypes)));
+    }
+
+    private static List<string> Violations(Func<string, string, bool> forbidden)
+    {
+        var result = new List<string>();
+        foreach (var type in LibraryTypes)
+        {
+            foreach (var used in DependencyScanner.ReferencedTypes(type))
+            {
+                if (used.Assembly != type.Assembly || used.Namespace is null) continue;
+                if (forbidden(type.Namespace!, used.Namespace)) result.Add($"{type.FullName} → {used.FullName}");
+            }
+        }
+        return result.Distinct().Order(StringComparer.Ordinal).ToList();
+    }
+}
