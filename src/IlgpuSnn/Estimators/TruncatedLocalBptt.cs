@@ -33,6 +33,9 @@ public sealed class TruncatedLocalBptt : GradientEstimator
         this.headFactory = headFactory;
     }
 
+    /// <summary>BatchNorm statistics over the window's folded k·B samples or per step.</summary>
+    public BatchNormStatistics BatchNormStats { get; init; } = BatchNormStatistics.Folded;
+
     /// <summary>Whether the optimizer steps after every window (else once per sequence).</summary>
     public bool PerWindowUpdate { get; }
 
@@ -81,7 +84,7 @@ public sealed class TruncatedLocalBptt : GradientEstimator
         var sum = new float[batch * network.Classes];
         float total = 0f;
         // Every layer as it is, with the window folded into the batch; the carried neuron state is a constant.
-        using var layers = new AdaptedNetwork(network, LayerAdapter.Plain);
+        using var layers = new AdaptedNetwork(network, layer => PerStepBatchNorm.For(layer, BatchNormStats));
         for (int start = 0; start < steps; start += window)
         {
             int length = Math.Min(window, steps - start);
