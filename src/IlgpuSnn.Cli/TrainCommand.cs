@@ -32,10 +32,25 @@ internal static class TrainCommand
         var window = new Option<int?>("--window") { Description = "tt-lbptt: truncation window in steps." };
         var blocks = new Option<int?>("--blocks") { Description = "tt-lbptt: number of locally trained blocks." };
         var k = new Option<int?>("--k") { Description = "sltt-k: steps back-propagated per sequence." };
+        var bnStats = new Option<string?>("--bn-stats")
+        {
+            Description = "BatchNorm statistics: per-step (each step's batch; sltt, ottt, saf, ratebp always) or folded (all T·B samples, " +
+                "k·B per tt-lbptt window). Default: folded for bptt and tt-lbptt (SpikingJelly's multi-step BatchNorm), per-step otherwise.",
+        };
+        var lossKind = new Option<string>("--loss")
+        {
+            Description = "ce, mse (against one-hot targets) or ce+mse[:lambda] = (1 − λ)·CE + λ·MSE (the SLTT/OTTT recipe, λ = 0.05 by default).",
+            DefaultValueFactory = _ => "ce",
+        };
+        var lossOn = new Option<string?>("--loss-on")
+        {
+            Description = "per-step (L = (1/T) Σ_t ℓ(o[t])) or mean-output (L = ℓ(ō)). Default: the method's own (mean-output for ratebp, " +
+                "per-step otherwise); methods that back-propagate step by step refuse mean-output.",
+        };
         var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --out." };
         var command = new Command("train", "Train a spiking network on an image dataset with the chosen gradient estimator.")
         {
-            dataset, estimator, model, timeSteps, epochs, batchSize, lr, optimizer, device, trainLimit, testLimit, seed, output, encoder, window, blocks, k, resume,
+            dataset, estimator, model, timeSteps, epochs, batchSize, lr, optimizer, device, trainLimit, testLimit, seed, output, encoder, window, blocks, k, resume, bnStats, lossKind, lossOn,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -45,7 +60,7 @@ internal static class TrainCommand
                     parse.GetValue(dataset)!, parse.GetValue(estimator)!, parse.GetValue(model)!, parse.GetValue(timeSteps), parse.GetValue(epochs),
                     parse.GetValue(batchSize), parse.GetValue(lr), parse.GetValue(optimizer)!, parse.GetValue(device), parse.GetValue(trainLimit),
                     parse.GetValue(testLimit), parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(encoder)!, parse.GetValue(window),
-                    parse.GetValue(blocks), parse.GetValue(k), parse.GetValue(resume)), cancellationToken));
+                    parse.GetValue(blocks), parse.GetValue(k), parse.GetValue(resume), parse.GetValue(bnStats), parse.GetValue(lossKind)!, parse.GetValue(lossOn)), cancellationToken));
             }
             catch (OperationCanceledException)
             {
@@ -63,10 +78,39 @@ internal static class TrainCommand
 
     private sealed record TrainSettings(string Dataset, string Estimator, string Model, int TimeSteps, int Epochs, int BatchSize, float Lr,
         string Optimizer, string? Device, int? TrainLimit, int? TestLimit, int Seed, string Out, string Encoder, int? Window, int? Blocks,
-        int? K, bool Resume);
+        int? K, bool Resume, string? BnStats, string Loss, string? LossOn);
+
+    private static BatchNormStatistics? ParseBatchNormStats(string? value) => value switch
+    {
+        null => null,
+        "per-step" => BatchNormStatistics.PerStep,
+        "folded" => BatchNormStatistics.Folded,
+        _ => throw new ArgumentException($"Unknown --bn-stats '{value}'. Valid: per-step, folded."),
+    };
+
+    private static (Criterion, float) ParseLoss(string value)
+    {
+        if (value == "ce") return (Criterion.CrossEntropy, 0.05f);
+        if (value == "mse") return (Criterion.SquaredError, 0.05f);
+        if (value == "ce+mse") return (Criterion.CrossEntropyWithSquaredError, 0.05f);
+        if (value.StartsWith("ce+mse:", StringComparison.Ordinal)
+            && float.TryParse(value["ce+mse:".Length..], NumberStyles.Float, CultureInfo.InvariantCulture, out float lambda) && lambda is >= 0f and <= 1f)
+            return (Criterion.CrossEntropyWithSquaredError, lambda);
+        throw new ArgumentException($"Unknown --loss '{value}'. Valid: ce, mse, ce+mse, ce+mse:LAMBDA with LAMBDA in [0, 1].");
+    }
+
+    private static LossReduction? ParseLossOn(string? value) => value switch
+    {
+        null => null,
+        "per-step" => LossReduction.PerStep,
+        "mean-output" => LossReduction.MeanOutput,
+        _ => throw new ArgumentException($"Unknown --loss-on '{value}'. Valid: per-step, mean-output."),
+    };
 
     private static int Run(TrainSettings s, CancellationToken cancellationToken)
     {
+        var (criterion, mseWeight) = ParseLoss(s.Loss);
+        var lossOn = ParseLossOn(s.LossOn);
         var (train, test) = VisionDatasets.Load(s.Dataset);
         if (s.TrainLimit is { } tl) train = train.Take(Math.Min(tl, train.Count));
         if (s.TestLimit is { } el) test = test.Take(Math.Min(el, test.Count));
@@ -75,7 +119,7 @@ internal static class TrainCommand
         using var network = Models.Create(s.Model, device, [train.Channels, train.Height, train.Width], train.Classes, neuron, s.Seed);
         int spiking = network.NeuronLayerIndices.Count;
         var blocks = s.Blocks is { } nb ? SplitBlocks(spiking, nb) : null;
-        using var method = EstimatorFactory.Create(s.Estimator, new EstimatorOptions { K = s.K, Window = s.Window, Blocks = blocks });
+        using var method = EstimatorFactory.Create(s.Estimator, new EstimatorOptions { K = s.K, Window = s.Window, Blocks = blocks, BatchNormStats = ParseBatchNormStats(s.BnStats) });
         method.Attach(network);
         var parameters = network.Parameters.Concat(method.ExtraParameters).ToList();
         using var opt = s.Optimizer switch
@@ -91,8 +135,8 @@ internal static class TrainCommand
             _ => throw new ArgumentException($"Unknown encoder '{s.Encoder}'. Valid: direct, poisson."),
         };
         Directory.CreateDirectory(s.Out);
-        var options = new TrainingOptions { Epochs = s.Epochs, BatchSize = s.BatchSize, TimeSteps = s.TimeSteps, Seed = s.Seed, OutputDirectory = s.Out, Resume = s.Resume };
-        var trainer = new Trainer(network, method, opt, encoder, options);
+        var options = new TrainingOptions { Epochs = s.Epochs, BatchSize = s.BatchSize, TimeSteps = s.TimeSteps, Seed = s.Seed, OutputDirectory = s.Out, Resume = s.Resume, Criterion = criterion, MseWeight = mseWeight };
+        var trainer = new Trainer(network, method, opt, encoder, options, lossOn);
         Console.WriteLine($"Training {s.Model} with {method.Name} on {device.Info} (T={s.TimeSteps}, {train.Count} training / {test.Count} test samples, {s.Epochs} epochs).");
         var history = RunWithProgress(trainer, train, test, cancellationToken);
         foreach (var h in history)

@@ -14,6 +14,9 @@ public abstract class GradientEstimator : IGradientEstimator
     public virtual LossReduction? RequiredReduction => LossReduction.PerStep;
 
     /// <inheritdoc />
+    public virtual LossReduction DefaultReduction => RequiredReduction ?? LossReduction.PerStep;
+
+    /// <inheritdoc />
     public virtual IReadOnlyList<Tensor> ExtraParameters => [];
 
     /// <inheritdoc />

@@ -9,7 +9,7 @@ public enum Criterion
     /// <summary>½‖o − y‖² against target vectors, averaged over the batch.</summary>
     HalfSquaredError,
 
-    /// <summary>PyTorch's MSELoss: the mean over the C outputs of (o − y)², averaged over the batch, against target vectors.</summary>
+    /// <summary>PyTorch's MSELoss: the mean over the C outputs of (o − y)², averaged over the batch, against target vectors (one-hot rows for labels).</summary>
     SquaredError,
 
     /// <summary>

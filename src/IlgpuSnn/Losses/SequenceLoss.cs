@@ -34,6 +34,11 @@ public sealed class SequenceLoss(Criterion criterion, LossReduction reduction, T
         {
             case Criterion.CrossEntropy:
                 return Ops.SoftmaxCrossEntropy(logits, Target);
+            case Criterion.SquaredError when Target.Rank == 1:
+            {
+                using var oneHot = OneHot(logits.Dim(-1));
+                return Ops.MseLoss(logits, oneHot);
+            }
             case Criterion.SquaredError:
                 return Ops.MseLoss(logits, Target);
             case Criterion.CrossEntropyWithSquaredError:

@@ -23,4 +23,10 @@ public sealed record TrainingOptions
 
     /// <summary>Resume from the checkpoint in <see cref="OutputDirectory"/> if there is one.</summary>
     public bool Resume { get; init; }
+
+    /// <summary>The loss ℓ of a read-out against the labels (cross-entropy by default; MSE uses one-hot targets).</summary>
+    public Criterion Criterion { get; init; } = Criterion.CrossEntropy;
+
+    /// <summary>λ of <see cref="Criterion.CrossEntropyWithSquaredError"/>.</summary>
+    public float MseWeight { get; init; } = 0.05f;
 }
