@@ -17,8 +17,11 @@ public sealed class Bptt : GradientEstimator
     /// <inheritdoc />
     public override LossReduction? RequiredReduction => null;
 
-    /// <summary>BatchNorm statistics over the folded T·B samples (SpikingJelly's multi-step default) or per step.</summary>
-    public BatchNormStatistics BatchNormStats { get; init; } = BatchNormStatistics.Folded;
+    /// <summary>Creates the method with BatchNorm statistics over the folded T·B samples (SpikingJelly's multi-step default).</summary>
+    public Bptt() => BatchNormStats = BatchNormStatistics.Folded;
+
+    /// <inheritdoc />
+    protected override bool CanFoldBatchNorm => true;
 
     /// <inheritdoc />
     protected override EstimatorResult RunSequence(SpikingNetwork network, Tensor input, SequenceLoss loss, EstimatorContext context)

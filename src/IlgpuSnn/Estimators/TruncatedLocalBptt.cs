@@ -31,10 +31,11 @@ public sealed class TruncatedLocalBptt : GradientEstimator
         this.blocks = blocks?.Select(b => b.ToArray()).ToArray();
         PerWindowUpdate = perWindowUpdate;
         this.headFactory = headFactory;
+        BatchNormStats = BatchNormStatistics.Folded; // over the window's k·B samples unless asked per step
     }
 
-    /// <summary>BatchNorm statistics over the window's folded k·B samples or per step.</summary>
-    public BatchNormStatistics BatchNormStats { get; init; } = BatchNormStatistics.Folded;
+    /// <inheritdoc />
+    protected override bool CanFoldBatchNorm => true;
 
     /// <summary>Whether the optimizer steps after every window (else once per sequence).</summary>
     public bool PerWindowUpdate { get; }
