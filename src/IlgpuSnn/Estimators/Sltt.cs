@@ -16,6 +16,8 @@ public sealed class Sltt : GradientEstimator
     private readonly int[]? fixedSteps;
 
     /// <summary>SLTT (every step), or SLTT-K with <paramref name="k"/> steps drawn per sequence.</summary>
+    /// <param name="k">Steps back-propagated per sequence, or null for all of them.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is less than 1.</exception>
     public Sltt(int? k = null)
     {
         if (k is <= 0) throw new ArgumentOutOfRangeException(nameof(k), "SLTT-K: K must be at least 1.");
@@ -23,6 +25,7 @@ public sealed class Sltt : GradientEstimator
     }
 
     /// <summary>SLTT-K with a fixed set of 0-based steps (for gradient checks).</summary>
+    /// <param name="steps">The 0-based steps that get a backward.</param>
     public Sltt(IReadOnlyCollection<int> steps)
     {
         ArgumentNullException.ThrowIfNull(steps);
@@ -34,6 +37,10 @@ public sealed class Sltt : GradientEstimator
     public override string Name => k is null ? "sltt" : "sltt-k";
 
     /// <summary>The steps that get a backward for a sequence of <paramref name="timeSteps"/> with this seed.</summary>
+    /// <param name="timeSteps">Steps T of the sequence.</param>
+    /// <param name="seed">The iteration's seed (the draw is a function of it).</param>
+    /// <returns>The 0-based steps.</returns>
+    /// <exception cref="ArgumentException">A fixed step lies outside 0..T−1.</exception>
     public IReadOnlySet<int> StepsFor(int timeSteps, ulong seed)
     {
         if (fixedSteps is not null)

@@ -13,6 +13,11 @@ public sealed class BatchNorm : Layer
     private readonly Tensor[] buffers;
 
     /// <summary>Creates the layer with γ = 1, β = 0, running mean 0 and running variance 1.</summary>
+    /// <param name="device">The device holding parameters and buffers.</param>
+    /// <param name="channels">Channels C.</param>
+    /// <param name="momentum">Running-average momentum.</param>
+    /// <param name="eps">Added to the variance.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="channels"/> is not positive.</exception>
     public BatchNorm(Device device, int channels, float momentum = 0.1f, float eps = 1e-5f)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);

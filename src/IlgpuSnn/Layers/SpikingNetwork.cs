@@ -52,16 +52,19 @@ public sealed class SpikingNetwork : IDisposable
     public IReadOnlyList<Tensor> Parameters => layers.SelectMany(l => l.Parameters).ToList();
 
     /// <summary>Parameters and buffers with unique names ("layers.3.weight"), for checkpoints.</summary>
+    /// <returns>Name and tensor of every parameter and buffer, in layer order.</returns>
     public IEnumerable<KeyValuePair<string, Tensor>> NamedTensors() =>
         layers.SelectMany(l => l.Parameters.Concat(l.Buffers).Select(t => KeyValuePair.Create($"{l.Name}.{t.Name}", t)));
 
     /// <summary>Writes every parameter and buffer to a safetensors file (atomically), readable from Python.</summary>
+    /// <param name="path">The file; an existing file is replaced only once the new one is complete.</param>
     public void Save(string path) => Formats.SafeTensors.Save(path, NamedTensors(), new Dictionary<string, string> { ["format"] = "ilgpusnn-network-1" });
 
     /// <summary>
     /// Reads parameters and buffers written by <see cref="Save"/> (or any safetensors file with the same names and
     /// shapes) into this network.
     /// </summary>
+    /// <param name="path">The safetensors file.</param>
     /// <exception cref="InvalidDataException">A tensor is missing or has another shape; nothing is changed then.</exception>
     public void Load(string path)
     {
@@ -78,6 +81,12 @@ public sealed class SpikingNetwork : IDisposable
     }
 
     /// <summary>Builds a network; see <see cref="NetworkBuilder"/>.</summary>
+    /// <param name="device">The device holding parameters and state.</param>
+    /// <param name="inputShape">Per-sample input shape (no time or batch axis), e.g. [1, 28, 28].</param>
+    /// <param name="build">Adds the layers in order; the last must be a Linear read-out.</param>
+    /// <param name="seed">Seed of the parameter initialisation.</param>
+    /// <returns>The network; the caller disposes it.</returns>
+    /// <exception cref="ArgumentException">The layers do not fit the input shape, no neuron layer, or no Linear read-out last.</exception>
     public static SpikingNetwork Build(Device device, int[] inputShape, Action<NetworkBuilder> build, int seed = 0)
     {
         ArgumentNullException.ThrowIfNull(build);
@@ -125,7 +134,10 @@ public sealed class SpikingNetwork : IDisposable
         return ownsCurrent ? current : Ops.Clone(current);
     }
 
-    /// <summary>Runs a whole sequence [T, B, ...] in sequence mode and returns the read-out [T, B, classes].</summary>
+    /// <summary>Runs a whole sequence [T, B, ...] with time folded into the batch (state reset first).</summary>
+    /// <param name="sequence">Input [T, B, ...].</param>
+    /// <param name="training">Training mode (batch statistics, dropout).</param>
+    /// <returns>The read-out [T, B, classes].</returns>
     public Tensor Forward(Tensor sequence, bool training = false)
     {
         ArgumentNullException.ThrowIfNull(sequence);

@@ -97,9 +97,7 @@ public sealed class Tensor : IDisposable
     public static Tensor Full(Device device, float value, params int[] shape)
     {
         var t = Empty(device, shape);
-        if (t.Length == 0) return t;
-        if (value == 0f) t.View.MemSetToZero(device.Accelerator.DefaultStream);
-        else t.View.CopyFromCPU(device.Accelerator.DefaultStream, Enumerable.Repeat(value, (int)t.Length).ToArray());
+        Kernels.Elementwise.Fill(device, t.View, value);
         return t;
     }
 
@@ -198,7 +196,7 @@ public sealed class Tensor : IDisposable
             Tape.Recording!.Add("Slice", [this], [view], g =>
             {
                 var gx = Zeros(dev, full);
-                g[0]!.View.CopyTo(dev.Accelerator.DefaultStream, gx.View.SubView(start * inner, count * inner));
+                Kernels.Elementwise.Copy(dev, g[0]!.View, gx.View.SubView(start * inner, count * inner));
                 return [gx];
             }, []);
         }
