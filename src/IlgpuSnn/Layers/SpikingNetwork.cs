@@ -10,6 +10,8 @@ namespace IlgpuSnn.Layers;
 public sealed class SpikingNetwork : IDisposable
 {
     private readonly List<Layer> layers;
+    private int owner;
+    private int depth;
 
     internal SpikingNetwork(Device device, int[] inputShape, List<Layer> layers)
     {
@@ -117,11 +119,39 @@ public sealed class SpikingNetwork : IDisposable
     public Tensor Forward(Tensor sequence, bool training = false)
     {
         ArgumentNullException.ThrowIfNull(sequence);
+        using var exclusive = EnterExclusive("Forward");
         int t = sequence.Dim(0), b = sequence.Dim(1);
         ResetState(b);
         using var folded = sequence.Reshape([t * b, .. InputShape]);
         using var logits = Run(0, layers.Count, folded, null, new Pass { Mode = PassMode.Sequence, Training = training, TimeSteps = t, BatchSize = b });
         return logits.Reshape(t, b, Classes);
+    }
+
+    /// <summary>
+    /// Claims the network for the calling thread until the returned handle is disposed (re-entrant on that thread).
+    /// Neuron state, gradients and the tape are per network, so a second thread is refused instead of corrupting them.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another thread is running the network.</exception>
+    public IDisposable EnterExclusive(string operation)
+    {
+        int me = Environment.CurrentManagedThreadId;
+        int holder = Interlocked.CompareExchange(ref owner, me, 0);
+        if (holder != 0 && holder != me)
+            throw new InvalidOperationException($"SpikingNetwork.{operation}: the network is in use by another thread (managed thread {holder}); one network runs on one thread at a time.");
+        depth++;
+        return new Exclusive(this);
+    }
+
+    private sealed class Exclusive(SpikingNetwork network) : IDisposable
+    {
+        private bool done;
+
+        public void Dispose()
+        {
+            if (done) return;
+            done = true;
+            if (--network.depth == 0) Volatile.Write(ref network.owner, 0);
+        }
     }
 
     /// <summary>Frees every layer's parameters, buffers and state.</summary>

@@ -63,25 +63,31 @@ public static class SafeTensors
     public static IReadOnlyDictionary<string, (int[] Shape, float[] Data)> Load(string path, out IReadOnlyDictionary<string, string> metadata)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (Directory.Exists(path)) throw Bad(path, "it is a folder, not a file");
         if (!File.Exists(path)) throw new FileNotFoundException($"Safetensors file '{path}' does not exist.", path);
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length < 8)
-            throw Bad(path, $"{bytes.Length} bytes is too short for the 8-byte header length");
-        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        if (n == 0 || n > (ulong)(bytes.Length - 8) || n > MaxHeaderBytes)
-            throw Bad(path, $"header length {n} is invalid for a file of {bytes.Length} bytes");
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        long fileLength = file.Length;
+        Span<byte> lengthBytes = stackalloc byte[8];
+        if (file.ReadAtLeast(lengthBytes, 8, throwOnEndOfStream: false) < 8)
+            throw Bad(path, $"{fileLength} bytes is too short for the 8-byte header length");
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+        if (n == 0 || n > (ulong)(fileLength - 8) || n > MaxHeaderBytes)
+            throw Bad(path, $"header length {n} (offset 0) is invalid for a file of {fileLength} bytes (at most {MaxHeaderBytes})");
         int headerLength = (int)n;
         long dataStart = 8 + headerLength;
-        long dataLength = bytes.Length - dataStart;
+        long dataLength = fileLength - dataStart;
+        var header = new byte[headerLength];
+        if (file.ReadAtLeast(header, headerLength, throwOnEndOfStream: false) < headerLength)
+            throw Bad(path, "the file ended inside the header");
 
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(bytes.AsMemory(8, headerLength));
+            doc = JsonDocument.Parse(header);
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"Safetensors file '{path}': the header is not valid JSON ({e.Message}).", e);
+            throw new InvalidDataException($"Safetensors file '{path}': the header (offset 8) is not valid JSON ({e.Message}).", e);
         }
 
         using (doc)
@@ -101,7 +107,7 @@ public static class SafeTensors
                     {
                         if (m.Value.ValueKind != JsonValueKind.String)
                             throw Bad(path, $"metadata value '{m.Name}' is not a string");
-                        meta[m.Name] = m.Value.GetString()!;
+                        if (!meta.TryAdd(m.Name, m.Value.GetString()!)) throw Bad(path, $"metadata key '{m.Name}' appears twice");
                     }
                     continue;
                 }
@@ -122,14 +128,17 @@ public static class SafeTensors
                 throw Bad(path, $"the tensors cover {expectedBegin} data bytes but the file holds {dataLength} after the header");
 
             var result = new Dictionary<string, (int[] Shape, float[] Data)>(StringComparer.Ordinal);
-            foreach (var info in infos)
+            foreach (var info in sorted)
             {
                 var data = new float[(info.End - info.Begin) / sizeof(float)];
-                ReadLittleEndian(bytes.AsSpan((int)(dataStart + info.Begin), (int)(info.End - info.Begin)), data);
+                var bytes = MemoryMarshal.AsBytes(data.AsSpan());
+                if (file.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) < bytes.Length)
+                    throw Bad(path, $"the file ended inside tensor '{info.Name}' (offset {dataStart + info.Begin})");
+                if (!BitConverter.IsLittleEndian) ReverseEndianness(data);
                 result[info.Name] = (info.Shape, data);
             }
             metadata = meta;
-            return result;
+            return infos.ToDictionary(i => i.Name, i => result[i.Name], StringComparer.Ordinal);
         }
     }
 
@@ -213,14 +222,10 @@ public static class SafeTensors
         }
     }
 
-    private static void ReadLittleEndian(ReadOnlySpan<byte> bytes, float[] data)
+    private static void ReverseEndianness(float[] data)
     {
-        if (BitConverter.IsLittleEndian)
-        {
-            bytes.CopyTo(MemoryMarshal.AsBytes(data.AsSpan()));
-            return;
-        }
-        for (int i = 0; i < data.Length; i++) data[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes[(4 * i)..]);
+        var words = MemoryMarshal.Cast<float, uint>(data.AsSpan());
+        BinaryPrimitives.ReverseEndianness(words, words);
     }
 
     private static InvalidDataException Bad(string path, string what) => new($"Safetensors file '{path}': {what}.");
