@@ -45,6 +45,7 @@ internal static class CliErrors
             if (!parse.GetValue(Verbose))
             {
                 var line = OneLine(inner.Message);
+                if (line.StartsWith(command + ":", StringComparison.Ordinal)) line = line[(command.Length + 1)..].TrimStart();
                 Console.Error.WriteLine(user
                     ? $"snn {command}: {line}"
                     : $"snn {command}: internal error ({inner.GetType().Name}): {line} (run with --verbose for the stack trace)");

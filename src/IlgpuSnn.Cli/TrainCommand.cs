@@ -82,7 +82,6 @@ internal static class TrainCommand
         if (s.Estimator == "sltt-k" && s.K is null) throw new ArgumentException("--estimator sltt-k needs --k.");
         if (s.ForceResume && !s.Resume) throw new ArgumentException("--force-resume only applies with --resume.");
         if (s.Resume && s.Overwrite) throw new ArgumentException("--resume and --overwrite exclude each other.");
-        OptionValidation.WritableFolder("--out", s.Out);
         var options = new TrainingOptions
         {
             Epochs = s.Epochs, BatchSize = s.BatchSize, TimeSteps = s.TimeSteps, Seed = s.Seed, OutputDirectory = s.Out, Resume = s.Resume,
@@ -95,6 +94,7 @@ internal static class TrainCommand
             },
         };
         ResumeCheck.Preflight(options);
+        OptionValidation.WritableFolder("--out", s.Out);
         return options;
     }
 
