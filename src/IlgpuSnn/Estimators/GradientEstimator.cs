@@ -43,7 +43,7 @@ public abstract class GradientEstimator : IGradientEstimator
             throw new ArgumentException($"{Name}: input must be [T, B, {string.Join(", ", network.InputShape)}], got {Tensor.Format(input.Shape)}.");
         if (RequiredReduction is { } r && loss.Reduction != r)
             throw new ArgumentException($"{Name}: this method trains on the {(r == LossReduction.PerStep ? "per-step" : "mean-output")} loss.");
-        if (attached is null) Attach(network);
+        if (attached is null) attached = network;
         else if (!ReferenceEquals(attached, network))
             throw new InvalidOperationException($"{Name}: this estimator is attached to another network; Run it on the network passed to Attach.");
         context.Cancellation.ThrowIfCancellationRequested();

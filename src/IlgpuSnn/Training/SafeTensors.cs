@@ -96,22 +96,13 @@ public static class SafeTensors
                 throw Bad(path, "the header is not a JSON object");
             var meta = new Dictionary<string, string>(StringComparer.Ordinal);
             var infos = new List<(string Name, int[] Shape, long Begin, long End)>();
-            var names = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var prop in doc.RootElement.EnumerateObject())
+            try
             {
-                if (!names.Add(prop.Name)) throw Bad(path, $"the key '{prop.Name}' appears twice in the header");
-                if (prop.Name == MetadataKey)
-                {
-                    if (prop.Value.ValueKind != JsonValueKind.Object) throw Bad(path, $"'{MetadataKey}' is not an object");
-                    foreach (var m in prop.Value.EnumerateObject())
-                    {
-                        if (m.Value.ValueKind != JsonValueKind.String)
-                            throw Bad(path, $"metadata value '{m.Name}' is not a string");
-                        if (!meta.TryAdd(m.Name, m.Value.GetString()!)) throw Bad(path, $"metadata key '{m.Name}' appears twice");
-                    }
-                    continue;
-                }
-                infos.Add(ParseEntry(path, prop.Name, prop.Value, dataLength));
+                ReadHeader(path, doc.RootElement, dataLength, meta, infos);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new InvalidDataException($"Safetensors file '{path}': the header holds invalid text ({e.Message}).", e);
             }
 
             var sorted = infos.OrderBy(i => i.Begin).ThenBy(i => i.End).ToList();
@@ -142,6 +133,28 @@ public static class SafeTensors
         }
     }
 
+    /// <summary>Collects the metadata and the tensor entries of a parsed header; invalid UTF-8 surfaces as InvalidOperationException.</summary>
+    private static void ReadHeader(string path, JsonElement root, long dataLength, Dictionary<string, string> meta, List<(string Name, int[] Shape, long Begin, long End)> infos)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var prop in root.EnumerateObject())
+        {
+            if (!names.Add(prop.Name)) throw Bad(path, $"the key '{prop.Name}' appears twice in the header");
+            if (prop.Name == MetadataKey)
+            {
+                if (prop.Value.ValueKind != JsonValueKind.Object) throw Bad(path, $"'{MetadataKey}' is not an object");
+                foreach (var m in prop.Value.EnumerateObject())
+                {
+                    if (m.Value.ValueKind != JsonValueKind.String)
+                        throw Bad(path, $"metadata value '{m.Name}' is not a string");
+                    if (!meta.TryAdd(m.Name, m.Value.GetString()!)) throw Bad(path, $"metadata key '{m.Name}' appears twice");
+                }
+                continue;
+            }
+            infos.Add(ParseEntry(path, prop.Name, prop.Value, dataLength));
+        }
+    }
+
     private static (string Name, int[] Shape, long Begin, long End) ParseEntry(string path, string name, JsonElement value, long dataLength)
     {
         if (value.ValueKind != JsonValueKind.Object) throw Bad(path, $"entry '{name}' is not an object");
@@ -164,7 +177,8 @@ public static class SafeTensors
         }
         if (!value.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2)
             throw Bad(path, $"tensor '{name}' has no 'data_offsets' pair");
-        if (!offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < begin)
+        if (offsets[0].ValueKind != JsonValueKind.Number || offsets[1].ValueKind != JsonValueKind.Number
+            || !offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < begin)
             throw Bad(path, $"tensor '{name}' has invalid data_offsets {offsets.GetRawText()}");
         if (end > dataLength)
             throw Bad(path, $"tensor '{name}' data_offsets [{begin}, {end}) lie outside the {dataLength} data bytes of the file");

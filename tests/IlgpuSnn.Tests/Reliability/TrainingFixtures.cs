@@ -30,6 +30,10 @@ internal static class TrainingFixtures
     public static SpikingNetwork PlainMlp(Device device, int seed = 4) =>
         SpikingNetwork.Build(device, [1, 8, 8], b => b.Flatten().Linear(16).Lif(new NeuronSpec(Decay: 0.5f)).Linear(10), seed);
 
+    /// <summary>The shape of the CLI's MLP, smaller: Linear → BatchNorm → LIF → Linear.</summary>
+    public static SpikingNetwork BatchNormMlp(Device device) =>
+        SpikingNetwork.Build(device, [1, 8, 8], b => b.Flatten().Linear(32, bias: false).BatchNorm().Lif(new NeuronSpec(Decay: 0.5f)).Linear(10), 4);
+
     /// <summary>Values of every tensor of <paramref name="network"/>, in order.</summary>
     public static float[] Weights(SpikingNetwork network) => network.NamedTensors().SelectMany(t => t.Value.ToArray()).ToArray();
 }
