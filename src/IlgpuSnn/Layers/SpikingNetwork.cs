@@ -64,7 +64,7 @@ public sealed class SpikingNetwork : IDisposable
     /// Reads parameters and buffers written by <see cref="Save"/> (or any safetensors file with the same names and
     /// shapes) into this network.
     /// </summary>
-    /// <exception cref="InvalidDataException">A tensor is missing or has another shape; nothing is changed then.</exception>
+    /// <exception cref="InvalidDataException">A tensor is missing, has another shape or holds NaN/∞; nothing is changed then.</exception>
     public void Load(string path)
     {
         var stored = Training.SafeTensors.Load(path, out _);
@@ -75,6 +75,8 @@ public sealed class SpikingNetwork : IDisposable
                 throw new InvalidDataException($"{path}: tensor '{name}' is missing; the file does not match this network.");
             if (!entry.Shape.SequenceEqual(tensor.Shape))
                 throw new InvalidDataException($"{path}: tensor '{name}' has shape {Tensor.Format(entry.Shape)}, the network needs {Tensor.Format(tensor.Shape)}.");
+            if (!entry.Data.All(float.IsFinite))
+                throw new InvalidDataException($"{path}: tensor '{name}' holds NaN or infinite values.");
         }
         foreach (var (name, tensor) in targets) tensor.CopyFrom(stored[name].Data);
     }

@@ -11,12 +11,12 @@ namespace IlgpuSnn.Tests.Reliability;
 /// <summary>
 /// Bounded fuzzing of every parser with a fixed seed: random and mutated inputs either parse or raise the parser's
 /// documented exception (InvalidDataException for files, FormatException for gradcheck cases), nothing else. CI runs a
-/// few hundred cases per parser; set ILGPUSNN_FUZZ_ITERATIONS for longer runs.
+/// 2,000 cases per parser (about a second each); set ILGPUSNN_FUZZ_ITERATIONS for longer runs.
 /// </summary>
 public sealed class FuzzTests
 {
     private static readonly int Iterations =
-        int.TryParse(Environment.GetEnvironmentVariable("ILGPUSNN_FUZZ_ITERATIONS"), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : 400;
+        int.TryParse(Environment.GetEnvironmentVariable("ILGPUSNN_FUZZ_ITERATIONS"), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : 2000;
 
     [Fact]
     public void Idx_raw_files() => FuzzFiles(7, gzip: false);

@@ -109,6 +109,24 @@ public sealed class NonFiniteTests(TestDevice fixture)
     }
 
     [Fact]
+    public void A_network_file_holding_a_nan_is_refused_and_changes_nothing()
+    {
+        using var tmp = new TempFolder();
+        using var network = TrainingFixtures.PlainMlp(fixture.Device, 1);
+        var path = tmp.File("net.safetensors");
+        network.Save(path);
+        var stored = SafeTensors.Load(path, out var metadata);
+        var name = stored.Keys.Last();
+        stored[name].Data[0] = float.PositiveInfinity;
+        using (TensorScope.Begin())
+            SafeTensors.Save(path, stored.Select(kv => KeyValuePair.Create(kv.Key, Tensor.FromArray(fixture.Device, kv.Value.Data, kv.Value.Shape))), metadata);
+        using var other = TrainingFixtures.PlainMlp(fixture.Device, 2);
+        var before = TrainingFixtures.Weights(other);
+        Assert.Contains(name, Assert.Throws<InvalidDataException>(() => other.Load(path)).Message, StringComparison.Ordinal);
+        Assert.Equal(before, TrainingFixtures.Weights(other));
+    }
+
+    [Fact]
     public void Non_finite_numbers_are_written_as_null_and_read_back_as_nan()
     {
         var m = new EpochMetrics { Epoch = 1, TrainLoss = double.PositiveInfinity, TestLoss = double.NaN, TestAccuracy = 0.5 };
