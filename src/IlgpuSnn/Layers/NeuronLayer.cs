@@ -5,7 +5,7 @@ using IlgpuSnn.Runtime;
 namespace IlgpuSnn.Layers;
 
 /// <summary>
-/// A layer of LIF (or IF) neurons. It owns the neuron state between time steps and resets it at every new sequence;
+/// A layer of spiking neurons (LIF unless the spec's <see cref="NeuronSpec.Model"/> says otherwise). It owns the neuron state between time steps and resets it at every new sequence;
 /// how it advances time depends on the pass: the fused multi-step kernel in sequence mode, one differentiable step in
 /// step modes (with the temporal edge cut when the estimator asks), traces for OTTT, accumulations for SAF, rates and
 /// eligibilities for RateBP.
@@ -18,12 +18,40 @@ public sealed class NeuronLayer : Layer
     private Tensor? eligibility;
     private RateAccumulator? accumulator;
     private Tensor? lastSpikes;
+    private readonly Tensor[] parameters = [];
 
-    /// <summary>Creates a neuron layer with the given dynamics.</summary>
-    public NeuronLayer(NeuronSpec spec) => Spec = spec ?? throw new ArgumentNullException(nameof(spec));
+    /// <summary>Creates a neuron layer with the given dynamics (a model without a learnable parameter).</summary>
+    /// <param name="spec">The neuron parameters.</param>
+    /// <exception cref="ArgumentException">The model has a learnable parameter (use the constructor with a device).</exception>
+    public NeuronLayer(NeuronSpec spec)
+    {
+        Spec = spec ?? throw new ArgumentNullException(nameof(spec));
+        if (spec.Model.HasParameter)
+            throw new ArgumentException($"NeuronLayer: neuron '{spec.Model.Name}' has a learnable parameter; create the layer with a device.", nameof(spec));
+    }
+
+    /// <summary>Creates a neuron layer; a model with a learnable θ gets it as a parameter [1] on <paramref name="device"/>.</summary>
+    /// <param name="device">The device holding the learnable parameter.</param>
+    /// <param name="spec">The neuron parameters.</param>
+    public NeuronLayer(Device device, NeuronSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        Spec = spec ?? throw new ArgumentNullException(nameof(spec));
+        if (spec.Model.HasParameter)
+        {
+            Parameter = ParameterInit.Constant(device, spec.Model.InitialParameter(spec), "neuron", 1);
+            parameters = [Parameter];
+        }
+    }
 
     /// <summary>Neuron dynamics.</summary>
     public NeuronSpec Spec { get; }
+
+    /// <summary>The learnable θ [1] of models that have one (PLIF's w), else null.</summary>
+    public Tensor? Parameter { get; }
+
+    /// <inheritdoc />
+    public override IReadOnlyList<Tensor> Parameters => parameters;
 
     /// <summary>The state carried between calls of the current sequence (post-reset potential), if any.</summary>
     public Tensor? Membrane => membrane;
@@ -74,6 +102,7 @@ public sealed class NeuronLayer : Layer
         using var current = x.Reshape(pass.TimeSteps, -1);
         if (pass.RecordRateStatistics)
         {
+            RequireRateRecursion();
             using var spikes = Ops.LifRateStatistics(current, Spec, out var r, out var e);
             Replace(ref rate, TensorScope.Escape(r));
             Replace(ref eligibility, TensorScope.Escape(e));
@@ -83,7 +112,7 @@ public sealed class NeuronLayer : Layer
         {
             using (TensorScope.Suspend()) Replace(ref membrane, Tensor.Zeros(x.Device, current.Dim(1)));
         }
-        using var s = Ops.LifSequence(current, Spec, membrane);
+        using var s = Ops.NeuronSequence(current, Spec, Parameter, membrane);
         return s.Reshape(shape);
     }
 
@@ -91,18 +120,20 @@ public sealed class NeuronLayer : Layer
     {
         if (pass.RecordRateStatistics)
         {
+            RequireRateRecursion();
             accumulator ??= new RateAccumulator(x.Device, x.ShapeArray());
             return Ops.LifRateStep(x, Spec, accumulator);
         }
         // Pass the state itself (its identity carries the graph) unless the estimator cuts the temporal edge.
         using var detached = pass.DetachState ? membrane?.Detach() : null;
-        var s = Ops.LifStep(x, detached ?? membrane, Spec, out var v);
+        var s = Ops.NeuronStep(x, detached ?? membrane, Spec, Parameter, out var v);
         Replace(ref membrane, TensorScope.Escape(v));
         return s;
     }
 
     private Tensor ForwardOttt(Tensor x, Pass pass, out Tensor? traceOut)
     {
+        RequireLinearLeak("OTTT (ottt-a, ottt-o)", "its presynaptic trace");
         var s = ForwardStep(x, new Pass { Mode = PassMode.Step, DetachState = true, Training = pass.Training, BatchSize = pass.BatchSize });
         using var spikes = s.Detach();
         using (Tape.NoGrad())
@@ -118,6 +149,7 @@ public sealed class NeuronLayer : Layer
 
     private Tensor ForwardSaf(Tensor x)
     {
+        RequireLinearLeak("SAF (saf-e, saf-f)", "its spike-accumulation identity");
         if (trace is null)
         {
             using (TensorScope.Suspend()) trace = Tensor.Zeros(x.Device, x.ShapeArray());
@@ -144,6 +176,20 @@ public sealed class NeuronLayer : Layer
         using var r = rate.Reshape(x.ShapeArray());
         using var e = eligibility.Reshape(x.ShapeArray());
         return Ops.RateNeuron(x, r, e);
+    }
+
+    private void RequireLinearLeak(string method, string what)
+    {
+        if (!Spec.Model.IsLinearLeakSoftReset(Spec))
+            throw new NotSupportedException(
+                $"Neuron '{Spec.Model.Name}' ({Spec.Reset.ToString().ToLowerInvariant()} reset) cannot be trained with {method}: {what} needs u = λ·v + I with a fixed λ and soft reset.");
+    }
+
+    private void RequireRateRecursion()
+    {
+        if (!Spec.Model.SupportsRateRecursion(Spec))
+            throw new NotSupportedException(
+                $"Neuron '{Spec.Model.Name}' cannot be trained with RateBP (ratebp): its rate/eligibility recursion is not this neuron's gradient (a learnable neuron parameter would not be trained).");
     }
 
     private static void Replace(ref Tensor? field, Tensor? value)
