@@ -78,7 +78,7 @@ public sealed record NeuronSpec(
             "lif" => Lif(surrogate: surrogate),
             "if" => If(surrogate: surrogate),
             "plif" => Plif(surrogate: surrogate),
-            _ => throw new ArgumentException($"Unknown neuron '{name}'; valid names are {string.Join(", ", Names)}.", nameof(name)),
+            _ => throw new ArgumentException($"Unknown neuron '{name}'; valid names are {string.Join(", ", Names)}."),
         };
     }
 

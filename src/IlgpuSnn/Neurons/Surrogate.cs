@@ -118,9 +118,9 @@ public readonly record struct Surrogate
         {
             var alphaText = text[(colon + 1)..].Trim();
             if (alpha is not null)
-                throw new ArgumentException($"Surrogate.Parse: '{name}' gives alpha twice.", nameof(name));
+                throw new ArgumentException($"Surrogate.Parse: '{name}' gives alpha twice.");
             if (!float.TryParse(alphaText, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) || !float.IsFinite(parsed) || parsed <= 0f)
-                throw new ArgumentException($"Surrogate.Parse: alpha in '{name}' must be a positive number, got '{alphaText}'.", nameof(name));
+                throw new ArgumentException($"Surrogate.Parse: alpha in '{name}' must be a positive number, got '{alphaText}'.");
             alpha = parsed;
             text = text[..colon].Trim();
         }
@@ -128,7 +128,7 @@ public readonly record struct Surrogate
         lock (Gate) family = registered.FirstOrDefault(f => f.Name == text);
         if (family is null)
             throw new ArgumentException(
-                $"Surrogate.Parse: unknown surrogate '{name}'; valid names are {string.Join(", ", Names)} (optionally name:alpha).", nameof(name));
+                $"Surrogate.Parse: unknown surrogate '{name}'; valid names are {string.Join(", ", Names)} (optionally name:alpha).");
         return new Surrogate(family, alpha ?? family.DefaultAlpha);
     }
 
