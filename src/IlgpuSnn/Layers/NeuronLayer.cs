@@ -168,7 +168,7 @@ public sealed class NeuronLayer : Layer
 
     private Tensor ForwardOttt(Tensor x, Pass pass, out Tensor? traceOut)
     {
-        RequireLinearLeak("OTTT (ottt-a, ottt-o)", "its presynaptic trace");
+        RequireLinearLeak("OTTT (ottt-a, ottt-o)", "its presynaptic trace", softReset: false);
         RequireFeedForward("OTTT (ottt-a, ottt-o)");
         var s = ForwardStep(x, new Pass { Mode = PassMode.Step, DetachState = true, Training = pass.Training, BatchSize = pass.BatchSize });
         using var spikes = s.Detach();
@@ -185,7 +185,7 @@ public sealed class NeuronLayer : Layer
 
     private Tensor ForwardSaf(Tensor x)
     {
-        RequireLinearLeak("SAF (saf-e, saf-f)", "its spike-accumulation identity");
+        RequireLinearLeak("SAF (saf-e, saf-f)", "its spike-accumulation identity", softReset: true);
         RequireFeedForward("SAF (saf-e, saf-f)");
         if (trace is null)
         {
@@ -252,11 +252,11 @@ public sealed class NeuronLayer : Layer
                 $"The recurrent layer of neuron '{Spec.Model.Name}' cannot be trained with {method}: the method's identity assumes feed-forward spikes; use bptt, tt-lbptt or sltt.");
     }
 
-    private void RequireLinearLeak(string method, string what)
+    private void RequireLinearLeak(string method, string what, bool softReset)
     {
-        if (!Spec.Model.IsLinearLeakSoftReset(Spec))
+        if (!Spec.Model.IsLinearLeak(Spec) || (softReset && Spec.Reset != ResetMode.Soft))
             throw new NotSupportedException(
-                $"Neuron '{Spec.Model.Name}' ({Spec.Reset.ToString().ToLowerInvariant()} reset) cannot be trained with {method}: {what} needs u = λ·v + I with a fixed λ and soft reset.");
+                $"Neuron '{Spec.Model.Name}' ({Spec.Reset.ToString().ToLowerInvariant()} reset) cannot be trained with {method}: {what} needs u = λ·v + I with a fixed λ{(softReset ? " and soft reset" : "")}.");
     }
 
     private void RequireRateRecursion()

@@ -76,6 +76,6 @@ public readonly struct LifNeuron : INeuronDynamics
         public override LifNeuron Create(NeuronSpec spec, float parameter) =>
             new(spec.Decay, spec.Threshold, spec.Reset == ResetMode.Hard, spec.DetachReset);
 
-        public override bool IsLinearLeakSoftReset(NeuronSpec spec) => spec.Reset == ResetMode.Soft;
+        public override bool IsLinearLeak(NeuronSpec spec) => true;
     }
 }

@@ -31,13 +31,13 @@ public abstract class NeuronModel
     public virtual float InitialParameter(NeuronSpec spec) => 0f;
 
     /// <summary>
-    /// Whether <paramref name="spec"/>'s dynamics are u = λ·v + I with the fixed λ = <see cref="NeuronSpec.Decay"/>,
-    /// threshold <see cref="NeuronSpec.Threshold"/> and soft reset: the identities OTTT's presynaptic trace and SAF's
-    /// accumulation rest on. Methods that need it refuse other neurons.
+    /// Whether <paramref name="spec"/>'s charge is u = λ·v + I with the fixed λ = <see cref="NeuronSpec.Decay"/> and
+    /// threshold <see cref="NeuronSpec.Threshold"/>: what OTTT's presynaptic trace â = λ·â + s rests on (SAF's
+    /// accumulation identity needs soft reset besides). Methods that need it refuse other neurons.
     /// </summary>
     /// <param name="spec">The layer's neuron parameters.</param>
     /// <returns>True when the linear-leak identities hold.</returns>
-    public virtual bool IsLinearLeakSoftReset(NeuronSpec spec) => false;
+    public virtual bool IsLinearLeak(NeuronSpec spec) => false;
 
     /// <summary>
     /// Whether RateBP's constant-input eligibility recursion e[t+1] = ∂u/∂I + e[t]·∂u/∂v·dv/du is its gradient

@@ -142,6 +142,15 @@ public readonly record struct Surrogate
     /// <returns>The primitive's value.</returns>
     public float Primitive(float z) => Family.Primitive(Alpha, z);
 
+    /// <summary>The kind and α (as the positional record this type used to be).</summary>
+    /// <param name="Kind">The family as a built-in kind, or <see cref="SurrogateKind.Custom"/>.</param>
+    /// <param name="Alpha">The shape parameter α.</param>
+    public void Deconstruct(out SurrogateKind Kind, out float Alpha)
+    {
+        Kind = this.Kind;
+        Alpha = this.Alpha;
+    }
+
     /// <summary>Whether both are the same family with the same α.</summary>
     /// <param name="other">The other surrogate.</param>
     /// <returns>True when equal.</returns>

@@ -232,7 +232,7 @@ public static partial class Ops
     /// </summary>
     /// <param name="accumulatedCurrent">The accumulated input Op(â_in[t]), [B, ...].</param>
     /// <param name="trace">The neuron's own spike accumulation â[t−1] (same shape), updated in place to â[t].</param>
-    /// <param name="spec">Neuron parameters: a linear-leak, soft-reset neuron (<see cref="NeuronModel.IsLinearLeakSoftReset"/>).</param>
+    /// <param name="spec">Neuron parameters: a linear-leak neuron (<see cref="NeuronModel.IsLinearLeak"/>) with soft reset.</param>
     /// <returns>The spikes.</returns>
     /// <exception cref="ArgumentException">The shapes differ, or the neuron is not linear-leak with soft reset.</exception>
     public static Tensor SafStep(Tensor accumulatedCurrent, Tensor trace, NeuronSpec spec)
@@ -243,7 +243,7 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(spec);
         var device = Check.SameDevice(name, accumulatedCurrent, trace);
         Check.SameShape(name, accumulatedCurrent, trace);
-        if (!spec.Model.IsLinearLeakSoftReset(spec))
+        if (!spec.Model.IsLinearLeak(spec) || spec.Reset != ResetMode.Soft)
             throw new ArgumentException(
                 $"{name}: SAF's accumulation identity needs a linear leak with a fixed decay and soft reset; neuron '{spec.Model.Name}' ({spec.Reset} reset) does not have it.");
         bool record = Tape.ShouldRecord(accumulatedCurrent);
