@@ -7,7 +7,8 @@ namespace CustomNeuron;
 /// SpikingJelly's default LIF (decay_input=True): u[t] = v[t−1] + (I[t] − v[t−1])/τ, s = H(u − Vth), soft reset
 /// v = u − Vth·s. Its derivatives are constants, so the backward keeps only σ'.
 /// </summary>
-public readonly struct DecayInputLifNeuron(float tau, float threshold, bool detachReset) : INeuronDynamics
+/// Its fields must be blittable (float, int; no bool or references): the struct is a kernel parameter.
+public readonly struct DecayInputLifNeuron(float tau, float threshold, int detachReset) : INeuronDynamics
 {
     public float Charge(float v, float current) => v + (current - v) / tau;
     public float ChargeStateDerivative(float v) => 1f - 1f / tau;
@@ -15,7 +16,7 @@ public readonly struct DecayInputLifNeuron(float tau, float threshold, bool deta
     public float ChargeParameterDerivative(float v) => 0f;
     public float Overshoot(float u) => u - threshold;
     public float Reset(float u, float spike) => u - threshold * spike;
-    public float ResetDerivative(float u, float spike, float surrogate) => detachReset ? 1f : 1f - threshold * surrogate;
+    public float ResetDerivative(float u, float spike, float surrogate) => detachReset != 0 ? 1f : 1f - threshold * surrogate;
     public NeuronBackwardNeeds BackwardNeeds => NeuronBackwardNeeds.None;
 }
 
@@ -25,5 +26,5 @@ public sealed class DecayInputLifModel() : NeuronModel<DecayInputLifNeuron>("dec
     public static readonly DecayInputLifModel Instance = new();
 
     public override DecayInputLifNeuron Create(NeuronSpec spec, float parameter) =>
-        new(1f / (1f - spec.Decay), spec.Threshold, spec.DetachReset);
+        new(1f / (1f - spec.Decay), spec.Threshold, spec.DetachReset ? 1 : 0);
 }

@@ -8,7 +8,8 @@ namespace IlgpuSnn.Neurons;
 /// The charge must be affine in I with a slope that may depend on v: the derivatives are functions of v[t−1] only.
 /// A neuron may have one learnable scalar θ per layer (PLIF's decay); the others return 0 from
 /// <see cref="ChargeParameterDerivative"/>. Every method must be plain float arithmetic (no managed objects) so that
-/// ILGPU compiles it for the CPU, PTX and OpenCL.
+/// ILGPU compiles it for the CPU, PTX and OpenCL, and the struct's fields blittable (float, int; not bool), since it is
+/// passed to the kernels as a parameter; the struct must be public.
 /// </summary>
 public interface INeuronDynamics
 {

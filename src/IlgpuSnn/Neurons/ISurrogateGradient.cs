@@ -3,7 +3,8 @@ namespace IlgpuSnn.Neurons;
 /// <summary>
 /// The device-side contract of a surrogate gradient, implemented by a struct that holds its shape parameter and
 /// compiled into the fused kernels as a type parameter. The forward spike stays H(z); the backward uses
-/// <see cref="Derivative"/>. Plain float arithmetic only (ILGPU compiles it for the CPU, PTX and OpenCL).
+/// <see cref="Derivative"/>. Plain float arithmetic only (ILGPU compiles it for the CPU, PTX and OpenCL); public, with blittable fields
+/// (float, int; not bool).
 /// </summary>
 public interface ISurrogateGradient
 {
