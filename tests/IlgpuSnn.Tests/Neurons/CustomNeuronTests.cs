@@ -227,3 +227,20 @@ public sealed class CustomNeuronTests(TestDevice fixture)
         }
     }
 }
+
+/// <summary>The cross-backend compile tests reach every built-in neuron and surrogate through the registry.</summary>
+public sealed class NeuronKernelRegistryTests
+{
+    [Fact]
+    public void Registry_instantiates_the_generic_kernels_for_every_built_in_struct()
+    {
+        var sequence = KernelRegistry.All.Where(m => m.Name.StartsWith("SequenceKernel", StringComparison.Ordinal)).ToList();
+        var neurons = sequence.Select(m => m.GetGenericArguments()[0]).Distinct().ToList();
+        var surrogates = sequence.Select(m => m.GetGenericArguments()[1]).Distinct().ToList();
+        Assert.Equal(new[] { typeof(LifNeuron), typeof(PlifNeuron) }.OrderBy(t => t.Name), neurons.OrderBy(t => t.Name));
+        Assert.Equal(
+            new[] { typeof(ATanSurrogate), typeof(RectangleSurrogate), typeof(SigmoidSurrogate), typeof(TriangleSurrogate) },
+            surrogates.OrderBy(t => t.Name));
+        Assert.All(KernelRegistry.All, m => Assert.False(m.ContainsGenericParameters, $"{m.Name} is not closed"));
+    }
+}
