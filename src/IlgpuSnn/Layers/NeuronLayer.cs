@@ -5,8 +5,9 @@ using IlgpuSnn.Runtime;
 namespace IlgpuSnn.Layers;
 
 /// <summary>
-/// A layer of spiking neurons (LIF unless the spec's <see cref="NeuronSpec.Model"/> says otherwise). It owns the neuron state between time steps and resets it at every new sequence;
-/// how it advances time depends on the pass: the fused multi-step kernel in sequence mode, one differentiable step in
+/// A layer of spiking neurons (LIF unless the spec's <see cref="NeuronSpec.Model"/> says otherwise), optionally
+/// recurrent (<see cref="Recurrent"/>). It owns the neuron state between time steps and resets it at every new
+/// sequence; how it advances time depends on the pass: the fused multi-step kernel in sequence mode, one differentiable step in
 /// step modes (with the temporal edge cut when the estimator asks), traces for OTTT, accumulations for SAF, rates and
 /// eligibilities for RateBP.
 /// </summary>
