@@ -36,16 +36,18 @@ internal static class TrainCommand
         var forceResume = new Option<bool>("--force-resume") { Description = "With --resume: continue even if the checkpoint was written with other settings." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Start again and replace an existing checkpoint in --out." };
         var skipNonFinite = new Option<bool>("--skip-nonfinite") { Description = "Skip updates whose gradients are NaN or infinite instead of stopping." };
+        var neuron = new Option<string>("--neuron") { Description = "One of: " + string.Join(", ", NeuronSpec.Names) + ".", DefaultValueFactory = _ => "lif" };
+        var surrogate = new Option<string>("--surrogate") { Description = "NAME[:alpha], NAME one of: " + string.Join(", ", Surrogate.Names) + " (e.g. sigmoid:4).", DefaultValueFactory = _ => "sigmoid" };
         var command = new Command("train", "Train a spiking network on an image dataset with the chosen gradient estimator.")
         {
-            dataset, estimator, model, timeSteps, epochs, batchSize, lr, optimizer, device, trainLimit, testLimit, seed, output, encoder, window, blocks, k, resume,
+            dataset, estimator, model, timeSteps, epochs, batchSize, lr, optimizer, device, trainLimit, testLimit, seed, output, encoder, window, blocks, k, resume, neuron, surrogate,
             forceResume, overwrite, skipNonFinite,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliErrors.Run("train", parse, () => Run(new TrainSettings(
             parse.GetValue(dataset)!, parse.GetValue(estimator)!, parse.GetValue(model)!, parse.GetValue(timeSteps), parse.GetValue(epochs),
             parse.GetValue(batchSize), parse.GetValue(lr), parse.GetValue(optimizer)!, parse.GetValue(device), parse.GetValue(trainLimit),
             parse.GetValue(testLimit), parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(encoder)!, parse.GetValue(window),
-            parse.GetValue(blocks), parse.GetValue(k), parse.GetValue(resume))
+            parse.GetValue(blocks), parse.GetValue(k), parse.GetValue(resume), parse.GetValue(neuron)!, parse.GetValue(surrogate)!)
         {
             ForceResume = parse.GetValue(forceResume), Overwrite = parse.GetValue(overwrite), SkipNonFinite = parse.GetValue(skipNonFinite),
         }, cancellationToken))));
@@ -54,7 +56,7 @@ internal static class TrainCommand
 
     private sealed record TrainSettings(string Dataset, string Estimator, string Model, int TimeSteps, int Epochs, int BatchSize, float Lr,
         string Optimizer, string? Device, int? TrainLimit, int? TestLimit, int Seed, string Out, string Encoder, int? Window, int? Blocks,
-        int? K, bool Resume)
+        int? K, bool Resume, string Neuron, string Surrogate)
     {
         public bool ForceResume { get; init; }
 
@@ -79,6 +81,7 @@ internal static class TrainCommand
         OptionValidation.OneOf("--model", s.Model, Models.Names);
         OptionValidation.OneOf("--optimizer", s.Optimizer, ["sgd", "adamw"]);
         OptionValidation.OneOf("--encoder", s.Encoder, ["direct", "poisson"]);
+        _ = NeuronSpec.Named(s.Neuron, Surrogate.Parse(s.Surrogate));
         if (s.Estimator == "sltt-k" && s.K is null) throw new ArgumentException("--estimator sltt-k needs --k.");
         if (s.ForceResume && !s.Resume) throw new ArgumentException("--force-resume only applies with --resume.");
         if (s.Resume && s.Overwrite) throw new ArgumentException("--resume and --overwrite exclude each other.");
@@ -90,7 +93,7 @@ internal static class TrainCommand
             {
                 ["dataset"] = s.Dataset, ["model"] = s.Model, ["test_limit"] = s.TestLimit?.ToString(CultureInfo.InvariantCulture) ?? "all",
                 ["window"] = s.Window?.ToString(CultureInfo.InvariantCulture) ?? "-", ["blocks"] = s.Blocks?.ToString(CultureInfo.InvariantCulture) ?? "-",
-                ["k"] = s.K?.ToString(CultureInfo.InvariantCulture) ?? "-",
+                ["k"] = s.K?.ToString(CultureInfo.InvariantCulture) ?? "-", ["neuron"] = s.Neuron, ["surrogate"] = s.Surrogate,
             },
         };
         ResumeCheck.Preflight(options);
@@ -105,7 +108,7 @@ internal static class TrainCommand
         if (s.TrainLimit is { } tl) train = train.Take(Math.Min(tl, train.Count));
         if (s.TestLimit is { } el) test = test.Take(Math.Min(el, test.Count));
         using var device = Runtime.Device.Create(s.Device);
-        var neuron = new NeuronSpec(Decay: 0.5f, Threshold: 1f, Reset: ResetMode.Soft, DetachReset: false, SurrogateFunction: Surrogate.Sigmoid());
+        var neuron = NeuronSpec.Named(s.Neuron, Surrogate.Parse(s.Surrogate));
         using var network = Models.Create(s.Model, device, [train.Channels, train.Height, train.Width], train.Classes, neuron, s.Seed);
         MemoryEstimate.Require(device, network, s.Estimator, s.TimeSteps, Math.Min(s.BatchSize, Math.Max(train.Count, 1)), s.Window);
         int spiking = network.NeuronLayerIndices.Count;
