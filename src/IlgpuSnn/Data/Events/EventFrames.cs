@@ -29,28 +29,19 @@ public static class EventFrames
         var packed = new int[n];
         for (int i = 0; i < n; i++) packed[i] = (events.X[i] << 16) | (events.Y[i] << 1) | events.Polarity[i];
         long t0 = events.Timestamps[0];
-        var geometry = new FrameGeometry
+        long step = options.Split switch
         {
-            Frames = options.Frames,
-            Split = (int)options.Split,
-            Start = t0,
-            Step = options.Split switch
-            {
-                FrameSplit.Count => n / options.Frames,
-                FrameSplit.Time => (events.Timestamps[n - 1] - t0) / options.Frames,
-                _ => options.DurationUs,
-            },
-            SensorWidth = events.Width,
-            SensorHeight = events.Height,
-            Width = w,
-            Height = h,
+            FrameSplit.Count => n / options.Frames,
+            FrameSplit.Time => (events.Timestamps[n - 1] - t0) / options.Frames,
+            _ => options.DurationUs,
         };
         var accelerator = device.Accelerator;
         using var times = accelerator.Allocate1D(events.Timestamps);
         using var codes = accelerator.Allocate1D(packed);
         using var counts = accelerator.Allocate1D<int>(size);
         counts.MemSetToZero();
-        FrameKernels.Integrate(device, times.View, codes.View, counts.View, geometry);
+        FrameKernels.Integrate(device, times.View, codes.View, counts.View, options.Frames, options.Split, step,
+            new Index2D(events.Width, events.Height), new Index2D(w, h));
         var host = counts.GetAsArray1D();
         for (long i = 0; i < size; i++) result[i] = host[i];
         return result;

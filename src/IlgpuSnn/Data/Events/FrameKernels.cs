@@ -4,24 +4,6 @@ using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Data.Events;
 
-/// <summary>Where a frame-integration launch puts events: the split rule's numbers and the two pixel grids.</summary>
-internal struct FrameGeometry
-{
-    /// <summary>Frames M.</summary>
-    public int Frames;
-
-    /// <summary>The split rule (a <see cref="FrameSplit"/> value).</summary>
-    public int Split;
-
-    /// <summary>Time of the first event.</summary>
-    public long Start;
-
-    /// <summary>Events per frame (count), ΔT (time) or the duration (duration); 0 puts every event in the last frame.</summary>
-    public long Step;
-
-    public int SensorWidth, SensorHeight, Width, Height;
-}
-
 /// <summary>The event-to-frame integration kernel.</summary>
 internal static class FrameKernels
 {
@@ -29,28 +11,39 @@ internal static class FrameKernels
     /// Adds every event to counts[((frame·2 + p)·Height + y')·Width + x'] (one atomic add per event). Events are packed
     /// as (x &lt;&lt; 16) | (y &lt;&lt; 1) | p.
     /// </summary>
-    public static void Integrate(Device device, ArrayView<long> times, ArrayView<int> packed, ArrayView<int> counts, FrameGeometry geometry)
+    /// <param name="device">Where the kernel runs.</param>
+    /// <param name="times">Event times (µs), non-decreasing.</param>
+    /// <param name="packed">Events, (x &lt;&lt; 16) | (y &lt;&lt; 1) | p.</param>
+    /// <param name="counts">The frames, zeroed: [frames, 2, output.Y, output.X].</param>
+    /// <param name="frames">Frames M.</param>
+    /// <param name="split">The split rule.</param>
+    /// <param name="step">Events per frame (count), ΔT (time) or the duration (duration); 0 puts every event in the last frame.</param>
+    /// <param name="sensor">Sensor (width, height).</param>
+    /// <param name="output">Frame (width, height).</param>
+    public static void Integrate(Device device, ArrayView<long> times, ArrayView<int> packed, ArrayView<int> counts, int frames, FrameSplit split, long step, Index2D sensor, Index2D output)
     {
         if (times.Length == 0) return;
-        device.Kernels.Load<ArrayView<long>, ArrayView<int>, ArrayView<int>, FrameGeometry>(IntegrateKernel)(
-            device.Launch.GridStride(times.Length), times, packed, counts, geometry);
+        device.Kernels.Load<ArrayView<long>, ArrayView<int>, ArrayView<int>, int, int, long, Index2D, Index2D>(IntegrateKernel)(
+            device.Launch.GridStride(times.Length), times, packed, counts, frames, (int)split, step, sensor, output);
     }
 
     [Kernel]
-    internal static void IntegrateKernel(ArrayView<long> times, ArrayView<int> packed, ArrayView<int> counts, FrameGeometry g)
+    internal static void IntegrateKernel(ArrayView<long> times, ArrayView<int> packed, ArrayView<int> counts, int frames, int split, long step, Index2D sensor, Index2D output)
     {
         long stride = (long)Grid.DimX * Group.DimX;
+        long start = times[0];
         for (long i = Grid.GlobalIndex.X; i < times.Length; i += stride)
         {
             long frame;
-            if (g.Split == (int)FrameSplit.Count) frame = g.Step == 0 ? g.Frames - 1 : i / g.Step;
-            else frame = g.Step == 0 ? g.Frames - 1 : (times[i] - g.Start) / g.Step;
-            if (g.Split != (int)FrameSplit.Duration && frame > g.Frames - 1) frame = g.Frames - 1;
-            if (frame >= g.Frames) continue;
+            if (step == 0) frame = frames - 1;
+            else if (split == (int)FrameSplit.Count) frame = i / step;
+            else frame = (times[i] - start) / step;
+            if (split != (int)FrameSplit.Duration && frame > frames - 1) frame = frames - 1;
+            if (frame >= frames) continue;
             int e = packed[i];
-            int x = (e >> 16) * g.Width / g.SensorWidth;
-            int y = ((e >> 1) & 0x7FFF) * g.Height / g.SensorHeight;
-            long index = ((frame * 2 + (e & 1)) * g.Height + y) * g.Width + x;
+            int x = (e >> 16) * output.X / sensor.X;
+            int y = ((e >> 1) & 0x7FFF) * output.Y / sensor.Y;
+            long index = ((frame * 2 + (e & 1)) * output.Y + y) * output.X + x;
             Atomic.Add(ref counts[index], 1);
         }
     }
