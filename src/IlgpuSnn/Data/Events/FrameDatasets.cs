@@ -20,6 +20,9 @@ public static class FrameDatasets
 {
     private const string Magic = "ILGPUSNN-FRAMES-1";
 
+    /// <summary>Samples integrated by one kernel launch (bounds the device memory of a launch).</summary>
+    private const int SamplesPerLaunch = 256;
+
     /// <summary>Floats per read or write, so that no span exceeds 2 GiB.</summary>
     private const long Chunk = 1 << 26;
 
@@ -46,11 +49,12 @@ public static class FrameDatasets
         long per = (long)channels * h * w;
         var pixels = new float[checked(per * events.Count)];
         var labels = new int[events.Count];
-        for (int i = 0; i < events.Count; i++)
+        for (int first = 0; first < events.Count; first += SamplesPerLaunch)
         {
-            var frames = EventFrames.Integrate(device, events.Load(i), options);
-            Array.Copy(frames, 0, pixels, per * i, per);
-            labels[i] = events.Samples[i].Label;
+            int count = Math.Min(SamplesPerLaunch, events.Count - first);
+            var frames = EventFrames.Integrate(device, Enumerable.Range(first, count).Select(events.Load).ToList(), options);
+            Array.Copy(frames, 0, pixels, per * first, frames.LongLength);
+            for (int i = first; i < first + count; i++) labels[i] = events.Samples[i].Label;
         }
         if (cache is not null) Write(cache, pixels, labels, channels, h, w);
         report?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{events.Name}: {events.Count} samples integrated into frames in {watch.Elapsed.TotalSeconds:F1} s{(cache is null ? "" : $", cached at {cache}")}."));

@@ -75,6 +75,21 @@ public sealed class EventFramesTests(TestDevice fixture)
     }
 
     [Fact]
+    public void One_launch_over_many_recordings_equals_one_launch_each()
+    {
+        var empty = new EventRecording(16, 16, [], [], [], []);
+        EventRecording[] recordings = [RandomRecording(500, 16, 1), empty, RandomRecording(3, 16, 2), RandomRecording(2000, 16, 3, maxGap: 3)];
+        foreach (var split in new[] { FrameSplit.Count, FrameSplit.Time, FrameSplit.Duration })
+        {
+            var o = new FrameOptions(5, split, 200, 8, 8);
+            var all = EventFrames.Integrate(D, recordings, o);
+            var each = recordings.SelectMany(r => EventFrames.Integrate(D, r, o)).ToArray();
+            Assert.Equal(each, all);
+            Assert.Equal(Reference(recordings[3], o, 8, 8).Select(v => (float)v), all[(3 * 5 * 2 * 64)..]);
+        }
+    }
+
+    [Fact]
     public void Options_are_checked()
     {
         Assert.Throws<ArgumentException>(() => new FrameOptions(0).Resolve(34, 34));
