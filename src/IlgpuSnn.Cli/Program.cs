@@ -6,4 +6,5 @@ root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(GradCheckCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
+root.Subcommands.Add(ConvertCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

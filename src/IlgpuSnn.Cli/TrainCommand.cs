@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using IlgpuSnn.Data;
+using IlgpuSnn.Data.Events;
 using IlgpuSnn.Estimators;
 using IlgpuSnn.Layers;
 using IlgpuSnn.Neurons;
@@ -15,7 +16,8 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist, or a folder with IDX files.", DefaultValueFactory = _ => "fashion-mnist" };
+        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist, a folder with IDX files, or NAME:PATH with NAME cifar10, nmnist, cifar10-dvs or dvs-gesture and PATH the unpacked official folder.", DefaultValueFactory = _ => "fashion-mnist" };
+        var frames = FrameCommandOptions.Create();
         var estimator = new Option<string>("--estimator") { Description = "One of: " + string.Join(", ", EstimatorFactory.Names) + ".", DefaultValueFactory = _ => "bptt" };
         var model = new Option<string>("--model") { Description = "mlp or conv.", DefaultValueFactory = _ => "mlp" };
         var timeSteps = new Option<int>("--time-steps", "-T") { Description = "Time steps per sample.", DefaultValueFactory = _ => 4 };
@@ -35,6 +37,7 @@ internal static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --out." };
         var command = new Command("train", "Train a spiking network on an image dataset with the chosen gradient estimator.")
         {
+            frames.Frames, frames.SplitBy, frames.Duration, frames.Size, frames.Cache,
             dataset, estimator, model, timeSteps, epochs, batchSize, lr, optimizer, device, trainLimit, testLimit, seed, output, encoder, window, blocks, k, resume,
         };
         command.SetAction((parse, cancellationToken) =>
@@ -45,7 +48,7 @@ internal static class TrainCommand
                     parse.GetValue(dataset)!, parse.GetValue(estimator)!, parse.GetValue(model)!, parse.GetValue(timeSteps), parse.GetValue(epochs),
                     parse.GetValue(batchSize), parse.GetValue(lr), parse.GetValue(optimizer)!, parse.GetValue(device), parse.GetValue(trainLimit),
                     parse.GetValue(testLimit), parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(encoder)!, parse.GetValue(window),
-                    parse.GetValue(blocks), parse.GetValue(k), parse.GetValue(resume)), cancellationToken));
+                    parse.GetValue(blocks), parse.GetValue(k), parse.GetValue(resume), frames.Read(parse)), cancellationToken));
             }
             catch (OperationCanceledException)
             {
@@ -63,16 +66,17 @@ internal static class TrainCommand
 
     private sealed record TrainSettings(string Dataset, string Estimator, string Model, int TimeSteps, int Epochs, int BatchSize, float Lr,
         string Optimizer, string? Device, int? TrainLimit, int? TestLimit, int Seed, string Out, string Encoder, int? Window, int? Blocks,
-        int? K, bool Resume);
+        int? K, bool Resume, DatasetSpec.FrameSettings Frames);
 
     private static int Run(TrainSettings s, CancellationToken cancellationToken)
     {
-        var (train, test) = VisionDatasets.Load(s.Dataset);
-        if (s.TrainLimit is { } tl) train = train.Take(Math.Min(tl, train.Count));
-        if (s.TestLimit is { } el) test = test.Take(Math.Min(el, test.Count));
         using var device = Runtime.Device.Create(s.Device);
+        var data = DatasetSpec.Load(s.Dataset, device, s.Frames, s.TrainLimit, s.TestLimit, Console.WriteLine);
+        var (train, test) = (data.Train, data.Test);
+        if (data.Frames is { } f && s.TimeSteps != f)
+            throw new ArgumentException($"--time-steps {s.TimeSteps}: event data is presented as its {f} frames; pass -T {f} (or --frames {s.TimeSteps}).");
         var neuron = new NeuronSpec(Decay: 0.5f, Threshold: 1f, Reset: ResetMode.Soft, DetachReset: false, SurrogateFunction: Surrogate.Sigmoid());
-        using var network = Models.Create(s.Model, device, [train.Channels, train.Height, train.Width], train.Classes, neuron, s.Seed);
+        using var network = Models.Create(s.Model, device, data.InputShape, train.Classes, neuron, s.Seed);
         int spiking = network.NeuronLayerIndices.Count;
         var blocks = s.Blocks is { } nb ? SplitBlocks(spiking, nb) : null;
         using var method = EstimatorFactory.Create(s.Estimator, new EstimatorOptions { K = s.K, Window = s.Window, Blocks = blocks });
@@ -84,7 +88,7 @@ internal static class TrainCommand
             "adamw" => new AdamW(parameters, s.Lr),
             _ => throw new ArgumentException($"Unknown optimizer '{s.Optimizer}'. Valid: sgd, adamw."),
         };
-        IEncoder encoder = s.Encoder switch
+        IEncoder encoder = data.Frames is { } frameCount ? new FrameEncoder(frameCount) : s.Encoder switch
         {
             "direct" => new DirectEncoder(),
             "poisson" => new PoissonEncoder(),
