@@ -12,7 +12,7 @@ namespace IlgpuSnn.Data.Events;
 /// <item>Each pixel keeps a reference L_ref, set by the first view (no events at t = 0). When |L − L_ref| ≥ C
 /// (<see cref="SaccadeOptions.Threshold"/>), n = ⌊|L − L_ref| / C⌋ crossings happened since the previous step; they
 /// are placed evenly inside the step at t_prev + (i + 1)·Δt/n, with polarity ON when L rose and OFF when it fell,
-/// and L_ref moves by n·C toward L.</item>
+/// and L_ref moves by n·C toward L (kept as L(0) + m·C with an integer m, so it never drifts).</item>
 /// <item>A pixel emits no event within <see cref="SaccadeOptions.RefractoryUs"/> of its previous event: such
 /// crossings are dropped (L_ref still follows).</item>
 /// </list>
@@ -30,7 +30,8 @@ public static class SaccadeConverter
             throw new ArgumentException($"SaccadeConverter: an image of {image.Length} values is not {height}x{width}.");
         int sh = height + options.Travel, sw = width + options.Travel;
         int steps = (int)(options.SaccadeUs / options.StepUs);
-        var reference = new double[sh * sw];
+        var initial = new double[sh * sw];
+        var level = new int[sh * sw];
         var lastEvent = new long[sh * sw];
         Array.Fill(lastEvent, long.MinValue / 2);
         var pending = new List<(long T, int X, int Y, byte P)>();
@@ -39,7 +40,7 @@ public static class SaccadeConverter
         var ys = new List<int>();
         var ps = new List<byte>();
         var view = new double[sh * sw];
-        Render(image, height, width, sw, sh, 0, 0, options.Epsilon, reference);
+        Render(image, height, width, sw, sh, 0, 0, options.Epsilon, initial);
         (double X, double Y)[] corners = [(0, 0), (options.Travel, options.Travel / 2.0), (options.Travel / 2.0, options.Travel), (0, 0)];
         for (int saccade = 0; saccade < 3; saccade++)
         {
@@ -53,11 +54,14 @@ public static class SaccadeConverter
                 pending.Clear();
                 for (int p = 0; p < view.Length; p++)
                 {
-                    double d = view[p] - reference[p];
-                    int n = (int)(Math.Abs(d) / options.Threshold);
-                    if (n == 0) continue;
-                    byte polarity = d > 0 ? (byte)1 : (byte)0;
-                    reference[p] += Math.Sign(d) * n * options.Threshold;
+                    // L_ref = L(0) + level·C with an integer level, so a pixel whose light returns to L(0) lands exactly on a
+                    // level (no drift from adding C over and over).
+                    double q = (view[p] - initial[p]) / options.Threshold;
+                    int n;
+                    byte polarity;
+                    if (q >= level[p] + 1) (n, polarity, level[p]) = ((int)Math.Floor(q) - level[p], 1, (int)Math.Floor(q));
+                    else if (q <= level[p] - 1) (n, polarity, level[p]) = (level[p] - (int)Math.Ceiling(q), 0, (int)Math.Ceiling(q));
+                    else continue;
                     for (int i = 0; i < n; i++)
                     {
                         long te = now - options.StepUs + (long)(i + 1) * options.StepUs / n;
