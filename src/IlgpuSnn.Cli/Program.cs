@@ -7,4 +7,5 @@ root.Subcommands.Add(GradCheckCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
+root.Subcommands.Add(PlotCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

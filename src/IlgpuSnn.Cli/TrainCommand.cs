@@ -101,8 +101,9 @@ internal static class TrainCommand
         var history = RunWithProgress(trainer, train, test, cancellationToken);
         foreach (var h in history)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"epoch {h.Epoch}: train loss {h.TrainLoss:F4} acc {h.TrainAccuracy:P2} | test loss {h.TestLoss:F4} acc {h.TestAccuracy:P2} | {h.TrainSeconds:F1} s | peak {h.PeakPoolBytes / 1048576.0:F1} MiB"));
+                $"epoch {h.Epoch}: train loss {h.TrainLoss:F4} acc {h.TrainAccuracy:P2} | test loss {h.TestLoss:F4} acc {h.TestAccuracy:P2} | {h.TrainSeconds:F1} s ({h.DataSeconds / Math.Max(h.TrainSeconds, 1e-9):P0} waiting for data) | peak {h.PeakPoolBytes / 1048576.0:F1} MiB"));
         Console.WriteLine($"Metrics: {Path.GetFullPath(Path.Combine(s.Out, "metrics.json"))}");
+        Console.WriteLine($"Pictures: {string.Join(", ", RunPictures.Write(s.Out, network, encoder, test, s.TimeSteps, neuron.Threshold).Select(Path.GetFileName))}");
         return 0;
     }
 
