@@ -31,11 +31,16 @@ internal static class ConvertCommand
                 var options = new SaccadeOptions { Threshold = parse.GetValue(threshold), RefractoryUs = parse.GetValue(refractory) };
                 var dir = parse.GetValue(output)!;
                 var watch = Stopwatch.StartNew();
-                int written = SaccadeConverter.WriteSplit(train, dir, "Train", options, new Progress<int>(n => Console.WriteLine($"Train: {n}/{train.Count}")))
-                    + SaccadeConverter.WriteSplit(test, dir, "Test", options);
+                int written = SaccadeConverter.WriteSplit(train, dir, "Train", options, new Progress<int>(n => Console.WriteLine($"Train: {n}/{train.Count}")), cancellationToken)
+                    + SaccadeConverter.WriteSplit(test, dir, "Test", options, null, cancellationToken);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{written} files written ({train.Count + test.Count - written} already there) to {Path.GetFullPath(dir)} in {watch.Elapsed.TotalSeconds:F0} s; train with --dataset nmnist:{dir}"));
                 return Task.FromResult(0);
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine("Cancelled; the files written so far are complete, and a rerun with the same options finishes the rest.");
+                return Task.FromResult(130);
             }
             catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or DirectoryNotFoundException or IOException or UnauthorizedAccessException)
             {

@@ -87,14 +87,15 @@ public static class SaccadeConverter
     /// <paramref name="folder"/>/<paramref name="split"/>/&lt;label&gt;/&lt;index:D5&gt;.bin. Existing files are kept
     /// (a rerun completes an interrupted conversion); returns the number of files written.
     /// </summary>
-    public static int WriteSplit(ImageDataset data, string folder, string split, SaccadeOptions options, IProgress<int>? progress = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; finished files stay.</exception>
+    public static int WriteSplit(ImageDataset data, string folder, string split, SaccadeOptions options, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         if (data.Channels != 1)
             throw new ArgumentException($"SaccadeConverter: '{data.Name}' has {data.Channels} channels; only grey images are converted.");
         for (int c = 0; c < data.Classes; c++) Directory.CreateDirectory(Path.Combine(folder, split, c.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         int written = 0, done = 0;
-        Parallel.For(0, data.Count, i =>
+        Parallel.For(0, data.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
         {
             var path = Path.Combine(folder, split, data.Labels[i].ToString(System.Globalization.CultureInfo.InvariantCulture), i.ToString("D5", System.Globalization.CultureInfo.InvariantCulture) + ".bin");
             if (!File.Exists(path))
