@@ -77,7 +77,7 @@ public static class Gemm
         int ta = transA ? 1 : 0, tb = transB ? 1 : 0;
         if (tiled == 0)
         {
-            long items = (long)((m + GemmKernels.BlockRows - 1) / GemmKernels.BlockRows) * ((n + GemmKernels.BlockCols - 1) / GemmKernels.BlockCols);
+            long items = Math.Max((n + HostGemm.NR - 1) / HostGemm.NR, (m + HostGemm.MR - 1) / HostGemm.MR);
             device.Kernels.Load<long, long, long, int, int, int, int, int, float, float>(GemmKernels.BlockedKernel)(
                 device.Launch.GridStride(items), HostMemory.Address(av), HostMemory.Address(bv), HostMemory.Address(cv), m, n, k, ta, tb, alpha, beta);
         }

@@ -23,6 +23,18 @@ public sealed class GemmTests(TestDevice fixture)
 
     [Theory]
     [MemberData(nameof(Transposes))]
+    public void Blocked_matches_mathnet_across_cache_blocks(bool transA, bool transB)
+    {
+        // Sizes that cross every block of the packed CPU kernel (rows 96, inner 256, columns 1024) with ragged edges
+        // (not multiples of the 6x16 register block), a row-split shape (few columns), and an inner size of one.
+        if (!D.Launch.IsCpu) Assert.Skip($"the blocked GEMM reads host pointers and runs on the CPU accelerator only, not on {D}");
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be), 101, 1037, 263, transA, transB, 1f, 0f);
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be), 97, 9, 515, transA, transB, -0.5f, 0.75f);
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be), 13, 35, 1, transA, transB, 1f, 1f);
+    }
+
+    [Theory]
+    [MemberData(nameof(Transposes))]
     public void Tiled_matches_mathnet(bool transA, bool transB)
     {
         // The CPU accelerator limits group size; the kernel adapts its block tile to the largest square group that fits.
