@@ -68,6 +68,15 @@ internal static class HostIm2Col
                         continue;
                     }
                     float* xrow = x + (long)h * s.Width;
+                    if (s.Stride == 1)
+                    {
+                        // Columns ow in [lo, hi) read x[h, ow - padding + kj]: one contiguous copy between zero edges.
+                        int lo = Math.Clamp(s.Padding - kj, 0, s.OutW), hi = Math.Clamp(s.Width + s.Padding - kj, lo, s.OutW);
+                        new Span<float>(dst, lo).Clear();
+                        new Span<float>(xrow + lo - s.Padding + kj, hi - lo).CopyTo(new Span<float>(dst + lo, hi - lo));
+                        new Span<float>(dst + hi, s.OutW - hi).Clear();
+                        continue;
+                    }
                     for (int ow = 0; ow < s.OutW; ow++)
                     {
                         int w = ow * s.Stride - s.Padding + kj;
