@@ -7,7 +7,8 @@
 #
 # Usage: benchmarks/peers/compare.sh            (from the repository root)
 # Environment: ROUNDS (2), MLP_SAMPLES (60000), CONV_SAMPLES (6000), CASES ("mlp:bptt conv:bptt conv:sltt"),
-#              THREADS (2, torch and OpenBLAS threads), OUT (out/peers).
+#              THREADS (2, torch and OpenBLAS threads), OUT (out/peers), BASE_SNN (optional: the snn.dll of an
+#              earlier build, timed in the same rounds as a third column).
 # Needs: python3-torch and python3-numpy from Debian (/usr/bin/python3), libopenblas0-pthread selected for
 # libblas.so.3 (update-alternatives --set libblas.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3),
 # the fashion-mnist dataset package. TorchSharp is not part of it: TorchSharp-cpu's libtorch needs a newer libstdc++
@@ -56,15 +57,19 @@ done
 echo
 
 echo "## One epoch of training, seconds (median of $ROUNDS interleaved rounds)"
-echo "| model | estimator | samples | IlgpuSnn s | PyTorch s | IlgpuSnn / PyTorch |"
-echo "|---|---|---|---|---|---|"
+echo "| model | estimator | samples | IlgpuSnn s | PyTorch s | IlgpuSnn / PyTorch | earlier build s | IlgpuSnn / earlier |"
+echo "|---|---|---|---|---|---|---|---|"
 for c in $CASES; do
   model=${c%%:*}; est=${c##*:}
   n=$([ "$model" = mlp ] && echo "$MLP_SAMPLES" || echo "$CONV_SAMPLES")
-  : > "$OUT/$model-$est-ours.txt"; : > "$OUT/$model-$est-peer.txt"
+  : > "$OUT/$model-$est-ours.txt"; : > "$OUT/$model-$est-peer.txt"; : > "$OUT/$model-$est-base.txt"
   for r in $(seq "$ROUNDS"); do
     $SNN train --model "$model" --estimator "$est" --epochs 1 --train-limit "$n" --test-limit 500 --out "$OUT/run-$model-$est" \
       | grep '^epoch 1:' | sed 's/.*| \([0-9.]*\) s |.*/\1/' >> "$OUT/$model-$est-ours.txt"
+    if [ -n "${BASE_SNN:-}" ]; then
+      dotnet "$BASE_SNN" train --model "$model" --estimator "$est" --epochs 1 --train-limit "$n" --test-limit 500 --out "$OUT/base-$model-$est" \
+        | grep '^epoch 1:' | sed 's/.*| \([0-9.]*\) s |.*/\1/' >> "$OUT/$model-$est-base.txt"
+    fi
     if $PY "$HERE/torch_peer.py" --help | grep -q -- "$est"; then
       $PY "$HERE/torch_peer.py" --model "$model" --estimator "$est" --train-limit "$n" --threads "$THREADS" \
         | sed 's/.*train_seconds=\([0-9.]*\).*/\1/' >> "$OUT/$model-$est-peer.txt"
@@ -74,7 +79,10 @@ for c in $CASES; do
   if [ -s "$OUT/$model-$est-peer.txt" ]; then
     p=$(median < "$OUT/$model-$est-peer.txt"); ratio=$(awk -v o="$o" -v p="$p" 'BEGIN {printf "%.2f", o / p}')
   else p="(no peer)"; ratio="-"; fi
-  echo "| $model | $est | $n | $o | $p | $ratio |"
+  if [ -s "$OUT/$model-$est-base.txt" ]; then
+    b=$(median < "$OUT/$model-$est-base.txt"); bratio=$(awk -v o="$o" -v b="$b" 'BEGIN {printf "%.2f", o / b}')
+  else b="-"; bratio="-"; fi
+  echo "| $model | $est | $n | $o | $p | $ratio | $b | $bratio |"
 done
 echo
 echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
