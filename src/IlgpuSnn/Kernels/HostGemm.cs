@@ -11,6 +11,9 @@ namespace IlgpuSnn.Kernels;
 /// computes one rectangle of C; for each block of NC columns and KC inner indices it packs op(B) into 16-wide strips
 /// (zero-padded at the edge), then for each block of MC rows packs op(A) into 6-tall strips, and runs the micro-kernel
 /// over every 6x16 tile. Packing absorbs the transposes and the edges, so the micro-kernel has one branch-free form.
+/// Spike inputs: after packing, each 16-wide strip of B lists its non-zero rows; a strip with fewer than
+/// <see cref="SparseBelow"/> of them non-zero runs the micro-kernel over the listed rows only. The result is the dense
+/// one (the skipped products are exact zeros) except that a NaN or infinity of A meeting only zeros of B is not spread.
 /// Marked <see cref="ExternalAttribute"/>: ILGPU's frontend treats it as opaque (it cannot translate hardware
 /// intrinsics), the CPU accelerator calls it as ordinary .NET code from inside the kernel. Never reached on GPUs.
 /// </summary>
@@ -31,8 +34,16 @@ internal static unsafe class HostGemm
     /// <summary>Column block: the packed KCxNC panel of B.</summary>
     internal const int NC = 1024;
 
+    /// <summary>
+    /// A 16-wide strip of packed B whose share of non-zero rows is below this runs the sparse micro-kernel, which visits
+    /// only those rows (spike inputs: a zero row contributes exactly nothing). Measured crossover on the 2-core CPU
+    /// (benchmarks/RESULTS.md); benchmarks set it to 0 (always dense) or above 1 (always sparse) to find the crossover.
+    /// </summary>
+    internal static float SparseBelow { get; set; } = 0.9f;
+
     [ThreadStatic] private static float[]? packedA;
     [ThreadStatic] private static float[]? packedB;
+    [ThreadStatic] private static int[]? nonZeroRows;
 
     /// <summary>
     /// Computes rows [i0, i1) and columns [j0, j1) of C[m,n] = alpha * op(A) op(B) + beta * C (row-major; A stored
@@ -45,8 +56,10 @@ internal static unsafe class HostGemm
         if (i0 >= i1 || j0 >= j1) return;
         packedA ??= GC.AllocateUninitializedArray<float>(MC * KC, pinned: true);
         packedB ??= GC.AllocateUninitializedArray<float>(KC * NC, pinned: true);
+        nonZeroRows ??= GC.AllocateUninitializedArray<int>(KC * NC / NR + NC / NR, pinned: true);
         float* tile = stackalloc float[MR * NR];
         fixed (float* pa = packedA, pb = packedB)
+        fixed (int* rows = nonZeroRows)
         {
             for (int jc = j0; jc < j1; jc += NC)
             {
@@ -56,6 +69,8 @@ internal static unsafe class HostGemm
                     int kc = Math.Min(KC, k - pc);
                     float betaHere = pc == 0 ? beta : 1f;
                     PackB(b, pb, n, k, transB, pc, kc, jc, nc);
+                    int* counts = rows + KC * NC / NR;
+                    IndexNonZeroRows(pb, kc, nc, rows, counts);
                     for (int ic = i0; ic < i1; ic += MC)
                     {
                         int mc = Math.Min(MC, i1 - ic);
@@ -67,7 +82,11 @@ internal static unsafe class HostGemm
                             {
                                 int mr = Math.Min(MR, mc - ir);
                                 float* cTile = c + (long)(ic + ir) * n + jc + jr;
-                                MicroKernel(kc, pa + ir * kc, pb + jr * kc, cTile, n, alpha, betaHere, mr, nr, tile);
+                                int strip = jr / NR;
+                                if (counts[strip] < SparseBelow * kc)
+                                    MicroKernel<SparseRows>(counts[strip], rows + strip * KC, pa + ir * kc, pb + jr * kc, cTile, n, alpha, betaHere, mr, nr, tile);
+                                else
+                                    MicroKernel<DenseRows>(kc, null, pa + ir * kc, pb + jr * kc, cTile, n, alpha, betaHere, mr, nr, tile);
                             }
                         }
                     }
@@ -158,16 +177,58 @@ internal static unsafe class HostGemm
     }
 
     /// <summary>
-    /// One 6x16 tile: acc = sum over kc of A-strip column x B-strip row, then C = alpha*acc + beta*C for the valid
-    /// mr x nr part (C not read when beta is 0).
+    /// Lists, for each 16-wide strip of packed B, the rows p that hold a non-zero bit pattern (rows[strip*KC + i]) and
+    /// their count (counts[strip]). Rows of +0 (and -0) are left out: their products add nothing to C.
+    /// </summary>
+    private static void IndexNonZeroRows(float* packed, int kc, int nc, int* rows, int* counts)
+    {
+        for (int s = 0; s < nc; s += NR)
+        {
+            float* d = packed + s * kc;
+            int* list = rows + s / NR * KC;
+            int count = 0;
+            for (int p = 0; p < kc; p++)
+            {
+                var bits = (Vector256.Load(d + p * NR) | Vector256.Load(d + p * NR + 8)).AsUInt32() & Vector256.Create(0x7FFFFFFFu);
+                list[count] = p;
+                count += bits == Vector256<uint>.Zero ? 0 : 1;
+            }
+            counts[s / NR] = count;
+        }
+    }
+
+    /// <summary>Which rows of a strip the micro-kernel visits: all of them, or those of a non-zero row list.</summary>
+    private interface IRows
+    {
+        static abstract int Row(int* rows, int i);
+    }
+
+    private readonly struct DenseRows : IRows
+    {
+        public static int Row(int* rows, int i) => i;
+    }
+
+    private readonly struct SparseRows : IRows
+    {
+        public static int Row(int* rows, int i) => rows[i];
+    }
+
+    /// <summary>
+    /// One 6x16 tile: acc = sum over the visited rows p (all kc, or the <paramref name="count"/> listed non-zero ones)
+    /// of A-strip column p x B-strip row p, then C = alpha*acc + beta*C for the valid mr x nr part (C not read when
+    /// beta is 0).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MicroKernel(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mr, int nr, float* tile)
+    private static void MicroKernel<TRows>(int count, int* rows, float* aStrip, float* bStrip, float* c, int ldc, float alpha, float beta, int mr, int nr, float* tile)
+        where TRows : struct, IRows
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (int p = 0; p < kc; p++)
+        for (int i = 0; i < count; i++)
         {
+            int p = TRows.Row(rows, i);
+            float* a = aStrip + p * MR;
+            float* b = bStrip + p * NR;
             var b0 = Vector256.Load(b);
             var b1 = Vector256.Load(b + 8);
             var ai = Vector256.Create(a[0]);
@@ -182,8 +243,6 @@ internal static unsafe class HostGemm
             c40 = Madd(ai, b0, c40); c41 = Madd(ai, b1, c41);
             ai = Vector256.Create(a[5]);
             c50 = Madd(ai, b0, c50); c51 = Madd(ai, b1, c51);
-            a += MR;
-            b += NR;
         }
         if (mr == MR && nr == NR)
         {
