@@ -7,7 +7,7 @@ namespace IlgpuSnn.Kernels;
 /// <summary>
 /// Single-precision matrix multiplication on row-major views: C[m,n] = alpha * op(A) op(B) + beta * C.
 /// The device's <see cref="LaunchPlan.UseTiledGemm"/> picks the kernel: a shared-memory tiled one on GPUs, a
-/// barrier-free register-blocked one on the CPU accelerator. Every call adds m*n*k to <see cref="Device.Macs"/>.
+/// barrier-free packed SIMD one on the CPU accelerator (<see cref="HostGemm"/>). Every call adds m*n*k to <see cref="Device.Macs"/>.
 /// </summary>
 public static class Gemm
 {
@@ -25,7 +25,7 @@ public static class Gemm
         Execute(device, a, b, c, m, n, k, transA, transB, alpha, beta, device.Launch.UseTiledGemm ? TiledThreads(device) : 0);
     }
 
-    /// <summary>Runs the barrier-free register-blocked kernel (CPU accelerator only; for tests and benchmarks).</summary>
+    /// <summary>Runs the barrier-free packed CPU kernel (CPU accelerator only; for tests and benchmarks).</summary>
     internal static void RunBlocked(Device device, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
         int m, int n, int k, bool transA, bool transB, float alpha = 1f, float beta = 0f)
     {
