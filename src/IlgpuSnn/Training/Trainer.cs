@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using IlgpuSnn.Autodiff;
 using IlgpuSnn.Data;
+using IlgpuSnn.Distributed;
 using IlgpuSnn.Estimators;
 using IlgpuSnn.Layers;
 using IlgpuSnn.Runtime;
@@ -48,6 +49,19 @@ public sealed class Trainer
     public CosineSchedule? Schedule { get; set; }
 
     /// <summary>
+    /// The processes this run trains with, data-parallel (default: this process alone). Every rank runs
+    /// <see cref="Fit"/> with the same options; <see cref="TrainingOptions.BatchSize"/> is the global batch, of which
+    /// each rank trains on its <see cref="DataShard"/>. Rank 0's parameters, or its checkpoint, start every rank;
+    /// gradients are all-reduced before every optimizer step (<see cref="GradientAllReduceOptimizer"/>); BatchNorm
+    /// running statistics are averaged at the end of every epoch; metrics are summed over the ranks; only rank 0
+    /// writes files and reports progress.
+    /// </summary>
+    public ICommunicator Communicator { get; set; } = SingleProcessCommunicator.Instance;
+
+    /// <summary>The gradient all-reduce of the last <see cref="Fit"/> (its byte and time counters), or null before.</summary>
+    public GradientAllReduceOptimizer? GradientAllReduce { get; private set; }
+
+    /// <summary>
     /// Trains for the configured epochs (continuing from a checkpoint when resuming) and returns every epoch's metrics.
     /// Cancellation stops between batches; everything written before stays intact.
     /// </summary>
@@ -56,15 +70,20 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(test);
         var device = network.Device;
-        var loader = new DataLoader(device, train, options.BatchSize, shuffle: true, options.Seed, dropLast: false);
-        var testLoader = new DataLoader(device, test, options.BatchSize, shuffle: false, options.Seed);
+        var comm = Communicator;
+        var shard = new DataShard(comm.Rank, comm.Size);
+        if (comm.Rank != 0) progress = null;
+        var loader = new DataLoader(device, train, options.BatchSize, shuffle: true, options.Seed, dropLast: false) { Shard = shard };
+        var testLoader = new DataLoader(device, test, options.BatchSize, shuffle: false, options.Seed) { Shard = shard };
+        var stepper = GradientAllReduce = new GradientAllReduceOptimizer(optimizer, comm);
         long totalSteps = (long)loader.BatchesPerEpoch * options.Epochs;
         var schedule = Schedule ?? new CosineSchedule(optimizer.LearningRate, totalSteps, options.WarmupSteps);
         var history = new List<EpochMetrics>();
         int firstEpoch = 0;
         long step = 0;
-        if (options.Resume && options.OutputDirectory is { } dir && File.Exists(Path.Combine(dir, CheckpointFile)))
+        if (options.Resume && options.OutputDirectory is { } dir && comm.Rank == 0 && File.Exists(Path.Combine(dir, CheckpointFile)))
             (firstEpoch, step) = LoadCheckpoint(Path.Combine(dir, CheckpointFile), history);
+        StartReplicas(ref firstEpoch, ref step);
 
         for (int epoch = firstEpoch; epoch < options.Epochs; epoch++)
         {
@@ -85,16 +104,18 @@ public sealed class Trainer
                     using var scope = TensorScope.Begin();
                     var x = encoder.Encode(batch.Images, options.TimeSteps, seed);
                     var loss = new SequenceLoss(Criterion.CrossEntropy, reduction, batch.Labels);
+                    double share = (double)batch.Size / DataShard.GlobalBatchLength(train.Count, options.BatchSize, batches);
+                    stepper.LocalShare = share;
                     var result = estimator.Run(network, x, loss, new EstimatorContext
                     {
                         Update = () =>
                         {
-                            optimizer.Step();
+                            stepper.Step();
                             optimizer.ZeroGrad();
                         },
                         Seed = seed,
                     });
-                    lossSum += result.Loss;
+                    lossSum += result.Loss * share;
                     correct += CountCorrect(result.OutputSum, batch.LabelArray, network.Classes);
                     seen += batch.Size;
                     batches++;
@@ -103,6 +124,8 @@ public sealed class Trainer
                 }
             }
             watch.Stop();
+            (lossSum, correct, seen) = SumOverRanks(lossSum, correct, seen);
+            Replicas.Average(comm, network.Layers.SelectMany(l => l.Buffers));
             long peak = device.Pool.PeakBytes;
             long forwardMacs = device.Macs.Forward, backwardMacs = device.Macs.Backward;
             var (testLoss, testAccuracy) = Evaluate(testLoader, progress, epoch, cancellationToken);
@@ -119,7 +142,7 @@ public sealed class Trainer
                 BackwardMacsPerIteration = (double)backwardMacs / Math.Max(batches, 1),
                 LearningRate = optimizer.LearningRate,
             });
-            if (options.OutputDirectory is { } outDir)
+            if (options.OutputDirectory is { } outDir && comm.Rank == 0)
             {
                 SaveCheckpoint(Path.Combine(outDir, CheckpointFile), epoch + 1, step, history);
                 WriteMetrics(outDir, history, train.Count);
@@ -145,7 +168,8 @@ public sealed class Trainer
                 var x = encoder.Encode(batch.Images, options.TimeSteps, unchecked((ulong)options.Seed + 0xE7A1UL + (ulong)batches));
                 var logits = network.Forward(x, training: false);
                 var flat = logits.Reshape(options.TimeSteps * batch.Size, network.Classes);
-                lossSum += new SequenceLoss(Criterion.CrossEntropy, reduction, batch.Labels).Sequence(flat, options.TimeSteps).Item();
+                double share = (double)batch.Size / DataShard.GlobalBatchLength(loader.Dataset.Count, loader.BatchSize, batches);
+                lossSum += share * new SequenceLoss(Criterion.CrossEntropy, reduction, batch.Labels).Sequence(flat, options.TimeSteps).Item();
                 var host = logits.ToArray();
                 var sum = new float[batch.Size * network.Classes];
                 for (int i = 0; i < host.Length; i++) sum[i % sum.Length] += host[i];
@@ -156,7 +180,25 @@ public sealed class Trainer
             }
         }
         network.ResetState(0);
+        (lossSum, correct, seen) = SumOverRanks(lossSum, correct, seen);
         return (lossSum / Math.Max(batches, 1), (double)correct / Math.Max(seen, 1));
+    }
+
+    /// <summary>Rank 0's parameters, buffers, estimator state and optimizer state (and its epoch and step) on every rank.</summary>
+    private void StartReplicas(ref int firstEpoch, ref long step)
+    {
+        if (Communicator.Size == 1) return;
+        Replicas.BroadcastFromRoot(Communicator, CheckpointTensors().Select(kv => kv.Value));
+        var start = Replicas.BroadcastFromRoot(Communicator, firstEpoch, step);
+        (firstEpoch, step) = ((int)start[0], start[1]);
+    }
+
+    /// <summary>A rank's loss sum (its share of each global batch's mean loss) and counts, summed over the ranks.</summary>
+    private (double LossSum, long Correct, long Seen) SumOverRanks(double lossSum, long correct, long seen)
+    {
+        if (Communicator.Size == 1) return (lossSum, correct, seen);
+        var sums = Replicas.Sum(Communicator, lossSum, correct, seen);
+        return (sums[0], (long)sums[1], (long)sums[2]);
     }
 
     private static int CountCorrect(float[] outputSum, int[] labels, int classes)
@@ -221,6 +263,9 @@ public sealed class Trainer
             ["time_steps"] = options.TimeSteps,
             ["epochs"] = history.Count,
             ["batch_size"] = options.BatchSize,
+            ["world_size"] = Communicator.Size,
+            ["global_batch_size"] = options.BatchSize,
+            ["communication"] = Communicator.Backend,
             ["train_samples"] = trainSamples,
             ["test_accuracy"] = last.TestAccuracy,
             ["test_loss"] = last.TestLoss,
