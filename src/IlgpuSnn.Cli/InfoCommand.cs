@@ -14,6 +14,7 @@ internal static class InfoCommand
             foreach (var d in Device.ListAvailable())
                 Console.WriteLine(d.Kind == "cpu" ? $"{d.Id,-10} {d.Name} (host memory)" : $"{d.Id,-10} {d.Name} ({d.MemoryBytes / (1024 * 1024)} MiB)");
             Console.WriteLine($"Select with --device KIND[:INDEX] or {Device.EnvironmentVariable}.");
+            foreach (var line in DistributedRun.Describe()) Console.WriteLine(line);
             return 0;
         });
         return command;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using IlgpuSnn.Data;
+using IlgpuSnn.Distributed;
 using IlgpuSnn.Estimators;
 using IlgpuSnn.Layers;
 using IlgpuSnn.Neurons;
@@ -65,12 +66,16 @@ internal static class TrainCommand
         string Optimizer, string? Device, int? TrainLimit, int? TestLimit, int Seed, string Out, string Encoder, int? Window, int? Blocks,
         int? K, bool Resume);
 
-    private static int Run(TrainSettings s, CancellationToken cancellationToken)
+    private static int Run(TrainSettings s, CancellationToken cancellationToken) =>
+        DistributedRun.Run(world => Run(s, world, cancellationToken));
+
+    private static int Run(TrainSettings s, ICommunicator world, CancellationToken cancellationToken)
     {
         var (train, test) = VisionDatasets.Load(s.Dataset);
         if (s.TrainLimit is { } tl) train = train.Take(Math.Min(tl, train.Count));
         if (s.TestLimit is { } el) test = test.Take(Math.Min(el, test.Count));
-        using var device = Runtime.Device.Create(s.Device);
+        using var device = LocalDevice.Create(s.Device, world);
+        using var nccl = Communicator.ForDevice(world, device);
         var neuron = new NeuronSpec(Decay: 0.5f, Threshold: 1f, Reset: ResetMode.Soft, DetachReset: false, SurrogateFunction: Surrogate.Sigmoid());
         using var network = Models.Create(s.Model, device, [train.Channels, train.Height, train.Width], train.Classes, neuron, s.Seed);
         int spiking = network.NeuronLayerIndices.Count;
@@ -90,10 +95,11 @@ internal static class TrainCommand
             "poisson" => new PoissonEncoder(),
             _ => throw new ArgumentException($"Unknown encoder '{s.Encoder}'. Valid: direct, poisson."),
         };
-        Directory.CreateDirectory(s.Out);
+        if (world.Rank == 0) Directory.CreateDirectory(s.Out);
         var options = new TrainingOptions { Epochs = s.Epochs, BatchSize = s.BatchSize, TimeSteps = s.TimeSteps, Seed = s.Seed, OutputDirectory = s.Out, Resume = s.Resume };
-        var trainer = new Trainer(network, method, opt, encoder, options);
+        var trainer = new Trainer(network, method, opt, encoder, options) { Communicator = (ICommunicator?)nccl ?? world };
         Console.WriteLine($"Training {s.Model} with {method.Name} on {device.Info} (T={s.TimeSteps}, {train.Count} training / {test.Count} test samples, {s.Epochs} epochs).");
+        if (world.Size > 1) Console.WriteLine($"Data-parallel over {world.Size} ranks ({trainer.Communicator.Backend}): global batch {s.BatchSize}, about {s.BatchSize / world.Size} per rank.");
         var history = RunWithProgress(trainer, train, test, cancellationToken);
         foreach (var h in history)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -91,7 +91,7 @@ public sealed class Trainer
             device.Pool.ResetPeak();
             device.Macs.Reset();
             var watch = Stopwatch.StartNew();
-            double lossSum = 0;
+            double lossSum = 0, shareSum = 0;
             long correct = 0, seen = 0;
             int batches = 0;
             foreach (var batch in loader.Epoch(epoch))
@@ -116,11 +116,12 @@ public sealed class Trainer
                         Seed = seed,
                     });
                     lossSum += result.Loss * share;
+                    shareSum += share;
                     correct += CountCorrect(result.OutputSum, batch.LabelArray, network.Classes);
                     seen += batch.Size;
                     batches++;
                     step++;
-                    progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, batches, loader.BatchesPerEpoch, lossSum / batches, (double)correct / seen, "train"));
+                    progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, batches, loader.BatchesPerEpoch, lossSum / shareSum, (double)correct / seen, "train"));
                 }
             }
             watch.Stop();
@@ -151,11 +152,14 @@ public sealed class Trainer
         return history;
     }
 
-    /// <summary>Test loss and accuracy of the network (evaluation mode, no graph).</summary>
+    /// <summary>
+    /// Test loss and accuracy of the network (evaluation mode, no graph). With a sharded loader (data-parallel) every
+    /// rank must call it; the result then covers all ranks' parts.
+    /// </summary>
     public (double Loss, double Accuracy) Evaluate(DataLoader loader, IProgress<TrainingProgress>? progress = null, int epoch = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loader);
-        double lossSum = 0;
+        double lossSum = 0, shareSum = 0;
         long correct = 0, seen = 0;
         int batches = 0;
         using var noGrad = Tape.NoGrad();
@@ -169,6 +173,7 @@ public sealed class Trainer
                 var logits = network.Forward(x, training: false);
                 var flat = logits.Reshape(options.TimeSteps * batch.Size, network.Classes);
                 double share = (double)batch.Size / DataShard.GlobalBatchLength(loader.Dataset.Count, loader.BatchSize, batches);
+                shareSum += share;
                 lossSum += share * new SequenceLoss(Criterion.CrossEntropy, reduction, batch.Labels).Sequence(flat, options.TimeSteps).Item();
                 var host = logits.ToArray();
                 var sum = new float[batch.Size * network.Classes];
@@ -176,11 +181,11 @@ public sealed class Trainer
                 correct += CountCorrect(sum, batch.LabelArray, network.Classes);
                 seen += batch.Size;
                 batches++;
-                progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, batches, loader.BatchesPerEpoch, lossSum / batches, (double)correct / seen, "test"));
+                progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, batches, loader.BatchesPerEpoch, lossSum / shareSum, (double)correct / seen, "test"));
             }
         }
         network.ResetState(0);
-        (lossSum, correct, seen) = SumOverRanks(lossSum, correct, seen);
+        if (loader.Shard.Count > 1) (lossSum, correct, seen) = SumOverRanks(lossSum, correct, seen);
         return (lossSum / Math.Max(batches, 1), (double)correct / Math.Max(seen, 1));
     }
 
