@@ -1,10 +1,10 @@
 using IlgpuSnn.Distributed;
 using IlgpuSnn.DistributedWorker;
 
-// Usage: worker collectives OUT | worker train OUT | worker fail OUT abort|crash
+// Usage: worker collectives OUT | worker train OUT [SINGLE-PROCESS-OUT to resume from] | worker fail OUT abort|crash
 if (args.Length < 2)
 {
-    Console.Error.WriteLine("usage: IlgpuSnn.DistributedWorker collectives|train|fail OUT [abort|crash]");
+    Console.Error.WriteLine("usage: IlgpuSnn.DistributedWorker collectives|train|fail OUT [abort|crash|RESUME-FROM]");
     return 2;
 }
 using var world = Communicator.Create();
@@ -16,7 +16,7 @@ try
             CollectiveChecks.Run(world, args[1]);
             break;
         case "train":
-            TrainingRuns.Run(world, args[1]);
+            TrainingRuns.Run(world, args[1], args.Length > 2 ? args[2] : null);
             break;
         case "fail":
             FailingRank.Run(world, args[1], args.Length > 2 ? args[2] : "abort");

@@ -27,42 +27,59 @@ internal static class TrainingRuns
         new("bptt-bn-mlp", "bptt", "bn-mlp", new EstimatorOptions()),
     ];
 
-    public static void Run(ICommunicator world, string output)
+    /// <summary>
+    /// Runs every case. A single process also trains the first case for one epoch ("bptt-conv-epoch1"); given that
+    /// run's folder (<paramref name="resumeFrom"/>), the ranks resume from its checkpoint to the second epoch
+    /// ("bptt-conv-resumed"), which must match the uninterrupted single-process run.
+    /// </summary>
+    public static void Run(ICommunicator world, string output, string? resumeFrom)
     {
         using var device = Device.Create("cpu");
+        foreach (var run in Cases) Train(world, device, run, output, run.Name, epochs: 2, resume: false);
+        if (world.Size == 1) Train(world, device, Cases[0], output, Cases[0].Name + "-epoch1", epochs: 1, resume: false);
+        if (resumeFrom is null) return;
+        var folder = Path.Combine(output, Cases[0].Name + "-resumed");
+        if (world.Rank == 0)
+        {
+            Directory.CreateDirectory(folder);
+            File.Copy(Path.Combine(resumeFrom, Cases[0].Name + "-epoch1", Trainer.CheckpointFile), Path.Combine(folder, Trainer.CheckpointFile), overwrite: true);
+        }
+        Train(world, device, Cases[0], output, Cases[0].Name + "-resumed", epochs: 2, resume: true);
+    }
+
+    private static void Train(ICommunicator world, Device device, Case run, string output, string name, int epochs, bool resume)
+    {
         var train = Synthetic(24, 1);
         var test = Synthetic(10, 2);
-        foreach (var run in Cases)
+        var lif = new NeuronSpec(Decay: 0.5f, Threshold: 0.5f, Reset: ResetMode.Soft, DetachReset: false, SurrogateFunction: Surrogate.Sigmoid(4f));
+        using var network = Build(device, run.Model, lif, seed: 3 + 17 * world.Rank);
+        using var estimator = EstimatorFactory.Create(run.Estimator, run.Options);
+        estimator.Attach(network);
+        using var sgd = new Sgd(network.Parameters.Concat(estimator.ExtraParameters).ToList(), 0.2f, momentum: 0.9f);
+        var recorder = new RecordingOptimizer(sgd);
+        var folder = Path.Combine(output, name);
+        if (world.Rank == 0) Directory.CreateDirectory(folder);
+        var trainer = new Trainer(network, estimator, recorder, new DirectEncoder(),
+            new TrainingOptions { Epochs = epochs, BatchSize = 7, TimeSteps = 3, Seed = 5, OutputDirectory = folder, Resume = resume })
         {
-            var lif = new NeuronSpec(Decay: 0.5f, Threshold: 0.5f, Reset: ResetMode.Soft, DetachReset: false, SurrogateFunction: Surrogate.Sigmoid(4f));
-            using var network = Build(device, run.Model, lif, seed: 3 + 17 * world.Rank);
-            using var estimator = EstimatorFactory.Create(run.Estimator, run.Options);
-            estimator.Attach(network);
-            using var sgd = new Sgd(network.Parameters.Concat(estimator.ExtraParameters).ToList(), 0.2f, momentum: 0.9f);
-            var recorder = new RecordingOptimizer(sgd);
-            var folder = Path.Combine(output, run.Name);
-            if (world.Rank == 0) Directory.CreateDirectory(folder);
-            var trainer = new Trainer(network, estimator, recorder, new DirectEncoder(),
-                new TrainingOptions { Epochs = 2, BatchSize = 7, TimeSteps = 3, Seed = 5, OutputDirectory = folder })
-            {
-                Communicator = world,
-            };
-            world.Barrier();
-            var history = trainer.Fit(train, test);
-            var result = new Dictionary<string, object>
-            {
-                ["grads"] = recorder.Steps,
-                ["tensors"] = network.NamedTensors().Concat(estimator.ExtraParameters.Select((p, i) => KeyValuePair.Create($"extra.{i}", p)))
-                    .ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()),
-                ["train_loss"] = history.Select(h => h.TrainLoss).ToArray(),
-                ["train_accuracy"] = history.Select(h => h.TrainAccuracy).ToArray(),
-                ["test_loss"] = history.Select(h => h.TestLoss).ToArray(),
-                ["test_accuracy"] = history.Select(h => h.TestAccuracy).ToArray(),
-                ["bytes_all_reduced"] = trainer.GradientAllReduce!.BytesAllReduced,
-                ["all_reduce_calls"] = trainer.GradientAllReduce.AllReduceCalls,
-            };
-            File.WriteAllText(Path.Combine(output, $"{run.Name}.{world.Rank}.json"), JsonSerializer.Serialize(result));
-        }
+            Communicator = world,
+            Schedule = new CosineSchedule(0.2f, totalSteps: 8, warmupSteps: 0),
+        };
+        world.Barrier();
+        var history = trainer.Fit(train, test);
+        var result = new Dictionary<string, object>
+        {
+            ["grads"] = recorder.Steps,
+            ["tensors"] = network.NamedTensors().Concat(estimator.ExtraParameters.Select((p, i) => KeyValuePair.Create($"extra.{i}", p)))
+                .ToDictionary(kv => kv.Key, kv => kv.Value.ToArray()),
+            ["train_loss"] = history.Select(h => h.TrainLoss).ToArray(),
+            ["train_accuracy"] = history.Select(h => h.TrainAccuracy).ToArray(),
+            ["test_loss"] = history.Select(h => h.TestLoss).ToArray(),
+            ["test_accuracy"] = history.Select(h => h.TestAccuracy).ToArray(),
+            ["bytes_all_reduced"] = trainer.GradientAllReduce!.BytesAllReduced,
+            ["all_reduce_calls"] = trainer.GradientAllReduce.AllReduceCalls,
+        };
+        File.WriteAllText(Path.Combine(output, $"{name}.{world.Rank}.json"), JsonSerializer.Serialize(result));
     }
 
     private static SpikingNetwork Build(Device device, string model, NeuronSpec lif, int seed) => model switch

@@ -66,6 +66,19 @@ public sealed class DataParallelExactnessTests(DistributedRuns runs) : IClassFix
         Assert.Equal(Doubles(single, "test_accuracy"), Doubles(two, "test_accuracy"));
     }
 
+    [Fact]
+    public void Two_ranks_resume_a_single_process_checkpoint_as_if_never_interrupted()
+    {
+        var uninterrupted = Tensors(runs.Read(1, "bptt-conv", 0));
+        var resumed = runs.Read(2, "bptt-conv-resumed", 0);
+        Assert.Equal(4, resumed.GetProperty("grads").GetArrayLength());
+        foreach (var (name, values) in uninterrupted)
+            for (int i = 0; i < values.Length; i++)
+                Assert.True(Math.Abs(values[i] - Tensors(resumed)[name][i]) <= WeightTolerance, $"{name}[{i}]: uninterrupted {values[i]:G9}, resumed on two ranks {Tensors(resumed)[name][i]:G9}");
+        Assert.Equal(Doubles(runs.Read(1, "bptt-conv", 0), "train_loss"), Doubles(resumed, "train_loss"), (a, b) => Math.Abs(a - b) <= 1e-5);
+        Assert.Equal(Tensors(runs.Read(2, "bptt-conv-resumed", 0)), Tensors(runs.Read(2, "bptt-conv-resumed", 1)));
+    }
+
     [Theory]
     [InlineData("bptt-conv")]
     [InlineData("ottt-o-mlp")]

@@ -3,8 +3,8 @@ using System.Text.Json;
 namespace IlgpuSnn.Tests.Distributed;
 
 /// <summary>
-/// Runs the worker once alone and once as two ranks under mpirun (collectives and the training runs), on first use,
-/// and keeps the folders for the tests to read. Where MPI is absent, <see cref="Unavailable"/> says why.
+/// Runs the worker once alone and once as two ranks under mpirun (collectives and the training runs, the two ranks also
+/// resuming from the single process's one-epoch checkpoint), on first use, and keeps the folders for the tests to read. Where MPI is absent, <see cref="Unavailable"/> says why.
 /// </summary>
 public sealed class DistributedRuns : IDisposable
 {
@@ -23,7 +23,7 @@ public sealed class DistributedRuns : IDisposable
             {
                 var alone = MpiJob.Run(0, 120, mode, single);
                 Assert.True(alone.ExitCode == 0, $"worker {mode} alone failed ({alone.ExitCode}):\n{alone.Output}");
-                var job = MpiJob.Run(2, 120, mode, two);
+                var job = mode == "train" ? MpiJob.Run(2, 120, mode, two, single) : MpiJob.Run(2, 120, mode, two);
                 Assert.True(job.ExitCode == 0, $"mpirun -np 2 worker {mode} failed ({job.ExitCode}) after {job.Elapsed.TotalSeconds:F1} s:\n{job.Output}");
             }
             return (single, two);
