@@ -24,6 +24,7 @@ internal static class TrainingRuns
         new("bptt-conv", "bptt", "conv", new EstimatorOptions()),
         new("ottt-o-mlp", "ottt-o", "mlp", new EstimatorOptions()),
         new("tt-lbptt-mlp", "tt-lbptt", "mlp", new EstimatorOptions { Window = 2, Blocks = [[0], [1]], PerWindowUpdate = true }),
+        new("saf-e-mlp", "saf-e", "mlp", new EstimatorOptions()),
         new("bptt-bn-mlp", "bptt", "bn-mlp", new EstimatorOptions()),
     ];
 

@@ -4,7 +4,8 @@ namespace IlgpuSnn.Tests.Distributed;
 
 /// <summary>
 /// Two ranks at global batch 7 (parts of 3 and 4 samples, and 1 and 2 in the last batch) against one process at batch
-/// 7, same seeds, 2 epochs of 4 batches, networks without BatchNorm: every gradient the optimizer steps with and the
+/// 7, same seeds, 2 epochs of 4 batches, networks without BatchNorm, for BPTT, OTTT-O and SAF-E (an update every
+/// time step) and TT-LBPTT (an update per window, with an auxiliary head): every gradient the optimizer steps with and the
 /// final weights agree to float rounding, and both ranks end bitwise identical. The ranks start from different
 /// weights, so agreement needs the broadcast from rank 0.
 /// Tolerance: a gradient element is a sum over the batch and the time steps of float32 products; two ranks sum their
@@ -31,6 +32,7 @@ public sealed class DataParallelExactnessTests(DistributedRuns runs) : IClassFix
     [InlineData("bptt-conv")]
     [InlineData("ottt-o-mlp")]
     [InlineData("tt-lbptt-mlp")]
+    [InlineData("saf-e-mlp")]
     public void Two_ranks_at_half_batch_step_with_the_gradients_of_one_process(string run)
     {
         var single = Gradients(runs.Read(1, run, 0));
@@ -50,6 +52,7 @@ public sealed class DataParallelExactnessTests(DistributedRuns runs) : IClassFix
     [InlineData("bptt-conv")]
     [InlineData("ottt-o-mlp")]
     [InlineData("tt-lbptt-mlp")]
+    [InlineData("saf-e-mlp")]
     public void Two_ranks_end_with_the_weights_and_metrics_of_one_process(string run)
     {
         var single = runs.Read(1, run, 0);
@@ -83,6 +86,7 @@ public sealed class DataParallelExactnessTests(DistributedRuns runs) : IClassFix
     [InlineData("bptt-conv")]
     [InlineData("ottt-o-mlp")]
     [InlineData("tt-lbptt-mlp")]
+    [InlineData("saf-e-mlp")]
     [InlineData("bptt-bn-mlp")]
     public void Every_rank_ends_with_identical_parameters_and_buffers(string run)
     {
@@ -95,6 +99,7 @@ public sealed class DataParallelExactnessTests(DistributedRuns runs) : IClassFix
     [InlineData("bptt-conv")]
     [InlineData("ottt-o-mlp")]
     [InlineData("tt-lbptt-mlp")]
+    [InlineData("saf-e-mlp")]
     public void Each_update_all_reduces_every_gradient_once_in_one_bucket(string run)
     {
         var two = runs.Read(2, run, 0);
