@@ -34,9 +34,11 @@ internal static class TrainCommand
         var blocks = new Option<int?>("--blocks") { Description = "tt-lbptt: number of locally trained blocks." };
         var k = new Option<int?>("--k") { Description = "sltt-k: steps back-propagated per sequence." };
         var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --out." };
+        var neuron = new Option<string>("--neuron") { Description = "One of: " + string.Join(", ", NeuronSpec.Names) + ".", DefaultValueFactory = _ => "lif" };
+        var surrogate = new Option<string>("--surrogate") { Description = "NAME[:alpha], NAME one of: " + string.Join(", ", Surrogate.Names) + " (e.g. sigmoid:4).", DefaultValueFactory = _ => "sigmoid" };
         var command = new Command("train", "Train a spiking network on an image dataset with the chosen gradient estimator.")
         {
-            dataset, estimator, model, timeSteps, epochs, batchSize, lr, optimizer, device, trainLimit, testLimit, seed, output, encoder, window, blocks, k, resume,
+            dataset, estimator, model, timeSteps, epochs, batchSize, lr, optimizer, device, trainLimit, testLimit, seed, output, encoder, window, blocks, k, resume, neuron, surrogate,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -46,14 +48,14 @@ internal static class TrainCommand
                     parse.GetValue(dataset)!, parse.GetValue(estimator)!, parse.GetValue(model)!, parse.GetValue(timeSteps), parse.GetValue(epochs),
                     parse.GetValue(batchSize), parse.GetValue(lr), parse.GetValue(optimizer)!, parse.GetValue(device), parse.GetValue(trainLimit),
                     parse.GetValue(testLimit), parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(encoder)!, parse.GetValue(window),
-                    parse.GetValue(blocks), parse.GetValue(k), parse.GetValue(resume)), cancellationToken));
+                    parse.GetValue(blocks), parse.GetValue(k), parse.GetValue(resume), parse.GetValue(neuron)!, parse.GetValue(surrogate)!), cancellationToken));
             }
             catch (OperationCanceledException)
             {
                 Console.Error.WriteLine("Cancelled; metrics and the checkpoint of every finished epoch are in place.");
                 return Task.FromResult(130);
             }
-            catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or DirectoryNotFoundException)
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or FileNotFoundException or InvalidDataException or DirectoryNotFoundException)
             {
                 Console.Error.WriteLine(e.Message);
                 return Task.FromResult(2);
@@ -64,7 +66,7 @@ internal static class TrainCommand
 
     private sealed record TrainSettings(string Dataset, string Estimator, string Model, int TimeSteps, int Epochs, int BatchSize, float Lr,
         string Optimizer, string? Device, int? TrainLimit, int? TestLimit, int Seed, string Out, string Encoder, int? Window, int? Blocks,
-        int? K, bool Resume);
+        int? K, bool Resume, string Neuron, string Surrogate);
 
     private static int Run(TrainSettings s, CancellationToken cancellationToken) =>
         DistributedRun.Run(world => Run(s, world, cancellationToken));
@@ -76,7 +78,7 @@ internal static class TrainCommand
         if (s.TestLimit is { } el) test = test.Take(Math.Min(el, test.Count));
         using var device = LocalDevice.Create(s.Device, world);
         using var nccl = Communicator.ForDevice(world, device);
-        var neuron = new NeuronSpec(Decay: 0.5f, Threshold: 1f, Reset: ResetMode.Soft, DetachReset: false, SurrogateFunction: Surrogate.Sigmoid());
+        var neuron = NeuronSpec.Named(s.Neuron, Surrogate.Parse(s.Surrogate));
         using var network = Models.Create(s.Model, device, [train.Channels, train.Height, train.Width], train.Classes, neuron, s.Seed);
         int spiking = network.NeuronLayerIndices.Count;
         var blocks = s.Blocks is { } nb ? SplitBlocks(spiking, nb) : null;
