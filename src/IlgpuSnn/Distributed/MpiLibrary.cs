@@ -80,7 +80,6 @@ internal sealed unsafe class MpiLibrary
     /// <summary>MPI_INFO_NULL.</summary>
     public nint InfoNull { get; }
 
-#pragma warning disable CA1051, SA1401 // function pointers bound once at load time
     public readonly delegate* unmanaged<int*, int> Initialized;
     public readonly delegate* unmanaged<int*, int> Finalized;
     public readonly delegate* unmanaged<int*, byte***, int, int*, int> InitThread;
@@ -95,7 +94,6 @@ internal sealed unsafe class MpiLibrary
     public readonly delegate* unmanaged<nint, int> Barrier;
     public readonly delegate* unmanaged<nint, int, int> Abort;
     public readonly delegate* unmanaged<int, byte*, int*, int> ErrorString;
-#pragma warning restore CA1051, SA1401
 
     /// <summary>
     /// Loads Open MPI's library (the file named by <see cref="LibraryVariable"/>, else libmpi.so.40 / libmpi.so);

@@ -38,7 +38,6 @@ internal sealed unsafe class NcclLibrary
     /// <summary>The file that was loaded.</summary>
     public string Path { get; }
 
-#pragma warning disable CA1051, SA1401 // function pointers bound once at load time
     public readonly delegate* unmanaged<UniqueId*, int> GetUniqueId;
     public readonly delegate* unmanaged<nint*, int, UniqueId, int, int> CommInitRank;
     public readonly delegate* unmanaged<void*, void*, nuint, int, int, nint, nint, int> AllReduce;
@@ -46,7 +45,6 @@ internal sealed unsafe class NcclLibrary
     public readonly delegate* unmanaged<nint, int> CommDestroy;
     public readonly delegate* unmanaged<nint, int> CommAbort;
     public readonly delegate* unmanaged<int, byte*> GetErrorString;
-#pragma warning restore CA1051, SA1401
 
     /// <summary>ncclUniqueId, passed by value to ncclCommInitRank.</summary>
     [StructLayout(LayoutKind.Sequential)]

@@ -26,6 +26,29 @@ public static class MpiJob
     {
         var worker = Path.Combine(AppContext.BaseDirectory, "IlgpuSnn.DistributedWorker.dll");
         if (!File.Exists(worker)) throw new FileNotFoundException($"the worker program is not built next to the tests: {worker}");
+        return RunProgram(ranks, timeoutSeconds, worker, arguments);
+    }
+
+    /// <summary>
+    /// The `snn` command built beside this test build (src/IlgpuSnn.Cli/bin/CONFIG/net10.0/snn.dll, as the README's
+    /// test command builds it), or null when it is not there.
+    /// </summary>
+    public static string? Cli()
+    {
+        var build = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var configuration = build.Parent?.Name ?? "Release";
+        for (var d = build; d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "IlgpuSnn.sln")))
+            {
+                var cli = Path.Combine(d.FullName, "src", "IlgpuSnn.Cli", "bin", configuration, build.Name, "snn.dll");
+                return File.Exists(cli) ? cli : null;
+            }
+        return null;
+    }
+
+    /// <summary>Runs the .NET program <paramref name="program"/> (a dll) like <see cref="Run"/>.</summary>
+    public static Outcome RunProgram(int ranks, int timeoutSeconds, string program, params string[] arguments)
+    {
         var start = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (ranks == 0)
         {
@@ -42,7 +65,7 @@ public static class MpiJob
             })
                 start.ArgumentList.Add(a);
         }
-        start.ArgumentList.Add(worker);
+        start.ArgumentList.Add(program);
         foreach (var a in arguments) start.ArgumentList.Add(a);
         start.Environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
         start.Environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
