@@ -27,7 +27,9 @@ internal static class DistributedRun
             if (world.Size == 1) return work(world);
             try
             {
-                return work(world);
+                int result = work(world);
+                if (result != 0) world.Abort(result);
+                return result;
             }
             catch (Exception e)
             {

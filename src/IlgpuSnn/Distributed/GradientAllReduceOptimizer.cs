@@ -66,13 +66,17 @@ public sealed class GradientAllReduceOptimizer : IOptimizer
     /// <inheritdoc />
     public void Step()
     {
-        if (communicator.Size > 1) Synchronize();
+        Synchronize();
         inner.Step();
     }
 
-    /// <summary>Replaces every present gradient by the global-batch gradient (see the class remarks).</summary>
+    /// <summary>
+    /// Replaces every present gradient by the global-batch gradient (see the class remarks); nothing to do for a single
+    /// process. <see cref="Step"/> calls it; a caller that inspects the gradients before stepping calls it first.
+    /// </summary>
     public void Synchronize()
     {
+        if (communicator.Size == 1) return;
         var grads = inner.Parameters.Select(p => p.Grad).OfType<Tensor>().ToList();
         if (grads.Count == 0) return;
         var device = grads[0].Device;
