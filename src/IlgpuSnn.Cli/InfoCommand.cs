@@ -20,6 +20,7 @@ internal static class InfoCommand
             foreach (var r in Device.ListRefused())
                 Console.WriteLine($"{"refused",-10} {r}");
             Console.WriteLine($"Select with --device KIND[:INDEX] or {Device.EnvironmentVariable}.");
+            foreach (var line in DistributedRun.Describe()) Console.WriteLine(line);
             return 0;
         });
         return command;
