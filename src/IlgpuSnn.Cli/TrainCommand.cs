@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using IlgpuSnn.Data;
+using IlgpuSnn.Distributed;
+using IlgpuSnn.Data.Events;
 using IlgpuSnn.Estimators;
 using IlgpuSnn.Layers;
 using IlgpuSnn.Neurons;
@@ -15,7 +17,8 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist, or a folder with IDX files.", DefaultValueFactory = _ => "fashion-mnist" };
+        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist, a folder with IDX files, or NAME:PATH with NAME cifar10, nmnist, cifar10-dvs or dvs-gesture and PATH the unpacked official folder.", DefaultValueFactory = _ => "fashion-mnist" };
+        var frames = FrameCommandOptions.Create();
         var estimator = new Option<string>("--estimator") { Description = "One of: " + string.Join(", ", EstimatorFactory.Names) + ".", DefaultValueFactory = _ => "bptt" };
         var model = new Option<string>("--model") { Description = "mlp or conv.", DefaultValueFactory = _ => "mlp" };
         var timeSteps = new Option<int>("--time-steps", "-T") { Description = "Time steps per sample.", DefaultValueFactory = _ => 4 };
@@ -47,38 +50,46 @@ internal static class TrainCommand
             Description = "per-step (L = (1/T) Σ_t ℓ(o[t])) or mean-output (L = ℓ(ō)). Default: the method's own (mean-output for ratebp, " +
                 "per-step otherwise); methods that back-propagate step by step refuse mean-output.",
         };
-        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --out." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --out (it must exist and match these settings)." };
+        var forceResume = new Option<bool>("--force-resume") { Description = "With --resume: continue even if the checkpoint was written with other settings." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Start again and replace an existing checkpoint in --out." };
+        var skipNonFinite = new Option<bool>("--skip-nonfinite") { Description = "Skip updates whose gradients are NaN or infinite instead of stopping." };
+        var neuron = new Option<string>("--neuron") { Description = "One of: " + string.Join(", ", NeuronSpec.Names) + ".", DefaultValueFactory = _ => "lif" };
+        var surrogate = new Option<string>("--surrogate") { Description = "NAME[:alpha], NAME one of: " + string.Join(", ", Surrogate.Names) + " (e.g. sigmoid:4).", DefaultValueFactory = _ => "sigmoid" };
         var command = new Command("train", "Train a spiking network on an image dataset with the chosen gradient estimator.")
         {
-            dataset, estimator, model, timeSteps, epochs, batchSize, lr, optimizer, device, trainLimit, testLimit, seed, output, encoder, window, blocks, k, resume, bnStats, lossKind, lossOn,
+            frames.Frames, frames.SplitBy, frames.Duration, frames.Size, frames.Cache,
+            dataset, estimator, model, timeSteps, epochs, batchSize, lr, optimizer, device, trainLimit, testLimit, seed, output, encoder, window, blocks, k, resume, neuron, surrogate,
+            forceResume, overwrite, skipNonFinite, bnStats, lossKind, lossOn,
         };
-        command.SetAction((parse, cancellationToken) =>
+        command.SetAction((parse, cancellationToken) => Task.FromResult(CliErrors.Run("train", parse, () => Run(new TrainSettings(
+            parse.GetValue(dataset)!, parse.GetValue(estimator)!, parse.GetValue(model)!, parse.GetValue(timeSteps), parse.GetValue(epochs),
+            parse.GetValue(batchSize), parse.GetValue(lr), parse.GetValue(optimizer)!, parse.GetValue(device), parse.GetValue(trainLimit),
+            parse.GetValue(testLimit), parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(encoder)!, parse.GetValue(window),
+            parse.GetValue(blocks), parse.GetValue(k), parse.GetValue(resume), parse.GetValue(neuron)!, parse.GetValue(surrogate)!, frames.Read(parse))
         {
-            try
-            {
-                return Task.FromResult(Run(new TrainSettings(
-                    parse.GetValue(dataset)!, parse.GetValue(estimator)!, parse.GetValue(model)!, parse.GetValue(timeSteps), parse.GetValue(epochs),
-                    parse.GetValue(batchSize), parse.GetValue(lr), parse.GetValue(optimizer)!, parse.GetValue(device), parse.GetValue(trainLimit),
-                    parse.GetValue(testLimit), parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(encoder)!, parse.GetValue(window),
-                    parse.GetValue(blocks), parse.GetValue(k), parse.GetValue(resume), parse.GetValue(bnStats), parse.GetValue(lossKind)!, parse.GetValue(lossOn)), cancellationToken));
-            }
-            catch (OperationCanceledException)
-            {
-                Console.Error.WriteLine("Cancelled; metrics and the checkpoint of every finished epoch are in place.");
-                return Task.FromResult(130);
-            }
-            catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or DirectoryNotFoundException)
-            {
-                Console.Error.WriteLine(e.Message);
-                return Task.FromResult(2);
-            }
-        });
+            ForceResume = parse.GetValue(forceResume), Overwrite = parse.GetValue(overwrite), SkipNonFinite = parse.GetValue(skipNonFinite),
+            BnStats = parse.GetValue(bnStats), Loss = parse.GetValue(lossKind)!, LossOn = parse.GetValue(lossOn),
+        }, cancellationToken))));
         return command;
     }
 
     private sealed record TrainSettings(string Dataset, string Estimator, string Model, int TimeSteps, int Epochs, int BatchSize, float Lr,
         string Optimizer, string? Device, int? TrainLimit, int? TestLimit, int Seed, string Out, string Encoder, int? Window, int? Blocks,
-        int? K, bool Resume, string? BnStats, string Loss, string? LossOn);
+        int? K, bool Resume, string Neuron, string Surrogate, DatasetSpec.FrameSettings Frames)
+    {
+        public bool ForceResume { get; init; }
+
+        public bool Overwrite { get; init; }
+
+        public bool SkipNonFinite { get; init; }
+
+        public string? BnStats { get; init; }
+
+        public string Loss { get; init; } = "ce";
+
+        public string? LossOn { get; init; }
+    }
 
     private static BatchNormStatistics? ParseBatchNormStats(string? value) => value switch
     {
@@ -107,16 +118,61 @@ internal static class TrainCommand
         _ => throw new ArgumentException($"Unknown --loss-on '{value}'. Valid: per-step, mean-output."),
     };
 
-    private static int Run(TrainSettings s, CancellationToken cancellationToken)
+    /// <summary>Every check that needs no data: option values, the output folder and what is in it.</summary>
+    private static TrainingOptions Validate(TrainSettings s)
     {
+        OptionValidation.Positive("--time-steps", s.TimeSteps);
+        OptionValidation.Positive("--epochs", s.Epochs);
+        OptionValidation.Positive("--batch-size", s.BatchSize);
+        OptionValidation.Positive("--train-limit", s.TrainLimit);
+        OptionValidation.Positive("--test-limit", s.TestLimit);
+        OptionValidation.Positive("--window", s.Window);
+        OptionValidation.Positive("--blocks", s.Blocks);
+        OptionValidation.Positive("--k", s.K);
+        OptionValidation.LearningRate("--lr", s.Lr);
+        OptionValidation.OneOf("--estimator", s.Estimator, EstimatorFactory.Names);
+        OptionValidation.OneOf("--model", s.Model, Models.Names);
+        OptionValidation.OneOf("--optimizer", s.Optimizer, ["sgd", "adamw"]);
+        OptionValidation.OneOf("--encoder", s.Encoder, ["direct", "poisson"]);
+        _ = NeuronSpec.Named(s.Neuron, Surrogate.Parse(s.Surrogate));
         var (criterion, mseWeight) = ParseLoss(s.Loss);
-        var lossOn = ParseLossOn(s.LossOn);
-        var (train, test) = VisionDatasets.Load(s.Dataset);
-        if (s.TrainLimit is { } tl) train = train.Take(Math.Min(tl, train.Count));
-        if (s.TestLimit is { } el) test = test.Take(Math.Min(el, test.Count));
-        using var device = Runtime.Device.Create(s.Device);
-        var neuron = new NeuronSpec(Decay: 0.5f, Threshold: 1f, Reset: ResetMode.Soft, DetachReset: false, SurrogateFunction: Surrogate.Sigmoid());
-        using var network = Models.Create(s.Model, device, [train.Channels, train.Height, train.Width], train.Classes, neuron, s.Seed);
+        _ = ParseLossOn(s.LossOn);
+        _ = ParseBatchNormStats(s.BnStats);
+        if (s.Estimator == "sltt-k" && s.K is null) throw new ArgumentException("--estimator sltt-k needs --k.");
+        if (s.ForceResume && !s.Resume) throw new ArgumentException("--force-resume only applies with --resume.");
+        if (s.Resume && s.Overwrite) throw new ArgumentException("--resume and --overwrite exclude each other.");
+        var options = new TrainingOptions
+        {
+            Epochs = s.Epochs, BatchSize = s.BatchSize, TimeSteps = s.TimeSteps, Seed = s.Seed, OutputDirectory = s.Out, Resume = s.Resume,
+            ForceResume = s.ForceResume, Overwrite = s.Overwrite, SkipNonFinite = s.SkipNonFinite, Criterion = criterion, MseWeight = mseWeight,
+            RunSettings = new Dictionary<string, string>
+            {
+                ["dataset"] = s.Dataset, ["model"] = s.Model, ["test_limit"] = s.TestLimit?.ToString(CultureInfo.InvariantCulture) ?? "all",
+                ["window"] = s.Window?.ToString(CultureInfo.InvariantCulture) ?? "-", ["blocks"] = s.Blocks?.ToString(CultureInfo.InvariantCulture) ?? "-",
+                ["k"] = s.K?.ToString(CultureInfo.InvariantCulture) ?? "-", ["neuron"] = s.Neuron, ["surrogate"] = s.Surrogate,
+                ["bn_stats"] = s.BnStats ?? "default", ["loss"] = s.Loss, ["loss_on"] = s.LossOn ?? "default",
+            },
+        };
+        ResumeCheck.Preflight(options);
+        OptionValidation.WritableFolder("--out", s.Out);
+        return options;
+    }
+
+    private static int Run(TrainSettings s, CancellationToken cancellationToken) =>
+        DistributedRun.Run(world => Run(s, world, cancellationToken));
+
+    private static int Run(TrainSettings s, ICommunicator world, CancellationToken cancellationToken)
+    {
+        var options = Validate(s);
+        using var device = LocalDevice.Create(s.Device, world);
+        using var nccl = Communicator.ForDevice(world, device);
+        var data = DatasetSpec.Load(s.Dataset, device, s.Frames, s.TrainLimit, s.TestLimit, Console.WriteLine);
+        var (train, test) = (data.Train, data.Test);
+        if (data.Frames is { } f && s.TimeSteps != f)
+            throw new ArgumentException($"--time-steps {s.TimeSteps}: event data is presented as its {f} frames; pass -T {f} (or --frames {s.TimeSteps}).");
+        var neuron = NeuronSpec.Named(s.Neuron, Surrogate.Parse(s.Surrogate));
+        using var network = Models.Create(s.Model, device, data.InputShape, train.Classes, neuron, s.Seed);
+        MemoryEstimate.Require(device, network, s.Estimator, s.TimeSteps, Math.Min(s.BatchSize, Math.Max(train.Count, 1)), s.Window);
         int spiking = network.NeuronLayerIndices.Count;
         var blocks = s.Blocks is { } nb ? SplitBlocks(spiking, nb) : null;
         using var method = EstimatorFactory.Create(s.Estimator, new EstimatorOptions { K = s.K, Window = s.Window, Blocks = blocks, BatchNormStats = ParseBatchNormStats(s.BnStats) });
@@ -128,23 +184,37 @@ internal static class TrainCommand
             "adamw" => new AdamW(parameters, s.Lr),
             _ => throw new ArgumentException($"Unknown optimizer '{s.Optimizer}'. Valid: sgd, adamw."),
         };
-        IEncoder encoder = s.Encoder switch
+        IEncoder encoder = data.Frames is { } frameCount ? new FrameEncoder(frameCount) : s.Encoder switch
         {
             "direct" => new DirectEncoder(),
             "poisson" => new PoissonEncoder(),
             _ => throw new ArgumentException($"Unknown encoder '{s.Encoder}'. Valid: direct, poisson."),
         };
-        Directory.CreateDirectory(s.Out);
-        var options = new TrainingOptions { Epochs = s.Epochs, BatchSize = s.BatchSize, TimeSteps = s.TimeSteps, Seed = s.Seed, OutputDirectory = s.Out, Resume = s.Resume, Criterion = criterion, MseWeight = mseWeight };
-        var trainer = new Trainer(network, method, opt, encoder, options, lossOn);
+        var trainer = new Trainer(network, method, opt, encoder, options, ParseLossOn(s.LossOn)) { Communicator = (ICommunicator?)nccl ?? world };
         Console.WriteLine($"Training {s.Model} with {method.Name} on {device.Info} (T={s.TimeSteps}, {train.Count} training / {test.Count} test samples, {s.Epochs} epochs).");
-        var history = RunWithProgress(trainer, train, test, cancellationToken);
+        if (world.Size > 1) Console.WriteLine($"Data-parallel over {world.Size} ranks ({trainer.Communicator.Backend}): global batch {s.BatchSize}, about {s.BatchSize / world.Size} per rank.");
+        Interrupt.Current.Saved = () => SavedMessage(trainer, s.Out);
+        IReadOnlyList<EpochMetrics> history;
+        try
+        {
+            history = RunWithProgress(trainer, train, test, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine($"Stopped; {SavedMessage(trainer, s.Out)}.");
+            return CliErrors.Interrupted;
+        }
         foreach (var h in history)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"epoch {h.Epoch}: train loss {h.TrainLoss:F4} acc {h.TrainAccuracy:P2} | test loss {h.TestLoss:F4} acc {h.TestAccuracy:P2} | {h.TrainSeconds:F1} s | peak {h.PeakPoolBytes / 1048576.0:F1} MiB"));
+                $"epoch {h.Epoch}: train loss {h.TrainLoss:F4} acc {h.TrainAccuracy:P2} | test loss {h.TestLoss:F4} acc {h.TestAccuracy:P2} | {h.TrainSeconds:F1} s ({h.DataSeconds / Math.Max(h.TrainSeconds, 1e-9):P0} waiting for data) | peak {h.PeakPoolBytes / 1048576.0:F1} MiB{(h.SkippedUpdates > 0 ? $" | {h.SkippedUpdates} non-finite updates skipped" : "")}"));
         Console.WriteLine($"Metrics: {Path.GetFullPath(Path.Combine(s.Out, "metrics.json"))}");
+        Console.WriteLine($"Pictures: {string.Join(", ", RunPictures.Write(s.Out, network, encoder, test, s.TimeSteps, neuron.Threshold).Select(Path.GetFileName))}");
         return 0;
     }
+
+    private static string SavedMessage(Trainer trainer, string folder) => trainer.SavedEpochs is { } n
+        ? $"'{Path.Combine(folder, Trainer.CheckpointFile)}' and the metrics hold {n} finished epoch{(n == 1 ? "" : "s")} (continue with --resume)"
+        : "no epoch finished, so no checkpoint was written";
 
     private static IReadOnlyList<EpochMetrics> RunWithProgress(Trainer trainer, ImageDataset train, ImageDataset test, CancellationToken cancellationToken)
     {

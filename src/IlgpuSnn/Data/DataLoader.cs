@@ -1,4 +1,5 @@
 using System.Collections;
+using IlgpuSnn.Distributed;
 using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Data;
@@ -45,11 +46,23 @@ public sealed class DataLoader : IEnumerable<Batch>
     /// <summary>The dataset being iterated.</summary>
     public ImageDataset Dataset => data;
 
-    /// <summary>Number of batches in one epoch.</summary>
-    public int BatchesPerEpoch => dropLast ? data.Count / BatchSize : (data.Count + BatchSize - 1) / BatchSize;
+    /// <summary>
+    /// This process's part of every batch in data-parallel training (default: the whole batch). <see cref="BatchSize"/>
+    /// is then the global batch, and each batch enumerated holds this rank's part of it.
+    /// </summary>
+    public DataShard Shard { get; init; } = DataShard.Whole;
+
+    /// <summary>Number of (global) batches in one epoch.</summary>
+    public int BatchesPerEpoch => Shard.Batches(data.Count, BatchSize, dropLast);
 
     /// <summary>The epoch that the next plain enumeration (foreach over the loader) visits; it advances by one each time.</summary>
     public int NextEpoch { get; set; }
+
+    /// <summary>
+    /// Seconds the consumer has spent waiting for batches (the part of a batch's preparation the background prefetch did
+    /// not hide, plus the upload), summed over every enumeration of this loader.
+    /// </summary>
+    public double WaitSeconds { get; private set; }
 
     /// <summary>The sample order of epoch <paramref name="epoch"/>: a permutation of [0, Count), identity without shuffle.</summary>
     public int[] Order(int epoch)
@@ -77,13 +90,16 @@ public sealed class DataLoader : IEnumerable<Batch>
         {
             for (int b = 0; b < batches; b++)
             {
+                long waitStart = System.Diagnostics.Stopwatch.GetTimestamp();
                 var host = pending.GetAwaiter().GetResult();
                 if (b + 1 < batches)
                 {
                     int next = b + 1;
                     pending = Task.Run(() => Assemble(order, next));
                 }
-                yield return Upload(host);
+                var batch = Upload(host);
+                WaitSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(waitStart).TotalSeconds;
+                yield return batch;
             }
         }
         finally
@@ -102,8 +118,7 @@ public sealed class DataLoader : IEnumerable<Batch>
 
     private HostBatch Assemble(int[] order, int batch)
     {
-        int start = batch * BatchSize;
-        int size = Math.Min(BatchSize, order.Length - start);
+        var (start, size) = Shard.Part(batch * BatchSize, Math.Min(BatchSize, order.Length - batch * BatchSize));
         int per = data.SampleSize;
         var images = new float[(long)size * per];
         var labels = new float[size];

@@ -79,6 +79,8 @@ public sealed class Ottt(bool online, bool allTrace = false) : GradientEstimator
 
         public override Tensor Forward(Tensor x, Pass pass)
         {
+            neuron.RequireLinearLeak("OTTT (ottt-a, ottt-o)", "its presynaptic trace", softReset: false);
+            neuron.RequireFeedForward("OTTT (ottt-a, ottt-o)");
             var s = neuron.Step(x, detachState: true);
             using var spikes = s.Detach();
             using (Tape.NoGrad())

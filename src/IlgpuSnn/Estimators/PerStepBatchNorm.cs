@@ -29,7 +29,7 @@ internal sealed class PerStepBatchNorm(BatchNorm norm) : LayerAdapter(norm)
                 using var step = x.Slice(t * batch, batch);
                 outputs[t] = Layer.Forward(step, pass);
             }
-            return Ops.ConcatRows(outputs);
+            return Ops.Concat(outputs);
         }
         finally
         {

@@ -138,6 +138,8 @@ public sealed class RateBp(bool officialScale = false) : GradientEstimator
         {
             if (!phase.RatePass)
             {
+                neuron.RequireRateRecursion();
+                neuron.RequireFeedForward("RateBP (ratebp)");
                 accumulator ??= new RateAccumulator(x.Device, x.ShapeArray());
                 var s = Ops.LifRateStep(x, neuron.Spec, accumulator);
                 pass.OnSpikes?.Invoke(neuron, s);

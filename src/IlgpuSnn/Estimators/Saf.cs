@@ -146,6 +146,8 @@ public sealed class Saf(bool final) : GradientEstimator
 
         public override Tensor Forward(Tensor x, Pass pass)
         {
+            neuron.RequireLinearLeak("SAF (saf-e, saf-f)", "its spike-accumulation identity", softReset: true);
+            neuron.RequireFeedForward("SAF (saf-e, saf-f)");
             if (accumulation is null)
             {
                 using (TensorScope.Suspend()) accumulation = Tensor.Zeros(x.Device, x.ShapeArray());

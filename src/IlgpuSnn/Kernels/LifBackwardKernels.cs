@@ -6,76 +6,119 @@ using IlgpuSnn.Runtime;
 namespace IlgpuSnn.Kernels;
 
 /// <summary>
-/// Backward kernels of the spiking neurons: g_u[t] = g_s[t]·σ'[t] + g_v[t]·∂v[t]/∂u[t], g_I[t] = g_u[t],
-/// g_v[t−1] = λ·g_u[t]. The sequence backward runs t = T..1 inside one launch per neuron.
+/// Backward kernels of the spiking neurons, generic over the dynamics <see cref="INeuronDynamics"/>:
+/// g_u[t] = g_s[t]·σ'[t] + g_v[t]·dv[t]/du[t], g_I[t] = g_u[t]·∂u[t]/∂I[t], g_v[t−1] = g_u[t]·∂u[t]/∂v[t−1] and,
+/// for a learnable θ, g_θ += g_u[t]·∂u[t]/∂θ. The sequence backward runs t = T..1 inside one launch per neuron.
+/// The spikes are read from <c>spikes</c> (<see cref="NeuronBackwardNeeds.Spikes"/>) or recomputed from u
+/// (<see cref="NeuronBackwardNeeds.Potential"/>, which also rebuilds v[t−1] = reset(u[t−1])).
 /// </summary>
 internal static class LifBackwardKernels
 {
-    /// <summary>Flag bits of <see cref="StepBackwardKernel"/>.</summary>
-    internal const int HasSpikeGrad = 1, HasPotentialGrad = 2, WriteCurrentGrad = 4, WritePreviousGrad = 8;
+    /// <summary>Flag bits of the backward kernels.</summary>
+    internal const int HasSpikeGrad = 1, HasPotentialGrad = 2, WriteCurrentGrad = 4, WritePreviousGrad = 8,
+        WriteParameterGrad = 16, ReadSpikes = 32, ReadPotential = 64, HasInitial = 128;
 
     /// <summary>
-    /// BPTT through T steps: from the spike gradients g_s [T, N] and the saved σ' (and s, u for hard reset)
-    /// writes g_I [T, N].
+    /// BPTT through T steps: from the spike gradients g_s [T, N] and the saved σ' (and s or u as the neuron needs)
+    /// writes g_I [T, N] and, when <paramref name="parameterGrad"/> is given, Σ_t g_u·∂u/∂θ per neuron [N].
+    /// <paramref name="initial"/> is v before the first step (zeros when null).
     /// </summary>
-    public static void Sequence(Device device, ArrayView<float> spikeGrad, ArrayView<float> surrogate,
-        ArrayView<float>? spikes, ArrayView<float>? potential, ArrayView<float> currentGrad, long n, int steps, LifParams p)
+    public static void Sequence<TNeuron>(Device device, ArrayView<float> spikeGrad, ArrayView<float> surrogate,
+        ArrayView<float>? spikes, ArrayView<float>? potential, ArrayView<float>? initial, ArrayView<float> currentGrad,
+        ArrayView<float>? parameterGrad, long n, int steps, TNeuron neuron)
+        where TNeuron : struct, INeuronDynamics
     {
         if (n == 0 || steps == 0) return;
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, LifParams>(SequenceBackwardKernel)(
-            device.Launch.GridStride(n), spikeGrad, surrogate, spikes ?? surrogate, potential ?? surrogate, currentGrad, n, steps, p);
+        int flags = (spikes.HasValue ? ReadSpikes : 0) | (potential.HasValue ? ReadPotential : 0)
+            | (initial.HasValue ? HasInitial : 0) | (parameterGrad.HasValue ? WriteParameterGrad : 0);
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TNeuron, int>(
+            SequenceBackwardKernel<TNeuron>)(
+            device.Launch.GridStride(n), spikeGrad, surrogate, spikes ?? surrogate, potential ?? surrogate, initial ?? surrogate,
+            currentGrad, parameterGrad ?? surrogate, n, steps, neuron, flags);
     }
 
     /// <summary>
-    /// One step: from g_s and g_v (either may be missing) writes g_I and/or g_vprev = λ·g_u.
+    /// One step: from g_s and g_v (either may be missing) writes g_I, g_vprev and/or g_θ per element.
+    /// <paramref name="previousV"/> is the step's v[t−1] (needed only when the neuron reads the potential).
     /// </summary>
-    public static void Step(Device device, ArrayView<float>? spikeGrad, ArrayView<float>? potentialGrad, ArrayView<float> surrogate,
-        ArrayView<float>? spikes, ArrayView<float>? potential, ArrayView<float>? currentGrad, ArrayView<float>? previousGrad, LifParams p)
+    public static void Step<TNeuron>(Device device, ArrayView<float>? spikeGrad, ArrayView<float>? potentialGrad, ArrayView<float> surrogate,
+        ArrayView<float>? spikes, ArrayView<float>? potential, ArrayView<float>? previousV, ArrayView<float>? currentGrad,
+        ArrayView<float>? previousGrad, ArrayView<float>? parameterGrad, TNeuron neuron)
+        where TNeuron : struct, INeuronDynamics
     {
         if (surrogate.Length == 0) return;
         int flags = (spikeGrad.HasValue ? HasSpikeGrad : 0) | (potentialGrad.HasValue ? HasPotentialGrad : 0)
-            | (currentGrad.HasValue ? WriteCurrentGrad : 0) | (previousGrad.HasValue ? WritePreviousGrad : 0);
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LifParams, int>(StepBackwardKernel)(
+            | (currentGrad.HasValue ? WriteCurrentGrad : 0) | (previousGrad.HasValue ? WritePreviousGrad : 0)
+            | (parameterGrad.HasValue ? WriteParameterGrad : 0) | (spikes.HasValue ? ReadSpikes : 0)
+            | (potential.HasValue ? ReadPotential : 0) | (previousV.HasValue ? HasInitial : 0);
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, TNeuron, int>(
+            StepBackwardKernel<TNeuron>)(
             device.Launch.GridStride(surrogate.Length), spikeGrad ?? surrogate, potentialGrad ?? surrogate, surrogate,
-            spikes ?? surrogate, potential ?? surrogate, currentGrad ?? surrogate, previousGrad ?? surrogate, p, flags);
+            spikes ?? surrogate, potential ?? surrogate, previousV ?? surrogate, currentGrad ?? surrogate, previousGrad ?? surrogate,
+            parameterGrad ?? surrogate, neuron, flags);
     }
 
+    /// <summary>The spike of pre-reset potential u (the forward's H(z)).</summary>
+    private static float Spike<TNeuron>(TNeuron neuron, float u) where TNeuron : struct, INeuronDynamics =>
+        neuron.Overshoot(u) >= 0f ? 1f : 0f;
+
     [Kernel]
-    internal static void SequenceBackwardKernel(ArrayView<float> spikeGrad, ArrayView<float> surrogate, ArrayView<float> spikes,
-        ArrayView<float> potential, ArrayView<float> currentGrad, long n, int steps, LifParams p)
+    internal static void SequenceBackwardKernel<TNeuron>(ArrayView<float> spikeGrad, ArrayView<float> surrogate, ArrayView<float> spikes,
+        ArrayView<float> potential, ArrayView<float> initial, ArrayView<float> currentGrad, ArrayView<float> parameterGrad,
+        long n, int steps, TNeuron neuron, int flags)
+        where TNeuron : struct, INeuronDynamics
     {
+        bool readU = (flags & ReadPotential) != 0;
         long stride = (long)Grid.DimX * Group.DimX;
         for (long i = Grid.GlobalIndex.X; i < n; i += stride)
         {
             float gv = 0f; // ∂L/∂v[t], carried from step t+1 (zero after the last step: v[T] is detached)
+            float gp = 0f;
             for (int t = steps - 1; t >= 0; t--)
             {
                 long k = t * n + i;
                 float sg = surrogate[k];
-                float s = p.Hard != 0 ? spikes[k] : 0f;
-                float u = p.Hard != 0 && p.Detach == 0 ? potential[k] : 0f;
-                float gu = spikeGrad[k] * sg + gv * LifKernels.PotentialJacobian(p, u, s, sg);
-                currentGrad[k] = gu;
-                gv = p.Decay * gu;
+                float u = readU ? potential[k] : 0f;
+                float s = readU ? Spike(neuron, u) : (flags & ReadSpikes) != 0 ? spikes[k] : 0f;
+                float gu = spikeGrad[k] * sg + gv * neuron.ResetDerivative(u, s, sg);
+                float vPrev = 0f;
+                if (readU && t > 0)
+                {
+                    float uPrev = potential[k - n];
+                    vPrev = neuron.Reset(uPrev, Spike(neuron, uPrev));
+                }
+                else if (readU && (flags & HasInitial) != 0)
+                {
+                    vPrev = initial[i];
+                }
+                currentGrad[k] = gu * neuron.ChargeCurrentDerivative(vPrev);
+                gp += gu * neuron.ChargeParameterDerivative(vPrev);
+                gv = gu * neuron.ChargeStateDerivative(vPrev);
             }
+            if ((flags & WriteParameterGrad) != 0) parameterGrad[i] = gp;
         }
     }
 
     [Kernel]
-    internal static void StepBackwardKernel(ArrayView<float> spikeGrad, ArrayView<float> potentialGrad, ArrayView<float> surrogate,
-        ArrayView<float> spikes, ArrayView<float> potential, ArrayView<float> currentGrad, ArrayView<float> previousGrad, LifParams p, int flags)
+    internal static void StepBackwardKernel<TNeuron>(ArrayView<float> spikeGrad, ArrayView<float> potentialGrad, ArrayView<float> surrogate,
+        ArrayView<float> spikes, ArrayView<float> potential, ArrayView<float> previousV, ArrayView<float> currentGrad,
+        ArrayView<float> previousGrad, ArrayView<float> parameterGrad, TNeuron neuron, int flags)
+        where TNeuron : struct, INeuronDynamics
     {
+        bool readU = (flags & ReadPotential) != 0;
         long stride = (long)Grid.DimX * Group.DimX;
         for (long i = Grid.GlobalIndex.X; i < surrogate.Length; i += stride)
         {
             float sg = surrogate[i];
             float gs = (flags & HasSpikeGrad) != 0 ? spikeGrad[i] : 0f;
             float gv = (flags & HasPotentialGrad) != 0 ? potentialGrad[i] : 0f;
-            float s = p.Hard != 0 ? spikes[i] : 0f;
-            float u = p.Hard != 0 && p.Detach == 0 ? potential[i] : 0f;
-            float gu = gs * sg + gv * LifKernels.PotentialJacobian(p, u, s, sg);
-            if ((flags & WriteCurrentGrad) != 0) currentGrad[i] = gu;
-            if ((flags & WritePreviousGrad) != 0) previousGrad[i] = p.Decay * gu;
+            float u = readU ? potential[i] : 0f;
+            float s = readU ? Spike(neuron, u) : (flags & ReadSpikes) != 0 ? spikes[i] : 0f;
+            float gu = gs * sg + gv * neuron.ResetDerivative(u, s, sg);
+            float vPrev = readU && (flags & HasInitial) != 0 ? previousV[i] : 0f;
+            if ((flags & WriteCurrentGrad) != 0) currentGrad[i] = gu * neuron.ChargeCurrentDerivative(vPrev);
+            if ((flags & WritePreviousGrad) != 0) previousGrad[i] = gu * neuron.ChargeStateDerivative(vPrev);
+            if ((flags & WriteParameterGrad) != 0) parameterGrad[i] = gu * neuron.ChargeParameterDerivative(vPrev);
         }
     }
 }

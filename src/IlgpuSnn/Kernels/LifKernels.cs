@@ -6,82 +6,88 @@ using IlgpuSnn.Runtime;
 namespace IlgpuSnn.Kernels;
 
 /// <summary>
-/// Forward kernels of the spiking neurons. Each thread owns neurons (grid-stride over N) and runs the time loop
-/// itself, so a whole T-step sequence is one launch. Tensors are time-major: element (t, i) is at t·N + i.
+/// Forward kernels of the spiking neurons, generic over the neuron's dynamics (<see cref="INeuronDynamics"/>) and
+/// the surrogate (<see cref="ISurrogateGradient"/>): ILGPU compiles one specialised kernel per pair of structs, so a
+/// new neuron or surrogate runs fused on every backend. Each thread owns neurons (grid-stride over N) and runs the
+/// time loop itself, so a whole T-step sequence is one launch. Tensors are time-major: element (t, i) is at t·N + i.
 /// Views that a launch does not use are passed as placeholders and guarded by flags.
 /// </summary>
 internal static class LifKernels
 {
-    /// <summary>Flag bits of <see cref="SequenceKernel"/>.</summary>
+    /// <summary>Flag bits of <see cref="SequenceKernel"/> and <see cref="StepKernel"/>.</summary>
     internal const int HasState = 1, SaveSurrogate = 2, SavePotential = 4;
 
     /// <summary>
-    /// Runs T LIF steps over N neurons: spikes [T, N]; optionally saves σ'[t] and u[t] for the backward; reads v[0]
+    /// Runs T steps over N neurons: spikes [T, N]; optionally saves σ'[t] and u[t] for the backward; reads v[0]
     /// from <paramref name="state"/> and writes v[T] back when <paramref name="state"/> is given.
     /// </summary>
-    public static void Sequence(Device device, ArrayView<float> current, ArrayView<float> spikes,
-        ArrayView<float>? surrogate, ArrayView<float>? potential, ArrayView<float>? state, long n, int steps, LifParams p)
+    public static void Sequence<TNeuron, TSurrogate>(Device device, ArrayView<float> current, ArrayView<float> spikes,
+        ArrayView<float>? surrogate, ArrayView<float>? potential, ArrayView<float>? state, long n, int steps,
+        TNeuron neuron, TSurrogate surrogateFunction)
+        where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
         if (n == 0 || steps == 0) return;
         int flags = (state.HasValue ? HasState : 0) | (surrogate.HasValue ? SaveSurrogate : 0) | (potential.HasValue ? SavePotential : 0);
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, LifParams, int>(SequenceKernel)(
-            device.Launch.GridStride(n), current, spikes, surrogate ?? spikes, potential ?? spikes, state ?? spikes, n, steps, p, flags);
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TNeuron, TSurrogate, int>(
+            SequenceKernel<TNeuron, TSurrogate>)(
+            device.Launch.GridStride(n), current, spikes, surrogate ?? spikes, potential ?? spikes, state ?? spikes, n, steps,
+            neuron, surrogateFunction, flags);
     }
 
     /// <summary>
-    /// One LIF step: u = λ·v_prev + I (v_prev = 0 when <paramref name="previousV"/> is null), spikes, new v;
+    /// One step: u = charge(v_prev, I) (v_prev = 0 when <paramref name="previousV"/> is null), spikes, new v;
     /// optionally saves σ' and u.
     /// </summary>
-    public static void Step(Device device, ArrayView<float> current, ArrayView<float>? previousV, ArrayView<float> spikes,
-        ArrayView<float> v, ArrayView<float>? surrogate, ArrayView<float>? potential, LifParams p)
+    public static void Step<TNeuron, TSurrogate>(Device device, ArrayView<float> current, ArrayView<float>? previousV,
+        ArrayView<float> spikes, ArrayView<float> v, ArrayView<float>? surrogate, ArrayView<float>? potential,
+        TNeuron neuron, TSurrogate surrogateFunction)
+        where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
         long n = current.Length;
         if (n == 0) return;
         int flags = (previousV.HasValue ? HasState : 0) | (surrogate.HasValue ? SaveSurrogate : 0) | (potential.HasValue ? SavePotential : 0);
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LifParams, int>(StepKernel)(
-            device.Launch.GridStride(n), current, previousV ?? current, spikes, v, surrogate ?? spikes, potential ?? spikes, p, flags);
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, TNeuron, TSurrogate, int>(
+            StepKernel<TNeuron, TSurrogate>)(
+            device.Launch.GridStride(n), current, previousV ?? current, spikes, v, surrogate ?? spikes, potential ?? spikes,
+            neuron, surrogateFunction, flags);
     }
 
     /// <summary>
     /// Advances the RateBP spike pass by <paramref name="steps"/> steps: spikes [steps, N], and per neuron the carried
-    /// potential v, the eligibility recursion e (e = 1 at the start, e ← 1 + e·ε[t] with ε = ∂u[t+1]/∂u[t]) and the sums
-    /// Σ s[t] and Σ σ'[t]·e[t]. Calling it once for T steps or T times for one step gives the same result.
+    /// potential v, the eligibility recursion e (e = 1 at the start, e ← ∂u/∂I + e·∂u/∂v·dv/du, i.e. ∂u[t+1]/∂c under a
+    /// constant input c) and the sums Σ s[t] and Σ σ'[t]·e[t]. Calling it once for T steps or T times for one step
+    /// gives the same result.
     /// </summary>
-    public static void RateStatistics(Device device, ArrayView<float> current, ArrayView<float> spikes,
+    public static void RateStatistics<TNeuron, TSurrogate>(Device device, ArrayView<float> current, ArrayView<float> spikes,
         ArrayView<float> potential, ArrayView<float> recursion, ArrayView<float> spikeSum, ArrayView<float> eligibilitySum,
-        long n, int steps, LifParams p)
+        long n, int steps, TNeuron neuron, TSurrogate surrogateFunction)
+        where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
         if (n == 0) return;
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, LifParams>(RateStatisticsKernel)(
-            device.Launch.GridStride(n), current, spikes, potential, recursion, spikeSum, eligibilitySum, n, steps, p);
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TNeuron, TSurrogate>(
+            RateStatisticsKernel<TNeuron, TSurrogate>)(
+            device.Launch.GridStride(n), current, spikes, potential, recursion, spikeSum, eligibilitySum, n, steps, neuron, surrogateFunction);
     }
 
     /// <summary>
-    /// One SAF step: u = a − λ·Vth·trace, s = H(u − Vth), trace ← λ·trace + s (in place); optionally saves σ'.
+    /// One SAF step of a linear-leak, soft-reset neuron: u = a − λ·Vth·trace, s = H(u − Vth), trace ← λ·trace + s
+    /// (in place); optionally saves σ'.
     /// </summary>
-    public static void SafStep(Device device, ArrayView<float> accumulated, ArrayView<float> trace, ArrayView<float> spikes,
-        ArrayView<float>? surrogate, LifParams p)
+    public static void SafStep<TSurrogate>(Device device, ArrayView<float> accumulated, ArrayView<float> trace, ArrayView<float> spikes,
+        ArrayView<float>? surrogate, float decay, float threshold, TSurrogate surrogateFunction)
+        where TSurrogate : struct, ISurrogateGradient
     {
         long n = accumulated.Length;
         if (n == 0) return;
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LifParams, int>(SafStepKernel)(
-            device.Launch.GridStride(n), accumulated, trace, spikes, surrogate ?? spikes, p, surrogate.HasValue ? SaveSurrogate : 0);
-    }
-
-    /// <summary>The post-reset potential v from the pre-reset u and the spike s.</summary>
-    internal static float ResetPotential(LifParams p, float u, float s) =>
-        p.Hard != 0 ? u * (1f - s) : u - p.Threshold * s;
-
-    /// <summary>∂v[t]/∂u[t] for the backward (depends on reset mode and detach).</summary>
-    internal static float PotentialJacobian(LifParams p, float u, float s, float sg)
-    {
-        if (p.Hard == 0) return p.Detach != 0 ? 1f : 1f - p.Threshold * sg;
-        return p.Detach != 0 ? 1f - s : (1f - s) - u * sg;
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, TSurrogate, int>(SafStepKernel<TSurrogate>)(
+            device.Launch.GridStride(n), accumulated, trace, spikes, surrogate ?? spikes, decay, threshold, surrogateFunction,
+            surrogate.HasValue ? SaveSurrogate : 0);
     }
 
     [Kernel]
-    internal static void SequenceKernel(ArrayView<float> current, ArrayView<float> spikes, ArrayView<float> surrogate,
-        ArrayView<float> potential, ArrayView<float> state, long n, int steps, LifParams p, int flags)
+    internal static void SequenceKernel<TNeuron, TSurrogate>(ArrayView<float> current, ArrayView<float> spikes, ArrayView<float> surrogate,
+        ArrayView<float> potential, ArrayView<float> state, long n, int steps, TNeuron neuron, TSurrogate surrogateFunction, int flags)
+        where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
         long stride = (long)Grid.DimX * Group.DimX;
         for (long i = Grid.GlobalIndex.X; i < n; i += stride)
@@ -90,39 +96,42 @@ internal static class LifKernels
             for (int t = 0; t < steps; t++)
             {
                 long k = t * n + i;
-                float u = p.Decay * v + current[k];
-                float z = u - p.Threshold;
+                float u = neuron.Charge(v, current[k]);
+                float z = neuron.Overshoot(u);
                 float s = z >= 0f ? 1f : 0f;
                 spikes[k] = s;
-                if ((flags & SaveSurrogate) != 0) surrogate[k] = SurrogateMath.Derivative(p.Kind, p.Alpha, z);
+                if ((flags & SaveSurrogate) != 0) surrogate[k] = surrogateFunction.Derivative(z);
                 if ((flags & SavePotential) != 0) potential[k] = u;
-                v = ResetPotential(p, u, s);
+                v = neuron.Reset(u, s);
             }
             if ((flags & HasState) != 0) state[i] = v;
         }
     }
 
     [Kernel]
-    internal static void StepKernel(ArrayView<float> current, ArrayView<float> previousV, ArrayView<float> spikes,
-        ArrayView<float> v, ArrayView<float> surrogate, ArrayView<float> potential, LifParams p, int flags)
+    internal static void StepKernel<TNeuron, TSurrogate>(ArrayView<float> current, ArrayView<float> previousV, ArrayView<float> spikes,
+        ArrayView<float> v, ArrayView<float> surrogate, ArrayView<float> potential, TNeuron neuron, TSurrogate surrogateFunction, int flags)
+        where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
         long stride = (long)Grid.DimX * Group.DimX;
         for (long i = Grid.GlobalIndex.X; i < current.Length; i += stride)
         {
             float prev = (flags & HasState) != 0 ? previousV[i] : 0f;
-            float u = p.Decay * prev + current[i];
-            float z = u - p.Threshold;
+            float u = neuron.Charge(prev, current[i]);
+            float z = neuron.Overshoot(u);
             float s = z >= 0f ? 1f : 0f;
             spikes[i] = s;
-            v[i] = ResetPotential(p, u, s);
-            if ((flags & SaveSurrogate) != 0) surrogate[i] = SurrogateMath.Derivative(p.Kind, p.Alpha, z);
+            v[i] = neuron.Reset(u, s);
+            if ((flags & SaveSurrogate) != 0) surrogate[i] = surrogateFunction.Derivative(z);
             if ((flags & SavePotential) != 0) potential[i] = u;
         }
     }
 
     [Kernel]
-    internal static void RateStatisticsKernel(ArrayView<float> current, ArrayView<float> spikes, ArrayView<float> potential,
-        ArrayView<float> recursion, ArrayView<float> spikeSum, ArrayView<float> eligibilitySum, long n, int steps, LifParams p)
+    internal static void RateStatisticsKernel<TNeuron, TSurrogate>(ArrayView<float> current, ArrayView<float> spikes, ArrayView<float> potential,
+        ArrayView<float> recursion, ArrayView<float> spikeSum, ArrayView<float> eligibilitySum, long n, int steps,
+        TNeuron neuron, TSurrogate surrogateFunction)
+        where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
         long stride = (long)Grid.DimX * Group.DimX;
         for (long i = Grid.GlobalIndex.X; i < n; i += stride)
@@ -131,15 +140,15 @@ internal static class LifKernels
             for (int t = 0; t < steps; t++)
             {
                 long k = t * n + i;
-                float u = p.Decay * v + current[k];
-                float z = u - p.Threshold;
+                float u = neuron.Charge(v, current[k]);
+                float z = neuron.Overshoot(u);
                 float s = z >= 0f ? 1f : 0f;
-                float sg = SurrogateMath.Derivative(p.Kind, p.Alpha, z);
+                float sg = surrogateFunction.Derivative(z);
                 spikes[k] = s;
                 sumS += s;
                 sumE += sg * e;
-                e = 1f + e * p.Decay * PotentialJacobian(p, u, s, sg);
-                v = ResetPotential(p, u, s);
+                v = neuron.Reset(u, s);
+                e = neuron.ChargeCurrentDerivative(v) + e * neuron.ChargeStateDerivative(v) * neuron.ResetDerivative(u, s, sg);
             }
             potential[i] = v;
             recursion[i] = e;
@@ -149,19 +158,20 @@ internal static class LifKernels
     }
 
     [Kernel]
-    internal static void SafStepKernel(ArrayView<float> accumulated, ArrayView<float> trace, ArrayView<float> spikes,
-        ArrayView<float> surrogate, LifParams p, int flags)
+    internal static void SafStepKernel<TSurrogate>(ArrayView<float> accumulated, ArrayView<float> trace, ArrayView<float> spikes,
+        ArrayView<float> surrogate, float decay, float threshold, TSurrogate surrogateFunction, int flags)
+        where TSurrogate : struct, ISurrogateGradient
     {
         long stride = (long)Grid.DimX * Group.DimX;
         for (long i = Grid.GlobalIndex.X; i < accumulated.Length; i += stride)
         {
             float tr = trace[i];
-            float u = accumulated[i] - p.Decay * p.Threshold * tr;
-            float z = u - p.Threshold;
+            float u = accumulated[i] - decay * threshold * tr;
+            float z = u - threshold;
             float s = z >= 0f ? 1f : 0f;
             spikes[i] = s;
-            trace[i] = p.Decay * tr + s;
-            if ((flags & SaveSurrogate) != 0) surrogate[i] = SurrogateMath.Derivative(p.Kind, p.Alpha, z);
+            trace[i] = decay * tr + s;
+            if ((flags & SaveSurrogate) != 0) surrogate[i] = surrogateFunction.Derivative(z);
         }
     }
 }

@@ -53,11 +53,36 @@ public sealed class NetworkBuilder
     }
 
     /// <summary>Appends a layer of LIF neurons (the builder's default neuron unless given).</summary>
-    public NetworkBuilder Lif(NeuronSpec? spec = null)
+    public NetworkBuilder Lif(NeuronSpec? spec = null) => Neuron(spec ?? DefaultNeuron);
+
+    /// <summary>Appends a layer of any neuron model (<see cref="NeuronSpec.Model"/>).</summary>
+    /// <param name="spec">The neuron parameters.</param>
+    /// <returns>This builder.</returns>
+    public NetworkBuilder Neuron(NeuronSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return Add(_ => new NeuronLayer(device, spec));
+    }
+
+    /// <summary>
+    /// Appends a recurrent spiking layer: current = input + W_rec·s[t−1] (W_rec [features, features]), neurons of
+    /// <paramref name="spec"/> (the builder's default neuron unless given). Takes per-sample input [features].
+    /// </summary>
+    /// <param name="spec">The neuron parameters.</param>
+    /// <returns>This builder.</returns>
+    public NetworkBuilder Recurrent(NeuronSpec? spec = null)
     {
         var s = spec ?? DefaultNeuron;
-        return Add(_ => new NeuronLayer(s));
+        return Add(shape => new NeuronLayer(device, s, rng, shape.Length == 1 ? shape[0] : throw new ArgumentException(
+            $"NetworkBuilder.Recurrent: expects per-sample input [features], got {Tensor.Format(shape)} (add Flatten before it).")));
     }
+
+    /// <summary>Appends a layer of PLIF neurons (learnable decay per layer, starting at <paramref name="initialDecay"/>).</summary>
+    /// <param name="initialDecay">λ at initialisation, strictly between 0 and 1.</param>
+    /// <param name="surrogate">The surrogate; null means sigmoid α = 4.</param>
+    /// <returns>This builder.</returns>
+    public NetworkBuilder Plif(float initialDecay = 0.5f, Surrogate? surrogate = null) =>
+        Neuron(NeuronSpec.Plif(initialDecay, surrogate: surrogate));
 
     /// <summary>Appends any layer built from the current per-sample shape.</summary>
     public NetworkBuilder Add(Func<int[], Layer> factory)

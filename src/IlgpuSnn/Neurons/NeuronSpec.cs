@@ -3,7 +3,8 @@ using System.Globalization;
 namespace IlgpuSnn.Neurons;
 
 /// <summary>
-/// Parameters of a LIF / IF neuron (SpikingJelly <c>LIFNode</c> with <c>decay_input=False</c>):
+/// Parameters of a neuron layer: the <see cref="Model"/> (LIF unless set; see <see cref="NeuronModel"/>) and the
+/// values it reads. For LIF (SpikingJelly <c>LIFNode</c> with <c>decay_input=False</c>):
 /// u[t] = λ·v[t−1] + I[t], s[t] = H(u[t] − Vth), v[t] = u[t] − Vth·s[t] (soft) or u[t]·(1 − s[t]) (hard).
 /// </summary>
 /// <param name="Decay">λ = 1 − 1/τ, in [0, 1]; 1 is the IF neuron.</param>
@@ -37,6 +38,12 @@ public sealed record NeuronSpec(
     /// <summary>The effective surrogate derivative (sigmoid α = 4 unless another was given).</summary>
     public Surrogate Surrogate { get; init; } = SurrogateFunction ?? Neurons.Surrogate.Sigmoid();
 
+    /// <summary>The neuron model (<see cref="NeuronModel.Lif"/> unless set).</summary>
+    public NeuronModel Model { get; init => field = value ?? throw new ArgumentNullException(nameof(value)); } = NeuronModel.Lif;
+
+    /// <summary>The names accepted by <see cref="Named"/>.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["lif", "if", "plif"];
+
     /// <summary>A LIF neuron with decay λ (0.5 = τ of 2).</summary>
     public static NeuronSpec Lif(float decay = 0.5f, float threshold = 1f, ResetMode reset = ResetMode.Soft,
         bool detachReset = false, Surrogate? surrogate = null) =>
@@ -46,6 +53,34 @@ public sealed record NeuronSpec(
     public static NeuronSpec If(float threshold = 1f, ResetMode reset = ResetMode.Soft,
         bool detachReset = false, Surrogate? surrogate = null) =>
         new(1f, threshold, reset, detachReset, surrogate);
+
+    /// <summary>
+    /// A PLIF neuron (<see cref="PlifNeuron"/>): LIF whose decay λ = sigmoid(w) is learned per layer, starting at
+    /// <paramref name="initialDecay"/> (strictly between 0 and 1).
+    /// </summary>
+    public static NeuronSpec Plif(float initialDecay = 0.5f, float threshold = 1f, ResetMode reset = ResetMode.Soft,
+        bool detachReset = false, Surrogate? surrogate = null) =>
+        new(initialDecay, threshold, reset, detachReset, surrogate) { Model = NeuronModel.Plif };
+
+    /// <summary>
+    /// The built-in neuron called <paramref name="name"/> ("lif": λ = 0.5, "if": λ = 1, "plif": λ starts at 0.5;
+    /// threshold 1, soft reset) with the given surrogate.
+    /// </summary>
+    /// <param name="name">lif, if or plif (case-insensitive).</param>
+    /// <param name="surrogate">The surrogate; null means sigmoid α = 4.</param>
+    /// <returns>The neuron parameters.</returns>
+    /// <exception cref="ArgumentException">Unknown name; the message lists the valid ones.</exception>
+    public static NeuronSpec Named(string name, Surrogate? surrogate = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return name.Trim().ToLowerInvariant() switch
+        {
+            "lif" => Lif(surrogate: surrogate),
+            "if" => If(surrogate: surrogate),
+            "plif" => Plif(surrogate: surrogate),
+            _ => throw new ArgumentException($"Unknown neuron '{name}'; valid names are {string.Join(", ", Names)}."),
+        };
+    }
 
     /// <summary>λ from a membrane time constant: 1 − 1/τ (τ ≥ 1).</summary>
     public static float DecayFromTau(float tau) =>

@@ -1,6 +1,6 @@
 namespace IlgpuSnn.Neurons;
 
-/// <summary>The surrogate derivative used for the Heaviside spike function in the backward pass.</summary>
+/// <summary>The built-in surrogate families (each defined by one struct in Neurons/Surrogates), or a registered one.</summary>
 public enum SurrogateKind
 {
     /// <summary>α·sig(αz)·(1 − sig(αz)) (SpikingJelly <c>Sigmoid</c>); peak α/4.</summary>
@@ -14,4 +14,7 @@ public enum SurrogateKind
 
     /// <summary>α / (2·(1 + (π/2·α·z)²)) (SpikingJelly <c>ATan</c>).</summary>
     ATan = 3,
+
+    /// <summary>A family defined outside the library (see <see cref="SurrogateFamily{TSurrogate}"/>).</summary>
+    Custom = 4,
 }

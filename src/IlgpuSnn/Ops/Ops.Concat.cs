@@ -1,4 +1,5 @@
 using IlgpuSnn.Autodiff;
+using IlgpuSnn.Kernels;
 using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn;
@@ -6,44 +7,49 @@ namespace IlgpuSnn;
 public static partial class Ops
 {
     /// <summary>
-    /// Joins tensors along their first dimension (e.g. per-step outputs [B, ...] back into a folded [k·B, ...]).
-    /// Differentiable: each input receives its rows of the incoming gradient.
+    /// Stacks tensors along their first axis (e.g. per-step outputs [B, ...] into a sequence [T·B, ...]); the
+    /// gradient of each part is its slice of the output gradient.
     /// </summary>
-    /// <param name="parts">One or more tensors with equal shapes after the first dimension.</param>
-    /// <exception cref="ArgumentException">No parts, or the trailing shapes differ.</exception>
-    public static Tensor ConcatRows(IReadOnlyList<Tensor> parts)
+    /// <param name="parts">At least one tensor; all with the same shape after the first axis, on one device.</param>
+    /// <returns>The concatenation, [Σ first dims, ...].</returns>
+    /// <exception cref="ArgumentException">No parts, a rank-0 part, or parts whose trailing shapes differ.</exception>
+    public static Tensor Concat(IReadOnlyList<Tensor> parts)
     {
+        const string name = "Concat";
         ArgumentNullException.ThrowIfNull(parts);
-        if (parts.Count == 0) throw new ArgumentException("ConcatRows: needs at least one tensor.", nameof(parts));
-        var device = parts[0].Device;
-        var shape = parts[0].ShapeArray();
+        if (parts.Count == 0) throw new ArgumentException($"{name}: needs at least one tensor.");
+        var first = parts[0] ?? throw new ArgumentNullException(nameof(parts));
+        if (first.Rank == 0) throw new ArgumentException($"{name}: tensors need a first axis, got shape {Tensor.Format(first.Shape)}.");
+        var device = first.Device;
+        var trailing = first.Shape.Skip(1).ToArray();
         int rows = 0;
         foreach (var p in parts)
         {
-            Check.SameDevice("ConcatRows", parts[0], p);
-            if (p.Rank != shape.Length || !p.Shape.Skip(1).SequenceEqual(shape.Skip(1)))
-                throw new ArgumentException($"ConcatRows: shapes {Tensor.Format(parts[0].Shape)} and {Tensor.Format(p.Shape)} differ after the first dimension.");
+            ArgumentNullException.ThrowIfNull(p, nameof(parts));
+            Check.SameDevice(name, first, p);
+            if (p.Rank == 0 || !p.Shape.Skip(1).SequenceEqual(trailing))
+                throw new ArgumentException($"{name}: shape {Tensor.Format(p.Shape)} does not continue {Tensor.Format(first.Shape)} along the first axis.");
             rows += p.Dim(0);
         }
-        shape[0] = rows;
-        var y = Tensor.Empty(device, shape);
-        var offsets = new long[parts.Count];
-        long at = 0;
-        for (int i = 0; i < parts.Count; i++)
+        var y = Tensor.Empty(device, [rows, .. trailing]);
+        long offset = 0;
+        foreach (var p in parts)
         {
-            offsets[i] = at;
-            if (parts[i].Length > 0) Kernels.Elementwise.Copy(device, parts[i].View, y.View.SubView(at, parts[i].Length));
-            at += parts[i].Length;
+            Elementwise.Copy(device, p.View, y.View.SubView(offset, p.Length));
+            offset += p.Length;
         }
-        if (!Tape.ShouldRecord([.. parts])) return y;
+        var inputs = parts.ToArray<Tensor?>();
+        if (!Tape.ShouldRecord(inputs)) return y;
         var shapes = parts.Select(p => p.ShapeArray()).ToArray();
-        Tape.Recording!.Add("ConcatRows", [.. parts], [y], g =>
+        Tape.Recording!.Add(name, inputs, [y], g =>
         {
             var grads = new Tensor?[shapes.Length];
+            long at = 0;
             for (int i = 0; i < shapes.Length; i++)
             {
                 var gi = Tensor.Empty(device, shapes[i]);
-                if (gi.Length > 0) Kernels.Elementwise.Copy(device, g[0]!.View.SubView(offsets[i], gi.Length), gi.View);
+                Elementwise.Copy(device, g[0]!.View.SubView(at, gi.Length), gi.View);
+                at += gi.Length;
                 grads[i] = gi;
             }
             return grads;

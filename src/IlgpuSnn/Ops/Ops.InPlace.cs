@@ -1,3 +1,4 @@
+using ILGPU;
 using IlgpuSnn.Kernels;
 using IlgpuSnn.Runtime;
 
@@ -58,5 +59,29 @@ public static partial class Ops
         if (target.Length != x.Length)
             throw new ArgumentException($"{operation}: lengths differ ({target.Length} and {x.Length}).");
         return device;
+    }
+
+    /// <summary>
+    /// Packs <paramref name="source"/>·<paramref name="s"/> into <paramref name="target"/> (a range of a larger flat
+    /// buffer, e.g. a gradient bucket), without graph.
+    /// </summary>
+    /// <param name="source">The tensor read.</param>
+    /// <param name="target">Where the scaled values go; as long as <paramref name="source"/>.</param>
+    /// <param name="s">The factor.</param>
+    internal static void ScaleInto(Tensor source, ArrayView<float> target, float s)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        Check.Alive("ScaleInto", source);
+        Elementwise.Unary(source.Device, source.View, target, UnaryOp.Scale, s);
+    }
+
+    /// <summary>Copies <paramref name="source"/> (a range of a larger flat buffer) into <paramref name="target"/>, without graph.</summary>
+    /// <param name="source">The values read; as long as <paramref name="target"/>.</param>
+    /// <param name="target">The tensor, overwritten.</param>
+    internal static void CopyFrom(ArrayView<float> source, Tensor target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        Check.Alive("CopyFrom", target);
+        Elementwise.Copy(target.Device, source, target.View);
     }
 }

@@ -9,92 +9,136 @@ public static partial class Ops
 {
     /// <summary>
     /// Runs a LIF / IF neuron over a time-first input current [T, ...] in one fused kernel and returns the spikes
-    /// [T, ...]: u[t] = λ·v[t−1] + I[t], s[t] = H(u[t] − Vth), v[t] = reset(u[t], s[t]).
-    /// When the tape records, the backward (BPTT through all T steps, one fused kernel) keeps only σ'[t]
-    /// (plus the spikes for hard reset and u for hard reset with the reset path kept).
-    /// Differentiable with respect to <paramref name="current"/> only.
+    /// [T, ...]; the same as <see cref="NeuronSequence"/> (any <see cref="NeuronModel"/> without a learnable parameter).
     /// </summary>
     /// <param name="current">Input current, time axis first: [T, ...].</param>
     /// <param name="spec">Neuron parameters.</param>
+    /// <param name="state">Optional post-reset potential carried over from a previous call (see <see cref="NeuronSequence"/>).</param>
+    /// <returns>The spikes [T, ...].</returns>
+    /// <exception cref="ArgumentException">Rank 0 current, or a state whose shape does not match.</exception>
+    public static Tensor LifSequence(Tensor current, NeuronSpec spec, Tensor? state = null) =>
+        RunNeuronSequence("LifSequence", current, spec, null, state);
+
+    /// <summary>
+    /// Runs the neuron of <paramref name="spec"/> over a time-first input current [T, ...] in one fused kernel (compiled
+    /// for its <see cref="INeuronDynamics"/> and <see cref="ISurrogateGradient"/> structs) and returns the spikes
+    /// [T, ...]: u[t] = charge(v[t−1], I[t]), s[t] = H(u[t] − Vth), v[t] = reset(u[t], s[t]).
+    /// When the tape records, the backward (BPTT through all T steps, one fused kernel) keeps only σ'[t] plus what the
+    /// neuron's <see cref="INeuronDynamics.BackwardNeeds"/> asks for (spikes, or u and the starting state).
+    /// Differentiable with respect to <paramref name="current"/> and <paramref name="parameter"/> (its gradient is
+    /// reduced over neurons and time on the device).
+    /// </summary>
+    /// <param name="current">Input current, time axis first: [T, ...].</param>
+    /// <param name="spec">Neuron parameters.</param>
+    /// <param name="parameter">The layer's learnable θ, shape [1], when the model has one (PLIF's w); else null.</param>
     /// <param name="state">
     /// Optional post-reset potential carried over from a previous call, shaped like <paramref name="current"/>
     /// without its time axis: read as v[0] (zeros when null) and overwritten in place with v[T]. No gradient flows
     /// through it.
     /// </param>
-    /// <exception cref="ArgumentException">Rank 0 current, or a state whose shape does not match.</exception>
-    public static Tensor LifSequence(Tensor current, NeuronSpec spec, Tensor? state = null)
+    /// <returns>The spikes [T, ...].</returns>
+    /// <exception cref="ArgumentException">Rank 0 current, a state whose shape does not match, or a parameter the model does not expect.</exception>
+    public static Tensor NeuronSequence(Tensor current, NeuronSpec spec, Tensor? parameter = null, Tensor? state = null) =>
+        RunNeuronSequence("NeuronSequence", current, spec, parameter, state);
+
+    private static Tensor RunNeuronSequence(string name, Tensor current, NeuronSpec spec, Tensor? parameter, Tensor? state)
     {
-        const string name = "LifSequence";
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(spec);
-        var device = Check.SameDevice(name, current, state);
+        var device = Check.SameDevice(name, current, state, parameter);
         var (steps, n) = NeuronTimeAxis(name, current);
         if (state is not null) NeuronRequireStepShape(name, current, state, "state");
-        var p = LifParams.From(spec);
-        bool record = Tape.ShouldRecord(current);
+        var kernels = NeuronKernelSetFactory.For(spec, NeuronParameter(name, spec, parameter));
+        bool record = Tape.ShouldRecord(current, parameter);
+        bool needU = kernels.BackwardNeeds == NeuronBackwardNeeds.Potential;
         var shape = current.ShapeArray();
         var spikes = Tensor.Empty(device, shape);
         using var surrogate = record ? Tensor.Empty(device, shape) : null;
-        using var potential = record && p.NeedsPotential ? Tensor.Empty(device, shape) : null;
-        LifKernels.Sequence(device, current.View, spikes.View, surrogate?.View, potential?.View, state?.View, n, steps, p);
+        using var potential = record && needU ? Tensor.Empty(device, shape) : null;
+        using var initial = record && needU && state is not null ? Tensor.Empty(device, state.ShapeArray()) : null;
+        if (initial is not null) Elementwise.Copy(device, state!.View, initial.View);
+        kernels.Sequence(device, current.View, spikes.View, surrogate?.View, potential?.View, state?.View, n, steps);
         if (!record) return spikes;
 
         var savedSg = Tape.Save(surrogate!);
-        var savedS = p.NeedsSpikes ? Tape.Save(spikes) : null;
+        var savedS = kernels.BackwardNeeds == NeuronBackwardNeeds.Spikes ? Tape.Save(spikes) : null;
         var savedU = potential is null ? null : Tape.Save(potential);
-        Tape.Recording!.Add(name, [current], [spikes], g =>
+        var savedV0 = initial is null ? null : Tape.Save(initial);
+        bool needParameter = parameter?.RequiresGrad ?? false;
+        Tape.Recording!.Add(name, [current, parameter], [spikes], g =>
         {
-            if (g[0] is null) return [null];
+            if (g[0] is null) return [null, null];
             var gi = Tensor.Empty(device, shape);
-            LifBackwardKernels.Sequence(device, g[0]!.View, savedSg.View, savedS?.View, savedU?.View, gi.View, n, steps, p);
-            return [gi];
-        }, NeuronSaved(savedSg, savedS, savedU));
+            using var perNeuron = needParameter ? Tensor.Empty(device, checked((int)n)) : null;
+            kernels.SequenceBackward(device, g[0]!.View, savedSg.View, savedS?.View, savedU?.View, savedV0?.View, gi.View,
+                perNeuron?.View, n, steps);
+            return [gi, perNeuron is null ? null : NeuronParameterGrad(device, perNeuron)];
+        }, NeuronSaved(savedSg, savedS, savedU, savedV0));
         return spikes;
     }
 
-    /// <summary>
-    /// One LIF / IF time step: u = λ·v_prev + I, s = H(u − Vth), v = reset(u, s). Returns the spikes and the new
-    /// post-reset potential <paramref name="v"/> (new memory). When the tape records, one node with inputs
-    /// (current, previousV) and outputs (spikes, v) back-propagates g_s and g_v into g_I and g_vprev = λ·g_u, so
-    /// gradients flow through time when <paramref name="previousV"/> carries a graph and stop when the caller
-    /// passes <c>previousV.Detach()</c> (SLTT). Keeps only σ' (+ the spikes and u for hard reset as needed).
-    /// </summary>
+    /// <summary>One LIF / IF time step; the same as <see cref="NeuronStep"/> without a learnable parameter.</summary>
     /// <param name="current">Input current of this step, [B, ...].</param>
     /// <param name="previousV">Post-reset potential of the previous step (same shape), or null for zeros.</param>
     /// <param name="spec">Neuron parameters.</param>
     /// <param name="v">The post-reset potential after this step.</param>
+    /// <returns>The spikes.</returns>
     /// <exception cref="ArgumentException">The shapes of current and previousV differ.</exception>
-    public static Tensor LifStep(Tensor current, Tensor? previousV, NeuronSpec spec, out Tensor v)
+    public static Tensor LifStep(Tensor current, Tensor? previousV, NeuronSpec spec, out Tensor v) =>
+        RunNeuronStep("LifStep", current, previousV, spec, null, out v);
+
+    /// <summary>
+    /// One time step of the neuron of <paramref name="spec"/>: u = charge(v_prev, I), s = H(u − Vth), v = reset(u, s).
+    /// Returns the spikes and the new post-reset potential <paramref name="v"/> (new memory). When the tape records,
+    /// one node with inputs (current, previousV, parameter) and outputs (spikes, v) back-propagates g_s and g_v into
+    /// g_I, g_vprev = g_u·∂u/∂v and g_θ, so gradients flow through time when <paramref name="previousV"/> carries a
+    /// graph and stop when the caller passes <c>previousV.Detach()</c> (SLTT). Keeps only σ' plus what the neuron's
+    /// <see cref="INeuronDynamics.BackwardNeeds"/> asks for.
+    /// </summary>
+    /// <param name="current">Input current of this step, [B, ...].</param>
+    /// <param name="previousV">Post-reset potential of the previous step (same shape), or null for zeros.</param>
+    /// <param name="spec">Neuron parameters.</param>
+    /// <param name="parameter">The layer's learnable θ, shape [1], when the model has one; else null.</param>
+    /// <param name="v">The post-reset potential after this step.</param>
+    /// <returns>The spikes.</returns>
+    /// <exception cref="ArgumentException">The shapes of current and previousV differ, or a parameter the model does not expect.</exception>
+    public static Tensor NeuronStep(Tensor current, Tensor? previousV, NeuronSpec spec, Tensor? parameter, out Tensor v) =>
+        RunNeuronStep("NeuronStep", current, previousV, spec, parameter, out v);
+
+    private static Tensor RunNeuronStep(string name, Tensor current, Tensor? previousV, NeuronSpec spec, Tensor? parameter, out Tensor v)
     {
-        const string name = "LifStep";
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(spec);
-        var device = Check.SameDevice(name, current, previousV);
+        var device = Check.SameDevice(name, current, previousV, parameter);
         if (previousV is not null && !previousV.Shape.SequenceEqual(current.Shape))
             throw new ArgumentException($"{name}: previousV {Tensor.Format(previousV.Shape)} must have the shape of current {Tensor.Format(current.Shape)}.");
-        var p = LifParams.From(spec);
-        bool record = Tape.ShouldRecord(current, previousV);
+        var kernels = NeuronKernelSetFactory.For(spec, NeuronParameter(name, spec, parameter));
+        bool record = Tape.ShouldRecord(current, previousV, parameter);
+        bool needU = kernels.BackwardNeeds == NeuronBackwardNeeds.Potential;
         var shape = current.ShapeArray();
         var spikes = Tensor.Empty(device, shape);
         var vNew = Tensor.Empty(device, shape);
         using var surrogate = record ? Tensor.Empty(device, shape) : null;
-        using var potential = record && p.NeedsPotential ? Tensor.Empty(device, shape) : null;
-        LifKernels.Step(device, current.View, previousV?.View, spikes.View, vNew.View, surrogate?.View, potential?.View, p);
+        using var potential = record && needU ? Tensor.Empty(device, shape) : null;
+        kernels.Step(device, current.View, previousV?.View, spikes.View, vNew.View, surrogate?.View, potential?.View);
         v = vNew;
         if (!record) return spikes;
 
-        bool needI = current.RequiresGrad, needPrev = previousV?.RequiresGrad ?? false;
+        bool needI = current.RequiresGrad, needPrev = previousV?.RequiresGrad ?? false, needParameter = parameter?.RequiresGrad ?? false;
         var savedSg = Tape.Save(surrogate!);
-        var savedS = p.NeedsSpikes ? Tape.Save(spikes) : null;
+        var savedS = kernels.BackwardNeeds == NeuronBackwardNeeds.Spikes ? Tape.Save(spikes) : null;
         var savedU = potential is null ? null : Tape.Save(potential);
-        Tape.Recording!.Add(name, [current, previousV], [spikes, vNew], g =>
+        var savedPrev = needU && previousV is not null ? Tape.Save(previousV) : null;
+        Tape.Recording!.Add(name, [current, previousV, parameter], [spikes, vNew], g =>
         {
-            if (g[0] is null && g[1] is null) return [null, null];
+            if (g[0] is null && g[1] is null) return [null, null, null];
             var gi = needI ? Tensor.Empty(device, shape) : null;
             var gp = needPrev ? Tensor.Empty(device, shape) : null;
-            LifBackwardKernels.Step(device, g[0]?.View, g[1]?.View, savedSg.View, savedS?.View, savedU?.View, gi?.View, gp?.View, p);
-            return [gi, gp];
-        }, NeuronSaved(savedSg, savedS, savedU));
+            using var perElement = needParameter ? Tensor.Empty(device, shape) : null;
+            kernels.StepBackward(device, g[0]?.View, g[1]?.View, savedSg.View, savedS?.View, savedU?.View, savedPrev?.View,
+                gi?.View, gp?.View, perElement?.View);
+            return [gi, gp, perElement is null ? null : NeuronParameterGrad(device, perElement)];
+        }, NeuronSaved(savedSg, savedS, savedU, savedPrev));
         return spikes;
     }
 
@@ -116,12 +160,12 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(spec);
         var device = Check.SameDevice(name, current);
         var (steps, n) = NeuronTimeAxis(name, current);
-        var p = LifParams.From(spec);
+        var kernels = NeuronKernelSetFactory.For(spec, RateParameter(name, spec));
         var stepShape = current.Shape.Skip(1).ToArray();
         using var accumulator = new RateAccumulator(device, stepShape);
         var spikes = Tensor.Empty(device, current.ShapeArray());
-        LifKernels.RateStatistics(device, current.View, spikes.View, accumulator.Potential.View, accumulator.Recursion.View,
-            accumulator.SpikeSum.View, accumulator.EligibilitySum.View, n, steps, p);
+        kernels.RateStatistics(device, current.View, spikes.View, accumulator.Potential.View, accumulator.Recursion.View,
+            accumulator.SpikeSum.View, accumulator.EligibilitySum.View, n, steps);
         accumulator.Steps = steps;
         rate = accumulator.Rate();
         eligibility = accumulator.Eligibility();
@@ -144,8 +188,8 @@ public static partial class Ops
         if (current.Length != accumulator.Potential.Length)
             throw new ArgumentException($"{name}: current {Tensor.Format(current.Shape)} does not match the accumulator {Tensor.Format(accumulator.Potential.Shape)}.");
         var spikes = Tensor.Empty(device, current.ShapeArray());
-        LifKernels.RateStatistics(device, current.View, spikes.View, accumulator.Potential.View, accumulator.Recursion.View,
-            accumulator.SpikeSum.View, accumulator.EligibilitySum.View, current.Length, 1, LifParams.From(spec));
+        NeuronKernelSetFactory.For(spec, RateParameter(name, spec)).RateStatistics(device, current.View, spikes.View,
+            accumulator.Potential.View, accumulator.Recursion.View, accumulator.SpikeSum.View, accumulator.EligibilitySum.View, current.Length, 1);
         accumulator.Steps++;
         return spikes;
     }
@@ -188,8 +232,9 @@ public static partial class Ops
     /// </summary>
     /// <param name="accumulatedCurrent">The accumulated input Op(â_in[t]), [B, ...].</param>
     /// <param name="trace">The neuron's own spike accumulation â[t−1] (same shape), updated in place to â[t].</param>
-    /// <param name="spec">Neuron parameters (soft reset is implied by the SAF identity).</param>
-    /// <exception cref="ArgumentException">The shapes differ.</exception>
+    /// <param name="spec">Neuron parameters: a linear-leak neuron (<see cref="NeuronModel.IsLinearLeak"/>) with soft reset.</param>
+    /// <returns>The spikes.</returns>
+    /// <exception cref="ArgumentException">The shapes differ, or the neuron is not linear-leak with soft reset.</exception>
     public static Tensor SafStep(Tensor accumulatedCurrent, Tensor trace, NeuronSpec spec)
     {
         const string name = "SafStep";
@@ -198,12 +243,14 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(spec);
         var device = Check.SameDevice(name, accumulatedCurrent, trace);
         Check.SameShape(name, accumulatedCurrent, trace);
-        var p = LifParams.From(spec);
+        if (!spec.Model.IsLinearLeak(spec) || spec.Reset != ResetMode.Soft)
+            throw new ArgumentException(
+                $"{name}: SAF's accumulation identity needs a linear leak with a fixed decay and soft reset; neuron '{spec.Model.Name}' ({spec.Reset} reset) does not have it.");
         bool record = Tape.ShouldRecord(accumulatedCurrent);
         var shape = accumulatedCurrent.ShapeArray();
         var spikes = Tensor.Empty(device, shape);
         using var surrogate = record ? Tensor.Empty(device, shape) : null;
-        LifKernels.SafStep(device, accumulatedCurrent.View, trace.View, spikes.View, surrogate?.View, p);
+        NeuronKernelSetFactory.For(spec, 0f).SafStep(device, accumulatedCurrent.View, trace.View, spikes.View, surrogate?.View, spec.Decay, spec.Threshold);
         if (!record) return spikes;
         var savedSg = Tape.Save(surrogate!);
         Tape.Recording!.Add(name, [accumulatedCurrent], [spikes], g =>
@@ -213,6 +260,33 @@ public static partial class Ops
             return [gi];
         }, [savedSg]);
         return spikes;
+    }
+
+    /// <summary>θ of a model with a learnable parameter (read from the device), or 0; refuses a missing or stray one.</summary>
+    private static float NeuronParameter(string operation, NeuronSpec spec, Tensor? parameter)
+    {
+        if (!spec.Model.HasParameter)
+        {
+            if (parameter is not null)
+                throw new ArgumentException($"{operation}: neuron '{spec.Model.Name}' has no learnable parameter, but one was given.");
+            return 0f;
+        }
+        if (parameter is null || parameter.Length != 1)
+            throw new ArgumentException($"{operation}: neuron '{spec.Model.Name}' needs its learnable parameter as a tensor of one element.");
+        return parameter.Item();
+    }
+
+    /// <summary>The rate pass works with neurons whose eligibility recursion is their gradient (see the model).</summary>
+    private static float RateParameter(string operation, NeuronSpec spec) =>
+        spec.Model.SupportsRateRecursion(spec) ? 0f : throw new ArgumentException(
+            $"{operation}: RateBP's rate recursion is not the gradient of neuron '{spec.Model.Name}' (its learnable parameter would not be trained).");
+
+    /// <summary>Σ of the per-element contributions to ∂L/∂θ, on the device: [1].</summary>
+    private static Tensor NeuronParameterGrad(Device device, Tensor contributions)
+    {
+        var g = Tensor.Empty(device, 1);
+        Reduce.SumAxis(device, contributions.View, g.View, checked((int)contributions.Length), 1);
+        return g;
     }
 
     private static (int Steps, long Neurons) NeuronTimeAxis(string operation, Tensor current)

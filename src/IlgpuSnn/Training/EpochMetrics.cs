@@ -21,6 +21,9 @@ public sealed record EpochMetrics
     /// <summary>Seconds spent training in this epoch (evaluation excluded).</summary>
     public double TrainSeconds { get; init; }
 
+    /// <summary>Of <see cref="TrainSeconds"/>, the seconds training waited for data (batches not ready, uploads).</summary>
+    public double DataSeconds { get; init; }
+
     /// <summary>Peak live pool bytes during the epoch's training iterations.</summary>
     public long PeakPoolBytes { get; init; }
 
@@ -32,4 +35,7 @@ public sealed record EpochMetrics
 
     /// <summary>Learning rate at the end of the epoch.</summary>
     public double LearningRate { get; init; }
+
+    /// <summary>Updates skipped because their gradients were not finite (with <see cref="TrainingOptions.SkipNonFinite"/>).</summary>
+    public int SkippedUpdates { get; init; }
 }

@@ -5,6 +5,7 @@ using System.Text.Json;
 using IlgpuSnn.Formats;
 using IlgpuSnn.Autodiff;
 using IlgpuSnn.Data;
+using IlgpuSnn.Distributed;
 using IlgpuSnn.Estimators;
 using IlgpuSnn.Layers;
 using IlgpuSnn.Runtime;
@@ -21,7 +22,11 @@ public sealed class Trainer
     /// <summary>File name of the checkpoint inside the output folder.</summary>
     public const string CheckpointFile = "checkpoint.safetensors";
 
-    private static readonly JsonSerializerOptions MetricsJson = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    /// <summary>File name of the JSON metrics inside the output folder.</summary>
+    public const string MetricsJsonFile = "metrics.json";
+
+    /// <summary>File name of the CSV metrics inside the output folder.</summary>
+    public const string MetricsCsvFile = "metrics.csv";
 
     private readonly SpikingNetwork network;
     private readonly IGradientEstimator estimator;
@@ -43,10 +48,30 @@ public sealed class Trainer
         this.reduction = reduction ?? estimator.DefaultReduction;
         if (estimator.RequiredReduction is { } r && r != this.reduction)
             throw new ArgumentException($"Trainer: {estimator.Name} needs the {r} loss.");
+        CheckOptimizerParameters();
     }
+
+    /// <summary>
+    /// Epochs held by the checkpoint in the output folder that this trainer wrote or resumed from; null when it holds
+    /// none of this run (so a message after a stop can say truthfully what was saved).
+    /// </summary>
+    public int? SavedEpochs { get; private set; }
 
     /// <summary>The learning-rate schedule (set before <see cref="Fit"/>; default: cosine over all iterations).</summary>
     public CosineSchedule? Schedule { get; set; }
+
+    /// <summary>
+    /// The processes this run trains with, data-parallel (default: this process alone). Every rank runs
+    /// <see cref="Fit"/> with the same options; <see cref="TrainingOptions.BatchSize"/> is the global batch, of which
+    /// each rank trains on its <see cref="DataShard"/>. Rank 0's parameters, or its checkpoint, start every rank;
+    /// gradients are all-reduced before every optimizer step (<see cref="GradientAllReduceOptimizer"/>); BatchNorm
+    /// running statistics are averaged at the end of every epoch; metrics are summed over the ranks; only rank 0
+    /// writes files and reports progress.
+    /// </summary>
+    public ICommunicator Communicator { get; set; } = SingleProcessCommunicator.Instance;
+
+    /// <summary>The gradient all-reduce of the last <see cref="Fit"/> (its byte and time counters), or null before.</summary>
+    public GradientAllReduceOptimizer? GradientAllReduce { get; private set; }
 
     /// <summary>
     /// Trains for the configured epochs (continuing from a checkpoint when resuming) and returns every epoch's metrics.
@@ -57,15 +82,33 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(test);
         var device = network.Device;
-        var loader = new DataLoader(device, train, options.BatchSize, shuffle: true, options.Seed, dropLast: false);
-        var testLoader = new DataLoader(device, test, options.BatchSize, shuffle: false, options.Seed);
+        var comm = Communicator;
+        var shard = new DataShard(comm.Rank, comm.Size);
+        if (comm.Rank != 0) progress = null;
+        var loader = new DataLoader(device, train, options.BatchSize, shuffle: true, options.Seed, dropLast: false) { Shard = shard };
+        var testLoader = new DataLoader(device, test, options.BatchSize, shuffle: false, options.Seed) { Shard = shard };
+        var stepper = GradientAllReduce = new GradientAllReduceOptimizer(optimizer, comm);
         long totalSteps = (long)loader.BatchesPerEpoch * options.Epochs;
         var schedule = Schedule ?? new CosineSchedule(optimizer.LearningRate, totalSteps, options.WarmupSteps);
         var history = new List<EpochMetrics>();
         int firstEpoch = 0;
         long step = 0;
-        if (options.Resume && options.OutputDirectory is { } dir && File.Exists(Path.Combine(dir, CheckpointFile)))
-            (firstEpoch, step) = LoadCheckpoint(Path.Combine(dir, CheckpointFile), history);
+        var settings = RunSettings(train.Count);
+        SavedEpochs = null;
+        if (options.OutputDirectory is { } dir && comm.Rank == 0)
+        {
+            ResumeCheck.Preflight(options);
+            foreach (var name in (string[])[CheckpointFile, MetricsJsonFile, MetricsCsvFile]) AtomicFile.RemoveStale(Path.Combine(dir, name));
+            if (options.Resume)
+            {
+                (firstEpoch, step) = LoadCheckpoint(Path.Combine(dir, CheckpointFile), history, settings);
+                SavedEpochs = firstEpoch;
+                if (history.Count > 0) WriteMetrics(dir, history, train.Count);
+            }
+        }
+        StartReplicas(ref firstEpoch, ref step);
+        using var guard = new NonFiniteGuard(device);
+        var trained = optimizer.Parameters;
 
         for (int epoch = firstEpoch; epoch < options.Epochs; epoch++)
         {
@@ -73,9 +116,10 @@ public sealed class Trainer
             device.Pool.ResetPeak();
             device.Macs.Reset();
             var watch = Stopwatch.StartNew();
-            double lossSum = 0;
+            double waitedBefore = loader.WaitSeconds;
+            double lossSum = 0, shareSum = 0;
             long correct = 0, seen = 0;
-            int batches = 0;
+            int batches = 0, skipped = 0;
             foreach (var batch in loader.Epoch(epoch))
             {
                 using (batch)
@@ -86,24 +130,41 @@ public sealed class Trainer
                     using var scope = TensorScope.Begin();
                     var x = encoder.Encode(batch.Images, options.TimeSteps, seed);
                     var loss = new SequenceLoss(options.Criterion, reduction, batch.Labels, options.MseWeight);
+                    double share = (double)batch.Size / DataShard.GlobalBatchLength(train.Count, options.BatchSize, batches);
+                    stepper.LocalShare = share;
                     var result = estimator.Run(network, x, loss, new EstimatorContext
                     {
                         Update = () =>
                         {
+                            stepper.Synchronize(); // before the check below, so every rank sees the same gradients and decides alike
+                            if (options.SkipNonFinite && GradientsNonFinite(guard, trained))
+                            {
+                                optimizer.ZeroGrad();
+                                skipped++;
+                                return;
+                            }
                             optimizer.Step();
                             optimizer.ZeroGrad();
+                            guard.MarkWeights(trained);
                         },
                         Seed = seed,
+                        Cancellation = cancellationToken,
                     });
-                    lossSum += result.Loss;
+                    var found = guard.ReadAndClear() | (float.IsFinite(result.Loss) ? NonFiniteKinds.None : NonFiniteKinds.Loss);
+                    if (found.HasFlag(NonFiniteKinds.Weights) || (found != NonFiniteKinds.None && !options.SkipNonFinite))
+                        throw new NonFiniteException(epoch + 1, batches + 1, found, SavedDescription());
+                    if (float.IsFinite(result.Loss)) lossSum += result.Loss * share;
+                    shareSum += share;
                     correct += CountCorrect(result.OutputSum, batch.LabelArray, network.Classes);
                     seen += batch.Size;
                     batches++;
                     step++;
-                    progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, batches, loader.BatchesPerEpoch, lossSum / batches, (double)correct / seen, "train"));
+                    progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, batches, loader.BatchesPerEpoch, lossSum / shareSum, (double)correct / seen, "train"));
                 }
             }
             watch.Stop();
+            (lossSum, correct, seen) = SumOverRanks(lossSum, correct, seen);
+            Replicas.Average(comm, network.Layers.SelectMany(l => l.Buffers));
             long peak = device.Pool.PeakBytes;
             long forwardMacs = device.Macs.Forward, backwardMacs = device.Macs.Backward;
             var (testLoss, testAccuracy) = Evaluate(testLoader, progress, epoch, cancellationToken);
@@ -115,25 +176,33 @@ public sealed class Trainer
                 TestLoss = testLoss,
                 TestAccuracy = testAccuracy,
                 TrainSeconds = watch.Elapsed.TotalSeconds,
+                DataSeconds = loader.WaitSeconds - waitedBefore,
                 PeakPoolBytes = peak,
                 ForwardMacsPerIteration = (double)forwardMacs / Math.Max(batches, 1),
                 BackwardMacsPerIteration = (double)backwardMacs / Math.Max(batches, 1),
                 LearningRate = optimizer.LearningRate,
+                SkippedUpdates = skipped,
             });
-            if (options.OutputDirectory is { } outDir)
+            if (options.OutputDirectory is { } outDir && comm.Rank == 0)
             {
-                SaveCheckpoint(Path.Combine(outDir, CheckpointFile), epoch + 1, step, history);
+                if (guard.AnyNonFinite(CheckpointTensors().Select(kv => kv.Value)))
+                    throw new NonFiniteException(epoch + 1, batches, NonFiniteKinds.Weights, SavedDescription());
                 WriteMetrics(outDir, history, train.Count);
+                SaveCheckpoint(Path.Combine(outDir, CheckpointFile), epoch + 1, step, history, settings);
+                SavedEpochs = epoch + 1;
             }
         }
         return history;
     }
 
-    /// <summary>Test loss and accuracy of the network (evaluation mode, no graph).</summary>
+    /// <summary>
+    /// Test loss and accuracy of the network (evaluation mode, no graph). With a sharded loader (data-parallel) every
+    /// rank must call it; the result then covers all ranks' parts.
+    /// </summary>
     public (double Loss, double Accuracy) Evaluate(DataLoader loader, IProgress<TrainingProgress>? progress = null, int epoch = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loader);
-        double lossSum = 0;
+        double lossSum = 0, shareSum = 0;
         long correct = 0, seen = 0;
         int batches = 0;
         using var noGrad = Tape.NoGrad();
@@ -146,18 +215,38 @@ public sealed class Trainer
                 var x = encoder.Encode(batch.Images, options.TimeSteps, unchecked((ulong)options.Seed + 0xE7A1UL + (ulong)batches));
                 var logits = network.Forward(x, training: false);
                 var flat = logits.Reshape(options.TimeSteps * batch.Size, network.Classes);
-                lossSum += new SequenceLoss(options.Criterion, reduction, batch.Labels, options.MseWeight).Sequence(flat, options.TimeSteps).Item();
+                double share = (double)batch.Size / DataShard.GlobalBatchLength(loader.Dataset.Count, loader.BatchSize, batches);
+                shareSum += share;
+                lossSum += share * new SequenceLoss(options.Criterion, reduction, batch.Labels, options.MseWeight).Sequence(flat, options.TimeSteps).Item();
                 var host = logits.ToArray();
                 var sum = new float[batch.Size * network.Classes];
                 for (int i = 0; i < host.Length; i++) sum[i % sum.Length] += host[i];
                 correct += CountCorrect(sum, batch.LabelArray, network.Classes);
                 seen += batch.Size;
                 batches++;
-                progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, batches, loader.BatchesPerEpoch, lossSum / batches, (double)correct / seen, "test"));
+                progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, batches, loader.BatchesPerEpoch, lossSum / shareSum, (double)correct / seen, "test"));
             }
         }
         network.ResetState();
+        if (loader.Shard.Count > 1) (lossSum, correct, seen) = SumOverRanks(lossSum, correct, seen);
         return (lossSum / Math.Max(batches, 1), (double)correct / Math.Max(seen, 1));
+    }
+
+    /// <summary>Rank 0's parameters, buffers, estimator state and optimizer state (and its epoch and step) on every rank.</summary>
+    private void StartReplicas(ref int firstEpoch, ref long step)
+    {
+        if (Communicator.Size == 1) return;
+        Replicas.BroadcastFromRoot(Communicator, CheckpointTensors().Select(kv => kv.Value));
+        var start = Replicas.BroadcastFromRoot(Communicator, firstEpoch, step);
+        (firstEpoch, step) = ((int)start[0], start[1]);
+    }
+
+    /// <summary>A rank's loss sum (its share of each global batch's mean loss) and counts, summed over the ranks.</summary>
+    private (double LossSum, long Correct, long Seen) SumOverRanks(double lossSum, long correct, long seen)
+    {
+        if (Communicator.Size == 1) return (lossSum, correct, seen);
+        var sums = Replicas.Sum(Communicator, lossSum, correct, seen);
+        return (sums[0], (long)sums[1], (long)sums[2]);
     }
 
     private static int CountCorrect(float[] outputSum, int[] labels, int classes)
@@ -178,38 +267,85 @@ public sealed class Trainer
             .Concat(estimator.ExtraParameters.Select((p, i) => KeyValuePair.Create($"estimator.{i}.{p.Name}", p)))
             .Concat(optimizer.State().Select(kv => KeyValuePair.Create("optimizer." + kv.Key, kv.Value)));
 
-    private void SaveCheckpoint(string path, int epochsDone, long step, List<EpochMetrics> history)
+    private void SaveCheckpoint(string path, int epochsDone, long step, List<EpochMetrics> history, IReadOnlyDictionary<string, string> settings)
     {
         var metadata = new Dictionary<string, string>
         {
-            ["format"] = "ilgpusnn-checkpoint-1",
+            ["format"] = CheckpointValidator.Format,
             ["epochs_done"] = epochsDone.ToString(CultureInfo.InvariantCulture),
             ["step"] = step.ToString(CultureInfo.InvariantCulture),
             ["optimizer_steps"] = optimizer.StepCount.ToString(CultureInfo.InvariantCulture),
             ["estimator"] = estimator.Name,
             ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
-            ["history"] = JsonSerializer.Serialize(history),
+            ["history"] = JsonSerializer.Serialize(history, FiniteNumbers.CompactJson),
         };
+        foreach (var (key, value) in settings) metadata[ResumeCheck.SettingPrefix + key] = value;
         SafeTensors.Save(path, CheckpointTensors(), metadata);
     }
 
-    private (int Epoch, long Step) LoadCheckpoint(string path, List<EpochMetrics> history)
+    /// <summary>
+    /// Reads, validates completely (metadata, settings, every tensor's shape and finiteness) and only then applies a
+    /// checkpoint, so a bad or foreign checkpoint leaves the network, estimator and optimizer untouched.
+    /// </summary>
+    private (int Epoch, long Step) LoadCheckpoint(string path, List<EpochMetrics> history, IReadOnlyDictionary<string, string> settings)
     {
         var stored = SafeTensors.Load(path, out var metadata);
-        if (!metadata.TryGetValue("estimator", out var name) || name != estimator.Name)
-            throw new InvalidDataException($"{path}: the checkpoint was written by estimator '{name}', not '{estimator.Name}'.");
-        optimizer.StepCount = long.Parse(metadata["optimizer_steps"], CultureInfo.InvariantCulture);
-        // Optimizer state may be created lazily: take one zero-gradient-free pass over State() after StepCount is set.
-        foreach (var (key, tensor) in CheckpointTensors())
+        var expected = CheckpointTensors().Select(kv => KeyValuePair.Create(kv.Key, kv.Value.Shape)).ToList();
+        var state = CheckpointValidator.Validate(path, stored, metadata, expected);
+        var differences = ResumeCheck.Differences(state.Settings, settings);
+        if (differences.Count > 0 && !options.ForceResume) throw new ResumeMismatchException(path, differences);
+        optimizer.StepCount = state.OptimizerSteps;
+        // Optimizer state may be created lazily: take the pass over State() after StepCount is set.
+        foreach (var (key, tensor) in CheckpointTensors()) tensor.CopyFrom(stored[key].Data);
+        history.AddRange(state.History);
+        return (state.EpochsDone, state.Step);
+    }
+
+    /// <summary>The settings a resumed run must share with its checkpoint.</summary>
+    private Dictionary<string, string> RunSettings(int trainSamples)
+    {
+        var settings = new Dictionary<string, string>(options.RunSettings, StringComparer.Ordinal)
         {
-            if (!stored.TryGetValue(key, out var entry))
-                throw new InvalidDataException($"{path}: tensor '{key}' is missing; the checkpoint does not match this network.");
-            if (!entry.Shape.SequenceEqual(tensor.Shape))
-                throw new InvalidDataException($"{path}: tensor '{key}' has shape {Tensor.Format(entry.Shape)}, the network needs {Tensor.Format(tensor.Shape)}.");
-            tensor.CopyFrom(entry.Data);
-        }
-        history.AddRange(JsonSerializer.Deserialize<List<EpochMetrics>>(metadata["history"]) ?? []);
-        return (int.Parse(metadata["epochs_done"], CultureInfo.InvariantCulture), long.Parse(metadata["step"], CultureInfo.InvariantCulture));
+            ["estimator"] = estimator.Name,
+            ["optimizer"] = optimizer.GetType().Name,
+            ["encoder"] = encoder.GetType().Name,
+            ["learning_rate"] = optimizer.LearningRate.ToString("R", CultureInfo.InvariantCulture),
+            ["time_steps"] = options.TimeSteps.ToString(CultureInfo.InvariantCulture),
+            ["batch_size"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
+            ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
+            ["warmup_steps"] = options.WarmupSteps.ToString(CultureInfo.InvariantCulture),
+            ["train_samples"] = trainSamples.ToString(CultureInfo.InvariantCulture),
+            ["loss_reduction"] = reduction.ToString(),
+        };
+        return settings;
+    }
+
+    private static bool GradientsNonFinite(NonFiniteGuard guard, IReadOnlyList<Tensor> parameters)
+    {
+        guard.MarkGradients(parameters);
+        return guard.ReadAndClear() != NonFiniteKinds.None;
+    }
+
+    private string SavedDescription() => SavedEpochs is { } n
+        ? $"the checkpoint in '{options.OutputDirectory}' still holds epoch {n} and nothing non-finite was saved"
+        : "no checkpoint was written";
+
+    /// <summary>
+    /// The optimizer must update only this network's and this estimator's parameters, and all of the estimator's
+    /// (auxiliary heads that are not in the optimizer would never train).
+    /// </summary>
+    private void CheckOptimizerParameters()
+    {
+        var own = new HashSet<Tensor>(network.Parameters.Concat(estimator.ExtraParameters));
+        foreach (var p in optimizer.Parameters)
+            if (!own.Contains(p))
+                throw new ArgumentException($"Trainer: the optimizer holds parameter '{p.Name}' {Tensor.Format(p.Shape)}, which belongs neither to this network nor to the estimator (an optimizer built for another network?).");
+        var held = new HashSet<Tensor>(optimizer.Parameters);
+        foreach (var p in estimator.ExtraParameters)
+            if (!held.Contains(p))
+                throw new ArgumentException($"Trainer: the optimizer lacks the estimator's parameter '{p.Name}'; create it from network.Parameters and estimator.ExtraParameters after estimator.Attach(network).");
+        if (!network.Parameters.Any(held.Contains))
+            throw new ArgumentException("Trainer: the optimizer holds none of this network's parameters.");
     }
 
     private static string LossName(Criterion criterion, float mseWeight) => criterion switch
@@ -233,6 +369,12 @@ public sealed class Trainer
             ["time_steps"] = options.TimeSteps,
             ["epochs"] = history.Count,
             ["batch_size"] = options.BatchSize,
+            ["world_size"] = Communicator.Size,
+            ["global_batch_size"] = options.BatchSize,
+            ["communication"] = Communicator.Backend,
+            ["gradient_all_reduce_bytes"] = GradientAllReduce?.BytesAllReduced ?? 0,
+            ["gradient_all_reduce_calls"] = GradientAllReduce?.AllReduceCalls ?? 0,
+            ["gradient_all_reduce_seconds"] = GradientAllReduce?.CommunicationTime.TotalSeconds ?? 0,
             ["train_samples"] = trainSamples,
             ["test_accuracy"] = last.TestAccuracy,
             ["test_loss"] = last.TestLoss,
@@ -242,12 +384,12 @@ public sealed class Trainer
             ["backward_macs_per_iteration"] = last.BackwardMacsPerIteration,
             ["history"] = history,
         };
-        var json = JsonSerializer.Serialize(summary, MetricsJson);
-        AtomicFile.WriteAllText(Path.Combine(folder, "metrics.json"), json);
+        var json = JsonSerializer.Serialize(summary, FiniteNumbers.Json);
+        AtomicFile.WriteAllText(Path.Combine(folder, MetricsJsonFile), json);
         var csv = new StringBuilder("epoch,train_loss,train_accuracy,test_loss,test_accuracy,train_seconds,peak_pool_bytes,learning_rate\n");
         foreach (var h in history)
             csv.AppendLine(string.Join(',', new object[] { h.Epoch, h.TrainLoss, h.TrainAccuracy, h.TestLoss, h.TestAccuracy, h.TrainSeconds, h.PeakPoolBytes, h.LearningRate }
-                .Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))));
-        AtomicFile.WriteAllText(Path.Combine(folder, "metrics.csv"), csv.ToString());
+                .Select(FiniteNumbers.Cell)));
+        AtomicFile.WriteAllText(Path.Combine(folder, MetricsCsvFile), csv.ToString());
     }
 }

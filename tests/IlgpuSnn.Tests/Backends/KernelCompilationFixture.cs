@@ -117,12 +117,17 @@ public sealed class KernelCompilationFixture : IDisposable
 /// <summary>Stable, unique, readable names for the registry's kernels (the theory case names).</summary>
 public static class KernelNames
 {
-    /// <summary>"Type.Method", with the parameter types appended when the method name is overloaded.</summary>
+    /// <summary>
+    /// "Type.Method", with the type arguments of a closed generic kernel ("Type.Method&lt;LifNeuron, SigmoidSurrogate&gt;")
+    /// and the parameter types appended when a non-generic method name is overloaded.
+    /// </summary>
     public static string Name(MethodInfo kernel)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         string name = $"{kernel.DeclaringType!.Name}.{kernel.Name}";
-        bool overloaded = KernelRegistry.All.Count(m => m.DeclaringType == kernel.DeclaringType && m.Name == kernel.Name) > 1;
+        if (kernel.IsGenericMethod) name += $"<{string.Join(", ", kernel.GetGenericArguments().Select(a => a.Name))}>";
+        bool overloaded = KernelRegistry.All.Count(m => m.DeclaringType == kernel.DeclaringType && m.Name == kernel.Name
+            && !m.IsGenericMethod) > 1;
         return overloaded
             ? $"{name}({string.Join(", ", kernel.GetParameters().Select(p => p.ParameterType.Name))})"
             : name;

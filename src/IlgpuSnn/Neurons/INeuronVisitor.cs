@@ -1,0 +1,12 @@
+namespace IlgpuSnn.Neurons;
+
+/// <summary>
+/// Receives a neuron's and a surrogate's device structs with their static types, so that the caller (the neuron ops)
+/// can launch the kernels compiled for exactly those types.
+/// </summary>
+internal interface INeuronVisitor<out TResult>
+{
+    TResult Visit<TNeuron, TSurrogate>(TNeuron neuron, TSurrogate surrogate)
+        where TNeuron : struct, INeuronDynamics
+        where TSurrogate : struct, ISurrogateGradient;
+}

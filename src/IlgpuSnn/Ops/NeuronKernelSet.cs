@@ -1,0 +1,83 @@
+using ILGPU;
+using ILGPU.Runtime;
+using IlgpuSnn.Kernels;
+using IlgpuSnn.Neurons;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn;
+
+/// <summary>
+/// The neuron kernels of one (neuron, surrogate) pair behind a non-generic face, so that the ops pick the
+/// specialised kernels once from a <see cref="NeuronSpec"/> and then call them like any other kernel.
+/// </summary>
+internal interface INeuronKernelSet
+{
+    /// <summary>What the backward reads besides σ'.</summary>
+    NeuronBackwardNeeds BackwardNeeds { get; }
+
+    void Sequence(Device device, ArrayView<float> current, ArrayView<float> spikes, ArrayView<float>? surrogate,
+        ArrayView<float>? potential, ArrayView<float>? state, long n, int steps);
+
+    void SequenceBackward(Device device, ArrayView<float> spikeGrad, ArrayView<float> surrogate, ArrayView<float>? spikes,
+        ArrayView<float>? potential, ArrayView<float>? initial, ArrayView<float> currentGrad, ArrayView<float>? parameterGrad, long n, int steps);
+
+    void Step(Device device, ArrayView<float> current, ArrayView<float>? previousV, ArrayView<float> spikes, ArrayView<float> v,
+        ArrayView<float>? surrogate, ArrayView<float>? potential);
+
+    void StepBackward(Device device, ArrayView<float>? spikeGrad, ArrayView<float>? potentialGrad, ArrayView<float> surrogate,
+        ArrayView<float>? spikes, ArrayView<float>? potential, ArrayView<float>? previousV, ArrayView<float>? currentGrad,
+        ArrayView<float>? previousGrad, ArrayView<float>? parameterGrad);
+
+    void RateStatistics(Device device, ArrayView<float> current, ArrayView<float> spikes, ArrayView<float> potential,
+        ArrayView<float> recursion, ArrayView<float> spikeSum, ArrayView<float> eligibilitySum, long n, int steps);
+
+    void SafStep(Device device, ArrayView<float> accumulated, ArrayView<float> trace, ArrayView<float> spikes,
+        ArrayView<float>? surrogate, float decay, float threshold);
+}
+
+/// <summary>Builds the kernel set of a spec's neuron and surrogate structs.</summary>
+internal sealed class NeuronKernelSetFactory : INeuronVisitor<INeuronKernelSet>
+{
+    private static readonly NeuronKernelSetFactory Instance = new();
+
+    /// <summary>The kernels of <paramref name="spec"/> with the layer's learnable θ (0 when the model has none).</summary>
+    public static INeuronKernelSet For(NeuronSpec spec, float parameter) => spec.Model.Accept(Instance, spec, parameter);
+
+    public INeuronKernelSet Visit<TNeuron, TSurrogate>(TNeuron neuron, TSurrogate surrogate)
+        where TNeuron : struct, INeuronDynamics
+        where TSurrogate : struct, ISurrogateGradient =>
+        new NeuronKernelSet<TNeuron, TSurrogate>(neuron, surrogate);
+}
+
+/// <summary>The kernels specialised for <typeparamref name="TNeuron"/> and <typeparamref name="TSurrogate"/>.</summary>
+internal sealed class NeuronKernelSet<TNeuron, TSurrogate>(TNeuron neuron, TSurrogate surrogateFunction) : INeuronKernelSet
+    where TNeuron : struct, INeuronDynamics
+    where TSurrogate : struct, ISurrogateGradient
+{
+    public NeuronBackwardNeeds BackwardNeeds => neuron.BackwardNeeds;
+
+    public void Sequence(Device device, ArrayView<float> current, ArrayView<float> spikes, ArrayView<float>? surrogate,
+        ArrayView<float>? potential, ArrayView<float>? state, long n, int steps) =>
+        LifKernels.Sequence(device, current, spikes, surrogate, potential, state, n, steps, neuron, surrogateFunction);
+
+    public void SequenceBackward(Device device, ArrayView<float> spikeGrad, ArrayView<float> surrogate, ArrayView<float>? spikes,
+        ArrayView<float>? potential, ArrayView<float>? initial, ArrayView<float> currentGrad, ArrayView<float>? parameterGrad, long n, int steps) =>
+        LifBackwardKernels.Sequence(device, spikeGrad, surrogate, spikes, potential, initial, currentGrad, parameterGrad, n, steps, neuron);
+
+    public void Step(Device device, ArrayView<float> current, ArrayView<float>? previousV, ArrayView<float> spikes, ArrayView<float> v,
+        ArrayView<float>? surrogate, ArrayView<float>? potential) =>
+        LifKernels.Step(device, current, previousV, spikes, v, surrogate, potential, neuron, surrogateFunction);
+
+    public void StepBackward(Device device, ArrayView<float>? spikeGrad, ArrayView<float>? potentialGrad, ArrayView<float> surrogate,
+        ArrayView<float>? spikes, ArrayView<float>? potential, ArrayView<float>? previousV, ArrayView<float>? currentGrad,
+        ArrayView<float>? previousGrad, ArrayView<float>? parameterGrad) =>
+        LifBackwardKernels.Step(device, spikeGrad, potentialGrad, surrogate, spikes, potential, previousV, currentGrad, previousGrad, parameterGrad, neuron);
+
+    public void RateStatistics(Device device, ArrayView<float> current, ArrayView<float> spikes, ArrayView<float> potential,
+        ArrayView<float> recursion, ArrayView<float> spikeSum, ArrayView<float> eligibilitySum, long n, int steps) =>
+        LifKernels.RateStatistics(device, current, spikes, potential, recursion, spikeSum, eligibilitySum, n, steps, neuron, surrogateFunction);
+
+    public void SafStep(Device device, ArrayView<float> accumulated, ArrayView<float> trace, ArrayView<float> spikes,
+        ArrayView<float>? surrogate, float decay, float threshold) =>
+        LifKernels.SafStep(device, accumulated, trace, spikes, surrogate, decay, threshold, surrogateFunction);
+}
