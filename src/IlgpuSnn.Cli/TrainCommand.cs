@@ -35,6 +35,21 @@ internal static class TrainCommand
         var window = new Option<int?>("--window") { Description = "tt-lbptt: truncation window in steps." };
         var blocks = new Option<int?>("--blocks") { Description = "tt-lbptt: number of locally trained blocks." };
         var k = new Option<int?>("--k") { Description = "sltt-k: steps back-propagated per sequence." };
+        var bnStats = new Option<string?>("--bn-stats")
+        {
+            Description = "BatchNorm statistics: per-step (each step's batch; sltt, ottt, saf, ratebp always) or folded (all T·B samples, " +
+                "k·B per tt-lbptt window). Default: folded for bptt and tt-lbptt (SpikingJelly's multi-step BatchNorm), per-step otherwise.",
+        };
+        var lossKind = new Option<string>("--loss")
+        {
+            Description = "ce, mse (against one-hot targets) or ce+mse[:lambda] = (1 − λ)·CE + λ·MSE (the SLTT/OTTT recipe, λ = 0.05 by default).",
+            DefaultValueFactory = _ => "ce",
+        };
+        var lossOn = new Option<string?>("--loss-on")
+        {
+            Description = "per-step (L = (1/T) Σ_t ℓ(o[t])) or mean-output (L = ℓ(ō)). Default: the method's own (mean-output for ratebp, " +
+                "per-step otherwise); methods that back-propagate step by step refuse mean-output.",
+        };
         var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --out (it must exist and match these settings)." };
         var forceResume = new Option<bool>("--force-resume") { Description = "With --resume: continue even if the checkpoint was written with other settings." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Start again and replace an existing checkpoint in --out." };
@@ -45,7 +60,7 @@ internal static class TrainCommand
         {
             frames.Frames, frames.SplitBy, frames.Duration, frames.Size, frames.Cache,
             dataset, estimator, model, timeSteps, epochs, batchSize, lr, optimizer, device, trainLimit, testLimit, seed, output, encoder, window, blocks, k, resume, neuron, surrogate,
-            forceResume, overwrite, skipNonFinite,
+            forceResume, overwrite, skipNonFinite, bnStats, lossKind, lossOn,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliErrors.Run("train", parse, () => Run(new TrainSettings(
             parse.GetValue(dataset)!, parse.GetValue(estimator)!, parse.GetValue(model)!, parse.GetValue(timeSteps), parse.GetValue(epochs),
@@ -54,6 +69,7 @@ internal static class TrainCommand
             parse.GetValue(blocks), parse.GetValue(k), parse.GetValue(resume), parse.GetValue(neuron)!, parse.GetValue(surrogate)!, frames.Read(parse))
         {
             ForceResume = parse.GetValue(forceResume), Overwrite = parse.GetValue(overwrite), SkipNonFinite = parse.GetValue(skipNonFinite),
+            BnStats = parse.GetValue(bnStats), Loss = parse.GetValue(lossKind)!, LossOn = parse.GetValue(lossOn),
         }, cancellationToken))));
         return command;
     }
@@ -67,7 +83,40 @@ internal static class TrainCommand
         public bool Overwrite { get; init; }
 
         public bool SkipNonFinite { get; init; }
+
+        public string? BnStats { get; init; }
+
+        public string Loss { get; init; } = "ce";
+
+        public string? LossOn { get; init; }
     }
+
+    private static BatchNormStatistics? ParseBatchNormStats(string? value) => value switch
+    {
+        null => null,
+        "per-step" => BatchNormStatistics.PerStep,
+        "folded" => BatchNormStatistics.Folded,
+        _ => throw new ArgumentException($"Unknown --bn-stats '{value}'. Valid: per-step, folded."),
+    };
+
+    private static (Criterion, float) ParseLoss(string value)
+    {
+        if (value == "ce") return (Criterion.CrossEntropy, 0.05f);
+        if (value == "mse") return (Criterion.SquaredError, 0.05f);
+        if (value == "ce+mse") return (Criterion.CrossEntropyWithSquaredError, 0.05f);
+        if (value.StartsWith("ce+mse:", StringComparison.Ordinal)
+            && float.TryParse(value["ce+mse:".Length..], NumberStyles.Float, CultureInfo.InvariantCulture, out float lambda) && lambda is >= 0f and <= 1f)
+            return (Criterion.CrossEntropyWithSquaredError, lambda);
+        throw new ArgumentException($"Unknown --loss '{value}'. Valid: ce, mse, ce+mse, ce+mse:LAMBDA with LAMBDA in [0, 1].");
+    }
+
+    private static LossReduction? ParseLossOn(string? value) => value switch
+    {
+        null => null,
+        "per-step" => LossReduction.PerStep,
+        "mean-output" => LossReduction.MeanOutput,
+        _ => throw new ArgumentException($"Unknown --loss-on '{value}'. Valid: per-step, mean-output."),
+    };
 
     /// <summary>Every check that needs no data: option values, the output folder and what is in it.</summary>
     private static TrainingOptions Validate(TrainSettings s)
@@ -86,18 +135,22 @@ internal static class TrainCommand
         OptionValidation.OneOf("--optimizer", s.Optimizer, ["sgd", "adamw"]);
         OptionValidation.OneOf("--encoder", s.Encoder, ["direct", "poisson"]);
         _ = NeuronSpec.Named(s.Neuron, Surrogate.Parse(s.Surrogate));
+        var (criterion, mseWeight) = ParseLoss(s.Loss);
+        _ = ParseLossOn(s.LossOn);
+        _ = ParseBatchNormStats(s.BnStats);
         if (s.Estimator == "sltt-k" && s.K is null) throw new ArgumentException("--estimator sltt-k needs --k.");
         if (s.ForceResume && !s.Resume) throw new ArgumentException("--force-resume only applies with --resume.");
         if (s.Resume && s.Overwrite) throw new ArgumentException("--resume and --overwrite exclude each other.");
         var options = new TrainingOptions
         {
             Epochs = s.Epochs, BatchSize = s.BatchSize, TimeSteps = s.TimeSteps, Seed = s.Seed, OutputDirectory = s.Out, Resume = s.Resume,
-            ForceResume = s.ForceResume, Overwrite = s.Overwrite, SkipNonFinite = s.SkipNonFinite,
+            ForceResume = s.ForceResume, Overwrite = s.Overwrite, SkipNonFinite = s.SkipNonFinite, Criterion = criterion, MseWeight = mseWeight,
             RunSettings = new Dictionary<string, string>
             {
                 ["dataset"] = s.Dataset, ["model"] = s.Model, ["test_limit"] = s.TestLimit?.ToString(CultureInfo.InvariantCulture) ?? "all",
                 ["window"] = s.Window?.ToString(CultureInfo.InvariantCulture) ?? "-", ["blocks"] = s.Blocks?.ToString(CultureInfo.InvariantCulture) ?? "-",
                 ["k"] = s.K?.ToString(CultureInfo.InvariantCulture) ?? "-", ["neuron"] = s.Neuron, ["surrogate"] = s.Surrogate,
+                ["bn_stats"] = s.BnStats ?? "default", ["loss"] = s.Loss, ["loss_on"] = s.LossOn ?? "default",
             },
         };
         ResumeCheck.Preflight(options);
@@ -122,7 +175,7 @@ internal static class TrainCommand
         MemoryEstimate.Require(device, network, s.Estimator, s.TimeSteps, Math.Min(s.BatchSize, Math.Max(train.Count, 1)), s.Window);
         int spiking = network.NeuronLayerIndices.Count;
         var blocks = s.Blocks is { } nb ? SplitBlocks(spiking, nb) : null;
-        using var method = EstimatorFactory.Create(s.Estimator, new EstimatorOptions { K = s.K, Window = s.Window, Blocks = blocks });
+        using var method = EstimatorFactory.Create(s.Estimator, new EstimatorOptions { K = s.K, Window = s.Window, Blocks = blocks, BatchNormStats = ParseBatchNormStats(s.BnStats) });
         method.Attach(network);
         var parameters = network.Parameters.Concat(method.ExtraParameters).ToList();
         using var opt = s.Optimizer switch
@@ -137,7 +190,7 @@ internal static class TrainCommand
             "poisson" => new PoissonEncoder(),
             _ => throw new ArgumentException($"Unknown encoder '{s.Encoder}'. Valid: direct, poisson."),
         };
-        var trainer = new Trainer(network, method, opt, encoder, options) { Communicator = (ICommunicator?)nccl ?? world };
+        var trainer = new Trainer(network, method, opt, encoder, options, ParseLossOn(s.LossOn)) { Communicator = (ICommunicator?)nccl ?? world };
         Console.WriteLine($"Training {s.Model} with {method.Name} on {device.Info} (T={s.TimeSteps}, {train.Count} training / {test.Count} test samples, {s.Epochs} epochs).");
         if (world.Size > 1) Console.WriteLine($"Data-parallel over {world.Size} ranks ({trainer.Communicator.Backend}): global batch {s.BatchSize}, about {s.BatchSize / world.Size} per rank.");
         Interrupt.Current.Saved = () => SavedMessage(trainer, s.Out);

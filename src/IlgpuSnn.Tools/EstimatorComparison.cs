@@ -73,7 +73,7 @@ public static class EstimatorComparison
         var images = Tensor.FromArray(device, data.Images.AsSpan(0, b * data.SampleSize), b, data.Channels, data.Height, data.Width);
         var labels = Tensor.FromArray(device, data.Labels.Take(b).Select(l => (float)l).ToArray(), b);
         var input = new DirectEncoder().Encode(images, timeSteps, 0);
-        var loss = new SequenceLoss(Criterion.CrossEntropy, estimator.RequiredReduction ?? LossReduction.PerStep, labels);
+        var loss = new SequenceLoss(Criterion.CrossEntropy, estimator.DefaultReduction, labels);
         long baseline = device.Pool.LiveBytes;
         device.Pool.ResetPeak();
         estimator.Run(network, input, loss, new EstimatorContext { Update = () => { } });

@@ -17,14 +17,21 @@ public sealed class Bptt : GradientEstimator
     /// <inheritdoc />
     public override LossReduction? RequiredReduction => null;
 
+    /// <summary>Creates the method with BatchNorm statistics over the folded T·B samples (SpikingJelly's multi-step default).</summary>
+    public Bptt() => BatchNormStats = BatchNormStatistics.Folded;
+
+    /// <inheritdoc />
+    protected override bool CanFoldBatchNorm => true;
+
     /// <inheritdoc />
     protected override EstimatorResult RunSequence(SpikingNetwork network, Tensor input, SequenceLoss loss, EstimatorContext context)
     {
         int steps = input.Dim(0), batch = input.Dim(1);
         var sum = new float[batch * network.Classes];
         float value;
-        // Every layer as it is, with time folded into the batch (neurons in their fused multi-step kernels).
-        using var layers = new AdaptedNetwork(network, LayerAdapter.Plain);
+        // Every layer as it is, with time folded into the batch (neurons in their fused multi-step kernels); BatchNorm
+        // split into steps when its statistics are per step.
+        using var layers = new AdaptedNetwork(network, layer => PerStepBatchNorm.For(layer, BatchNormStats));
         using (TensorScope.Begin())
         {
             using var tape = new Tape();

@@ -16,10 +16,14 @@ public static class EstimatorFactory
     {
         ArgumentNullException.ThrowIfNull(name);
         var o = options ?? new EstimatorOptions();
-        return name.Trim().ToLowerInvariant() switch
+        var method = name.Trim().ToLowerInvariant();
+        if (method is not ("bptt" or "tt-lbptt") && Names.Contains(method) && o.BatchNormStats == BatchNormStatistics.Folded)
+            throw new ArgumentException($"{method}: BatchNorm statistics are per step (the method runs one step at a time); folded statistics are available with bptt and tt-lbptt.");
+        var bn = o.BatchNormStats ?? BatchNormStatistics.Folded;
+        return method switch
         {
-            "bptt" => new Bptt(),
-            "tt-lbptt" => new TruncatedLocalBptt(o.Window ?? int.MaxValue, o.Blocks, o.PerWindowUpdate),
+            "bptt" => new Bptt { BatchNormStats = bn },
+            "tt-lbptt" => new TruncatedLocalBptt(o.Window ?? int.MaxValue, o.Blocks, o.PerWindowUpdate) { BatchNormStats = bn },
             "sltt" => new Sltt(),
             "sltt-k" when o.KSet is { } set => new Sltt(set.Select(s => s - 1).ToArray()),
             "sltt-k" => new Sltt(o.K ?? throw new ArgumentException("sltt-k needs K (--k) or a k_set.")),

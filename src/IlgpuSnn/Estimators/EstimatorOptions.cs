@@ -21,6 +21,12 @@ public sealed record EstimatorOptions
     /// <summary>OTTT / SAF: the first layer takes its weight gradient from the accumulated input.</summary>
     public bool AllTrace { get; init; }
 
+    /// <summary>
+    /// BatchNorm statistics; null takes the method's default (bptt and tt-lbptt fold the pass's steps, the
+    /// step-by-step methods normalise per step and cannot fold).
+    /// </summary>
+    public BatchNormStatistics? BatchNormStats { get; init; }
+
     /// <summary>RateBP: scale gradients by 1/T like the official code.</summary>
     public bool OfficialScale { get; init; }
 }

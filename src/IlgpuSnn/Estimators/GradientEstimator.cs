@@ -16,6 +16,24 @@ public abstract class GradientEstimator : IGradientEstimator
     /// <inheritdoc />
     public virtual LossReduction? RequiredReduction => LossReduction.PerStep;
 
+    private readonly BatchNormStatistics batchNormStats = BatchNormStatistics.PerStep;
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException">Folded statistics for a method that runs one step at a time.</exception>
+    public BatchNormStatistics BatchNormStats
+    {
+        get => batchNormStats;
+        init => batchNormStats = value == BatchNormStatistics.Folded && !CanFoldBatchNorm
+            ? throw new ArgumentException($"{Name}: BatchNorm statistics are per step (the method runs one step at a time); folded statistics are available with bptt and tt-lbptt.")
+            : value;
+    }
+
+    /// <summary>Whether the method runs several steps in one pass, so BatchNorm can fold them (bptt, tt-lbptt).</summary>
+    protected virtual bool CanFoldBatchNorm => false;
+
+    /// <inheritdoc />
+    public virtual LossReduction DefaultReduction => RequiredReduction ?? LossReduction.PerStep;
+
     /// <inheritdoc />
     public virtual IReadOnlyList<Tensor> ExtraParameters => [];
 

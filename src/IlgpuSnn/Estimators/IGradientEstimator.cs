@@ -16,6 +16,14 @@ public interface IGradientEstimator : IDisposable
     /// <summary>The loss reduction the method needs, or null if it supports both.</summary>
     LossReduction? RequiredReduction { get; }
 
+    /// <summary>The loss reduction the method trains on when none is asked for: its paper's.</summary>
+    LossReduction DefaultReduction => RequiredReduction ?? LossReduction.PerStep;
+
+    /// <summary>
+    /// Over which samples BatchNorm takes its batch statistics (the step-by-step methods always normalise per step).
+    /// </summary>
+    BatchNormStatistics BatchNormStats => BatchNormStatistics.PerStep;
+
     /// <summary>Parameters the estimator adds for training (auxiliary heads), created by <see cref="Attach"/>.</summary>
     IReadOnlyList<Tensor> ExtraParameters { get; }
 

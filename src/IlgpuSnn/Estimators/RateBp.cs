@@ -19,6 +19,9 @@ public sealed class RateBp(bool officialScale = false) : GradientEstimator
     /// <inheritdoc />
     public override string Name => "ratebp";
 
+    /// <summary>The paper's loss: its gradient starts from softmax(ō) − y, the mean-output loss (per-step stays available).</summary>
+    public override LossReduction DefaultReduction => LossReduction.MeanOutput;
+
     /// <inheritdoc />
     public override LossReduction? RequiredReduction => null;
 

@@ -30,6 +30,7 @@ public sealed class Saf(bool final) : GradientEstimator
     protected override EstimatorResult RunSequence(SpikingNetwork network, Tensor input, SequenceLoss loss, EstimatorContext context)
     {
         int steps = input.Dim(0), batch = input.Dim(1);
+        SafRequirements.Check(Name, network, input);
         int readoutIndex = network.Layers.Count - 1;
         var readout = network.Readout;
         float inputDecay = InputTrace.FirstDecay(network);

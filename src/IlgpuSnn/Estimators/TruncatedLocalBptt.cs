@@ -31,7 +31,11 @@ public sealed class TruncatedLocalBptt : GradientEstimator
         this.blocks = blocks?.Select(b => b.ToArray()).ToArray();
         PerWindowUpdate = perWindowUpdate;
         this.headFactory = headFactory;
+        BatchNormStats = BatchNormStatistics.Folded; // over the window's k·B samples unless asked per step
     }
+
+    /// <inheritdoc />
+    protected override bool CanFoldBatchNorm => true;
 
     /// <summary>Whether the optimizer steps after every window (else once per sequence).</summary>
     public bool PerWindowUpdate { get; }
@@ -83,7 +87,7 @@ public sealed class TruncatedLocalBptt : GradientEstimator
         var sum = new float[batch * network.Classes];
         float total = 0f;
         // Every layer as it is, with the window folded into the batch; the carried neuron state is a constant.
-        using var layers = new AdaptedNetwork(network, LayerAdapter.Plain);
+        using var layers = new AdaptedNetwork(network, layer => PerStepBatchNorm.For(layer, BatchNormStats));
         for (int start = 0; start < steps; start += window)
         {
             int length = Math.Min(window, steps - start);

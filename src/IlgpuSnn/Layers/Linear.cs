@@ -26,19 +26,23 @@ public sealed class Linear : SynapticLayer
         parameters = Bias is null ? [Weight] : [Weight, Bias];
     }
 
-    /// <summary>Creates the layer with given weights [out][in] and no bias (e.g. for gradient checks).</summary>
+    /// <summary>Creates the layer with given weights [out][in] and, when given, bias [out] (e.g. for gradient checks).</summary>
     /// <param name="device">The device holding the parameters.</param>
     /// <param name="weights">The weights, one row per output.</param>
-    /// <exception cref="ArgumentException">The array is empty or not rectangular.</exception>
-    public Linear(Device device, float[][] weights)
+    /// <param name="bias">The bias, one value per output, or null for none.</param>
+    /// <exception cref="ArgumentException">The array is empty or not rectangular, or the bias has another length.</exception>
+    public Linear(Device device, float[][] weights, float[]? bias = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
         OutFeatures = weights.Length;
         InFeatures = OutFeatures == 0 ? 0 : weights[0].Length;
         if (OutFeatures == 0 || InFeatures == 0 || weights.Any(r => r.Length != InFeatures))
             throw new ArgumentException("Linear: weights must be a non-empty rectangular [out][in] array.");
+        if (bias is not null && bias.Length != OutFeatures)
+            throw new ArgumentException($"Linear: bias has {bias.Length} values for {OutFeatures} outputs.");
         Weight = ParameterInit.Create(device, weights.SelectMany(r => r).ToArray(), "weight", OutFeatures, InFeatures);
-        parameters = [Weight];
+        Bias = bias is null ? null : ParameterInit.Create(device, bias, "bias", OutFeatures);
+        parameters = Bias is null ? [Weight] : [Weight, Bias];
     }
 
     /// <summary>Input features.</summary>

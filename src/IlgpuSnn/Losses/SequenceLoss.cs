@@ -6,7 +6,11 @@ namespace IlgpuSnn;
 /// The loss of a sequence of read-outs for one batch: a criterion (cross-entropy or ½ squared error), a reduction over
 /// time (per-step or mean-output) and the targets (labels [B] or target vectors [B, C]).
 /// </summary>
-public sealed class SequenceLoss(Criterion criterion, LossReduction reduction, Tensor target)
+/// <param name="criterion">The criterion ℓ.</param>
+/// <param name="reduction">How time enters the loss.</param>
+/// <param name="target">Labels [B] or target vectors [B, C].</param>
+/// <param name="mseWeight">λ of <see cref="Criterion.CrossEntropyWithSquaredError"/> (0.05, the SLTT/OTTT value).</param>
+public sealed class SequenceLoss(Criterion criterion, LossReduction reduction, Tensor target, float mseWeight = 0.05f)
 {
     /// <summary>The criterion ℓ.</summary>
     public Criterion Criterion { get; } = criterion;
@@ -17,13 +21,55 @@ public sealed class SequenceLoss(Criterion criterion, LossReduction reduction, T
     /// <summary>Labels [B] (as float class indices) or target vectors [B, C].</summary>
     public Tensor Target { get; } = target ?? throw new ArgumentNullException(nameof(target));
 
+    /// <summary>λ of <see cref="Criterion.CrossEntropyWithSquaredError"/>.</summary>
+    public float MseWeight { get; } = mseWeight is >= 0f and <= 1f
+        ? mseWeight
+        : throw new ArgumentOutOfRangeException(nameof(mseWeight), $"SequenceLoss: the MSE weight must be in [0, 1], got {mseWeight}.");
+
     /// <summary>ℓ of one read-out [B, C], averaged over the batch.</summary>
     public Tensor Of(Tensor logits)
     {
         ArgumentNullException.ThrowIfNull(logits);
-        if (Criterion == Criterion.CrossEntropy) return Ops.SoftmaxCrossEntropy(logits, Target);
-        using var mse = Ops.MseLoss(logits, Target);
-        return Ops.Scale(mse, logits.Dim(-1) / 2f);
+        switch (Criterion)
+        {
+            case Criterion.CrossEntropy:
+                return Ops.SoftmaxCrossEntropy(logits, Target);
+            case Criterion.SquaredError when Target.Rank == 1:
+            {
+                using var oneHot = OneHot(logits.Dim(-1));
+                return Ops.MseLoss(logits, oneHot);
+            }
+            case Criterion.SquaredError:
+                return Ops.MseLoss(logits, Target);
+            case Criterion.CrossEntropyWithSquaredError:
+            {
+                using var ce = Ops.SoftmaxCrossEntropy(logits, Target);
+                using var oneHot = OneHot(logits.Dim(-1));
+                using var mse = Ops.MseLoss(logits, oneHot);
+                using var a = Ops.Scale(ce, 1f - MseWeight);
+                using var b = Ops.Scale(mse, MseWeight);
+                return Ops.Add(a, b);
+            }
+            default:
+            {
+                using var mse = Ops.MseLoss(logits, Target);
+                return Ops.Scale(mse, logits.Dim(-1) / 2f);
+            }
+        }
+    }
+
+    private Tensor OneHot(int classes)
+    {
+        var labels = Target.ToArray();
+        var data = new float[labels.Length * classes];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            int label = (int)labels[i];
+            if (label < 0 || label >= classes || label != labels[i])
+                throw new ArgumentException($"SequenceLoss: label {labels[i]} is not a class index in 0..{classes - 1}.");
+            data[i * classes + label] = 1f;
+        }
+        return Tensor.FromArray(Target.Device, data, labels.Length, classes);
     }
 
     /// <summary>
@@ -42,7 +88,7 @@ public sealed class SequenceLoss(Criterion criterion, LossReduction reduction, T
         }
         // ℓ averaged over k·B rows equals (1/k)·Σ_t ℓ_t, so scale by k/T.
         using var repeated = RepeatTarget(stepsInLogits);
-        using var all = new SequenceLoss(Criterion, Reduction, repeated).Of(logits);
+        using var all = new SequenceLoss(Criterion, Reduction, repeated, MseWeight).Of(logits);
         return Ops.Scale(all, (float)stepsInLogits / timeSteps);
     }
 

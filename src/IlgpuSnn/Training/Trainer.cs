@@ -45,7 +45,7 @@ public sealed class Trainer
         this.options = options ?? throw new ArgumentNullException(nameof(options));
         if (options.Epochs <= 0 || options.BatchSize <= 0 || options.TimeSteps <= 0)
             throw new ArgumentException($"Trainer: epochs ({options.Epochs}), batch size ({options.BatchSize}) and time steps ({options.TimeSteps}) must be positive.");
-        this.reduction = reduction ?? estimator.RequiredReduction ?? LossReduction.PerStep;
+        this.reduction = reduction ?? estimator.DefaultReduction;
         if (estimator.RequiredReduction is { } r && r != this.reduction)
             throw new ArgumentException($"Trainer: {estimator.Name} needs the {r} loss.");
         CheckOptimizerParameters();
@@ -129,7 +129,7 @@ public sealed class Trainer
                     var seed = unchecked((ulong)options.Seed * 0x9E3779B97F4A7C15UL + (ulong)step);
                     using var scope = TensorScope.Begin();
                     var x = encoder.Encode(batch.Images, options.TimeSteps, seed);
-                    var loss = new SequenceLoss(Criterion.CrossEntropy, reduction, batch.Labels);
+                    var loss = new SequenceLoss(options.Criterion, reduction, batch.Labels, options.MseWeight);
                     double share = (double)batch.Size / DataShard.GlobalBatchLength(train.Count, options.BatchSize, batches);
                     stepper.LocalShare = share;
                     var result = estimator.Run(network, x, loss, new EstimatorContext
@@ -217,7 +217,7 @@ public sealed class Trainer
                 var flat = logits.Reshape(options.TimeSteps * batch.Size, network.Classes);
                 double share = (double)batch.Size / DataShard.GlobalBatchLength(loader.Dataset.Count, loader.BatchSize, batches);
                 shareSum += share;
-                lossSum += share * new SequenceLoss(Criterion.CrossEntropy, reduction, batch.Labels).Sequence(flat, options.TimeSteps).Item();
+                lossSum += share * new SequenceLoss(options.Criterion, reduction, batch.Labels, options.MseWeight).Sequence(flat, options.TimeSteps).Item();
                 var host = logits.ToArray();
                 var sum = new float[batch.Size * network.Classes];
                 for (int i = 0; i < host.Length; i++) sum[i % sum.Length] += host[i];
@@ -348,12 +348,23 @@ public sealed class Trainer
             throw new ArgumentException("Trainer: the optimizer holds none of this network's parameters.");
     }
 
+    private static string LossName(Criterion criterion, float mseWeight) => criterion switch
+    {
+        Criterion.CrossEntropy => "ce",
+        Criterion.SquaredError => "mse",
+        Criterion.CrossEntropyWithSquaredError => string.Create(CultureInfo.InvariantCulture, $"ce+mse:{mseWeight}"),
+        _ => "half-se",
+    };
+
     private void WriteMetrics(string folder, List<EpochMetrics> history, int trainSamples)
     {
         var last = history[^1];
         var summary = new Dictionary<string, object>
         {
             ["estimator"] = estimator.Name,
+            ["loss"] = LossName(options.Criterion, options.MseWeight),
+            ["loss_on"] = reduction == LossReduction.PerStep ? "per-step" : "mean-output",
+            ["bn_stats"] = estimator.BatchNormStats == BatchNormStatistics.PerStep ? "per-step" : "folded",
             ["device"] = network.Device.Info.ToString(),
             ["time_steps"] = options.TimeSteps,
             ["epochs"] = history.Count,

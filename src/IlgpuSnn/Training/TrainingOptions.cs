@@ -27,6 +27,12 @@ public sealed record TrainingOptions
     /// </summary>
     public bool Resume { get; init; }
 
+    /// <summary>The loss ℓ of a read-out against the labels (cross-entropy by default; MSE uses one-hot targets).</summary>
+    public Criterion Criterion { get; init; } = Criterion.CrossEntropy;
+
+    /// <summary>λ of <see cref="Criterion.CrossEntropyWithSquaredError"/>.</summary>
+    public float MseWeight { get; init; } = 0.05f;
+
     /// <summary>Resume even if the checkpoint was written with other settings (the differences are ignored).</summary>
     public bool ForceResume { get; init; }
 
