@@ -33,47 +33,59 @@ internal static class CompareCommand
         {
             estimators, dataset, model, timeSteps, epochs, batchSize, lr, trainLimit, testLimit, memorySteps, device, output, seed,
         };
-        command.SetAction((parse, cancellationToken) =>
+        command.SetAction((parse, cancellationToken) => Task.FromResult(CliErrors.Run("compare", parse, () =>
         {
-            try
+            var names = parse.GetValue(estimators)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (names.Length == 0) throw new ArgumentException("--estimators lists no estimator.");
+            foreach (var n in names) OptionValidation.OneOf("--estimators", n, EstimatorFactory.Names);
+            var steps = OptionValidation.PositiveList("--memory-steps", parse.GetValue(memorySteps)!);
+            int t = parse.GetValue(timeSteps), s = parse.GetValue(seed), epochCount = parse.GetValue(epochs), batch = parse.GetValue(batchSize);
+            OptionValidation.Positive("--time-steps", t);
+            OptionValidation.Positive("--epochs", epochCount);
+            OptionValidation.Positive("--batch-size", batch);
+            OptionValidation.Positive("--train-limit", parse.GetValue(trainLimit));
+            OptionValidation.Positive("--test-limit", parse.GetValue(testLimit));
+            float rate = parse.GetValue(lr);
+            OptionValidation.LearningRate("--lr", rate);
+            string m = parse.GetValue(model)!;
+            OptionValidation.OneOf("--model", m, Models.Names);
+            var dir = parse.GetValue(output)!;
+            OptionValidation.WritableFolder("--out", dir);
+
+            var (train, test) = VisionDatasets.Load(parse.GetValue(dataset)!);
+            if (parse.GetValue(trainLimit) is { } tl) train = train.Take(Math.Min(tl, train.Count));
+            if (parse.GetValue(testLimit) is { } el) test = test.Take(Math.Min(el, test.Count));
+            using var d = Device.Create(parse.GetValue(device));
+            var neuron = new NeuronSpec(Decay: 0.5f);
+            SpikingNetwork Build(Device dev) => Models.Create(m, dev, [train.Channels, train.Height, train.Width], train.Classes, neuron, s);
+            var options = new EstimatorOptions { K = Math.Max(1, t / 2), Window = Math.Max(1, t / 2) };
+            using (var probe = Build(d))
+                foreach (var n in names) MemoryEstimate.Require(d, probe, n, Math.Max(t, steps.Max()), Math.Min(batch, Math.Max(train.Count, 1)), options.Window);
+            var training = new TrainingOptions { Epochs = epochCount, BatchSize = batch, TimeSteps = t, Seed = s };
+            var rows = new List<ComparisonRow>();
+            Interrupt.Current.Saved = () => rows.Count == 0 ? "no estimator finished, nothing was written" : $"the rows of {string.Join(", ", rows.Select(r => r.Estimator))} are in '{dir}'";
+            foreach (var name in names)
             {
-                var names = parse.GetValue(estimators)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                foreach (var n in names) _ = EstimatorFactory.Create(n, new EstimatorOptions { K = 1 });
-                var steps = parse.GetValue(memorySteps)!.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-                var (train, test) = VisionDatasets.Load(parse.GetValue(dataset)!);
-                if (parse.GetValue(trainLimit) is { } tl) train = train.Take(Math.Min(tl, train.Count));
-                if (parse.GetValue(testLimit) is { } el) test = test.Take(Math.Min(el, test.Count));
-                using var d = Device.Create(parse.GetValue(device));
-                int t = parse.GetValue(timeSteps), s = parse.GetValue(seed);
-                string m = parse.GetValue(model)!;
-                var neuron = new NeuronSpec(Decay: 0.5f);
-                SpikingNetwork Build(Device dev) => Models.Create(m, dev, [train.Channels, train.Height, train.Width], train.Classes, neuron, s);
-                var options = new EstimatorOptions { K = Math.Max(1, t / 2), Window = Math.Max(1, t / 2) };
-                float rate = parse.GetValue(lr);
-                var rows = EstimatorComparison.Run(d, Build, names, options, train, test,
-                    new TrainingOptions { Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize), TimeSteps = t, Seed = s },
-                    steps, p => new Sgd(p, rate, momentum: 0.9f, weightDecay: 5e-4f), new Progress<string>(Console.WriteLine), cancellationToken);
-                var dir = parse.GetValue(output)!;
-                Directory.CreateDirectory(dir);
+                try
+                {
+                    rows.AddRange(EstimatorComparison.Run(d, Build, [name], options, train, test, training, steps,
+                        p => new Sgd(p, rate, momentum: 0.9f, weightDecay: 5e-4f), new Progress<string>(Console.WriteLine), cancellationToken));
+                }
+                catch (OperationCanceledException)
+                {
+                    Console.Error.WriteLine($"Stopped; {Interrupt.Current.Saved()}.");
+                    return CliErrors.Interrupted;
+                }
                 Write(dir, rows, d.Info.ToString(), m, t, train.Count, steps);
-                Console.WriteLine(File.ReadAllText(Path.Combine(dir, "compare.md")));
-                return Task.FromResult(0);
             }
-            catch (OperationCanceledException)
-            {
-                Console.Error.WriteLine("Cancelled.");
-                return Task.FromResult(130);
-            }
-            catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or DirectoryNotFoundException or FormatException)
-            {
-                Console.Error.WriteLine(e.Message);
-                return Task.FromResult(2);
-            }
-        });
+            Console.WriteLine(File.ReadAllText(Path.Combine(dir, "compare.md")));
+            return 0;
+        })));
         return command;
     }
 
-    private static void Write(string dir, IReadOnlyList<ComparisonRow> rows, string device, string model, int timeSteps, int samples, int[] steps)
+    /// <summary>Rewrites the table, CSV, JSON and plot with the rows finished so far (called after every estimator).</summary>
+    private static void Write(string dir, List<ComparisonRow> rows, string device, string model, int timeSteps, int samples, int[] steps)
     {
         var baseline = rows.FirstOrDefault(r => r.Estimator == "bptt") ?? rows[0];
         static string Ratio(double x, double b) => b == 0 ? "-" : (x / b).ToString("F2", CultureInfo.InvariantCulture);

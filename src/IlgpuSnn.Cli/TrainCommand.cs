@@ -32,49 +32,85 @@ internal static class TrainCommand
         var window = new Option<int?>("--window") { Description = "tt-lbptt: truncation window in steps." };
         var blocks = new Option<int?>("--blocks") { Description = "tt-lbptt: number of locally trained blocks." };
         var k = new Option<int?>("--k") { Description = "sltt-k: steps back-propagated per sequence." };
-        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --out." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --out (it must exist and match these settings)." };
+        var forceResume = new Option<bool>("--force-resume") { Description = "With --resume: continue even if the checkpoint was written with other settings." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Start again and replace an existing checkpoint in --out." };
+        var skipNonFinite = new Option<bool>("--skip-nonfinite") { Description = "Skip updates whose gradients are NaN or infinite instead of stopping." };
         var neuron = new Option<string>("--neuron") { Description = "One of: " + string.Join(", ", NeuronSpec.Names) + ".", DefaultValueFactory = _ => "lif" };
         var surrogate = new Option<string>("--surrogate") { Description = "NAME[:alpha], NAME one of: " + string.Join(", ", Surrogate.Names) + " (e.g. sigmoid:4).", DefaultValueFactory = _ => "sigmoid" };
         var command = new Command("train", "Train a spiking network on an image dataset with the chosen gradient estimator.")
         {
             dataset, estimator, model, timeSteps, epochs, batchSize, lr, optimizer, device, trainLimit, testLimit, seed, output, encoder, window, blocks, k, resume, neuron, surrogate,
+            forceResume, overwrite, skipNonFinite,
         };
-        command.SetAction((parse, cancellationToken) =>
+        command.SetAction((parse, cancellationToken) => Task.FromResult(CliErrors.Run("train", parse, () => Run(new TrainSettings(
+            parse.GetValue(dataset)!, parse.GetValue(estimator)!, parse.GetValue(model)!, parse.GetValue(timeSteps), parse.GetValue(epochs),
+            parse.GetValue(batchSize), parse.GetValue(lr), parse.GetValue(optimizer)!, parse.GetValue(device), parse.GetValue(trainLimit),
+            parse.GetValue(testLimit), parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(encoder)!, parse.GetValue(window),
+            parse.GetValue(blocks), parse.GetValue(k), parse.GetValue(resume), parse.GetValue(neuron)!, parse.GetValue(surrogate)!)
         {
-            try
-            {
-                return Task.FromResult(Run(new TrainSettings(
-                    parse.GetValue(dataset)!, parse.GetValue(estimator)!, parse.GetValue(model)!, parse.GetValue(timeSteps), parse.GetValue(epochs),
-                    parse.GetValue(batchSize), parse.GetValue(lr), parse.GetValue(optimizer)!, parse.GetValue(device), parse.GetValue(trainLimit),
-                    parse.GetValue(testLimit), parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(encoder)!, parse.GetValue(window),
-                    parse.GetValue(blocks), parse.GetValue(k), parse.GetValue(resume), parse.GetValue(neuron)!, parse.GetValue(surrogate)!), cancellationToken));
-            }
-            catch (OperationCanceledException)
-            {
-                Console.Error.WriteLine("Cancelled; metrics and the checkpoint of every finished epoch are in place.");
-                return Task.FromResult(130);
-            }
-            catch (Exception e) when (e is ArgumentException or NotSupportedException or FileNotFoundException or InvalidDataException or DirectoryNotFoundException)
-            {
-                Console.Error.WriteLine(e.Message);
-                return Task.FromResult(2);
-            }
-        });
+            ForceResume = parse.GetValue(forceResume), Overwrite = parse.GetValue(overwrite), SkipNonFinite = parse.GetValue(skipNonFinite),
+        }, cancellationToken))));
         return command;
     }
 
     private sealed record TrainSettings(string Dataset, string Estimator, string Model, int TimeSteps, int Epochs, int BatchSize, float Lr,
         string Optimizer, string? Device, int? TrainLimit, int? TestLimit, int Seed, string Out, string Encoder, int? Window, int? Blocks,
-        int? K, bool Resume, string Neuron, string Surrogate);
+        int? K, bool Resume, string Neuron, string Surrogate)
+    {
+        public bool ForceResume { get; init; }
+
+        public bool Overwrite { get; init; }
+
+        public bool SkipNonFinite { get; init; }
+    }
+
+    /// <summary>Every check that needs no data: option values, the output folder and what is in it.</summary>
+    private static TrainingOptions Validate(TrainSettings s)
+    {
+        OptionValidation.Positive("--time-steps", s.TimeSteps);
+        OptionValidation.Positive("--epochs", s.Epochs);
+        OptionValidation.Positive("--batch-size", s.BatchSize);
+        OptionValidation.Positive("--train-limit", s.TrainLimit);
+        OptionValidation.Positive("--test-limit", s.TestLimit);
+        OptionValidation.Positive("--window", s.Window);
+        OptionValidation.Positive("--blocks", s.Blocks);
+        OptionValidation.Positive("--k", s.K);
+        OptionValidation.LearningRate("--lr", s.Lr);
+        OptionValidation.OneOf("--estimator", s.Estimator, EstimatorFactory.Names);
+        OptionValidation.OneOf("--model", s.Model, Models.Names);
+        OptionValidation.OneOf("--optimizer", s.Optimizer, ["sgd", "adamw"]);
+        OptionValidation.OneOf("--encoder", s.Encoder, ["direct", "poisson"]);
+        _ = NeuronSpec.Named(s.Neuron, Surrogate.Parse(s.Surrogate));
+        if (s.Estimator == "sltt-k" && s.K is null) throw new ArgumentException("--estimator sltt-k needs --k.");
+        if (s.ForceResume && !s.Resume) throw new ArgumentException("--force-resume only applies with --resume.");
+        if (s.Resume && s.Overwrite) throw new ArgumentException("--resume and --overwrite exclude each other.");
+        var options = new TrainingOptions
+        {
+            Epochs = s.Epochs, BatchSize = s.BatchSize, TimeSteps = s.TimeSteps, Seed = s.Seed, OutputDirectory = s.Out, Resume = s.Resume,
+            ForceResume = s.ForceResume, Overwrite = s.Overwrite, SkipNonFinite = s.SkipNonFinite,
+            RunSettings = new Dictionary<string, string>
+            {
+                ["dataset"] = s.Dataset, ["model"] = s.Model, ["test_limit"] = s.TestLimit?.ToString(CultureInfo.InvariantCulture) ?? "all",
+                ["window"] = s.Window?.ToString(CultureInfo.InvariantCulture) ?? "-", ["blocks"] = s.Blocks?.ToString(CultureInfo.InvariantCulture) ?? "-",
+                ["k"] = s.K?.ToString(CultureInfo.InvariantCulture) ?? "-", ["neuron"] = s.Neuron, ["surrogate"] = s.Surrogate,
+            },
+        };
+        ResumeCheck.Preflight(options);
+        OptionValidation.WritableFolder("--out", s.Out);
+        return options;
+    }
 
     private static int Run(TrainSettings s, CancellationToken cancellationToken)
     {
+        var options = Validate(s);
         var (train, test) = VisionDatasets.Load(s.Dataset);
         if (s.TrainLimit is { } tl) train = train.Take(Math.Min(tl, train.Count));
         if (s.TestLimit is { } el) test = test.Take(Math.Min(el, test.Count));
         using var device = Runtime.Device.Create(s.Device);
         var neuron = NeuronSpec.Named(s.Neuron, Surrogate.Parse(s.Surrogate));
         using var network = Models.Create(s.Model, device, [train.Channels, train.Height, train.Width], train.Classes, neuron, s.Seed);
+        MemoryEstimate.Require(device, network, s.Estimator, s.TimeSteps, Math.Min(s.BatchSize, Math.Max(train.Count, 1)), s.Window);
         int spiking = network.NeuronLayerIndices.Count;
         var blocks = s.Blocks is { } nb ? SplitBlocks(spiking, nb) : null;
         using var method = EstimatorFactory.Create(s.Estimator, new EstimatorOptions { K = s.K, Window = s.Window, Blocks = blocks });
@@ -92,17 +128,29 @@ internal static class TrainCommand
             "poisson" => new PoissonEncoder(),
             _ => throw new ArgumentException($"Unknown encoder '{s.Encoder}'. Valid: direct, poisson."),
         };
-        Directory.CreateDirectory(s.Out);
-        var options = new TrainingOptions { Epochs = s.Epochs, BatchSize = s.BatchSize, TimeSteps = s.TimeSteps, Seed = s.Seed, OutputDirectory = s.Out, Resume = s.Resume };
         var trainer = new Trainer(network, method, opt, encoder, options);
         Console.WriteLine($"Training {s.Model} with {method.Name} on {device.Info} (T={s.TimeSteps}, {train.Count} training / {test.Count} test samples, {s.Epochs} epochs).");
-        var history = RunWithProgress(trainer, train, test, cancellationToken);
+        Interrupt.Current.Saved = () => SavedMessage(trainer, s.Out);
+        IReadOnlyList<EpochMetrics> history;
+        try
+        {
+            history = RunWithProgress(trainer, train, test, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine($"Stopped; {SavedMessage(trainer, s.Out)}.");
+            return CliErrors.Interrupted;
+        }
         foreach (var h in history)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"epoch {h.Epoch}: train loss {h.TrainLoss:F4} acc {h.TrainAccuracy:P2} | test loss {h.TestLoss:F4} acc {h.TestAccuracy:P2} | {h.TrainSeconds:F1} s | peak {h.PeakPoolBytes / 1048576.0:F1} MiB"));
+                $"epoch {h.Epoch}: train loss {h.TrainLoss:F4} acc {h.TrainAccuracy:P2} | test loss {h.TestLoss:F4} acc {h.TestAccuracy:P2} | {h.TrainSeconds:F1} s | peak {h.PeakPoolBytes / 1048576.0:F1} MiB{(h.SkippedUpdates > 0 ? $" | {h.SkippedUpdates} non-finite updates skipped" : "")}"));
         Console.WriteLine($"Metrics: {Path.GetFullPath(Path.Combine(s.Out, "metrics.json"))}");
         return 0;
     }
+
+    private static string SavedMessage(Trainer trainer, string folder) => trainer.SavedEpochs is { } n
+        ? $"'{Path.Combine(folder, Trainer.CheckpointFile)}' and the metrics hold {n} finished epoch{(n == 1 ? "" : "s")} (continue with --resume)"
+        : "no epoch finished, so no checkpoint was written";
 
     private static IReadOnlyList<EpochMetrics> RunWithProgress(Trainer trainer, ImageDataset train, ImageDataset test, CancellationToken cancellationToken)
     {

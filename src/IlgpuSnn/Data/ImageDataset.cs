@@ -14,7 +14,7 @@ public sealed class ImageDataset
     /// <param name="width">Image width.</param>
     /// <param name="classes">Number of classes.</param>
     /// <param name="name">A name used in messages (e.g. the file or dataset).</param>
-    /// <exception cref="ArgumentException">Sizes disagree or a label is outside [0, classes).</exception>
+    /// <exception cref="ArgumentException">Sizes disagree, a label is outside [0, classes) or a pixel is NaN or ∞.</exception>
     public ImageDataset(float[] images, int[] labels, int channels, int height, int width, int classes, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(images);
@@ -31,6 +31,10 @@ public sealed class ImageDataset
         for (int i = 0; i < labels.Length; i++)
             if ((uint)labels[i] >= (uint)classes)
                 throw new ArgumentException($"ImageDataset '{Name}': label {labels[i]} of sample {i} is outside [0, {classes}).", nameof(labels));
+        int bad = Array.FindIndex(images, v => !float.IsFinite(v));
+        if (bad >= 0)
+            throw new ArgumentException(
+                $"ImageDataset '{Name}': pixel {bad % per} of sample {bad / per} is {images[bad].ToString(System.Globalization.CultureInfo.InvariantCulture)}; every input value must be finite.", nameof(images));
         Images = images;
         Labels = labels;
         Channels = channels;

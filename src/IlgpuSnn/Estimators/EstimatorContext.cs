@@ -17,6 +17,9 @@ public sealed class EstimatorContext
     /// <summary>Seed of this iteration (dropout masks, SLTT-K step draws).</summary>
     public ulong Seed { get; init; }
 
+    /// <summary>Stops the sequence between time steps (or windows) when cancelled; the update in flight is not applied.</summary>
+    public CancellationToken Cancellation { get; init; }
+
     /// <summary>Optional observer of every neuron layer's spikes: (layer index, first time step, spikes [k·B, ...] of k consecutive steps).</summary>
     public Action<int, int, Tensor>? OnSpikes { get; init; }
 }

@@ -8,6 +8,9 @@ namespace IlgpuSnn.Estimators;
 /// <summary>Shared plumbing of the estimators: time slicing, output sums and checks.</summary>
 public abstract class GradientEstimator : IGradientEstimator
 {
+    [ThreadStatic] private static CancellationToken cancellation;
+    private SpikingNetwork? attached;
+
     /// <inheritdoc />
     public abstract string Name { get; }
 
@@ -20,7 +23,14 @@ public abstract class GradientEstimator : IGradientEstimator
     /// <inheritdoc />
     public virtual void Attach(SpikingNetwork network)
     {
+        ArgumentNullException.ThrowIfNull(network);
+        if (attached is not null && !ReferenceEquals(attached, network))
+            throw new InvalidOperationException($"{Name}: already attached to another network; create one estimator per network.");
+        attached = network;
     }
+
+    /// <summary>The network passed to <see cref="Attach"/> (or first run), null before.</summary>
+    protected SpikingNetwork? AttachedNetwork => attached;
 
     /// <inheritdoc />
     public EstimatorResult Run(SpikingNetwork network, Tensor input, SequenceLoss loss, EstimatorContext context)
@@ -33,6 +43,13 @@ public abstract class GradientEstimator : IGradientEstimator
             throw new ArgumentException($"{Name}: input must be [T, B, {string.Join(", ", network.InputShape)}], got {Tensor.Format(input.Shape)}.");
         if (RequiredReduction is { } r && loss.Reduction != r)
             throw new ArgumentException($"{Name}: this method trains on the {(r == LossReduction.PerStep ? "per-step" : "mean-output")} loss.");
+        if (attached is null) attached = network;
+        else if (!ReferenceEquals(attached, network))
+            throw new InvalidOperationException($"{Name}: this estimator is attached to another network; Run it on the network passed to Attach.");
+        context.Cancellation.ThrowIfCancellationRequested();
+        using var exclusive = network.EnterExclusive($"{Name}.Run");
+        var outer = cancellation;
+        cancellation = context.Cancellation;
         network.ResetState(input.Dim(1));
         try
         {
@@ -41,6 +58,7 @@ public abstract class GradientEstimator : IGradientEstimator
         finally
         {
             network.ResetState(input.Dim(1));
+            cancellation = outer;
         }
     }
 
@@ -53,6 +71,7 @@ public abstract class GradientEstimator : IGradientEstimator
     /// <summary>Time step <paramref name="t"/> of [T, B, ...] as [B, ...] (a view).</summary>
     protected static Tensor StepInput(SpikingNetwork network, Tensor input, int t)
     {
+        cancellation.ThrowIfCancellationRequested();
         using var slice = input.Slice(t, 1);
         return slice.Reshape([input.Dim(1), .. network.InputShape]);
     }
@@ -60,6 +79,7 @@ public abstract class GradientEstimator : IGradientEstimator
     /// <summary>Steps [start, start+count) of [T, B, ...] folded as [count·B, ...] (a view).</summary>
     protected static Tensor Window(SpikingNetwork network, Tensor input, int start, int count)
     {
+        cancellation.ThrowIfCancellationRequested();
         using var slice = input.Slice(start, count);
         return slice.Reshape([count * input.Dim(1), .. network.InputShape]);
     }

@@ -51,6 +51,7 @@ public sealed class TruncatedLocalBptt : GradientEstimator
     {
         ArgumentNullException.ThrowIfNull(network);
         if (ranges.Count > 0) throw new InvalidOperationException("tt-lbptt: already attached to a network.");
+        base.Attach(network);
         var neurons = network.NeuronLayerIndices;
         var partition = blocks ?? [Enumerable.Range(0, neurons.Count).ToArray()];
         var flat = partition.SelectMany(b => b).ToArray();
@@ -77,7 +78,8 @@ public sealed class TruncatedLocalBptt : GradientEstimator
     /// <inheritdoc />
     protected override EstimatorResult RunSequence(SpikingNetwork network, Tensor input, SequenceLoss loss, EstimatorContext context)
     {
-        if (ranges.Count == 0) Attach(network);
+        if (ranges.Count == 0)
+            throw new InvalidOperationException("tt-lbptt: call Attach(network) before Run and give the optimizer ExtraParameters too; otherwise the auxiliary heads are never trained.");
         int steps = input.Dim(0), batch = input.Dim(1);
         var sum = new float[batch * network.Classes];
         float total = 0f;

@@ -43,10 +43,16 @@ public sealed class GradCheckCase
     /// <summary>TT-LBPTT auxiliary heads by block index, [outputs][n].</summary>
     public required IReadOnlyDictionary<int, float[][]> AuxHeads { get; init; }
 
+    /// <summary>The largest case accepted, in characters (a tiny network's case is a few kilobytes).</summary>
+    public const int MaxChars = 4 << 20;
+
     /// <summary>Parses and validates a case.</summary>
-    /// <exception cref="FormatException">Malformed input; the message says what and where.</exception>
+    /// <exception cref="FormatException">Malformed input, or more than <see cref="MaxChars"/> characters; the message says what and where.</exception>
     public static GradCheckCase Parse(string json)
     {
+        ArgumentNullException.ThrowIfNull(json);
+        if (json.Length > MaxChars)
+            throw new FormatException($"gradcheck: the case has {json.Length} characters; at most {MaxChars} are accepted.");
         JsonDocument document;
         try
         {
@@ -219,8 +225,12 @@ public sealed class GradCheckCase
         _ => throw new FormatException($"gradcheck: '{key}' must be true or false."),
     };
 
-    private static float Number(JsonElement e, string key) =>
-        e.ValueKind == JsonValueKind.Number ? e.GetSingle() : throw new FormatException($"gradcheck: '{key}' must be a number.");
+    private static float Number(JsonElement e, string key)
+    {
+        if (e.ValueKind != JsonValueKind.Number) throw new FormatException($"gradcheck: '{key}' must be a number.");
+        float v = e.GetSingle();
+        return float.IsFinite(v) ? v : throw new FormatException($"gradcheck: '{key}' = {e.GetRawText()} is outside the float32 range.");
+    }
 
     private static float[] Vector(JsonElement e, string key)
     {

@@ -64,9 +64,14 @@ public static class GradCheckRunner
     }
 
     /// <summary>The result as the JSON that <c>snn gradcheck</c> prints.</summary>
+    /// <exception cref="ArithmeticException">The loss or a gradient is NaN or ∞ (JSON cannot hold it).</exception>
     public static string ToJson(GradCheckResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
+        var sets = new[] { result.Gradients }.Concat(result.StepGradients ?? []);
+        var values = sets.SelectMany(g => g.Layers.SelectMany(m => m.SelectMany(r => r)).Concat(g.Readout.SelectMany(r => r)).Concat(g.AuxHeads.Values.SelectMany(m => m.SelectMany(r => r))));
+        if (!double.IsFinite(result.Loss) || !values.All(double.IsFinite))
+            throw new ArithmeticException($"gradcheck: the loss ({result.Loss}) or a gradient is not finite (float32 overflow); scale the inputs or weights down.");
         var root = new JsonObject
         {
             ["loss"] = result.Loss,

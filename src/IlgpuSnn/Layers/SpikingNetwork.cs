@@ -10,6 +10,8 @@ namespace IlgpuSnn.Layers;
 public sealed class SpikingNetwork : IDisposable
 {
     private readonly List<Layer> layers;
+    private int owner;
+    private int depth;
 
     internal SpikingNetwork(Device device, int[] inputShape, List<Layer> layers)
     {
@@ -62,7 +64,7 @@ public sealed class SpikingNetwork : IDisposable
     /// Reads parameters and buffers written by <see cref="Save"/> (or any safetensors file with the same names and
     /// shapes) into this network.
     /// </summary>
-    /// <exception cref="InvalidDataException">A tensor is missing or has another shape; nothing is changed then.</exception>
+    /// <exception cref="InvalidDataException">A tensor is missing, has another shape or holds NaN/∞; nothing is changed then.</exception>
     public void Load(string path)
     {
         var stored = Training.SafeTensors.Load(path, out _);
@@ -73,6 +75,8 @@ public sealed class SpikingNetwork : IDisposable
                 throw new InvalidDataException($"{path}: tensor '{name}' is missing; the file does not match this network.");
             if (!entry.Shape.SequenceEqual(tensor.Shape))
                 throw new InvalidDataException($"{path}: tensor '{name}' has shape {Tensor.Format(entry.Shape)}, the network needs {Tensor.Format(tensor.Shape)}.");
+            if (!entry.Data.All(float.IsFinite))
+                throw new InvalidDataException($"{path}: tensor '{name}' holds NaN or infinite values.");
         }
         foreach (var (name, tensor) in targets) tensor.CopyFrom(stored[name].Data);
     }
@@ -117,11 +121,39 @@ public sealed class SpikingNetwork : IDisposable
     public Tensor Forward(Tensor sequence, bool training = false)
     {
         ArgumentNullException.ThrowIfNull(sequence);
+        using var exclusive = EnterExclusive("Forward");
         int t = sequence.Dim(0), b = sequence.Dim(1);
         ResetState(b);
         using var folded = sequence.Reshape([t * b, .. InputShape]);
         using var logits = Run(0, layers.Count, folded, null, new Pass { Mode = PassMode.Sequence, Training = training, TimeSteps = t, BatchSize = b });
         return logits.Reshape(t, b, Classes);
+    }
+
+    /// <summary>
+    /// Claims the network for the calling thread until the returned handle is disposed (re-entrant on that thread).
+    /// Neuron state, gradients and the tape are per network, so a second thread is refused instead of corrupting them.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another thread is running the network.</exception>
+    public IDisposable EnterExclusive(string operation)
+    {
+        int me = Environment.CurrentManagedThreadId;
+        int holder = Interlocked.CompareExchange(ref owner, me, 0);
+        if (holder != 0 && holder != me)
+            throw new InvalidOperationException($"SpikingNetwork.{operation}: the network is in use by another thread (managed thread {holder}); one network runs on one thread at a time.");
+        depth++;
+        return new Exclusive(this);
+    }
+
+    private sealed class Exclusive(SpikingNetwork network) : IDisposable
+    {
+        private bool done;
+
+        public void Dispose()
+        {
+            if (done) return;
+            done = true;
+            if (--network.depth == 0) Volatile.Write(ref network.owner, 0);
+        }
     }
 
     /// <summary>Frees every layer's parameters, buffers and state.</summary>

@@ -90,6 +90,9 @@ public sealed class Device : IDisposable
         Accelerator.Synchronize();
     }
 
+    /// <summary>Whether <see cref="Dispose"/> was called; tensors of a disposed device refuse every use.</summary>
+    public bool IsDisposed => disposed;
+
     /// <summary>Throws when the device was disposed.</summary>
     internal void ThrowIfDisposed()
     {

@@ -67,6 +67,8 @@ public sealed class Tensor : IDisposable
         get
         {
             ThrowIfDisposed("View");
+            if (Device.IsDisposed)
+                throw new ObjectDisposedException(nameof(Device), $"Tensor {Format(shape)}{(Name is null ? "" : " '" + Name + "'")}: its device {Device.Info.Id} was disposed; dispose tensors and networks before their device.");
             return storage.View.SubView(offset, Length);
         }
     }

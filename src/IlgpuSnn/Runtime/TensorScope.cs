@@ -54,14 +54,29 @@ public sealed class TensorScope : IDisposable
     }
 
     /// <summary>Disposes every tensor still owned by this scope and closes it.</summary>
+    /// <exception cref="InvalidOperationException">
+    /// The scope is not the innermost open scope of this thread (an inner scope is still open, or it belongs to
+    /// another thread); nothing is disposed then.
+    /// </exception>
     public void Dispose()
     {
         if (disposed) return;
+        if (current != this)
+            throw new InvalidOperationException(current is null || !IsAncestor(current)
+                ? "TensorScope.Dispose: this scope belongs to another thread (or was already closed by it); dispose a scope on the thread that began it."
+                : "TensorScope.Dispose: an inner scope is still open; dispose scopes in the reverse order of Begin (use `using`).");
         disposed = true;
         for (int i = owned.Count - 1; i >= 0; i--)
             if (owned[i].Scope == this) owned[i].Dispose();
         owned.Clear();
         if (current == this) current = parent;
+    }
+
+    private bool IsAncestor(TensorScope scope)
+    {
+        for (var s = scope.parent; s is not null; s = s.parent)
+            if (s == this) return true;
+        return false;
     }
 
     private sealed class Resume : IDisposable

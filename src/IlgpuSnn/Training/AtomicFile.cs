@@ -58,6 +58,26 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>
+    /// Deletes the temporary files that writes of <paramref name="path"/> leave behind when the process is killed
+    /// mid-write (".NAME.*.tmp" beside it). Call it when no other process writes the same file.
+    /// </summary>
+    /// <returns>How many were removed.</returns>
+    public static int RemoveStale(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var full = Path.GetFullPath(path);
+        var folder = Path.GetDirectoryName(full);
+        if (string.IsNullOrEmpty(folder) || !Directory.Exists(folder)) return 0;
+        int removed = 0;
+        foreach (var stale in Directory.EnumerateFiles(folder, "." + Path.GetFileName(full) + ".*.tmp"))
+        {
+            TryDelete(stale);
+            if (!File.Exists(stale)) removed++;
+        }
+        return removed;
+    }
+
     private static string Begin(string path, out string full)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

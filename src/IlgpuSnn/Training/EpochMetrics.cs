@@ -32,4 +32,7 @@ public sealed record EpochMetrics
 
     /// <summary>Learning rate at the end of the epoch.</summary>
     public double LearningRate { get; init; }
+
+    /// <summary>Updates skipped because their gradients were not finite (with <see cref="TrainingOptions.SkipNonFinite"/>).</summary>
+    public int SkippedUpdates { get; init; }
 }

@@ -63,25 +63,31 @@ public static class SafeTensors
     public static IReadOnlyDictionary<string, (int[] Shape, float[] Data)> Load(string path, out IReadOnlyDictionary<string, string> metadata)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (Directory.Exists(path)) throw Bad(path, "it is a folder, not a file");
         if (!File.Exists(path)) throw new FileNotFoundException($"Safetensors file '{path}' does not exist.", path);
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length < 8)
-            throw Bad(path, $"{bytes.Length} bytes is too short for the 8-byte header length");
-        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        if (n == 0 || n > (ulong)(bytes.Length - 8) || n > MaxHeaderBytes)
-            throw Bad(path, $"header length {n} is invalid for a file of {bytes.Length} bytes");
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        long fileLength = file.Length;
+        Span<byte> lengthBytes = stackalloc byte[8];
+        if (file.ReadAtLeast(lengthBytes, 8, throwOnEndOfStream: false) < 8)
+            throw Bad(path, $"{fileLength} bytes is too short for the 8-byte header length");
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+        if (n == 0 || n > (ulong)(fileLength - 8) || n > MaxHeaderBytes)
+            throw Bad(path, $"header length {n} (offset 0) is invalid for a file of {fileLength} bytes (at most {MaxHeaderBytes})");
         int headerLength = (int)n;
         long dataStart = 8 + headerLength;
-        long dataLength = bytes.Length - dataStart;
+        long dataLength = fileLength - dataStart;
+        var header = new byte[headerLength];
+        if (file.ReadAtLeast(header, headerLength, throwOnEndOfStream: false) < headerLength)
+            throw Bad(path, "the file ended inside the header");
 
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(bytes.AsMemory(8, headerLength));
+            doc = JsonDocument.Parse(header);
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"Safetensors file '{path}': the header is not valid JSON ({e.Message}).", e);
+            throw new InvalidDataException($"Safetensors file '{path}': the header (offset 8) is not valid JSON ({e.Message}).", e);
         }
 
         using (doc)
@@ -90,22 +96,13 @@ public static class SafeTensors
                 throw Bad(path, "the header is not a JSON object");
             var meta = new Dictionary<string, string>(StringComparer.Ordinal);
             var infos = new List<(string Name, int[] Shape, long Begin, long End)>();
-            var names = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var prop in doc.RootElement.EnumerateObject())
+            try
             {
-                if (!names.Add(prop.Name)) throw Bad(path, $"the key '{prop.Name}' appears twice in the header");
-                if (prop.Name == MetadataKey)
-                {
-                    if (prop.Value.ValueKind != JsonValueKind.Object) throw Bad(path, $"'{MetadataKey}' is not an object");
-                    foreach (var m in prop.Value.EnumerateObject())
-                    {
-                        if (m.Value.ValueKind != JsonValueKind.String)
-                            throw Bad(path, $"metadata value '{m.Name}' is not a string");
-                        meta[m.Name] = m.Value.GetString()!;
-                    }
-                    continue;
-                }
-                infos.Add(ParseEntry(path, prop.Name, prop.Value, dataLength));
+                ReadHeader(path, doc.RootElement, dataLength, meta, infos);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new InvalidDataException($"Safetensors file '{path}': the header holds invalid text ({e.Message}).", e);
             }
 
             var sorted = infos.OrderBy(i => i.Begin).ThenBy(i => i.End).ToList();
@@ -122,14 +119,39 @@ public static class SafeTensors
                 throw Bad(path, $"the tensors cover {expectedBegin} data bytes but the file holds {dataLength} after the header");
 
             var result = new Dictionary<string, (int[] Shape, float[] Data)>(StringComparer.Ordinal);
-            foreach (var info in infos)
+            foreach (var info in sorted)
             {
                 var data = new float[(info.End - info.Begin) / sizeof(float)];
-                ReadLittleEndian(bytes.AsSpan((int)(dataStart + info.Begin), (int)(info.End - info.Begin)), data);
+                var bytes = MemoryMarshal.AsBytes(data.AsSpan());
+                if (file.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) < bytes.Length)
+                    throw Bad(path, $"the file ended inside tensor '{info.Name}' (offset {dataStart + info.Begin})");
+                if (!BitConverter.IsLittleEndian) ReverseEndianness(data);
                 result[info.Name] = (info.Shape, data);
             }
             metadata = meta;
-            return result;
+            return infos.ToDictionary(i => i.Name, i => result[i.Name], StringComparer.Ordinal);
+        }
+    }
+
+    /// <summary>Collects the metadata and the tensor entries of a parsed header; invalid UTF-8 surfaces as InvalidOperationException.</summary>
+    private static void ReadHeader(string path, JsonElement root, long dataLength, Dictionary<string, string> meta, List<(string Name, int[] Shape, long Begin, long End)> infos)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var prop in root.EnumerateObject())
+        {
+            if (!names.Add(prop.Name)) throw Bad(path, $"the key '{prop.Name}' appears twice in the header");
+            if (prop.Name == MetadataKey)
+            {
+                if (prop.Value.ValueKind != JsonValueKind.Object) throw Bad(path, $"'{MetadataKey}' is not an object");
+                foreach (var m in prop.Value.EnumerateObject())
+                {
+                    if (m.Value.ValueKind != JsonValueKind.String)
+                        throw Bad(path, $"metadata value '{m.Name}' is not a string");
+                    if (!meta.TryAdd(m.Name, m.Value.GetString()!)) throw Bad(path, $"metadata key '{m.Name}' appears twice");
+                }
+                continue;
+            }
+            infos.Add(ParseEntry(path, prop.Name, prop.Value, dataLength));
         }
     }
 
@@ -155,7 +177,8 @@ public static class SafeTensors
         }
         if (!value.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2)
             throw Bad(path, $"tensor '{name}' has no 'data_offsets' pair");
-        if (!offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < begin)
+        if (offsets[0].ValueKind != JsonValueKind.Number || offsets[1].ValueKind != JsonValueKind.Number
+            || !offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < begin)
             throw Bad(path, $"tensor '{name}' has invalid data_offsets {offsets.GetRawText()}");
         if (end > dataLength)
             throw Bad(path, $"tensor '{name}' data_offsets [{begin}, {end}) lie outside the {dataLength} data bytes of the file");
@@ -213,14 +236,10 @@ public static class SafeTensors
         }
     }
 
-    private static void ReadLittleEndian(ReadOnlySpan<byte> bytes, float[] data)
+    private static void ReverseEndianness(float[] data)
     {
-        if (BitConverter.IsLittleEndian)
-        {
-            bytes.CopyTo(MemoryMarshal.AsBytes(data.AsSpan()));
-            return;
-        }
-        for (int i = 0; i < data.Length; i++) data[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes[(4 * i)..]);
+        var words = MemoryMarshal.Cast<float, uint>(data.AsSpan());
+        BinaryPrimitives.ReverseEndianness(words, words);
     }
 
     private static InvalidDataException Bad(string path, string what) => new($"Safetensors file '{path}': {what}.");

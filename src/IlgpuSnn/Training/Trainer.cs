@@ -20,7 +20,11 @@ public sealed class Trainer
     /// <summary>File name of the checkpoint inside the output folder.</summary>
     public const string CheckpointFile = "checkpoint.safetensors";
 
-    private static readonly JsonSerializerOptions MetricsJson = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    /// <summary>File name of the JSON metrics inside the output folder.</summary>
+    public const string MetricsJsonFile = "metrics.json";
+
+    /// <summary>File name of the CSV metrics inside the output folder.</summary>
+    public const string MetricsCsvFile = "metrics.csv";
 
     private readonly SpikingNetwork network;
     private readonly IGradientEstimator estimator;
@@ -42,7 +46,14 @@ public sealed class Trainer
         this.reduction = reduction ?? estimator.RequiredReduction ?? LossReduction.PerStep;
         if (estimator.RequiredReduction is { } r && r != this.reduction)
             throw new ArgumentException($"Trainer: {estimator.Name} needs the {r} loss.");
+        CheckOptimizerParameters();
     }
+
+    /// <summary>
+    /// Epochs held by the checkpoint in the output folder that this trainer wrote or resumed from; null when it holds
+    /// none of this run (so a message after a stop can say truthfully what was saved).
+    /// </summary>
+    public int? SavedEpochs { get; private set; }
 
     /// <summary>The learning-rate schedule (set before <see cref="Fit"/>; default: cosine over all iterations).</summary>
     public CosineSchedule? Schedule { get; set; }
@@ -63,8 +74,21 @@ public sealed class Trainer
         var history = new List<EpochMetrics>();
         int firstEpoch = 0;
         long step = 0;
-        if (options.Resume && options.OutputDirectory is { } dir && File.Exists(Path.Combine(dir, CheckpointFile)))
-            (firstEpoch, step) = LoadCheckpoint(Path.Combine(dir, CheckpointFile), history);
+        var settings = RunSettings(train.Count);
+        SavedEpochs = null;
+        if (options.OutputDirectory is { } dir)
+        {
+            ResumeCheck.Preflight(options);
+            foreach (var name in (string[])[CheckpointFile, MetricsJsonFile, MetricsCsvFile]) AtomicFile.RemoveStale(Path.Combine(dir, name));
+            if (options.Resume)
+            {
+                (firstEpoch, step) = LoadCheckpoint(Path.Combine(dir, CheckpointFile), history, settings);
+                SavedEpochs = firstEpoch;
+                if (history.Count > 0) WriteMetrics(dir, history, train.Count);
+            }
+        }
+        using var guard = new NonFiniteGuard(device);
+        var trained = optimizer.Parameters;
 
         for (int epoch = firstEpoch; epoch < options.Epochs; epoch++)
         {
@@ -74,7 +98,7 @@ public sealed class Trainer
             var watch = Stopwatch.StartNew();
             double lossSum = 0;
             long correct = 0, seen = 0;
-            int batches = 0;
+            int batches = 0, skipped = 0;
             foreach (var batch in loader.Epoch(epoch))
             {
                 using (batch)
@@ -89,12 +113,23 @@ public sealed class Trainer
                     {
                         Update = () =>
                         {
+                            if (options.SkipNonFinite && GradientsNonFinite(guard, trained))
+                            {
+                                optimizer.ZeroGrad();
+                                skipped++;
+                                return;
+                            }
                             optimizer.Step();
                             optimizer.ZeroGrad();
+                            guard.MarkWeights(trained);
                         },
                         Seed = seed,
+                        Cancellation = cancellationToken,
                     });
-                    lossSum += result.Loss;
+                    var found = guard.ReadAndClear() | (float.IsFinite(result.Loss) ? NonFiniteKinds.None : NonFiniteKinds.Loss);
+                    if (found.HasFlag(NonFiniteKinds.Weights) || (found != NonFiniteKinds.None && !options.SkipNonFinite))
+                        throw new NonFiniteException(epoch + 1, batches + 1, found, SavedDescription());
+                    if (float.IsFinite(result.Loss)) lossSum += result.Loss;
                     correct += CountCorrect(result.OutputSum, batch.LabelArray, network.Classes);
                     seen += batch.Size;
                     batches++;
@@ -118,11 +153,15 @@ public sealed class Trainer
                 ForwardMacsPerIteration = (double)forwardMacs / Math.Max(batches, 1),
                 BackwardMacsPerIteration = (double)backwardMacs / Math.Max(batches, 1),
                 LearningRate = optimizer.LearningRate,
+                SkippedUpdates = skipped,
             });
             if (options.OutputDirectory is { } outDir)
             {
-                SaveCheckpoint(Path.Combine(outDir, CheckpointFile), epoch + 1, step, history);
+                if (guard.AnyNonFinite(CheckpointTensors().Select(kv => kv.Value)))
+                    throw new NonFiniteException(epoch + 1, batches, NonFiniteKinds.Weights, SavedDescription());
                 WriteMetrics(outDir, history, train.Count);
+                SaveCheckpoint(Path.Combine(outDir, CheckpointFile), epoch + 1, step, history, settings);
+                SavedEpochs = epoch + 1;
             }
         }
         return history;
@@ -177,38 +216,85 @@ public sealed class Trainer
             .Concat(estimator.ExtraParameters.Select((p, i) => KeyValuePair.Create($"estimator.{i}.{p.Name}", p)))
             .Concat(optimizer.State().Select(kv => KeyValuePair.Create("optimizer." + kv.Key, kv.Value)));
 
-    private void SaveCheckpoint(string path, int epochsDone, long step, List<EpochMetrics> history)
+    private void SaveCheckpoint(string path, int epochsDone, long step, List<EpochMetrics> history, IReadOnlyDictionary<string, string> settings)
     {
         var metadata = new Dictionary<string, string>
         {
-            ["format"] = "ilgpusnn-checkpoint-1",
+            ["format"] = CheckpointValidator.Format,
             ["epochs_done"] = epochsDone.ToString(CultureInfo.InvariantCulture),
             ["step"] = step.ToString(CultureInfo.InvariantCulture),
             ["optimizer_steps"] = optimizer.StepCount.ToString(CultureInfo.InvariantCulture),
             ["estimator"] = estimator.Name,
             ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
-            ["history"] = JsonSerializer.Serialize(history),
+            ["history"] = JsonSerializer.Serialize(history, FiniteNumbers.CompactJson),
         };
+        foreach (var (key, value) in settings) metadata[ResumeCheck.SettingPrefix + key] = value;
         SafeTensors.Save(path, CheckpointTensors(), metadata);
     }
 
-    private (int Epoch, long Step) LoadCheckpoint(string path, List<EpochMetrics> history)
+    /// <summary>
+    /// Reads, validates completely (metadata, settings, every tensor's shape and finiteness) and only then applies a
+    /// checkpoint, so a bad or foreign checkpoint leaves the network, estimator and optimizer untouched.
+    /// </summary>
+    private (int Epoch, long Step) LoadCheckpoint(string path, List<EpochMetrics> history, IReadOnlyDictionary<string, string> settings)
     {
         var stored = SafeTensors.Load(path, out var metadata);
-        if (!metadata.TryGetValue("estimator", out var name) || name != estimator.Name)
-            throw new InvalidDataException($"{path}: the checkpoint was written by estimator '{name}', not '{estimator.Name}'.");
-        optimizer.StepCount = long.Parse(metadata["optimizer_steps"], CultureInfo.InvariantCulture);
-        // Optimizer state may be created lazily: take one zero-gradient-free pass over State() after StepCount is set.
-        foreach (var (key, tensor) in CheckpointTensors())
+        var expected = CheckpointTensors().Select(kv => KeyValuePair.Create(kv.Key, kv.Value.Shape)).ToList();
+        var state = CheckpointValidator.Validate(path, stored, metadata, expected);
+        var differences = ResumeCheck.Differences(state.Settings, settings);
+        if (differences.Count > 0 && !options.ForceResume) throw new ResumeMismatchException(path, differences);
+        optimizer.StepCount = state.OptimizerSteps;
+        // Optimizer state may be created lazily: take the pass over State() after StepCount is set.
+        foreach (var (key, tensor) in CheckpointTensors()) tensor.CopyFrom(stored[key].Data);
+        history.AddRange(state.History);
+        return (state.EpochsDone, state.Step);
+    }
+
+    /// <summary>The settings a resumed run must share with its checkpoint.</summary>
+    private Dictionary<string, string> RunSettings(int trainSamples)
+    {
+        var settings = new Dictionary<string, string>(options.RunSettings, StringComparer.Ordinal)
         {
-            if (!stored.TryGetValue(key, out var entry))
-                throw new InvalidDataException($"{path}: tensor '{key}' is missing; the checkpoint does not match this network.");
-            if (!entry.Shape.SequenceEqual(tensor.Shape))
-                throw new InvalidDataException($"{path}: tensor '{key}' has shape {Tensor.Format(entry.Shape)}, the network needs {Tensor.Format(tensor.Shape)}.");
-            tensor.CopyFrom(entry.Data);
-        }
-        history.AddRange(JsonSerializer.Deserialize<List<EpochMetrics>>(metadata["history"]) ?? []);
-        return (int.Parse(metadata["epochs_done"], CultureInfo.InvariantCulture), long.Parse(metadata["step"], CultureInfo.InvariantCulture));
+            ["estimator"] = estimator.Name,
+            ["optimizer"] = optimizer.GetType().Name,
+            ["encoder"] = encoder.GetType().Name,
+            ["learning_rate"] = optimizer.LearningRate.ToString("R", CultureInfo.InvariantCulture),
+            ["time_steps"] = options.TimeSteps.ToString(CultureInfo.InvariantCulture),
+            ["batch_size"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
+            ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
+            ["warmup_steps"] = options.WarmupSteps.ToString(CultureInfo.InvariantCulture),
+            ["train_samples"] = trainSamples.ToString(CultureInfo.InvariantCulture),
+            ["loss_reduction"] = reduction.ToString(),
+        };
+        return settings;
+    }
+
+    private static bool GradientsNonFinite(NonFiniteGuard guard, IReadOnlyList<Tensor> parameters)
+    {
+        guard.MarkGradients(parameters);
+        return guard.ReadAndClear() != NonFiniteKinds.None;
+    }
+
+    private string SavedDescription() => SavedEpochs is { } n
+        ? $"the checkpoint in '{options.OutputDirectory}' still holds epoch {n} and nothing non-finite was saved"
+        : "no checkpoint was written";
+
+    /// <summary>
+    /// The optimizer must update only this network's and this estimator's parameters, and all of the estimator's
+    /// (auxiliary heads that are not in the optimizer would never train).
+    /// </summary>
+    private void CheckOptimizerParameters()
+    {
+        var own = new HashSet<Tensor>(network.Parameters.Concat(estimator.ExtraParameters));
+        foreach (var p in optimizer.Parameters)
+            if (!own.Contains(p))
+                throw new ArgumentException($"Trainer: the optimizer holds parameter '{p.Name}' {Tensor.Format(p.Shape)}, which belongs neither to this network nor to the estimator (an optimizer built for another network?).");
+        var held = new HashSet<Tensor>(optimizer.Parameters);
+        foreach (var p in estimator.ExtraParameters)
+            if (!held.Contains(p))
+                throw new ArgumentException($"Trainer: the optimizer lacks the estimator's parameter '{p.Name}'; create it from network.Parameters and estimator.ExtraParameters after estimator.Attach(network).");
+        if (!network.Parameters.Any(held.Contains))
+            throw new ArgumentException("Trainer: the optimizer holds none of this network's parameters.");
     }
 
     private void WriteMetrics(string folder, List<EpochMetrics> history, int trainSamples)
@@ -230,12 +316,12 @@ public sealed class Trainer
             ["backward_macs_per_iteration"] = last.BackwardMacsPerIteration,
             ["history"] = history,
         };
-        var json = JsonSerializer.Serialize(summary, MetricsJson);
-        AtomicFile.WriteAllText(Path.Combine(folder, "metrics.json"), json);
+        var json = JsonSerializer.Serialize(summary, FiniteNumbers.Json);
+        AtomicFile.WriteAllText(Path.Combine(folder, MetricsJsonFile), json);
         var csv = new StringBuilder("epoch,train_loss,train_accuracy,test_loss,test_accuracy,train_seconds,peak_pool_bytes,learning_rate\n");
         foreach (var h in history)
             csv.AppendLine(string.Join(',', new object[] { h.Epoch, h.TrainLoss, h.TrainAccuracy, h.TestLoss, h.TestAccuracy, h.TrainSeconds, h.PeakPoolBytes, h.LearningRate }
-                .Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))));
-        AtomicFile.WriteAllText(Path.Combine(folder, "metrics.csv"), csv.ToString());
+                .Select(FiniteNumbers.Cell)));
+        AtomicFile.WriteAllText(Path.Combine(folder, MetricsCsvFile), csv.ToString());
     }
 }

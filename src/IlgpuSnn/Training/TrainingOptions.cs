@@ -21,6 +21,27 @@ public sealed record TrainingOptions
     /// <summary>Warm-up iterations of the cosine schedule.</summary>
     public long WarmupSteps { get; init; }
 
-    /// <summary>Resume from the checkpoint in <see cref="OutputDirectory"/> if there is one.</summary>
+    /// <summary>
+    /// Continue from the checkpoint in <see cref="OutputDirectory"/>; it must exist and have been written with the same
+    /// settings (see <see cref="ForceResume"/>).
+    /// </summary>
     public bool Resume { get; init; }
+
+    /// <summary>Resume even if the checkpoint was written with other settings (the differences are ignored).</summary>
+    public bool ForceResume { get; init; }
+
+    /// <summary>Start again and replace an existing checkpoint in <see cref="OutputDirectory"/> (otherwise an error).</summary>
+    public bool Overwrite { get; init; }
+
+    /// <summary>
+    /// Skip an update whose gradients hold NaN or ∞ instead of stopping (costs one device synchronisation per update);
+    /// non-finite weights still stop the run.
+    /// </summary>
+    public bool SkipNonFinite { get; init; }
+
+    /// <summary>
+    /// Further settings a resumed run must share with its checkpoint besides those the trainer knows (e.g. model,
+    /// dataset, neuron), recorded in the checkpoint.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> RunSettings { get; init; } = new Dictionary<string, string>();
 }

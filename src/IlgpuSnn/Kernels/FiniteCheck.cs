@@ -1,0 +1,51 @@
+using ILGPU;
+using ILGPU.Runtime;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn.Kernels;
+
+/// <summary>
+/// Marks non-finite values without a host round trip: a kernel scans a view and, if any element is NaN or ±∞ (all
+/// exponent bits set), writes 1 into one slot of a small flag view on the device. Nothing is read back here; the
+/// caller reads the flags where its loop synchronises anyway.
+/// </summary>
+public static class FiniteCheck
+{
+    /// <summary>Sets <paramref name="flags"/>[<paramref name="slot"/>] to 1 if any element of <paramref name="x"/> is not finite.</summary>
+    public static void Mark(Device device, ArrayView<float> x, ArrayView<float> flags, int slot)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if ((uint)slot >= (ulong)flags.Length) throw new ArgumentOutOfRangeException(nameof(slot), $"FiniteCheck: slot {slot} is outside the {flags.Length} flags.");
+        if (x.Length == 0) return;
+        if (device.Launch.UseHostKernels)
+        {
+            device.Kernels.Load<long, long, long>(HostMarkKernel)(device.Launch.GridStride(x.Length), HostMemory.Address(x), x.Length, HostMemory.Address(flags.SubView(slot, 1)));
+            return;
+        }
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>>(MarkKernel)(device.Launch.GridStride(x.Length), x, flags.SubView(slot, 1));
+    }
+
+    /// <summary>Whether the bit pattern of <paramref name="v"/> is NaN or an infinity (exponent all ones).</summary>
+    internal static bool IsNonFinite(float v) => (Interop.FloatAsInt(v) & 0x7F800000u) == 0x7F800000u;
+
+    [Kernel]
+    internal static void MarkKernel(ArrayView<float> x, ArrayView<float> flag)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long i = Grid.GlobalIndex.X; i < x.Length; i += stride)
+            if (IsNonFinite(x[i])) flag[0] = 1f;
+    }
+
+    [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run MarkKernel.")]
+    internal static unsafe void HostMarkKernel(long x, long n, long flag)
+    {
+        long threads = (long)Grid.DimX * Group.DimX;
+        long chunk = (n + threads - 1) / threads;
+        long start = Grid.GlobalIndex.X * chunk;
+        long end = Math.Min(n, start + chunk);
+        float* px = (float*)x;
+        bool bad = false;
+        for (long i = start; i < end; i++) bad |= IsNonFinite(px[i]);
+        if (bad) *(float*)flag = 1f;
+    }
+}
