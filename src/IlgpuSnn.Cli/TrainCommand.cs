@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using IlgpuSnn.Data;
+using IlgpuSnn.Data.Events;
 using IlgpuSnn.Estimators;
 using IlgpuSnn.Layers;
 using IlgpuSnn.Neurons;
@@ -15,7 +16,8 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist, or a folder with IDX files.", DefaultValueFactory = _ => "fashion-mnist" };
+        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist, a folder with IDX files, or NAME:PATH with NAME cifar10, nmnist, cifar10-dvs or dvs-gesture and PATH the unpacked official folder.", DefaultValueFactory = _ => "fashion-mnist" };
+        var frames = FrameCommandOptions.Create();
         var estimator = new Option<string>("--estimator") { Description = "One of: " + string.Join(", ", EstimatorFactory.Names) + ".", DefaultValueFactory = _ => "bptt" };
         var model = new Option<string>("--model") { Description = "mlp or conv.", DefaultValueFactory = _ => "mlp" };
         var timeSteps = new Option<int>("--time-steps", "-T") { Description = "Time steps per sample.", DefaultValueFactory = _ => 4 };
@@ -40,6 +42,7 @@ internal static class TrainCommand
         var surrogate = new Option<string>("--surrogate") { Description = "NAME[:alpha], NAME one of: " + string.Join(", ", Surrogate.Names) + " (e.g. sigmoid:4).", DefaultValueFactory = _ => "sigmoid" };
         var command = new Command("train", "Train a spiking network on an image dataset with the chosen gradient estimator.")
         {
+            frames.Frames, frames.SplitBy, frames.Duration, frames.Size, frames.Cache,
             dataset, estimator, model, timeSteps, epochs, batchSize, lr, optimizer, device, trainLimit, testLimit, seed, output, encoder, window, blocks, k, resume, neuron, surrogate,
             forceResume, overwrite, skipNonFinite,
         };
@@ -47,7 +50,7 @@ internal static class TrainCommand
             parse.GetValue(dataset)!, parse.GetValue(estimator)!, parse.GetValue(model)!, parse.GetValue(timeSteps), parse.GetValue(epochs),
             parse.GetValue(batchSize), parse.GetValue(lr), parse.GetValue(optimizer)!, parse.GetValue(device), parse.GetValue(trainLimit),
             parse.GetValue(testLimit), parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(encoder)!, parse.GetValue(window),
-            parse.GetValue(blocks), parse.GetValue(k), parse.GetValue(resume), parse.GetValue(neuron)!, parse.GetValue(surrogate)!)
+            parse.GetValue(blocks), parse.GetValue(k), parse.GetValue(resume), parse.GetValue(neuron)!, parse.GetValue(surrogate)!, frames.Read(parse))
         {
             ForceResume = parse.GetValue(forceResume), Overwrite = parse.GetValue(overwrite), SkipNonFinite = parse.GetValue(skipNonFinite),
         }, cancellationToken))));
@@ -56,7 +59,7 @@ internal static class TrainCommand
 
     private sealed record TrainSettings(string Dataset, string Estimator, string Model, int TimeSteps, int Epochs, int BatchSize, float Lr,
         string Optimizer, string? Device, int? TrainLimit, int? TestLimit, int Seed, string Out, string Encoder, int? Window, int? Blocks,
-        int? K, bool Resume, string Neuron, string Surrogate)
+        int? K, bool Resume, string Neuron, string Surrogate, DatasetSpec.FrameSettings Frames)
     {
         public bool ForceResume { get; init; }
 
@@ -104,12 +107,13 @@ internal static class TrainCommand
     private static int Run(TrainSettings s, CancellationToken cancellationToken)
     {
         var options = Validate(s);
-        var (train, test) = VisionDatasets.Load(s.Dataset);
-        if (s.TrainLimit is { } tl) train = train.Take(Math.Min(tl, train.Count));
-        if (s.TestLimit is { } el) test = test.Take(Math.Min(el, test.Count));
         using var device = Runtime.Device.Create(s.Device);
+        var data = DatasetSpec.Load(s.Dataset, device, s.Frames, s.TrainLimit, s.TestLimit, Console.WriteLine);
+        var (train, test) = (data.Train, data.Test);
+        if (data.Frames is { } f && s.TimeSteps != f)
+            throw new ArgumentException($"--time-steps {s.TimeSteps}: event data is presented as its {f} frames; pass -T {f} (or --frames {s.TimeSteps}).");
         var neuron = NeuronSpec.Named(s.Neuron, Surrogate.Parse(s.Surrogate));
-        using var network = Models.Create(s.Model, device, [train.Channels, train.Height, train.Width], train.Classes, neuron, s.Seed);
+        using var network = Models.Create(s.Model, device, data.InputShape, train.Classes, neuron, s.Seed);
         MemoryEstimate.Require(device, network, s.Estimator, s.TimeSteps, Math.Min(s.BatchSize, Math.Max(train.Count, 1)), s.Window);
         int spiking = network.NeuronLayerIndices.Count;
         var blocks = s.Blocks is { } nb ? SplitBlocks(spiking, nb) : null;
@@ -122,7 +126,7 @@ internal static class TrainCommand
             "adamw" => new AdamW(parameters, s.Lr),
             _ => throw new ArgumentException($"Unknown optimizer '{s.Optimizer}'. Valid: sgd, adamw."),
         };
-        IEncoder encoder = s.Encoder switch
+        IEncoder encoder = data.Frames is { } frameCount ? new FrameEncoder(frameCount) : s.Encoder switch
         {
             "direct" => new DirectEncoder(),
             "poisson" => new PoissonEncoder(),
@@ -143,8 +147,9 @@ internal static class TrainCommand
         }
         foreach (var h in history)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"epoch {h.Epoch}: train loss {h.TrainLoss:F4} acc {h.TrainAccuracy:P2} | test loss {h.TestLoss:F4} acc {h.TestAccuracy:P2} | {h.TrainSeconds:F1} s | peak {h.PeakPoolBytes / 1048576.0:F1} MiB{(h.SkippedUpdates > 0 ? $" | {h.SkippedUpdates} non-finite updates skipped" : "")}"));
+                $"epoch {h.Epoch}: train loss {h.TrainLoss:F4} acc {h.TrainAccuracy:P2} | test loss {h.TestLoss:F4} acc {h.TestAccuracy:P2} | {h.TrainSeconds:F1} s ({h.DataSeconds / Math.Max(h.TrainSeconds, 1e-9):P0} waiting for data) | peak {h.PeakPoolBytes / 1048576.0:F1} MiB{(h.SkippedUpdates > 0 ? $" | {h.SkippedUpdates} non-finite updates skipped" : "")}"));
         Console.WriteLine($"Metrics: {Path.GetFullPath(Path.Combine(s.Out, "metrics.json"))}");
+        Console.WriteLine($"Pictures: {string.Join(", ", RunPictures.Write(s.Out, network, encoder, test, s.TimeSteps, neuron.Threshold).Select(Path.GetFileName))}");
         return 0;
     }
 

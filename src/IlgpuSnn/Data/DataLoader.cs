@@ -51,6 +51,12 @@ public sealed class DataLoader : IEnumerable<Batch>
     /// <summary>The epoch that the next plain enumeration (foreach over the loader) visits; it advances by one each time.</summary>
     public int NextEpoch { get; set; }
 
+    /// <summary>
+    /// Seconds the consumer has spent waiting for batches (the part of a batch's preparation the background prefetch did
+    /// not hide, plus the upload), summed over every enumeration of this loader.
+    /// </summary>
+    public double WaitSeconds { get; private set; }
+
     /// <summary>The sample order of epoch <paramref name="epoch"/>: a permutation of [0, Count), identity without shuffle.</summary>
     public int[] Order(int epoch)
     {
@@ -77,13 +83,16 @@ public sealed class DataLoader : IEnumerable<Batch>
         {
             for (int b = 0; b < batches; b++)
             {
+                long waitStart = System.Diagnostics.Stopwatch.GetTimestamp();
                 var host = pending.GetAwaiter().GetResult();
                 if (b + 1 < batches)
                 {
                     int next = b + 1;
                     pending = Task.Run(() => Assemble(order, next));
                 }
-                yield return Upload(host);
+                var batch = Upload(host);
+                WaitSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(waitStart).TotalSeconds;
+                yield return batch;
             }
         }
         finally

@@ -26,6 +26,12 @@ public static class BatchNormKernels
             Elementwise.Fill(device, variance, float.NaN);
             return;
         }
+        if (device.Launch.UseHostKernels)
+        {
+            HostBatchNorm.Run(device, HostBatchNorm.Statistics, new HostBatchNorm.Operands(HostMemory.Address(x), 0, HostMemory.Address(mean), HostMemory.Address(variance), 0, 0, 0, 0),
+                channels, spatial, x.Length, 0);
+            return;
+        }
         float inv = 1f / perChannel;
         ChannelSum(device, x, mean, mean, channels, spatial, perChannel, 0, inv);
         ChannelSum(device, x, mean, variance, channels, spatial, perChannel, 1, inv);
@@ -42,6 +48,12 @@ public static class BatchNormKernels
         Elementwise.RequireSameLength("ChannelSumProduct", a, b);
         RequireChannels("ChannelSumProduct", channels, sumA, sumAB);
         if (channels == 0) return;
+        if (device.Launch.UseHostKernels && perChannel > 0)
+        {
+            HostBatchNorm.Run(device, HostBatchNorm.SumProduct, new HostBatchNorm.Operands(HostMemory.Address(a), HostMemory.Address(b), HostMemory.Address(sumA), HostMemory.Address(sumAB), 0, 0, 0, 0),
+                channels, spatial, a.Length, 0);
+            return;
+        }
         int count = Reduce.PartialCount(device, channels, perChannel);
         var load = device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, long, int>(ChannelSumProductKernel);
         if (count == 1)
@@ -81,6 +93,12 @@ public static class BatchNormKernels
         RequireChannels("BatchNorm", channels, mean, invstd);
         RequireChannels("BatchNorm", channels, gamma, beta);
         if (x.Length == 0) return;
+        if (device.Launch.UseHostKernels)
+        {
+            HostBatchNorm.Run(device, HostBatchNorm.Normalize, new HostBatchNorm.Operands(HostMemory.Address(x), 0, HostMemory.Address(y), writeNormalized ? HostMemory.Address(normalized) : 0,
+                HostMemory.Address(mean), HostMemory.Address(invstd), HostMemory.Address(gamma), HostMemory.Address(beta)), channels, spatial, x.Length, writeNormalized ? 1 : 0);
+            return;
+        }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(NormalizeKernel)(
             device.Launch.GridStride(x.Length), x, mean, invstd, gamma, beta, y, normalized, writeNormalized ? 1 : 0, channels, spatial);
     }
@@ -118,6 +136,12 @@ public static class BatchNormKernels
             RequireChannels("BatchNorm backward", channels, sumDy, sumDyXhat);
         }
         if (dx.Length == 0) return;
+        if (device.Launch.UseHostKernels)
+        {
+            HostBatchNorm.Run(device, HostBatchNorm.BackwardInput, new HostBatchNorm.Operands(HostMemory.Address(dy), batchStatistics ? HostMemory.Address(normalized) : 0, HostMemory.Address(dx), 0,
+                HostMemory.Address(scale), batchStatistics ? HostMemory.Address(sumDy) : 0, batchStatistics ? HostMemory.Address(sumDyXhat) : 0, 0), channels, spatial, dx.Length, batchStatistics ? 1 : 0);
+            return;
+        }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, float>(BackwardInputKernel)(
             device.Launch.GridStride(dx.Length), dy, normalized, scale, sumDy, sumDyXhat, dx, batchStatistics ? 1 : 0, channels, spatial, 1f / perChannel);
     }

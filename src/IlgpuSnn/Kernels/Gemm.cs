@@ -7,7 +7,7 @@ namespace IlgpuSnn.Kernels;
 /// <summary>
 /// Single-precision matrix multiplication on row-major views: C[m,n] = alpha * op(A) op(B) + beta * C.
 /// The device's <see cref="LaunchPlan.UseTiledGemm"/> picks the kernel: a shared-memory tiled one on GPUs, a
-/// barrier-free register-blocked one on the CPU accelerator. Every call adds m*n*k to <see cref="Device.Macs"/>.
+/// barrier-free packed SIMD one on the CPU accelerator (<see cref="HostGemm"/>). Every call adds m*n*k to <see cref="Device.Macs"/>.
 /// </summary>
 public static class Gemm
 {
@@ -25,7 +25,7 @@ public static class Gemm
         Execute(device, a, b, c, m, n, k, transA, transB, alpha, beta, device.Launch.UseTiledGemm ? TiledThreads(device) : 0);
     }
 
-    /// <summary>Runs the barrier-free register-blocked kernel (CPU accelerator only; for tests and benchmarks).</summary>
+    /// <summary>Runs the barrier-free packed CPU kernel (CPU accelerator only; for tests and benchmarks).</summary>
     internal static void RunBlocked(Device device, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
         int m, int n, int k, bool transA, bool transB, float alpha = 1f, float beta = 0f)
     {
@@ -77,7 +77,7 @@ public static class Gemm
         int ta = transA ? 1 : 0, tb = transB ? 1 : 0;
         if (tiled == 0)
         {
-            long items = (long)((m + GemmKernels.BlockRows - 1) / GemmKernels.BlockRows) * ((n + GemmKernels.BlockCols - 1) / GemmKernels.BlockCols);
+            long items = Math.Max((n + HostGemm.NR - 1) / HostGemm.NR, (m + HostGemm.MR - 1) / HostGemm.MR);
             device.Kernels.Load<long, long, long, int, int, int, int, int, float, float>(GemmKernels.BlockedKernel)(
                 device.Launch.GridStride(items), HostMemory.Address(av), HostMemory.Address(bv), HostMemory.Address(cv), m, n, k, ta, tb, alpha, beta);
         }

@@ -22,6 +22,12 @@ public static class Im2Col
         ArgumentNullException.ThrowIfNull(device);
         long total = (long)channels * kh * kw * nb * outH * outW;
         if (total == 0) return;
+        if (device.Launch.UseHostKernels)
+        {
+            HostIm2Col.Run(device, HostIm2Col.Im2ColForm, x, default, col.SubView(0, total), (long)channels * kh * kw * nb,
+                nb, channels, height, width, kh, kw, stride, padding, outH, outW);
+            return;
+        }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, int, int, int, int, int, int, int, int, int, int>(Im2ColKernel)(
             device.Launch.GridStride(total), x, col.SubView(0, total), nb, channels, height, width, kh, kw, stride, padding, outH, outW);
     }
@@ -36,6 +42,12 @@ public static class Im2Col
         ArgumentNullException.ThrowIfNull(device);
         long total = (long)nb * channels * height * width;
         if (total == 0) return;
+        if (device.Launch.UseHostKernels)
+        {
+            HostIm2Col.Run(device, HostIm2Col.Col2ImForm, col, default, x.SubView(0, total), (long)nb * channels,
+                nb, channels, height, width, kh, kw, stride, padding, outH, outW);
+            return;
+        }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, int, int, int, int, int, int, int, int, int, int>(Col2ImKernel)(
             device.Launch.GridStride(total), col, x.SubView(0, total), nb, channels, height, width, kh, kw, stride, padding, outH, outW);
     }
@@ -50,6 +62,12 @@ public static class Im2Col
         long total = (long)nb * channels * spatial;
         if (total == 0) return;
         bool hasBias = bias.Length > 0;
+        if (device.Launch.UseHostKernels)
+        {
+            HostIm2Col.Run(device, HostIm2Col.ChunkToNchwForm, chunk, bias, y.SubView(0, total), (long)nb * channels,
+                nb, channels, 1, spatial, 1, 1, 1, 0, 1, spatial);
+            return;
+        }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>(ChunkToNchwKernel)(
             device.Launch.GridStride(total), chunk, hasBias ? bias : chunk, y.SubView(0, total), nb, channels, spatial, hasBias ? 1 : 0);
     }
@@ -60,6 +78,12 @@ public static class Im2Col
         ArgumentNullException.ThrowIfNull(device);
         long total = (long)nb * channels * spatial;
         if (total == 0) return;
+        if (device.Launch.UseHostKernels)
+        {
+            HostIm2Col.Run(device, HostIm2Col.NchwToChunkForm, y, default, chunk.SubView(0, total), (long)nb * channels,
+                nb, channels, 1, spatial, 1, 1, 1, 0, 1, spatial);
+            return;
+        }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, int, int, int>(NchwToChunkKernel)(
             device.Launch.GridStride(total), y, chunk.SubView(0, total), nb, channels, spatial);
     }

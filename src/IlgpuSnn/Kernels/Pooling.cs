@@ -20,6 +20,11 @@ public static class Pooling
         var (outH, outW) = Validate("AvgPool2d", x.Length, y.Length, height, width, kernel, stride);
         ArgumentNullException.ThrowIfNull(device);
         if (y.Length == 0) return;
+        if (device.Launch.UseHostKernels)
+        {
+            HostPooling.Average(device, x, y, x.Length / ((long)height * width), 0, height, width, outH, outW, kernel, stride);
+            return;
+        }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, int, int, int, int, int, int, float>(AvgPoolKernel)(device.Launch.GridStride(y.Length), x, y, height, width, outH, outW, kernel, stride, 1f / (kernel * kernel));
     }
 
@@ -29,6 +34,11 @@ public static class Pooling
         var (outH, outW) = Validate("AvgPool2d backward", gx.Length, gy.Length, height, width, kernel, stride);
         ArgumentNullException.ThrowIfNull(device);
         if (gx.Length == 0) return;
+        if (device.Launch.UseHostKernels)
+        {
+            HostPooling.Average(device, gy, gx, gx.Length / ((long)height * width), 1, height, width, outH, outW, kernel, stride);
+            return;
+        }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, int, int, int, int, int, int, float>(AvgPoolBackwardKernel)(device.Launch.GridStride(gx.Length), gy, gx, height, width, outH, outW, kernel, stride, 1f / (kernel * kernel));
     }
 

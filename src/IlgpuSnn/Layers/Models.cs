@@ -7,11 +7,13 @@ namespace IlgpuSnn.Layers;
 public static class Models
 {
     /// <summary>The model names accepted by <see cref="Create"/>.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["mlp", "conv"];
+    public static IReadOnlyList<string> Names { get; } = ["mlp", "conv", "vgg"];
 
     /// <summary>
     /// Creates a model: "mlp" = Flatten → Linear(hidden) → BatchNorm → LIF → Linear(classes);
-    /// "conv" = two blocks of Conv3x3 → BatchNorm → LIF → AvgPool2, then Linear(classes).
+    /// "conv" = two blocks of Conv3x3 → BatchNorm → LIF → AvgPool2, then Linear(classes);
+    /// "vgg" = VGG-style blocks Conv3x3 → BatchNorm → LIF → AvgPool2 with 64, 128, 256, 256, … channels until the side
+    /// is at most 8 (2 blocks for 32×32 or 34×34 frames, 3 for 48×48, 4 for 128×128), then Linear(classes).
     /// </summary>
     public static SpikingNetwork Create(string name, Device device, int[] inputShape, int classes, NeuronSpec neuron, int seed = 0)
     {
@@ -25,6 +27,13 @@ public static class Models
                 .Conv2d(32, 3, padding: 1, bias: false).BatchNorm().Lif(neuron).AvgPool2d(2)
                 .Conv2d(64, 3, padding: 1, bias: false).BatchNorm().Lif(neuron).AvgPool2d(2)
                 .Flatten().Linear(classes), seed),
+            "vgg" => SpikingNetwork.Build(device, inputShape, b =>
+            {
+                int side = Math.Max(inputShape[^1], inputShape[^2]);
+                for (int block = 0; side > 8; block++, side /= 2)
+                    b.Conv2d(Math.Min(64 << block, 256), 3, padding: 1, bias: false).BatchNorm().Lif(neuron).AvgPool2d(2);
+                b.Flatten().Linear(classes);
+            }, seed),
             _ => throw new ArgumentException($"Unknown model '{name}'. Valid: {string.Join(", ", Names)}."),
         };
     }

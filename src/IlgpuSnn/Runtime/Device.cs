@@ -118,7 +118,7 @@ public sealed class Device : IDisposable
         Context.Create(b => b
             .Cuda()
             .OpenCL()
-            .CPU(CPUDevice.Default)
+            .CPU(CpuShape.FittedToCores())
             .Optimize(OptimizationLevel.O2)
             .EnableAlgorithms());
 

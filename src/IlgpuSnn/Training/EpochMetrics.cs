@@ -21,6 +21,9 @@ public sealed record EpochMetrics
     /// <summary>Seconds spent training in this epoch (evaluation excluded).</summary>
     public double TrainSeconds { get; init; }
 
+    /// <summary>Of <see cref="TrainSeconds"/>, the seconds training waited for data (batches not ready, uploads).</summary>
+    public double DataSeconds { get; init; }
+
     /// <summary>Peak live pool bytes during the epoch's training iterations.</summary>
     public long PeakPoolBytes { get; init; }
 

@@ -96,6 +96,7 @@ public sealed class Trainer
             device.Pool.ResetPeak();
             device.Macs.Reset();
             var watch = Stopwatch.StartNew();
+            double waitedBefore = loader.WaitSeconds;
             double lossSum = 0;
             long correct = 0, seen = 0;
             int batches = 0, skipped = 0;
@@ -149,6 +150,7 @@ public sealed class Trainer
                 TestLoss = testLoss,
                 TestAccuracy = testAccuracy,
                 TrainSeconds = watch.Elapsed.TotalSeconds,
+                DataSeconds = loader.WaitSeconds - waitedBefore,
                 PeakPoolBytes = peak,
                 ForwardMacsPerIteration = (double)forwardMacs / Math.Max(batches, 1),
                 BackwardMacsPerIteration = (double)backwardMacs / Math.Max(batches, 1),

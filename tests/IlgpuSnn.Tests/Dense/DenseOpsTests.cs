@@ -117,6 +117,36 @@ public sealed class DenseOpsTests(TestDevice fixture)
             eps: 1e-1, atol: 1e-3, rtol: 1e-3, maxChecksPerInput: 24);
     }
 
+    [Theory]
+    [InlineData(2, 3, 6, 5, 5, 3, 3, 2, 1, true)]
+    [InlineData(3, 2, 7, 5, 4, 3, 2, 1, 1, false)]
+    public void Conv2d_portable_layout_kernels_give_the_host_kernels_results(int n, int c, int h, int w, int o, int kh, int kw, int stride, int padding, bool withBias)
+    {
+        // The host forms of im2col/col2im/layout are checked against loops above; the portable forms GPUs run must give
+        // the same values (same arithmetic, same summation order) when the CPU accelerator runs them.
+        using var portable = fixture.CreateFresh();
+        portable.Launch.UseHostKernels = false;
+        var x = Rand.Uniform(n * c * h * w, 51);
+        var wt = Rand.Uniform(o * c * kh * kw, 52);
+        var bias = Rand.Uniform(o, 53);
+        var gy = Rand.Uniform(n * o * ((h + 2 * padding - kh) / stride + 1) * ((w + 2 * padding - kw) / stride + 1), 54);
+        float[][] Run(Device device)
+        {
+            using var scope = TensorScope.Begin();
+            var tx = Tensor.FromArray(device, x, n, c, h, w).RequireGrad();
+            var tw = Tensor.FromArray(device, wt, o, c, kh, kw).RequireGrad();
+            var tb = withBias ? Tensor.FromArray(device, bias, o).RequireGrad() : null;
+            using var tape = new Tape();
+            Tensor y;
+            using (tape.Record()) y = Ops.Conv2d(tx, tw, tb, stride, padding);
+            tape.Backward(y, Tensor.FromArray(device, gy, y.ShapeArray()));
+            return [y.ToArray(), tx.Grad!.ToArray(), tw.Grad!.ToArray()];
+        }
+        var host = Run(D);
+        var port = Run(portable);
+        for (int i = 0; i < host.Length; i++) Assert.Equal(host[i], port[i]);
+    }
+
     [Fact]
     public void Conv2d_gradient_of_one_input_only_and_saves_only_what_it_needs()
     {

@@ -23,6 +23,35 @@ public sealed class GemmTests(TestDevice fixture)
 
     [Theory]
     [MemberData(nameof(Transposes))]
+    public void Blocked_matches_mathnet_across_cache_blocks(bool transA, bool transB)
+    {
+        // Sizes that cross every block of the packed CPU kernel (rows 96, inner 256, columns 1024) with ragged edges
+        // (not multiples of the 6x16 register block), a row-split shape (few columns), and an inner size of one.
+        if (!D.Launch.IsCpu) Assert.Skip($"the blocked GEMM reads host pointers and runs on the CPU accelerator only, not on {D}");
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be), 101, 1037, 263, transA, transB, 1f, 0f);
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be), 97, 9, 515, transA, transB, -0.5f, 0.75f);
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be), 13, 35, 1, transA, transB, 1f, 1f);
+    }
+
+    [Theory]
+    [MemberData(nameof(Transposes))]
+    public void Blocked_matches_mathnet_with_sparse_spike_operand(bool transA, bool transB)
+    {
+        // B as spikes (0/1) with whole rows of op(B) silent and isolated spikes elsewhere, at densities on both sides of
+        // the sparse/dense switch of the CPU kernel; the reference is MathNet on the same matrices.
+        if (!D.Launch.IsCpu) Assert.Skip($"the blocked GEMM reads host pointers and runs on the CPU accelerator only, not on {D}");
+        foreach (var (silent, density) in new[] { (0.95, 0.3), (0.5, 0.1), (0.0, 0.02) })
+        {
+            var rows = new Random(5);
+            var silentRow = Enumerable.Range(0, 300).Select(p => p % 7 == 3 || rows.NextDouble() < silent).ToArray();
+            var spikes = new Random(6);
+            Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be), 23, 70, 300, transA, transB, 1f, 0.5f,
+                (p, j) => !silentRow[p] && spikes.NextDouble() < density ? 1f : 0f);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Transposes))]
     public void Tiled_matches_mathnet(bool transA, bool transB)
     {
         // The CPU accelerator limits group size; the kernel adapts its block tile to the largest square group that fits.
@@ -60,10 +89,15 @@ public sealed class GemmTests(TestDevice fixture)
     private delegate void GemmFn(Device d, ILGPU.ArrayView<float> a, ILGPU.ArrayView<float> b, ILGPU.ArrayView<float> c,
         int m, int n, int k, bool ta, bool tb, float alpha, float beta);
 
-    private void Check(GemmFn run, int m, int n, int k, bool transA, bool transB, float alpha, float beta)
+    private void Check(GemmFn run, int m, int n, int k, bool transA, bool transB, float alpha, float beta,
+        Func<int, int, float>? opB = null)
     {
         var aData = Rand.Uniform(m * k, m + 7 * k);
         var bData = Rand.Uniform(k * n, n + 3 * k);
+        if (opB is not null)
+            for (int p = 0; p < k; p++)
+                for (int j = 0; j < n; j++)
+                    bData[transB ? j * k + p : p * n + j] = opB(p, j);
         var cData = Rand.Uniform(m * n, m * n + 1);
         // MathNet: row-major arrays -> matrices of the stored shape, then transpose as requested.
         var aStored = transA ? Matrix<double>.Build.Dense(k, m, (i, j) => aData[i * m + j]) : Matrix<double>.Build.Dense(m, k, (i, j) => aData[i * k + j]);

@@ -198,6 +198,38 @@ public sealed class BatchNormTests(TestDevice fixture)
     [Theory]
     [InlineData(new[] { 5, 3, 4, 7 })]
     [InlineData(new[] { 9, 2 })]
+    public void Portable_kernels_agree_with_the_host_kernels(int[] shape)
+    {
+        // The tests above run the CPU accelerator's host forms; the portable kernels GPUs run must agree with them
+        // (up to float summation order in the channel sums) in the forward, the running update and the backward.
+        using var portable = fixture.CreateFresh();
+        portable.Launch.UseHostKernels = false;
+        int c = shape[1];
+        var x = Rand.Uniform(shape.Aggregate(1, (a, b) => a * b), 61, -2f, 3f);
+        var gy = Rand.Uniform(x.Length, 62);
+        var gamma = Rand.Uniform(c, 63, 0.5f, 1.5f);
+        float[][] Run(Device device)
+        {
+            using var scope = TensorScope.Begin();
+            var tx = Tensor.FromArray(device, x, shape).RequireGrad();
+            var tg = Tensor.FromArray(device, gamma, c).RequireGrad();
+            var tb = Tensor.Zeros(device, c).RequireGrad();
+            var rm = Tensor.Zeros(device, c);
+            var rv = Tensor.Full(device, 1f, c);
+            using var tape = new Tape();
+            Tensor y;
+            using (tape.Record()) y = Ops.BatchNorm(tx, tg, tb, rm, rv, training: true, 0.1f, 1e-5f);
+            tape.Backward(y, Tensor.FromArray(device, gy, shape));
+            return [y.ToArray(), rm.ToArray(), rv.ToArray(), tx.Grad!.ToArray(), tg.Grad!.ToArray(), tb.Grad!.ToArray()];
+        }
+        var host = Run(D);
+        var port = Run(portable);
+        for (int i = 0; i < host.Length; i++) Numerics.AssertClose(port[i].Select(v => (double)v).ToArray(), host[i], 2e-5, $"output {i}");
+    }
+
+    [Theory]
+    [InlineData(new[] { 5, 3, 4, 7 })]
+    [InlineData(new[] { 9, 2 })]
     public void Channel_statistics_match_reference_and_are_stable_with_large_offsets(int[] shape)
     {
         var (n, c, s) = Layout(shape);

@@ -49,6 +49,32 @@ public sealed class PoolingTests(TestDevice fixture)
     }
 
     [Theory]
+    [InlineData(2, 3, 7, 5, 3, 2)]
+    [InlineData(2, 2, 5, 6, 2, 1)]
+    public void Average_pooling_portable_kernels_give_the_host_kernels_results(int n, int c, int h, int w, int k, int s)
+    {
+        // The tests around this one check the CPU accelerator's host forms; the portable ones GPUs run must be identical.
+        using var portable = fixture.CreateFresh();
+        portable.Launch.UseHostKernels = false;
+        var x = Rand.Uniform(n * c * h * w, 71);
+        var gy = Rand.Uniform(n * c * ((h - k) / s + 1) * ((w - k) / s + 1), 72);
+        float[][] Run(Device device)
+        {
+            using var scope = TensorScope.Begin();
+            var t = Tensor.FromArray(device, x, n, c, h, w).RequireGrad();
+            using var tape = new IlgpuSnn.Autodiff.Tape();
+            Tensor y;
+            using (tape.Record()) y = Ops.AvgPool2d(t, k, s);
+            tape.Backward(y, Tensor.FromArray(device, gy, y.ShapeArray()));
+            return [y.ToArray(), t.Grad!.ToArray()];
+        }
+        var host = Run(D);
+        var port = Run(portable);
+        Assert.Equal(host[0], port[0]);
+        Assert.Equal(host[1], port[1]);
+    }
+
+    [Theory]
     [InlineData(2, 2, 7, 5, 3, 2)]
     [InlineData(1, 3, 4, 6, 2, 2)]
     [InlineData(2, 1, 5, 5, 2, 1)]

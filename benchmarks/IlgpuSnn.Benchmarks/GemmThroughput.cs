@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Globalization;
+using IlgpuSnn.Autodiff;
+using IlgpuSnn.Kernels;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn.Benchmarks;
+
+/// <summary>
+/// GFLOP/s of the library's GEMM and of a 3x3 convolution (forward + backward through the tape) for given shapes,
+/// median of a few timed repetitions after a warm-up, one line per shape; also per CPU-second of the process
+/// (cpugflops: FLOPs over the user+system time of all threads), which a loaded machine distorts far less than wall time. Fast enough to interleave with OpenBLAS
+/// (benchmarks/peers/compare.sh) on a shared machine, where BenchmarkDotNet runs minutes apart would see different load.
+/// <c>--silent f</c> zeroes a random fraction f of the rows of op(B) (a spike operand with silent inputs), to find where
+/// the GEMM's sparse path pays; <c>--sparse-below x</c> sets the CPU GEMM's switch (0: always dense, 2: always sparse).
+/// Usage: <c>IlgpuSnn.Benchmarks throughput [--gemm MxNxK[:a|:b|:ab],...] [--silent 0.5] [--conv BxCxOxS,...] [--reps 5]</c>
+/// </summary>
+internal static class GemmThroughput
+{
+    public static int Run(IReadOnlyList<string> args)
+    {
+        string Option(string name, string fallback)
+        {
+            for (int i = 0; i + 1 < args.Count; i++) if (args[i] == name) return args[i + 1];
+            return fallback;
+        }
+
+        int reps = int.Parse(Option("--reps", "5"), CultureInfo.InvariantCulture);
+        double silent = double.Parse(Option("--silent", "0"), CultureInfo.InvariantCulture);
+        HostGemm.SparseBelow = float.Parse(Option("--sparse-below", HostGemm.SparseBelow.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        using var device = Device.Create();
+        foreach (var spec in Option("--gemm", "512x512x512").Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = spec.Split(':');
+            var d = parts[0].Split('x').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            string flags = parts.Length > 1 ? parts[1] : "";
+            bool ta = flags.Contains('a', StringComparison.Ordinal), tb = flags.Contains('b', StringComparison.Ordinal);
+            int m = d[0], n = d[1], k = d[2];
+            using var a = Tensor.FromArray(device, Random(m * k, 1), m * k);
+            var bData = Random(k * n, 2);
+            var rows = new Random(3);
+            for (int p = 0; p < k; p++)
+                if (rows.NextDouble() < silent)
+                    for (int j = 0; j < n; j++) bData[tb ? (long)j * k + p : (long)p * n + j] = 0f;
+            using var b = Tensor.FromArray(device, bData, k * n);
+            using var c = Tensor.Zeros(device, m * n);
+            var (seconds, cpu) = Median(reps, () =>
+            {
+                Gemm.Run(device, a.View, b.View, c.View, m, n, k, ta, tb);
+                device.Synchronize();
+            });
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours gemm {spec} silent={silent} sparse-below={HostGemm.SparseBelow} gflops={2.0 * m * n * k / seconds / 1e9:F2} cpugflops={2.0 * m * n * k / cpu / 1e9:F2} ms={seconds * 1e3:F2}"));
+        }
+        foreach (var spec in Option("--conv", "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var d = spec.Split('x').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            int batch = d[0], cin = d[1], cout = d[2], size = d[3];
+            using var x = Tensor.FromArray(device, Random(batch * cin * size * size, 3), batch, cin, size, size).RequireGrad();
+            using var w = Tensor.FromArray(device, Random(cout * cin * 9, 4), cout, cin, 3, 3).RequireGrad();
+            var (seconds, cpu) = Median(reps, () =>
+            {
+                using (TensorScope.Begin())
+                {
+                    using var tape = new Tape();
+                    Tensor y;
+                    using (tape.Record()) y = Ops.Conv2d(x, w, bias: null, stride: 1, padding: 1);
+                    tape.Backward(y);
+                }
+                x.ClearGrad();
+                w.ClearGrad();
+                device.Synchronize();
+            });
+            double flops = 3.0 * 2 * batch * cout * size * size * cin * 9;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours conv3x3-fwd-bwd {spec} gflops={flops / seconds / 1e9:F2} cpugflops={flops / cpu / 1e9:F2} ms={seconds * 1e3:F2}"));
+        }
+        return 0;
+    }
+
+    private static float[] Random(int count, int seed)
+    {
+        var random = new Random(seed);
+        var data = new float[count];
+        for (int i = 0; i < count; i++) data[i] = random.NextSingle() * 2f - 1f;
+        return data;
+    }
+
+    /// <summary>Median wall seconds of one run, and CPU seconds (all threads of the process) per run over all runs.</summary>
+    private static (double Wall, double Cpu) Median(int reps, Action action)
+    {
+        action();
+        var times = new double[reps];
+        var process = Process.GetCurrentProcess();
+        process.Refresh();
+        var cpu0 = process.TotalProcessorTime;
+        for (int r = 0; r < reps; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            action();
+            times[r] = sw.Elapsed.TotalSeconds;
+        }
+        process.Refresh();
+        double cpu = (process.TotalProcessorTime - cpu0).TotalSeconds / reps;
+        Array.Sort(times);
+        return (times[reps / 2], cpu);
+    }
+}

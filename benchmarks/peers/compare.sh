@@ -1,0 +1,92 @@
+#!/bin/bash
+# Side-by-side training time of `snn train` (IlgpuSnn, CPU accelerator) and the PyTorch peer (torch_peer.py), plus
+# SGEMM GFLOP/s of our CPU GEMM and of OpenBLAS on the same cores, all in one run. Outside the solution: CI never runs it.
+#
+# Same net, data order, optimizer, schedule, T, batch; one epoch; training time only (ours: the epoch's TrainSeconds
+# from `snn train`; peer: its timed loop). ROUNDS interleaved rounds (ours, peer, ours, peer, ...), median per side.
+#
+# Usage: benchmarks/peers/compare.sh            (from the repository root)
+# Environment: ROUNDS (2), MLP_SAMPLES (60000), CONV_SAMPLES (6000), CASES ("mlp:bptt conv:bptt conv:sltt"),
+#              THREADS (2, torch and OpenBLAS threads), OUT (out/peers), BASE_SNN (optional: the snn.dll of an
+#              earlier build, timed in the same rounds as a third column).
+# Needs: python3-torch and python3-numpy from Debian (/usr/bin/python3), libopenblas0-pthread selected for
+# libblas.so.3 (update-alternatives --set libblas.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3),
+# the fashion-mnist dataset package. TorchSharp is not part of it: TorchSharp-cpu's libtorch needs a newer libstdc++
+# (GLIBCXX) than Debian 12's GCC 12 runtime provides.
+set -euo pipefail
+ROUNDS=${ROUNDS:-2}
+MLP_SAMPLES=${MLP_SAMPLES:-60000}
+CONV_SAMPLES=${CONV_SAMPLES:-6000}
+CASES=${CASES:-"mlp:bptt conv:bptt conv:sltt"}
+THREADS=${THREADS:-2}
+OUT=${OUT:-out/peers}
+PY=/usr/bin/python3
+HERE=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$OUT"
+
+dotnet build src/IlgpuSnn.Cli -c Release -v q -nologo >/dev/null
+dotnet build benchmarks/IlgpuSnn.Benchmarks -c Release -v q -nologo >/dev/null
+SNN="dotnet src/IlgpuSnn.Cli/bin/Release/net10.0/snn.dll"
+BENCH=benchmarks/IlgpuSnn.Benchmarks/bin/Release/net10.0/IlgpuSnn.Benchmarks
+
+echo "# Side-by-side run, $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "- libblas.so.3 -> $(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu)"
+echo "- torch: $($PY -c 'import torch; print(torch.__version__, "| BLAS", torch.__config__.show().split("BLAS_INFO=")[1].split(",")[0], "| oneDNN", torch.backends.mkldnn.is_available())')"
+echo "- threads: torch/OpenBLAS $THREADS, IlgpuSnn CPU accelerator one worker per core"
+echo
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+echo "## SGEMM GFLOP/s (median of 3 per round; ours = Gemm.Run on the CPU accelerator incl. launch + sync)"
+SHAPES=${SHAPES:-512x512x512,1024x1024x1024,64x29008x288,64x288x29008:b,288x29008x64:a,256x256x784:b}
+rm -f "$OUT"/gemm-*.txt
+for r in $(seq "$ROUNDS"); do
+  $BENCH throughput --gemm "$SHAPES" --conv 256x32x64x14 --reps 3 | tee -a "$OUT/gemm-ours.txt"
+  OPENBLAS_NUM_THREADS=1 $PY "$HERE/openblas_sgemm.py" "$SHAPES" | tee -a "$OUT/gemm-openblas1.txt"
+  OPENBLAS_NUM_THREADS=$THREADS $PY "$HERE/openblas_sgemm.py" "$SHAPES" | tee -a "$OUT/gemm-openblas.txt"
+done
+echo
+echo "Wall GFLOP/s depend on the CPU share a loaded machine grants; GFLOP per CPU-second (cpu) does far less."
+echo
+echo "| shape | ours GFLOP/s | OpenBLAS ($THREADS thr.) | ratio | ours GFLOP/CPU-s | OpenBLAS ($THREADS thr.) GFLOP/CPU-s | ratio | OpenBLAS (1 thr.) GFLOP/s |"
+echo "|---|---|---|---|---|---|---|---|"
+col() { grep " $1 " "$2" | sed "s/.* $3=\([0-9.]*\).*/\1/" | median; }
+for s in ${SHAPES//,/ }; do
+  o=$(col "$s" "$OUT/gemm-ours.txt" gflops); b=$(col "$s" "$OUT/gemm-openblas.txt" gflops)
+  oc=$(col "$s" "$OUT/gemm-ours.txt" cpugflops); bc=$(col "$s" "$OUT/gemm-openblas.txt" cpugflops)
+  b1=$(col "$s" "$OUT/gemm-openblas1.txt" gflops)
+  echo "| $s | $o | $b | $(awk -v o="$o" -v b="$b" 'BEGIN {printf "%.2f", o / b}') | $oc | $bc | $(awk -v o="$oc" -v b="$bc" 'BEGIN {printf "%.2f", o / b}') | $b1 |"
+done
+echo
+
+echo "## One epoch of training, seconds (median of $ROUNDS interleaved rounds)"
+echo "| model | estimator | samples | IlgpuSnn s | PyTorch s | IlgpuSnn / PyTorch | earlier build s | IlgpuSnn / earlier |"
+echo "|---|---|---|---|---|---|---|---|"
+for c in $CASES; do
+  model=${c%%:*}; est=${c##*:}
+  n=$([ "$model" = mlp ] && echo "$MLP_SAMPLES" || echo "$CONV_SAMPLES")
+  : > "$OUT/$model-$est-ours.txt"; : > "$OUT/$model-$est-peer.txt"; : > "$OUT/$model-$est-base.txt"
+  for r in $(seq "$ROUNDS"); do
+    $SNN train --model "$model" --estimator "$est" --epochs 1 --train-limit "$n" --test-limit 500 --out "$OUT/run-$model-$est" \
+      | grep '^epoch 1:' | sed 's/.*| \([0-9.]*\) s |.*/\1/' >> "$OUT/$model-$est-ours.txt"
+    if [ -n "${BASE_SNN:-}" ]; then
+      dotnet "$BASE_SNN" train --model "$model" --estimator "$est" --epochs 1 --train-limit "$n" --test-limit 500 --out "$OUT/base-$model-$est" \
+        | grep '^epoch 1:' | sed 's/.*| \([0-9.]*\) s |.*/\1/' >> "$OUT/$model-$est-base.txt"
+    fi
+    if $PY "$HERE/torch_peer.py" --help | grep -q -- "$est"; then
+      $PY "$HERE/torch_peer.py" --model "$model" --estimator "$est" --train-limit "$n" --threads "$THREADS" \
+        | sed 's/.*train_seconds=\([0-9.]*\).*/\1/' >> "$OUT/$model-$est-peer.txt"
+    fi
+  done
+  o=$(median < "$OUT/$model-$est-ours.txt")
+  if [ -s "$OUT/$model-$est-peer.txt" ]; then
+    p=$(median < "$OUT/$model-$est-peer.txt"); ratio=$(awk -v o="$o" -v p="$p" 'BEGIN {printf "%.2f", o / p}')
+  else p="(no peer)"; ratio="-"; fi
+  if [ -s "$OUT/$model-$est-base.txt" ]; then
+    b=$(median < "$OUT/$model-$est-base.txt"); bratio=$(awk -v o="$o" -v b="$b" 'BEGIN {printf "%.2f", o / b}')
+  else b="-"; bratio="-"; fi
+  echo "| $model | $est | $n | $o | $p | $ratio | $b | $bratio |"
+done
+echo
+echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

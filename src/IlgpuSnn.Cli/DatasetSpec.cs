@@ -1,0 +1,88 @@
+using System.Globalization;
+using IlgpuSnn.Data;
+using IlgpuSnn.Data.Cifar10;
+using IlgpuSnn.Data.Events;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn.Cli;
+
+/// <summary>What `snn train` trains on: the two splits, the input shape of one time step, and how samples become sequences.</summary>
+/// <param name="Train">Training split.</param>
+/// <param name="Test">Test split.</param>
+/// <param name="InputShape">The shape of one time step of one sample, [C, H, W].</param>
+/// <param name="Frames">Frames per sample when the samples are pre-integrated sequences (then T must equal it), else null.</param>
+internal sealed record LoadedData(ImageDataset Train, ImageDataset Test, int[] InputShape, int? Frames);
+
+/// <summary>
+/// Parses `--dataset`: a name of an installed image dataset (fashion-mnist, mnist), an IDX folder, or NAME:PATH with
+/// NAME one of cifar10, nmnist, cifar10-dvs, dvs-gesture and PATH the folder where the official archive was unpacked.
+/// </summary>
+internal static class DatasetSpec
+{
+    public static IReadOnlyList<string> EventNames { get; } = ["nmnist", "cifar10-dvs", "dvs-gesture"];
+
+    /// <summary>Frame settings from the command line.</summary>
+    public sealed record FrameSettings(int Frames, string SplitBy, long DurationUs, int? FrameSize, string? CacheFolder);
+
+    /// <summary>Splits NAME:PATH; a plain value (no known NAME before a colon) returns null.</summary>
+    public static (string Name, string Path)? Split(string spec)
+    {
+        int colon = spec.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0) return null;
+        var name = spec[..colon].Trim().ToLowerInvariant();
+        if (name != "cifar10" && !EventNames.Contains(name))
+        {
+            if (name.Length == 1) return null; // a Windows drive letter
+            throw new ArgumentException($"--dataset {spec}: unknown dataset '{name}'. Valid: cifar10, {string.Join(", ", EventNames)} (as NAME:PATH), fashion-mnist, mnist or an IDX folder.");
+        }
+        var path = spec[(colon + 1)..];
+        if (path.Length == 0 || !Directory.Exists(path))
+            throw new DirectoryNotFoundException($"--dataset {spec}: the folder '{path}' does not exist.");
+        return (name, path);
+    }
+
+    /// <summary>Loads the splits named by <paramref name="spec"/>, limited to the first samples when asked (class-balanced for event data).</summary>
+    public static LoadedData Load(string spec, Device device, FrameSettings frames, int? trainLimit, int? testLimit, Action<string> report)
+    {
+        var parsed = Split(spec);
+        if (parsed is null || parsed.Value.Name == "cifar10")
+        {
+            var (train, test) = parsed is null ? VisionDatasets.Load(spec) : Cifar10Reader.Load(parsed.Value.Path);
+            if (trainLimit is { } tl) train = train.Take(Math.Min(tl, train.Count));
+            if (testLimit is { } el) test = test.Take(Math.Min(el, test.Count));
+            return new LoadedData(train, test, [train.Channels, train.Height, train.Width], null);
+        }
+        var (name, path) = parsed.Value;
+        var (trainEvents, testEvents) = name switch
+        {
+            "nmnist" => EventDatasets.NMnist(path),
+            "cifar10-dvs" => EventDatasets.Cifar10Dvs(path),
+            _ => EventDatasets.DvsGesture(path),
+        };
+        if (trainLimit is { } a) trainEvents = trainEvents.Take(a);
+        if (testLimit is { } b) testEvents = testEvents.Take(b);
+        var split = frames.SplitBy switch
+        {
+            "count" => FrameSplit.Count,
+            "time" => FrameSplit.Time,
+            "duration" => FrameSplit.Duration,
+            _ => throw new ArgumentException($"--split-by {frames.SplitBy}: valid are count, time, duration."),
+        };
+        var options = new FrameOptions(frames.Frames, split, frames.DurationUs, frames.FrameSize, frames.FrameSize);
+        var cache = frames.CacheFolder ?? DefaultCache();
+        var trainFrames = FrameDatasets.Build(device, trainEvents, options, cache, report);
+        var testFrames = FrameDatasets.Build(device, testEvents, options, cache, report);
+        return new LoadedData(trainFrames, testFrames, [2, trainFrames.Height, trainFrames.Width], frames.Frames);
+    }
+
+    private static string DefaultCache()
+    {
+        var root = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        if (string.IsNullOrEmpty(root)) root = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return Path.Combine(root, "ilgpusnn", "frames");
+    }
+
+    /// <summary>Describes the frame options for the start-up line.</summary>
+    public static string Describe(FrameSettings f) =>
+        string.Create(CultureInfo.InvariantCulture, $"{f.Frames} frames split by {f.SplitBy}{(f.SplitBy == "duration" ? $" ({f.DurationUs} µs)" : "")}");
+}

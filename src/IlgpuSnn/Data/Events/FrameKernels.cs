@@ -1,0 +1,106 @@
+using ILGPU;
+using ILGPU.Runtime;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn.Data.Events;
+
+/// <summary>
+/// The event-to-frame integration kernel and the frame transpose of <see cref="FrameEncoder"/>. Integration gives each
+/// (sample, frame) to one thread, which adds the frame's events (a contiguous index range, since events are in time
+/// order) to its own output frame: no two threads write the same element, so no atomics are needed and the result does
+/// not depend on the schedule.
+/// </summary>
+internal static class FrameKernels
+{
+    /// <summary>Adds the events of every sample to its frames.</summary>
+    /// <param name="device">Where the kernel runs.</param>
+    /// <param name="times">Event times (µs) of all samples, concatenated; non-decreasing within a sample.</param>
+    /// <param name="packed">Events, (x &lt;&lt; 16) | (y &lt;&lt; 1) | p.</param>
+    /// <param name="offsets">Sample s owns events [offsets[s], offsets[s + 1]).</param>
+    /// <param name="frames">The output, zeroed: [samples, frameCount, 2, output.Y, output.X].</param>
+    /// <param name="frameCount">Frames per sample M.</param>
+    /// <param name="split">The split rule.</param>
+    /// <param name="duration">The frame length for <see cref="FrameSplit.Duration"/>.</param>
+    /// <param name="sensor">Sensor (width, height).</param>
+    /// <param name="output">Frame (width, height).</param>
+    public static void Integrate(Device device, ArrayView<long> times, ArrayView<int> packed, ArrayView<int> offsets, ArrayView<float> frames,
+        int frameCount, FrameSplit split, long duration, Index2D sensor, Index2D output)
+    {
+        long items = (offsets.Length - 1) * frameCount;
+        if (items <= 0) return;
+        device.Kernels.Load<ArrayView<long>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int, int, long, Index2D, Index2D>(IntegrateKernel)(
+            device.Launch.GridStride(items), times, packed, offsets, frames, frameCount, (int)split, duration, sensor, output);
+    }
+
+    [Kernel]
+    internal static void IntegrateKernel(ArrayView<long> times, ArrayView<int> packed, ArrayView<int> offsets, ArrayView<float> frames,
+        int frameCount, int split, long duration, Index2D sensor, Index2D output)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        long items = (offsets.Length - 1) * frameCount;
+        long frameSize = 2L * output.X * output.Y;
+        for (long k = Grid.GlobalIndex.X; k < items; k += stride)
+        {
+            long s = k / frameCount;
+            int j = (int)(k - s * frameCount);
+            int lo = offsets[s], hi = offsets[s + 1], n = hi - lo;
+            if (n == 0) continue;
+            bool last = j == frameCount - 1;
+            int a, b;
+            if (split == (int)FrameSplit.Count)
+            {
+                int per = n / frameCount;
+                a = lo + per * j;
+                b = last ? hi : a + per;
+            }
+            else
+            {
+                long t0 = times[lo];
+                long step = split == (int)FrameSplit.Time ? (times[hi - 1] - t0) / frameCount : duration;
+                a = LowerBound(times, lo, hi, t0 + step * j);
+                b = last && split == (int)FrameSplit.Time ? hi : LowerBound(times, lo, hi, t0 + step * (j + 1));
+            }
+            long frame = k * frameSize;
+            for (int i = a; i < b; i++)
+            {
+                int e = packed[i];
+                int x = (e >> 16) * output.X / sensor.X;
+                int y = ((e >> 1) & 0x7FFF) * output.Y / sensor.Y;
+                frames[frame + ((long)(e & 1) * output.Y + y) * output.X + x] += 1f;
+            }
+        }
+    }
+
+    /// <summary>The first index in [lo, hi) whose time is at least <paramref name="t"/> (hi when none).</summary>
+    private static int LowerBound(ArrayView<long> times, int lo, int hi, long t)
+    {
+        while (lo < hi)
+        {
+            int mid = lo + (hi - lo) / 2;
+            if (times[mid] < t) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo;
+    }
+
+    /// <summary>y[t, b, r] = x[b, t, r] for r in [0, perFrame): [B, T·perFrame] samples become T steps of [B, perFrame].</summary>
+    public static void TimeFirst(Device device, ArrayView<float> x, ArrayView<float> y, int batch, int steps, long perFrame)
+    {
+        if (y.Length == 0) return;
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, int, int, long>(TimeFirstKernel)(device.Launch.GridStride(y.Length), x, y, batch, steps, perFrame);
+    }
+
+    [Kernel]
+    internal static void TimeFirstKernel(ArrayView<float> x, ArrayView<float> y, int batch, int steps, long perFrame)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride)
+        {
+            long r = i % perFrame;
+            long tb = i / perFrame;
+            long b = tb % batch;
+            long t = tb / batch;
+            y[i] = x[(b * steps + t) * perFrame + r];
+        }
+    }
+}
