@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using IlgpuSnn.Data;
+using IlgpuSnn.Distributed;
 using IlgpuSnn.Data.Events;
 using IlgpuSnn.Estimators;
 using IlgpuSnn.Layers;
@@ -104,10 +105,14 @@ internal static class TrainCommand
         return options;
     }
 
-    private static int Run(TrainSettings s, CancellationToken cancellationToken)
+    private static int Run(TrainSettings s, CancellationToken cancellationToken) =>
+        DistributedRun.Run(world => Run(s, world, cancellationToken));
+
+    private static int Run(TrainSettings s, ICommunicator world, CancellationToken cancellationToken)
     {
         var options = Validate(s);
-        using var device = Runtime.Device.Create(s.Device);
+        using var device = LocalDevice.Create(s.Device, world);
+        using var nccl = Communicator.ForDevice(world, device);
         var data = DatasetSpec.Load(s.Dataset, device, s.Frames, s.TrainLimit, s.TestLimit, Console.WriteLine);
         var (train, test) = (data.Train, data.Test);
         if (data.Frames is { } f && s.TimeSteps != f)
@@ -132,8 +137,9 @@ internal static class TrainCommand
             "poisson" => new PoissonEncoder(),
             _ => throw new ArgumentException($"Unknown encoder '{s.Encoder}'. Valid: direct, poisson."),
         };
-        var trainer = new Trainer(network, method, opt, encoder, options);
+        var trainer = new Trainer(network, method, opt, encoder, options) { Communicator = (ICommunicator?)nccl ?? world };
         Console.WriteLine($"Training {s.Model} with {method.Name} on {device.Info} (T={s.TimeSteps}, {train.Count} training / {test.Count} test samples, {s.Epochs} epochs).");
+        if (world.Size > 1) Console.WriteLine($"Data-parallel over {world.Size} ranks ({trainer.Communicator.Backend}): global batch {s.BatchSize}, about {s.BatchSize / world.Size} per rank.");
         Interrupt.Current.Saved = () => SavedMessage(trainer, s.Out);
         IReadOnlyList<EpochMetrics> history;
         try

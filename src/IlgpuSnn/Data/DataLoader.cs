@@ -1,4 +1,5 @@
 using System.Collections;
+using IlgpuSnn.Distributed;
 using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Data;
@@ -45,8 +46,14 @@ public sealed class DataLoader : IEnumerable<Batch>
     /// <summary>The dataset being iterated.</summary>
     public ImageDataset Dataset => data;
 
-    /// <summary>Number of batches in one epoch.</summary>
-    public int BatchesPerEpoch => dropLast ? data.Count / BatchSize : (data.Count + BatchSize - 1) / BatchSize;
+    /// <summary>
+    /// This process's part of every batch in data-parallel training (default: the whole batch). <see cref="BatchSize"/>
+    /// is then the global batch, and each batch enumerated holds this rank's part of it.
+    /// </summary>
+    public DataShard Shard { get; init; } = DataShard.Whole;
+
+    /// <summary>Number of (global) batches in one epoch.</summary>
+    public int BatchesPerEpoch => Shard.Batches(data.Count, BatchSize, dropLast);
 
     /// <summary>The epoch that the next plain enumeration (foreach over the loader) visits; it advances by one each time.</summary>
     public int NextEpoch { get; set; }
@@ -111,8 +118,7 @@ public sealed class DataLoader : IEnumerable<Batch>
 
     private HostBatch Assemble(int[] order, int batch)
     {
-        int start = batch * BatchSize;
-        int size = Math.Min(BatchSize, order.Length - start);
+        var (start, size) = Shard.Part(batch * BatchSize, Math.Min(BatchSize, order.Length - batch * BatchSize));
         int per = data.SampleSize;
         var images = new float[(long)size * per];
         var labels = new float[size];

@@ -61,11 +61,12 @@ public sealed class Device : IDisposable
     {
         name ??= Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (string.IsNullOrWhiteSpace(name)) name = null;
-        var context = CreateContext();
+        var refused = new List<RefusedDevice>();
+        var context = CreateContext(refused);
         try
         {
             var available = Enumerate(context);
-            var chosen = name is null ? PickDefault(available) : Find(available, name);
+            var chosen = name is null ? PickDefault(available) : Find(available, refused, name);
             var accelerator = chosen.Device.CreateAccelerator(context);
             return new Device(context, accelerator, chosen.Info);
         }
@@ -79,8 +80,16 @@ public sealed class Device : IDisposable
     /// <summary>Lists the devices present on this machine, in the order of preference.</summary>
     public static IReadOnlyList<DeviceInfo> ListAvailable()
     {
-        using var context = CreateContext();
+        using var context = CreateContext([]);
         return Enumerate(context).Select(e => e.Info).ToList();
+    }
+
+    /// <summary>Lists the OpenCL devices the drivers report but ILGPU cannot run on, each with the reason.</summary>
+    public static IReadOnlyList<RefusedDevice> ListRefused()
+    {
+        var refused = new List<RefusedDevice>();
+        using var context = CreateContext(refused);
+        return refused;
     }
 
     /// <summary>Waits until all queued work on the device has finished.</summary>
@@ -114,13 +123,22 @@ public sealed class Device : IDisposable
         context.Dispose();
     }
 
-    private static Context CreateContext() =>
-        Context.Create(b => b
+    /// <summary>Creates the context with every usable device; OpenCL devices ILGPU cannot run on go to <paramref name="refused"/>.</summary>
+    private static Context CreateContext(List<RefusedDevice> refused)
+    {
+        OpenClLibraryResolver.Register();
+        return Context.Create(b => b
             .Cuda()
-            .OpenCL()
+            .OpenCL(d =>
+            {
+                if (DeviceDescriptions.OpenClRefusal(d) is not { } reason) return true;
+                refused.Add(new RefusedDevice("opencl", DeviceDescriptions.OpenClName(d), reason));
+                return false;
+            })
             .CPU(CpuShape.FittedToCores())
             .Optimize(OptimizationLevel.O2)
             .EnableAlgorithms());
+    }
 
     private sealed record Entry(DeviceInfo Info, ILGPU.Runtime.Device Device);
 
@@ -132,7 +150,7 @@ public sealed class Device : IDisposable
             int i = 0;
             foreach (var d in devices)
             {
-                result.Add(new Entry(new DeviceInfo(kind, i, d.Name, d.MemorySize), d));
+                result.Add(new Entry(DeviceDescriptions.Describe(kind, i, d), d));
                 i++;
             }
         }
@@ -154,19 +172,22 @@ public sealed class Device : IDisposable
     private static Entry PickDefault(List<Entry> available) =>
         available.FirstOrDefault() ?? throw new InvalidOperationException("No ILGPU device is present.");
 
-    private static Entry Find(List<Entry> available, string name)
+    private static Entry Find(List<Entry> available, List<RefusedDevice> refused, string name)
     {
         var spec = name.Trim().ToLowerInvariant();
         var parts = spec.Split(':', 2);
         var kind = parts[0];
         int index = 0;
         if (parts.Length == 2 && !int.TryParse(parts[1], out index))
-            throw new ArgumentException($"Device name '{name}' is malformed: expected KIND or KIND:INDEX, e.g. 'cuda:0'. Present: {Describe(available)}.");
+            throw new ArgumentException($"Device name '{name}' is malformed: expected KIND or KIND:INDEX, e.g. 'cuda:0'. Present: {Describe(available, refused)}.");
         var match = available.Where(e => e.Info.Kind == kind).ElementAtOrDefault(index);
         return match ?? throw new ArgumentException(
-            $"Device '{name}' is not present. Present: {Describe(available)}.");
+            $"Device '{name}' is not present. Present: {Describe(available, refused)}.");
     }
 
-    private static string Describe(List<Entry> available) =>
-        available.Count == 0 ? "none" : string.Join(", ", available.Select(e => $"{e.Info.Id} ({e.Info.Name})"));
+    private static string Describe(List<Entry> available, List<RefusedDevice> refused)
+    {
+        string present = available.Count == 0 ? "none" : string.Join(", ", available.Select(e => $"{e.Info.Id} ({e.Info.Name})"));
+        return refused.Count == 0 ? present : $"{present}. Found but refused: {string.Join("; ", refused)}";
+    }
 }

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using IlgpuSnn.Autodiff;
 using IlgpuSnn.Data;
+using IlgpuSnn.Distributed;
 using IlgpuSnn.Estimators;
 using IlgpuSnn.Layers;
 using IlgpuSnn.Runtime;
@@ -59,6 +60,19 @@ public sealed class Trainer
     public CosineSchedule? Schedule { get; set; }
 
     /// <summary>
+    /// The processes this run trains with, data-parallel (default: this process alone). Every rank runs
+    /// <see cref="Fit"/> with the same options; <see cref="TrainingOptions.BatchSize"/> is the global batch, of which
+    /// each rank trains on its <see cref="DataShard"/>. Rank 0's parameters, or its checkpoint, start every rank;
+    /// gradients are all-reduced before every optimizer step (<see cref="GradientAllReduceOptimizer"/>); BatchNorm
+    /// running statistics are averaged at the end of every epoch; metrics are summed over the ranks; only rank 0
+    /// writes files and reports progress.
+    /// </summary>
+    public ICommunicator Communicator { get; set; } = SingleProcessCommunicator.Instance;
+
+    /// <summary>The gradient all-reduce of the last <see cref="Fit"/> (its byte and time counters), or null before.</summary>
+    public GradientAllReduceOptimizer? GradientAllReduce { get; private set; }
+
+    /// <summary>
     /// Trains for the configured epochs (continuing from a checkpoint when resuming) and returns every epoch's metrics.
     /// Cancellation stops between batches; everything written before stays intact.
     /// </summary>
@@ -67,8 +81,12 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(test);
         var device = network.Device;
-        var loader = new DataLoader(device, train, options.BatchSize, shuffle: true, options.Seed, dropLast: false);
-        var testLoader = new DataLoader(device, test, options.BatchSize, shuffle: false, options.Seed);
+        var comm = Communicator;
+        var shard = new DataShard(comm.Rank, comm.Size);
+        if (comm.Rank != 0) progress = null;
+        var loader = new DataLoader(device, train, options.BatchSize, shuffle: true, options.Seed, dropLast: false) { Shard = shard };
+        var testLoader = new DataLoader(device, test, options.BatchSize, shuffle: false, options.Seed) { Shard = shard };
+        var stepper = GradientAllReduce = new GradientAllReduceOptimizer(optimizer, comm);
         long totalSteps = (long)loader.BatchesPerEpoch * options.Epochs;
         var schedule = Schedule ?? new CosineSchedule(optimizer.LearningRate, totalSteps, options.WarmupSteps);
         var history = new List<EpochMetrics>();
@@ -76,7 +94,7 @@ public sealed class Trainer
         long step = 0;
         var settings = RunSettings(train.Count);
         SavedEpochs = null;
-        if (options.OutputDirectory is { } dir)
+        if (options.OutputDirectory is { } dir && comm.Rank == 0)
         {
             ResumeCheck.Preflight(options);
             foreach (var name in (string[])[CheckpointFile, MetricsJsonFile, MetricsCsvFile]) AtomicFile.RemoveStale(Path.Combine(dir, name));
@@ -87,6 +105,7 @@ public sealed class Trainer
                 if (history.Count > 0) WriteMetrics(dir, history, train.Count);
             }
         }
+        StartReplicas(ref firstEpoch, ref step);
         using var guard = new NonFiniteGuard(device);
         var trained = optimizer.Parameters;
 
@@ -97,7 +116,7 @@ public sealed class Trainer
             device.Macs.Reset();
             var watch = Stopwatch.StartNew();
             double waitedBefore = loader.WaitSeconds;
-            double lossSum = 0;
+            double lossSum = 0, shareSum = 0;
             long correct = 0, seen = 0;
             int batches = 0, skipped = 0;
             foreach (var batch in loader.Epoch(epoch))
@@ -110,10 +129,13 @@ public sealed class Trainer
                     using var scope = TensorScope.Begin();
                     var x = encoder.Encode(batch.Images, options.TimeSteps, seed);
                     var loss = new SequenceLoss(Criterion.CrossEntropy, reduction, batch.Labels);
+                    double share = (double)batch.Size / DataShard.GlobalBatchLength(train.Count, options.BatchSize, batches);
+                    stepper.LocalShare = share;
                     var result = estimator.Run(network, x, loss, new EstimatorContext
                     {
                         Update = () =>
                         {
+                            stepper.Synchronize(); // before the check below, so every rank sees the same gradients and decides alike
                             if (options.SkipNonFinite && GradientsNonFinite(guard, trained))
                             {
                                 optimizer.ZeroGrad();
@@ -130,15 +152,18 @@ public sealed class Trainer
                     var found = guard.ReadAndClear() | (float.IsFinite(result.Loss) ? NonFiniteKinds.None : NonFiniteKinds.Loss);
                     if (found.HasFlag(NonFiniteKinds.Weights) || (found != NonFiniteKinds.None && !options.SkipNonFinite))
                         throw new NonFiniteException(epoch + 1, batches + 1, found, SavedDescription());
-                    if (float.IsFinite(result.Loss)) lossSum += result.Loss;
+                    if (float.IsFinite(result.Loss)) lossSum += result.Loss * share;
+                    shareSum += share;
                     correct += CountCorrect(result.OutputSum, batch.LabelArray, network.Classes);
                     seen += batch.Size;
                     batches++;
                     step++;
-                    progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, batches, loader.BatchesPerEpoch, lossSum / batches, (double)correct / seen, "train"));
+                    progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, batches, loader.BatchesPerEpoch, lossSum / shareSum, (double)correct / seen, "train"));
                 }
             }
             watch.Stop();
+            (lossSum, correct, seen) = SumOverRanks(lossSum, correct, seen);
+            Replicas.Average(comm, network.Layers.SelectMany(l => l.Buffers));
             long peak = device.Pool.PeakBytes;
             long forwardMacs = device.Macs.Forward, backwardMacs = device.Macs.Backward;
             var (testLoss, testAccuracy) = Evaluate(testLoader, progress, epoch, cancellationToken);
@@ -157,7 +182,7 @@ public sealed class Trainer
                 LearningRate = optimizer.LearningRate,
                 SkippedUpdates = skipped,
             });
-            if (options.OutputDirectory is { } outDir)
+            if (options.OutputDirectory is { } outDir && comm.Rank == 0)
             {
                 if (guard.AnyNonFinite(CheckpointTensors().Select(kv => kv.Value)))
                     throw new NonFiniteException(epoch + 1, batches, NonFiniteKinds.Weights, SavedDescription());
@@ -169,11 +194,14 @@ public sealed class Trainer
         return history;
     }
 
-    /// <summary>Test loss and accuracy of the network (evaluation mode, no graph).</summary>
+    /// <summary>
+    /// Test loss and accuracy of the network (evaluation mode, no graph). With a sharded loader (data-parallel) every
+    /// rank must call it; the result then covers all ranks' parts.
+    /// </summary>
     public (double Loss, double Accuracy) Evaluate(DataLoader loader, IProgress<TrainingProgress>? progress = null, int epoch = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loader);
-        double lossSum = 0;
+        double lossSum = 0, shareSum = 0;
         long correct = 0, seen = 0;
         int batches = 0;
         using var noGrad = Tape.NoGrad();
@@ -186,18 +214,38 @@ public sealed class Trainer
                 var x = encoder.Encode(batch.Images, options.TimeSteps, unchecked((ulong)options.Seed + 0xE7A1UL + (ulong)batches));
                 var logits = network.Forward(x, training: false);
                 var flat = logits.Reshape(options.TimeSteps * batch.Size, network.Classes);
-                lossSum += new SequenceLoss(Criterion.CrossEntropy, reduction, batch.Labels).Sequence(flat, options.TimeSteps).Item();
+                double share = (double)batch.Size / DataShard.GlobalBatchLength(loader.Dataset.Count, loader.BatchSize, batches);
+                shareSum += share;
+                lossSum += share * new SequenceLoss(Criterion.CrossEntropy, reduction, batch.Labels).Sequence(flat, options.TimeSteps).Item();
                 var host = logits.ToArray();
                 var sum = new float[batch.Size * network.Classes];
                 for (int i = 0; i < host.Length; i++) sum[i % sum.Length] += host[i];
                 correct += CountCorrect(sum, batch.LabelArray, network.Classes);
                 seen += batch.Size;
                 batches++;
-                progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, batches, loader.BatchesPerEpoch, lossSum / batches, (double)correct / seen, "test"));
+                progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, batches, loader.BatchesPerEpoch, lossSum / shareSum, (double)correct / seen, "test"));
             }
         }
         network.ResetState(0);
+        if (loader.Shard.Count > 1) (lossSum, correct, seen) = SumOverRanks(lossSum, correct, seen);
         return (lossSum / Math.Max(batches, 1), (double)correct / Math.Max(seen, 1));
+    }
+
+    /// <summary>Rank 0's parameters, buffers, estimator state and optimizer state (and its epoch and step) on every rank.</summary>
+    private void StartReplicas(ref int firstEpoch, ref long step)
+    {
+        if (Communicator.Size == 1) return;
+        Replicas.BroadcastFromRoot(Communicator, CheckpointTensors().Select(kv => kv.Value));
+        var start = Replicas.BroadcastFromRoot(Communicator, firstEpoch, step);
+        (firstEpoch, step) = ((int)start[0], start[1]);
+    }
+
+    /// <summary>A rank's loss sum (its share of each global batch's mean loss) and counts, summed over the ranks.</summary>
+    private (double LossSum, long Correct, long Seen) SumOverRanks(double lossSum, long correct, long seen)
+    {
+        if (Communicator.Size == 1) return (lossSum, correct, seen);
+        var sums = Replicas.Sum(Communicator, lossSum, correct, seen);
+        return (sums[0], (long)sums[1], (long)sums[2]);
     }
 
     private static int CountCorrect(float[] outputSum, int[] labels, int classes)
@@ -309,6 +357,12 @@ public sealed class Trainer
             ["time_steps"] = options.TimeSteps,
             ["epochs"] = history.Count,
             ["batch_size"] = options.BatchSize,
+            ["world_size"] = Communicator.Size,
+            ["global_batch_size"] = options.BatchSize,
+            ["communication"] = Communicator.Backend,
+            ["gradient_all_reduce_bytes"] = GradientAllReduce?.BytesAllReduced ?? 0,
+            ["gradient_all_reduce_calls"] = GradientAllReduce?.AllReduceCalls ?? 0,
+            ["gradient_all_reduce_seconds"] = GradientAllReduce?.CommunicationTime.TotalSeconds ?? 0,
             ["train_samples"] = trainSamples,
             ["test_accuracy"] = last.TestAccuracy,
             ["test_loss"] = last.TestLoss,

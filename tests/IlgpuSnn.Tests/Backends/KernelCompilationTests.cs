@@ -70,7 +70,7 @@ public sealed partial class KernelCompilationTests(KernelCompilationFixture fixt
             var (ok, error, log) = compiler.Build(source);
             Assert.True(ok,
                 $"{kernel}: the OpenCL C generated for {vendor} does not build on {compiler.Description} " +
-                $"({OpenClCompiler.BuildOptions}, error {error}).\nBuild log:\n{log}\nSource:\n{source}");
+                $"({compiler.BuildOptions}, error {error}).\nBuild log:\n{log}\nSource:\n{source}");
             Log($"{kernel} -> OpenCL C ({vendor}) built on {compiler.Description} in {watch.Elapsed.TotalMilliseconds:F0} ms");
         }
     }

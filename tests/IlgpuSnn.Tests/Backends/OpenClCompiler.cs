@@ -4,9 +4,10 @@ using System.Text;
 namespace IlgpuSnn.Tests.Backends;
 
 /// <summary>
-/// A real OpenCL C compiler for the generated kernel sources: the system's OpenCL ICD loader (libOpenCL.so.1), any
-/// platform that can build OpenCL C 2.0 (PoCL on the CI machine). Only compiles; nothing is run, so a runtime that
-/// ILGPU refuses to execute on (PoCL 3.1 lacks the generic address space) still checks every kernel's source.
+/// A real OpenCL C compiler for the generated kernel sources: the system's OpenCL ICD loader (libOpenCL.so.1), the
+/// first device that builds a probe kernel (PoCL on the CI machine), with the -cl-std the device reports, chosen as
+/// ILGPU does (<see cref="StandardFor"/>). Only compiles; nothing is run, so a runtime that ILGPU refuses to execute on
+/// (PoCL 3.1 lacks the generic address space) still checks every kernel's source.
 /// The entry points are bound with <see cref="NativeLibrary"/> so that a missing library is a visible skip, not a crash.
 /// </summary>
 public sealed unsafe class OpenClCompiler : IDisposable
@@ -14,14 +15,13 @@ public sealed unsafe class OpenClCompiler : IDisposable
     /// <summary>What to install when no OpenCL compiler is present.</summary>
     public const string InstallHint = "install pocl-opencl-icd ocl-icd-libopencl1";
 
-    /// <summary>The options the kernels are built with: ILGPU's CLBackend emits OpenCL C 2.0.</summary>
-    public const string BuildOptions = "-cl-std=CL2.0";
-
     private const int Success = 0;
     private const ulong DeviceTypeAll = 0xFFFFFFFF;
     private const uint PlatformName = 0x0902;
     private const uint PlatformVersion = 0x0901;
     private const uint DeviceName = 0x102B;
+    private const uint DeviceVersion = 0x102F;
+    private const uint DeviceOpenClCVersion = 0x103D;
     private const uint ProgramBuildLog = 0x1183;
 
     private static readonly string[] LibraryNames = ["libOpenCL.so.1", "libOpenCL.so", "OpenCL", "libOpenCL"];
@@ -32,21 +32,45 @@ public sealed unsafe class OpenClCompiler : IDisposable
     private readonly nint device;
     private readonly object gate = new();
 
-    private OpenClCompiler(nint library, Api api, nint context, nint device, string description)
+    private OpenClCompiler(nint library, Api api, nint context, nint device, string description, string standard)
     {
         this.library = library;
         this.api = api;
         this.context = context;
         this.device = device;
         Description = description;
+        BuildOptions = $"-cl-std={standard}";
     }
 
     /// <summary>Platform and device that compile, e.g. "Portable Computing Language / cpu-haswell (OpenCL 3.0 PoCL ...)".</summary>
     public string Description { get; }
 
+    /// <summary>The options the kernels are built with: the OpenCL C standard of <see cref="StandardFor"/>.</summary>
+    public string BuildOptions { get; }
+
     /// <summary>
-    /// Opens the first OpenCL device that builds a trivial OpenCL C 2.0 program, or returns null with the reason
-    /// (no loader, no platform, no device, or none accepts <see cref="BuildOptions"/>).
+    /// The -cl-std value for a device, as ILGPU chooses it: CL3.0 on devices reporting OpenCL ≥ 3.0 (which may reject
+    /// CL2.0, as PoCL 6 does), CL2.0 on OpenCL 2.x devices, otherwise the OpenCL C version the device reports.
+    /// </summary>
+    /// <param name="deviceVersion">CL_DEVICE_VERSION, e.g. "OpenCL 3.0 PoCL HSTR: ...".</param>
+    /// <param name="cVersion">CL_DEVICE_OPENCL_C_VERSION, e.g. "OpenCL C 1.2 PoCL".</param>
+    /// <returns>"CL3.0", "CL2.0", "CL1.2", ...; null when neither string has a version.</returns>
+    public static string? StandardFor(string deviceVersion, string cVersion)
+    {
+        var device = System.Text.RegularExpressions.Regex.Match(deviceVersion, @"^\s*OpenCL\s+(\d+)\.(\d+)");
+        if (device.Success)
+        {
+            int major = int.Parse(device.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            if (major >= 3) return "CL3.0";
+            if (major == 2) return "CL2.0";
+        }
+        var c = System.Text.RegularExpressions.Regex.Match(cVersion, @"^\s*OpenCL C\s+(\d+)\.(\d+)");
+        return c.Success ? $"CL{c.Groups[1].Value}.{c.Groups[2].Value}" : null;
+    }
+
+    /// <summary>
+    /// Opens the first OpenCL device that builds a probe program with its own -cl-std, or returns null with the reason
+    /// (no loader, no platform, no device, or none builds the probe).
     /// </summary>
     public static OpenClCompiler? TryCreate(out string reason)
     {
@@ -79,6 +103,12 @@ public sealed unsafe class OpenClCompiler : IDisposable
             {
                 nint dev = found;
                 string text = $"{platformText} / {DeviceString(api, dev, DeviceName)}";
+                string? standard = StandardFor(DeviceString(api, dev, DeviceVersion), DeviceString(api, dev, DeviceOpenClCVersion));
+                if (standard is null)
+                {
+                    tried.Add($"{text}: reports no OpenCL version");
+                    continue;
+                }
                 int err;
                 nint ctx = api.CreateContext(null, 1, &dev, null, null, &err);
                 if (err != Success || ctx == 0)
@@ -87,10 +117,10 @@ public sealed unsafe class OpenClCompiler : IDisposable
                     continue;
                 }
 
-                var compiler = new OpenClCompiler(library, api, ctx, dev, text);
+                var compiler = new OpenClCompiler(library, api, ctx, dev, text, standard);
                 var probe = compiler.Build("__kernel void probe(__global float* x) { __global float* g = x; g[get_global_id(0)] = 1.0f; }");
                 if (probe.Success) { reason = ""; return compiler; }
-                tried.Add($"{text}: {BuildOptions} probe failed: {probe.Log.Trim()}");
+                tried.Add($"{text}: {compiler.BuildOptions} probe failed: {probe.Log.Trim()}");
                 api.ReleaseContext(ctx);
             }
         }
@@ -98,7 +128,7 @@ public sealed unsafe class OpenClCompiler : IDisposable
         NativeLibrary.Free(library);
         reason = tried.Count == 0
             ? $"libOpenCL is present but reports no platform/device; {InstallHint}"
-            : $"no OpenCL device builds OpenCL C 2.0 ({string.Join("; ", tried)}); {InstallHint}";
+            : $"no OpenCL device builds the probe kernel ({string.Join("; ", tried)}); {InstallHint}";
         return null;
     }
 

@@ -1,0 +1,22 @@
+namespace IlgpuSnn.Distributed;
+
+/// <summary>A collective library (MPI or NCCL) reported an error; the message names the call and the library's text.</summary>
+public sealed class CollectiveException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public CollectiveException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public CollectiveException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and a cause.</summary>
+    public CollectiveException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
