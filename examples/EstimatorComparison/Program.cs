@@ -5,6 +5,7 @@ using IlgpuSnn.Estimators;
 using IlgpuSnn.Layers;
 using IlgpuSnn.Neurons;
 using IlgpuSnn.Runtime;
+using IlgpuSnn.Tools;
 using IlgpuSnn.Training;
 
 var (train, test) = VisionDatasets.Load("fashion-mnist");

@@ -1,4 +1,5 @@
 // Uses IlgpuSnn through its NuGet package: builds a small spiking network and takes one BPTT step.
+using IlgpuSnn;
 using IlgpuSnn.Estimators;
 using IlgpuSnn.Layers;
 using IlgpuSnn.Runtime;

@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using IlgpuSnn.Data;
+using IlgpuSnn.Formats;
+using IlgpuSnn.Tools;
 using IlgpuSnn.Estimators;
 using IlgpuSnn.Layers;
 using IlgpuSnn.Neurons;

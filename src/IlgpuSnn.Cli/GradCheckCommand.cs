@@ -1,5 +1,5 @@
 using System.CommandLine;
-using IlgpuSnn.GradCheck;
+using IlgpuSnn.Tools.GradCheck;
 using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Cli;

@@ -1,4 +1,3 @@
-using IlgpuSnn.Kernels;
 using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Data;
@@ -13,7 +12,7 @@ public sealed class DirectEncoder : IEncoder
     public Tensor Encode(Tensor images, int timeSteps, ulong seed)
     {
         var output = EncoderShapes.Allocate("DirectEncoder.Encode", images, timeSteps);
-        EncoderKernels.Repeat(images.Device, images.View, output.View);
+        Ops.RepeatOverTime(images, output);
         return output;
     }
 }

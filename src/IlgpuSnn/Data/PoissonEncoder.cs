@@ -1,4 +1,3 @@
-using IlgpuSnn.Kernels;
 using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Data;
@@ -21,7 +20,7 @@ public sealed class PoissonEncoder : IEncoder
     public Tensor Encode(Tensor images, int timeSteps, ulong seed)
     {
         var output = EncoderShapes.Allocate("PoissonEncoder.Encode", images, timeSteps);
-        EncoderKernels.Poisson(images.Device, images.View, output.View, seed);
+        Ops.PoissonSpikes(images, output, seed);
         return output;
     }
 }

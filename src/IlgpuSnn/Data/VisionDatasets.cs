@@ -1,3 +1,5 @@
+using IlgpuSnn.Formats;
+
 namespace IlgpuSnn.Data;
 
 /// <summary>

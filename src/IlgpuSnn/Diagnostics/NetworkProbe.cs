@@ -20,7 +20,7 @@ public sealed record LayerTrace(int LayerIndex, float[][] Spikes, float[][] Memb
 /// <summary>Records every spiking layer's spikes and membrane potentials while a network processes one sample step by step.</summary>
 public static class NetworkProbe
 {
-    /// <summary>Runs <paramref name="sequence"/> ([T, 1, ...input shape]) through the network in evaluation mode, one step at a time.</summary>
+    /// <summary>Runs <paramref name="sequence"/> ([T, 1, ...input shape]) through the network in evaluation mode, one step at a time (each neuron layer carries its state between the one-step passes).</summary>
     /// <exception cref="ArgumentException">The sequence does not hold exactly one sample.</exception>
     public static IReadOnlyList<LayerTrace> Record(SpikingNetwork network, Tensor sequence)
     {
@@ -33,7 +33,7 @@ public static class NetworkProbe
         var membranes = network.NeuronLayerIndices.ToDictionary(i => i, _ => new List<float[]>());
         var index = network.NeuronLayerIndices.ToDictionary(i => network.Layers[i], i => i);
         using var noGrad = Tape.NoGrad();
-        network.ResetState(1);
+        network.ResetState();
         var host = sequence.ToArray();
         int per = host.Length / steps;
         for (int t = 0; t < steps; t++)
@@ -42,7 +42,7 @@ public static class NetworkProbe
             var x = Tensor.FromArray(network.Device, host.AsSpan(t * per, per), [1, .. network.InputShape]);
             var pass = new Pass
             {
-                Mode = PassMode.Step, Training = false, TimeSteps = 1, BatchSize = 1,
+                Training = false, TimeSteps = 1, BatchSize = 1,
                 OnSpikes = (layer, s) =>
                 {
                     int i = index[layer];
@@ -50,9 +50,9 @@ public static class NetworkProbe
                     membranes[i].Add(layer.Membrane?.ToArray() ?? new float[s.Length]);
                 },
             };
-            network.Run(0, network.Layers.Count, x, null, pass).Dispose();
+            network.Run(0, network.Layers.Count, x, pass).Dispose();
         }
-        network.ResetState(0);
+        network.ResetState();
         return network.NeuronLayerIndices.Select(i => new LayerTrace(i, [.. spikes[i]], [.. membranes[i]])).ToList();
     }
 }

@@ -89,7 +89,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
             tensor.Device.Synchronize();
             if (tensor.Length > 0) SumInPlace((float*)tensor.View.LoadEffectiveAddressAsPtr(), tensor.Length, mpi.Float);
             if (operation == ReduceOperation.Average && Size > 1)
-                Kernels.Elementwise.Unary(tensor.Device, tensor.View, tensor.View, Kernels.UnaryOp.Scale, 1f / Size);
+                Ops.ScaleInPlace(tensor, 1f / Size);
             return;
         }
         lock (gate)

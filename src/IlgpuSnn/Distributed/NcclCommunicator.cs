@@ -65,7 +65,7 @@ public sealed unsafe class NcclCommunicator : ICommunicator
         if (tensor.Length == 0) return;
         nccl.Check(nccl.AllReduce(pointer, pointer, (nuint)tensor.Length, NcclLibrary.Float32, NcclLibrary.Sum, communicator, stream), "ncclAllReduce");
         if (operation == ReduceOperation.Average && Size > 1)
-            Kernels.Elementwise.Unary(device, tensor.View, tensor.View, Kernels.UnaryOp.Scale, 1f / Size);
+            Ops.ScaleInPlace(tensor, 1f / Size);
     }
 
     /// <inheritdoc />

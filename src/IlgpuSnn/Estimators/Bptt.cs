@@ -1,7 +1,6 @@
 using IlgpuSnn.Autodiff;
 using IlgpuSnn.Layers;
 using IlgpuSnn.Runtime;
-using IlgpuSnn.Training;
 
 namespace IlgpuSnn.Estimators;
 
@@ -24,6 +23,8 @@ public sealed class Bptt : GradientEstimator
         int steps = input.Dim(0), batch = input.Dim(1);
         var sum = new float[batch * network.Classes];
         float value;
+        // Every layer as it is, with time folded into the batch (neurons in their fused multi-step kernels).
+        using var layers = new AdaptedNetwork(network, LayerAdapter.Plain);
         using (TensorScope.Begin())
         {
             using var tape = new Tape();
@@ -31,8 +32,8 @@ public sealed class Bptt : GradientEstimator
             using (tape.Record())
             {
                 var folded = Window(network, input, 0, steps);
-                var pass = new Pass { Mode = PassMode.Sequence, Training = context.Training, TimeSteps = steps, BatchSize = batch, DropoutSeed = context.Seed, OnSpikes = SpikeHook(network, context, 0) };
-                logits = network.Run(0, network.Layers.Count, folded, null, pass);
+                var pass = new Pass { Training = context.Training, TimeSteps = steps, BatchSize = batch, DropoutSeed = context.Seed, OnSpikes = SpikeHook(network, context, 0) };
+                logits = layers.Run(0, network.Layers.Count, folded, pass);
                 lossTensor = loss.Sequence(logits, steps);
             }
             value = Backward(tape, lossTensor);

@@ -8,6 +8,9 @@ public static class EstimatorFactory
         ["bptt", "tt-lbptt", "sltt", "sltt-k", "ottt-a", "ottt-o", "saf-e", "saf-f", "ratebp"];
 
     /// <summary>Creates the estimator called <paramref name="name"/>.</summary>
+    /// <param name="name">One of <see cref="Names"/> (case and surrounding blanks ignored).</param>
+    /// <param name="options">Method-specific settings; each method reads only its own.</param>
+    /// <returns>A new estimator; the caller disposes it.</returns>
     /// <exception cref="ArgumentException">Unknown name or missing option; the message lists the valid names.</exception>
     public static IGradientEstimator Create(string name, EstimatorOptions? options = null)
     {

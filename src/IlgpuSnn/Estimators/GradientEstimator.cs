@@ -1,7 +1,6 @@
 using IlgpuSnn.Autodiff;
 using IlgpuSnn.Layers;
 using IlgpuSnn.Runtime;
-using IlgpuSnn.Training;
 
 namespace IlgpuSnn.Estimators;
 
@@ -50,14 +49,14 @@ public abstract class GradientEstimator : IGradientEstimator
         using var exclusive = network.EnterExclusive($"{Name}.Run");
         var outer = cancellation;
         cancellation = context.Cancellation;
-        network.ResetState(input.Dim(1));
+        network.ResetState();
         try
         {
             return RunSequence(network, input, loss, context);
         }
         finally
         {
-            network.ResetState(input.Dim(1));
+            network.ResetState();
             cancellation = outer;
         }
     }
@@ -110,11 +109,11 @@ public abstract class GradientEstimator : IGradientEstimator
     }
 
     /// <summary>
-    /// One step of a step-by-step method: runs every layer on <paramref name="x"/> ([B, ...]), with a graph when
-    /// <paramref name="withGraph"/> (then back-propagates the step's per-step loss term), adds the read-out to
-    /// <paramref name="outputSum"/> and returns the loss term's value.
+    /// One step of a step-by-step method: runs every layer on <paramref name="x"/> ([B, ...]) through the method's
+    /// adapters, with a graph when <paramref name="withGraph"/> (then back-propagates the step's per-step loss term),
+    /// adds the read-out to <paramref name="outputSum"/> and returns the loss term's value.
     /// </summary>
-    protected static float RunStep(SpikingNetwork network, Tensor x, Tensor? trace, Pass pass, SequenceLoss loss, int steps, float[] outputSum, bool withGraph = true)
+    protected static float RunStep(AdaptedNetwork network, Tensor x, Pass pass, SequenceLoss loss, int steps, float[] outputSum, bool withGraph = true)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(loss);
@@ -122,7 +121,7 @@ public abstract class GradientEstimator : IGradientEstimator
         Tensor logits, l;
         using (withGraph ? tape.Record() : Tape.NoGrad())
         {
-            logits = network.Run(0, network.Layers.Count, x, trace, pass);
+            logits = network.Run(0, network.Network.Layers.Count, x, pass);
             l = loss.Steps(logits, 1, steps);
         }
         AccumulateOutputs(outputSum, logits);

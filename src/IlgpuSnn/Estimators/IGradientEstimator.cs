@@ -1,6 +1,5 @@
 using IlgpuSnn.Layers;
 using IlgpuSnn.Runtime;
-using IlgpuSnn.Training;
 
 namespace IlgpuSnn.Estimators;
 

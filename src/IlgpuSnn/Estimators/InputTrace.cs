@@ -18,7 +18,7 @@ internal static class InputTrace
         using (TensorScope.Suspend())
         {
             var next = Ops.Clone(x);
-            if (previous is not null) Kernels.Elementwise.Axpby(x.Device, decay, previous.View, 1f, next.View);
+            if (previous is not null) Ops.DecayAddInPlace(next, decay, previous);
             previous?.Dispose();
             return next;
         }

@@ -1,7 +1,6 @@
 using IlgpuSnn.Autodiff;
 using IlgpuSnn.Layers;
 using IlgpuSnn.Runtime;
-using IlgpuSnn.Training;
 
 namespace IlgpuSnn.Estimators;
 
@@ -29,7 +28,9 @@ public sealed class Ottt(bool online, bool allTrace = false) : GradientEstimator
         float total = 0f;
         float inputDecay = InputTrace.FirstDecay(network);
         Tensor? inputTrace = null;
-        var basePass = new Pass { Mode = PassMode.OtttStep, DetachState = true, Training = context.Training, BatchSize = batch, DropoutSeed = context.Seed, AllTrace = AllTrace };
+        var basePass = new Pass { Training = context.Training, BatchSize = batch, DropoutSeed = context.Seed };
+        var flow = new TraceFlow();
+        using var layers = new AdaptedNetwork(network, layer => Adapt(layer, flow));
         try
         {
             for (int t = 0; t < steps; t++)
@@ -38,7 +39,8 @@ public sealed class Ottt(bool online, bool allTrace = false) : GradientEstimator
                 var xt = StepInput(network, input, t);
                 var pass = basePass with { OnSpikes = SpikeHook(network, context, t) };
                 if (AllTrace) inputTrace = InputTrace.Advance(inputTrace, xt, inputDecay);
-                total += RunStep(network, xt, inputTrace, pass, loss, steps, sum);
+                flow.Trace = inputTrace;
+                total += RunStep(layers, xt, pass, loss, steps, sum);
                 if (Online) context.Update();
             }
         }
@@ -48,5 +50,97 @@ public sealed class Ottt(bool online, bool allTrace = false) : GradientEstimator
         }
         if (!Online) context.Update();
         return new EstimatorResult(total, sum);
+    }
+
+    /// <summary>
+    /// OTTT's form of each layer: neurons step with the temporal edge cut and extend their trace; synapses take their
+    /// value from the spikes and their weight gradient from the trace beside them; shape layers move the trace as they
+    /// move the spikes; BatchNorm (whose input is no spike train) ends the trace.
+    /// </summary>
+    private LayerAdapter Adapt(Layer layer, TraceFlow flow) => layer switch
+    {
+        NeuronLayer neuron => new TracedNeuron(neuron, flow),
+        SynapticLayer synapse => new TraceGradientSynapse(synapse, flow),
+        ShapeLayer shape => new TracedShape(shape, flow),
+        BatchNorm => new TraceEnd(layer, flow),
+        _ => throw LayerAdapter.Unsupported(Name, layer),
+    };
+
+    /// <summary>The presynaptic trace travelling beside the tensor between layers (null where there is none).</summary>
+    private sealed class TraceFlow
+    {
+        public Tensor? Trace { get; set; }
+    }
+
+    /// <summary>A neuron step with the temporal edge cut; keeps â[t] = λ·â[t−1] + s[t] of its spikes.</summary>
+    private sealed class TracedNeuron(NeuronLayer neuron, TraceFlow flow) : LayerAdapter(neuron)
+    {
+        private Tensor? trace;
+
+        public override Tensor Forward(Tensor x, Pass pass)
+        {
+            neuron.RequireLinearLeak("OTTT (ottt-a, ottt-o)", "its presynaptic trace", softReset: false);
+            neuron.RequireFeedForward("OTTT (ottt-a, ottt-o)");
+            var s = neuron.Step(x, detachState: true);
+            using var spikes = s.Detach();
+            using (Tape.NoGrad())
+            using (TensorScope.Suspend())
+            {
+                var next = Ops.Clone(spikes);
+                if (trace is not null) Ops.DecayAddInPlace(next, neuron.Spec.Decay, trace);
+                trace?.Dispose();
+                trace = next;
+            }
+            flow.Trace = trace;
+            pass.OnSpikes?.Invoke(neuron, s);
+            return s;
+        }
+
+        public override void Dispose()
+        {
+            trace?.Dispose();
+            trace = null;
+            base.Dispose();
+        }
+    }
+
+    /// <summary>The op's value from the spikes, its weight gradient from the trace; the input gradient reaches the spikes.</summary>
+    private sealed class TraceGradientSynapse(SynapticLayer synapse, TraceFlow flow) : LayerAdapter(synapse)
+    {
+        public override Tensor Forward(Tensor x, Pass pass)
+        {
+            var trace = flow.Trace;
+            flow.Trace = null;
+            if (trace is null) return synapse.Forward(x, pass);
+            using var traceCarryingSpikeGradient = Ops.WithGradientOf(trace, x);
+            using var gradientPath = synapse.Forward(traceCarryingSpikeGradient, pass);
+            using var value = ValueWithoutGraph(x, pass);
+            return Ops.WithGradientOf(value, gradientPath);
+        }
+
+        private Tensor ValueWithoutGraph(Tensor x, Pass pass)
+        {
+            using (Tape.NoGrad()) return synapse.Forward(x, pass);
+        }
+    }
+
+    /// <summary>A shape layer applied to the trace as to the spikes.</summary>
+    private sealed class TracedShape(ShapeLayer shape, TraceFlow flow) : LayerAdapter(shape)
+    {
+        public override Tensor Forward(Tensor x, Pass pass)
+        {
+            flow.Trace = flow.Trace is null ? null : shape.Forward(flow.Trace, pass);
+            return shape.Forward(x, pass);
+        }
+    }
+
+    /// <summary>A layer after which no trace travels.</summary>
+    private sealed class TraceEnd(Layer layer, TraceFlow flow) : LayerAdapter(layer)
+    {
+        public override Tensor Forward(Tensor x, Pass pass)
+        {
+            flow.Trace = null;
+            return Layer.Forward(x, pass);
+        }
     }
 }

@@ -1,7 +1,6 @@
 using IlgpuSnn.Autodiff;
 using IlgpuSnn.Layers;
 using IlgpuSnn.Runtime;
-using IlgpuSnn.Training;
 
 namespace IlgpuSnn.Estimators;
 
@@ -13,8 +12,8 @@ namespace IlgpuSnn.Estimators;
 /// equals OTTT_O's in its all-trace form). SAF-F runs the steps without graph and back-propagates once, at the final
 /// step, the loss of the normalised final accumulation ℓ(W·â_L[T]/Σ_k λ^k + b), stepping the optimizer once; the loss
 /// it reports is still the network's loss of its read-outs o[t]. Hidden synaptic layers and BatchNorm work on the
-/// accumulations at the scale of one step (<see cref="Pass.AtStepScale"/>, N[t] from the first neuron layer's λ): biases
-/// accumulate, and BatchNorm's statistics are those the evaluation's plain LIF pass sees.
+/// accumulations at the scale of one step (N·Op(â/N), N[t] from the first neuron layer's λ): biases accumulate, and
+/// BatchNorm's statistics are those the evaluation's plain LIF pass sees.
 /// </summary>
 public sealed class Saf(bool final) : GradientEstimator
 {
@@ -39,6 +38,8 @@ public sealed class Saf(bool final) : GradientEstimator
         float total = 0f, reported = 0f;
         Tensor? inputTrace = null;
         Tensor? previousReadout = null;
+        var scale = new StepScale();
+        using var layers = new AdaptedNetwork(network, layer => Adapt(layer, scale));
         try
         {
             for (int t = 0; t < steps; t++)
@@ -46,19 +47,16 @@ public sealed class Saf(bool final) : GradientEstimator
                 using var scope = TensorScope.Begin();
                 var xt = StepInput(network, input, t);
                 inputTrace = InputTrace.Advance(inputTrace, xt, inputDecay);
-                var pass = new Pass
-                {
-                    Mode = PassMode.SafStep, Training = context.Training, BatchSize = batch, DropoutSeed = context.Seed,
-                    AccumulationNorm = AccumulatedWeight(inputDecay, t + 1), OnSpikes = SpikeHook(network, context, t),
-                };
+                var pass = new Pass { Training = context.Training, BatchSize = batch, DropoutSeed = context.Seed, OnSpikes = SpikeHook(network, context, t) };
+                scale.Norm = AccumulatedWeight(inputDecay, t + 1);
                 bool withGraph = !Final || t == steps - 1;
                 using var tape = new Tape();
                 Tensor instantaneous, l;
                 using (withGraph ? tape.Record() : Tape.NoGrad())
                 {
-                    var accumulation = network.Run(0, readoutIndex, inputTrace, null, pass);
+                    var accumulation = layers.Run(0, readoutIndex, inputTrace, pass);
                     // The read-out's bias enters o[t] once: it works on the accumulation as it is.
-                    var accumulatedReadout = readout.Forward(accumulation, null, pass with { AccumulationNorm = 1f }, out _);
+                    var accumulatedReadout = readout.Forward(accumulation, pass);
                     // o[t] = (W·â_L[t] + b) − λ·W·â_L[t−1]; the subtracted term is a constant.
                     instantaneous = previousReadout is null ? accumulatedReadout : Ops.Subtract(accumulatedReadout, previousReadout);
                     Tensor? next;
@@ -103,7 +101,67 @@ public sealed class Saf(bool final) : GradientEstimator
     private static Tensor FinalLoss(SequenceLoss loss, Tensor accumulation, Linear readout, float decay, int stepsSoFar)
     {
         using var rate = Ops.Scale(accumulation, 1f / AccumulatedWeight(decay, stepsSoFar));
-        using var output = readout.Forward(rate, null, new Pass { Mode = PassMode.SafStep }, out _);
+        using var output = readout.Forward(rate, new Pass());
         return loss.Of(output);
+    }
+
+    /// <summary>
+    /// SAF's form of each hidden layer: neurons exchange accumulations; synapses with a bias and BatchNorm work at the
+    /// scale of one step; linear layers (bias-free synapses, shape layers) act on accumulations as they are.
+    /// </summary>
+    private LayerAdapter Adapt(Layer layer, StepScale scale) => layer switch
+    {
+        NeuronLayer neuron => new AccumulatingNeuron(neuron),
+        SynapticLayer { Bias: null } or ShapeLayer => LayerAdapter.Plain(layer),
+        SynapticLayer or BatchNorm => new AtStepScale(layer, scale),
+        _ => throw LayerAdapter.Unsupported(Name, layer),
+    };
+
+    /// <summary>N[t] = Σ_{k&lt;t} λ^k of the current step.</summary>
+    private sealed class StepScale
+    {
+        public float Norm { get; set; } = 1f;
+    }
+
+    /// <summary>
+    /// N·Op(x / N): the op applied to an accumulation at the scale of one step, its output accumulated again. An affine
+    /// op's constant (a bias) is accumulated as the SAF identity requires (b·Σλ^k); BatchNorm's statistics and running
+    /// averages are those of per-step inputs (exact for a constant input such as the direct encoding).
+    /// </summary>
+    private sealed class AtStepScale(Layer layer, StepScale scale) : LayerAdapter(layer)
+    {
+        public override Tensor Forward(Tensor x, Pass pass)
+        {
+            if (scale.Norm == 1f) return Layer.Forward(x, pass);
+            var perStep = Ops.Scale(x, 1f / scale.Norm);
+            return Ops.Scale(Layer.Forward(perStep, pass), scale.Norm);
+        }
+    }
+
+    /// <summary>One SAF neuron step: the accumulation â[t] = λ·â[t−1] + s[t] goes on, carrying the spikes' gradient.</summary>
+    private sealed class AccumulatingNeuron(NeuronLayer neuron) : LayerAdapter(neuron)
+    {
+        private Tensor? accumulation;
+
+        public override Tensor Forward(Tensor x, Pass pass)
+        {
+            neuron.RequireLinearLeak("SAF (saf-e, saf-f)", "its spike-accumulation identity", softReset: true);
+            neuron.RequireFeedForward("SAF (saf-e, saf-f)");
+            if (accumulation is null)
+            {
+                using (TensorScope.Suspend()) accumulation = Tensor.Zeros(x.Device, x.ShapeArray());
+            }
+            var s = Ops.SafStep(x, accumulation, neuron.Spec);
+            var output = Ops.WithGradientOf(accumulation, s);
+            pass.OnSpikes?.Invoke(neuron, s);
+            return output;
+        }
+
+        public override void Dispose()
+        {
+            accumulation?.Dispose();
+            accumulation = null;
+            base.Dispose();
+        }
     }
 }

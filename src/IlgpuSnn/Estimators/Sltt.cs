@@ -1,7 +1,6 @@
 using IlgpuSnn.Autodiff;
 using IlgpuSnn.Layers;
 using IlgpuSnn.Runtime;
-using IlgpuSnn.Training;
 
 namespace IlgpuSnn.Estimators;
 
@@ -17,6 +16,8 @@ public sealed class Sltt : GradientEstimator
     private readonly int[]? fixedSteps;
 
     /// <summary>SLTT (every step), or SLTT-K with <paramref name="k"/> steps drawn per sequence.</summary>
+    /// <param name="k">Steps back-propagated per sequence, or null for all of them.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is less than 1.</exception>
     public Sltt(int? k = null)
     {
         if (k is <= 0) throw new ArgumentOutOfRangeException(nameof(k), "SLTT-K: K must be at least 1.");
@@ -24,6 +25,7 @@ public sealed class Sltt : GradientEstimator
     }
 
     /// <summary>SLTT-K with a fixed set of 0-based steps (for gradient checks).</summary>
+    /// <param name="steps">The 0-based steps that get a backward.</param>
     public Sltt(IReadOnlyCollection<int> steps)
     {
         ArgumentNullException.ThrowIfNull(steps);
@@ -35,6 +37,10 @@ public sealed class Sltt : GradientEstimator
     public override string Name => k is null ? "sltt" : "sltt-k";
 
     /// <summary>The steps that get a backward for a sequence of <paramref name="timeSteps"/> with this seed.</summary>
+    /// <param name="timeSteps">Steps T of the sequence.</param>
+    /// <param name="seed">The iteration's seed (the draw is a function of it).</param>
+    /// <returns>The 0-based steps.</returns>
+    /// <exception cref="ArgumentException">A fixed step lies outside 0..T−1.</exception>
     public IReadOnlySet<int> StepsFor(int timeSteps, ulong seed)
     {
         if (fixedSteps is not null)
@@ -56,15 +62,35 @@ public sealed class Sltt : GradientEstimator
         var trained = StepsFor(steps, context.Seed);
         var sum = new float[batch * network.Classes];
         float total = 0f;
-        var basePass = new Pass { Mode = PassMode.Step, DetachState = true, Training = context.Training, BatchSize = batch, DropoutSeed = context.Seed };
+        var basePass = new Pass { Training = context.Training, BatchSize = batch, DropoutSeed = context.Seed };
+        using var layers = new AdaptedNetwork(network, Adapt);
         for (int t = 0; t < steps; t++)
         {
             using var scope = TensorScope.Begin();
             var xt = StepInput(network, input, t);
             var pass = basePass with { OnSpikes = SpikeHook(network, context, t) };
-            total += RunStep(network, xt, null, pass, loss, steps, sum, withGraph: trained.Contains(t));
+            total += RunStep(layers, xt, pass, loss, steps, sum, withGraph: trained.Contains(t));
         }
         context.Update();
         return new EstimatorResult(total, sum);
+    }
+
+    /// <summary>SLTT's form of each layer: neurons step with the temporal edge cut, every other layer as it is.</summary>
+    private LayerAdapter Adapt(Layer layer) => layer switch
+    {
+        NeuronLayer neuron => new DetachedStep(neuron),
+        SynapticLayer or BatchNorm or ShapeLayer => LayerAdapter.Plain(layer),
+        _ => throw LayerAdapter.Unsupported(Name, layer),
+    };
+
+    /// <summary>One neuron step whose carried state enters as a constant (the stop-gradient before the leak).</summary>
+    private sealed class DetachedStep(NeuronLayer neuron) : LayerAdapter(neuron)
+    {
+        public override Tensor Forward(Tensor x, Pass pass)
+        {
+            var s = neuron.Step(x, detachState: true);
+            pass.OnSpikes?.Invoke(neuron, s);
+            return s;
+        }
     }
 }

@@ -1,7 +1,6 @@
 using IlgpuSnn.Autodiff;
 using IlgpuSnn.Layers;
 using IlgpuSnn.Runtime;
-using IlgpuSnn.Training;
 
 namespace IlgpuSnn.Estimators;
 
@@ -83,11 +82,13 @@ public sealed class TruncatedLocalBptt : GradientEstimator
         int steps = input.Dim(0), batch = input.Dim(1);
         var sum = new float[batch * network.Classes];
         float total = 0f;
+        // Every layer as it is, with the window folded into the batch; the carried neuron state is a constant.
+        using var layers = new AdaptedNetwork(network, LayerAdapter.Plain);
         for (int start = 0; start < steps; start += window)
         {
             int length = Math.Min(window, steps - start);
             using var scope = TensorScope.Begin();
-            var pass = new Pass { Mode = PassMode.Sequence, Training = context.Training, TimeSteps = length, BatchSize = batch, DropoutSeed = context.Seed, OnSpikes = SpikeHook(network, context, start) };
+            var pass = new Pass { Training = context.Training, TimeSteps = length, BatchSize = batch, DropoutSeed = context.Seed, OnSpikes = SpikeHook(network, context, start) };
             Tensor blockInput = Window(network, input, start, length);
             for (int b = 0; b < ranges.Count; b++)
             {
@@ -96,7 +97,7 @@ public sealed class TruncatedLocalBptt : GradientEstimator
                 Tensor output, l;
                 using (tape.Record())
                 {
-                    output = network.Run(ranges[b].From, ranges[b].To, blockInput, null, pass);
+                    output = layers.Run(ranges[b].From, ranges[b].To, blockInput, pass);
                     var logits = last ? output : RunHead(heads[b], output, pass);
                     l = loss.Steps(logits, length, steps);
                 }
@@ -126,7 +127,7 @@ public sealed class TruncatedLocalBptt : GradientEstimator
     private static Tensor RunHead(Layer[] head, Tensor x, Pass pass)
     {
         var current = x;
-        foreach (var layer in head) current = layer.Forward(current, null, pass, out _);
+        foreach (var layer in head) current = layer.Forward(current, pass);
         return current;
     }
 

@@ -9,7 +9,7 @@ namespace IlgpuSnn.Kernels;
 /// over N·S elements (two-pass: mean, then mean squared deviation), normalisation, running-statistics update and
 /// the backward. Per-channel sums are split into interleaved partial sums that a second kernel adds up.
 /// </summary>
-public static class BatchNormKernels
+internal static class BatchNormKernels
 {
     /// <summary>
     /// Per-channel mean and biased variance of x viewed as [N, <paramref name="channels"/>, <paramref name="spatial"/>].

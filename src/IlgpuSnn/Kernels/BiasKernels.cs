@@ -8,7 +8,7 @@ namespace IlgpuSnn.Kernels;
 /// Bias helpers for tensors viewed as [outer, channels, inner] (Linear: [N, out, 1]; Conv2d: [N, O, Ho*Wo]):
 /// broadcasting a per-channel bias and summing a gradient back to one value per channel. Grid-stride, no atomics.
 /// </summary>
-public static class BiasKernels
+internal static class BiasKernels
 {
     /// <summary>y[a, c, i] = bias[c] for the whole of <paramref name="y"/> (length outer*channels*inner).</summary>
     public static void Broadcast(Device device, ArrayView<float> bias, ArrayView<float> y, int channels, int inner)

@@ -8,7 +8,7 @@ namespace IlgpuSnn.Kernels;
 /// Dropout masks drawn on the device from a counter-based hash (SplitMix64 finaliser of seed and element index), so
 /// the same seed gives the same mask on every device and grid, and the mask broadcast product.
 /// </summary>
-public static class DropoutKernels
+internal static class DropoutKernels
 {
     /// <summary>Number of random bits per element compared with the threshold.</summary>
     internal const int Bits = 24;

@@ -8,7 +8,7 @@ namespace IlgpuSnn.Kernels;
 /// Element-wise kernels (grid-stride loops) and their launchers. The launchers take views so that both tensors and
 /// sub-views can be used; the grid comes from the device's <see cref="LaunchPlan"/>.
 /// </summary>
-public static class Elementwise
+internal static class Elementwise
 {
     /// <summary>Sets every element of <paramref name="y"/> to <paramref name="value"/>.</summary>
     public static void Fill(Device device, ArrayView<float> y, float value)

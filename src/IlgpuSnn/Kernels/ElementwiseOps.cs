@@ -1,7 +1,7 @@
 namespace IlgpuSnn.Kernels;
 
 /// <summary>Binary element-wise operations, passed to kernels as an integer code.</summary>
-public enum BinaryOp
+internal enum BinaryOp
 {
     /// <summary>a + b</summary>
     Add = 0,
@@ -22,7 +22,7 @@ public enum BinaryOp
 }
 
 /// <summary>Unary element-wise operations with one scalar parameter p, passed to kernels as an integer code.</summary>
-public enum UnaryOp
+internal enum UnaryOp
 {
     /// <summary>p * x</summary>
     Scale = 0,

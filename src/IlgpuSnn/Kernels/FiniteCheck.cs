@@ -9,7 +9,7 @@ namespace IlgpuSnn.Kernels;
 /// exponent bits set), writes 1 into one slot of a small flag view on the device. Nothing is read back here; the
 /// caller reads the flags where its loop synchronises anyway.
 /// </summary>
-public static class FiniteCheck
+internal static class FiniteCheck
 {
     /// <summary>Sets <paramref name="flags"/>[<paramref name="slot"/>] to 1 if any element of <paramref name="x"/> is not finite.</summary>
     public static void Mark(Device device, ArrayView<float> x, ArrayView<float> flags, int slot)

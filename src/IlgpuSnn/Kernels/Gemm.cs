@@ -9,7 +9,7 @@ namespace IlgpuSnn.Kernels;
 /// The device's <see cref="LaunchPlan.UseTiledGemm"/> picks the kernel: a shared-memory tiled one on GPUs, a
 /// barrier-free packed SIMD one on the CPU accelerator (<see cref="HostGemm"/>). Every call adds m*n*k to <see cref="Device.Macs"/>.
 /// </summary>
-public static class Gemm
+internal static class Gemm
 {
     /// <summary>
     /// C[m,n] = alpha * op(A) op(B) + beta * C, all row-major and densely packed. op(A) is [m,k]; A is stored [k,m]

@@ -10,7 +10,7 @@ namespace IlgpuSnn.Kernels;
 /// to / gathered from the NCHW output with <see cref="ChunkToNchw"/> / <see cref="NchwToChunk"/>.
 /// All are grid-stride loops without atomics.
 /// </summary>
-public static class Im2Col
+internal static class Im2Col
 {
     /// <summary>
     /// Fills <paramref name="col"/> [C*kh*kw, nb*Ho*Wo] from <paramref name="x"/> [nb, C, H, W] (zero where the window

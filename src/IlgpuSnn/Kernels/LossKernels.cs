@@ -11,7 +11,7 @@ namespace IlgpuSnn.Kernels;
 /// then one work item adds the partial sums in a fixed order and scales them. The result does not depend on the
 /// launch grid, so it is the same on every device kind.
 /// </summary>
-public static class LossKernels
+internal static class LossKernels
 {
     /// <summary>The most partial sums the first reduction stage writes.</summary>
     public const int MaxPartials = 1024;

@@ -8,7 +8,7 @@ namespace IlgpuSnn.Kernels;
 /// Fused optimizer updates, one grid-stride kernel per parameter tensor, following PyTorch's single-tensor
 /// <c>torch.optim.SGD</c> and <c>torch.optim.AdamW</c> update rules element by element.
 /// </summary>
-public static class OptimizerKernels
+internal static class OptimizerKernels
 {
     /// <summary>
     /// One SGD step in place: d = g + wd·p; with momentum buf = momentum·buf + d (a zero buffer makes the first

@@ -9,7 +9,7 @@ namespace IlgpuSnn.Kernels;
 /// Backward passes gather (one work item per input element, looping over the windows that contain it), so
 /// overlapping windows need no atomics and results are deterministic.
 /// </summary>
-public static class Pooling
+internal static class Pooling
 {
     /// <summary>Output extent of a pooling window: floor((size - kernel) / stride) + 1.</summary>
     public static int OutputSize(int size, int kernel, int stride) => (size - kernel) / stride + 1;

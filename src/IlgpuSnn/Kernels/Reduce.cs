@@ -9,7 +9,7 @@ namespace IlgpuSnn.Kernels;
 /// maximum / argmax over the last axis. Long reductions are split into interleaved partial sums (one work item per
 /// output and partial, so neighbouring items read neighbouring elements) that a second kernel adds up.
 /// </summary>
-public static class Reduce
+internal static class Reduce
 {
     /// <summary>Most partial sums per output of a two-stage reduction.</summary>
     internal const int MaxPartials = 1024;

@@ -4,19 +4,20 @@ namespace IlgpuSnn.Layers;
 
 /// <summary>
 /// Batch normalisation per channel of [N, C] or [N, C, H, W]: batch statistics with running averages in training,
-/// running statistics in evaluation. In sequence mode the statistics cover all T·B samples; in step modes each step.
-/// For RateBP it records the spike pass's statistics and normalises the rate pass with them. In SAF steps it
-/// normalises the accumulation at per-step scale (see <see cref="Pass.AtStepScale"/>).
+/// running statistics in evaluation. With time folded into the batch the statistics cover all T·B samples, one step's
+/// otherwise.
 /// </summary>
 public sealed class BatchNorm : Layer
 {
     private readonly Tensor[] parameters;
     private readonly Tensor[] buffers;
-    private Tensor? recordedMean;
-    private Tensor? recordedVariance;
-    private int recordedSteps;
 
     /// <summary>Creates the layer with γ = 1, β = 0, running mean 0 and running variance 1.</summary>
+    /// <param name="device">The device holding parameters and buffers.</param>
+    /// <param name="channels">Channels C.</param>
+    /// <param name="momentum">Running-average momentum.</param>
+    /// <param name="eps">Added to the variance.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="channels"/> is not positive.</exception>
     public BatchNorm(Device device, int channels, float momentum = 0.1f, float eps = 1e-5f)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
@@ -68,60 +69,10 @@ public sealed class BatchNorm : Layer
     }
 
     /// <inheritdoc />
-    public override Tensor Forward(Tensor x, Tensor? trace, Pass pass, out Tensor? traceOut)
+    public override Tensor Forward(Tensor x, Pass pass)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(pass);
-        traceOut = null;
-        if (pass.Mode == PassMode.Rate && pass.Training)
-        {
-            if (recordedMean is null || recordedVariance is null)
-                throw new InvalidOperationException("BatchNorm: the rate pass needs the statistics of a spike pass first.");
-            using var mean = Ops.Scale(recordedMean, 1f / recordedSteps);
-            using var variance = Ops.Scale(recordedVariance, 1f / recordedSteps);
-            return Ops.BatchNormWithStatistics(x, Gamma, Beta, mean, variance, Eps);
-        }
-        if (pass.RecordRateStatistics && pass.Training) Record(x);
-        return pass.AtStepScale(x, v => Ops.BatchNorm(v, Gamma, Beta, RunningMean, RunningVariance, pass.Training, Momentum, Eps));
-    }
-
-    /// <inheritdoc />
-    public override void ResetState(int batchSize) => ClearRecorded();
-
-    /// <inheritdoc />
-    public override void Dispose()
-    {
-        ClearRecorded();
-        base.Dispose();
-    }
-
-    /// <summary>
-    /// Adds this pass's per-channel statistics to the record: a sequence pass contributes its statistics over all T·B
-    /// samples, a step pass one step's; the rate pass uses their mean.
-    /// </summary>
-    private void Record(Tensor x)
-    {
-        Ops.ChannelStatistics(x, out var mean, out var variance);
-        if (recordedMean is null || recordedVariance is null)
-        {
-            recordedMean = TensorScope.Escape(mean);
-            recordedVariance = TensorScope.Escape(variance);
-        }
-        else
-        {
-            Kernels.Elementwise.AddInPlace(x.Device, recordedMean.View, mean.View);
-            Kernels.Elementwise.AddInPlace(x.Device, recordedVariance.View, variance.View);
-            mean.Dispose();
-            variance.Dispose();
-        }
-        recordedSteps++;
-    }
-
-    private void ClearRecorded()
-    {
-        recordedMean?.Dispose();
-        recordedVariance?.Dispose();
-        recordedMean = recordedVariance = null;
-        recordedSteps = 0;
+        return Ops.BatchNorm(x, Gamma, Beta, RunningMean, RunningVariance, pass.Training, Momentum, Eps);
     }
 }

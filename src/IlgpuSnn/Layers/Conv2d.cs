@@ -8,6 +8,15 @@ public sealed class Conv2d : SynapticLayer
     private readonly Tensor[] parameters;
 
     /// <summary>Creates the layer with PyTorch's default initialisation.</summary>
+    /// <param name="device">The device holding the parameters.</param>
+    /// <param name="rng">Source of the initial weights.</param>
+    /// <param name="inChannels">Input channels.</param>
+    /// <param name="outChannels">Output channels.</param>
+    /// <param name="kernel">Kernel size (square).</param>
+    /// <param name="stride">Stride.</param>
+    /// <param name="padding">Zero padding on each side.</param>
+    /// <param name="bias">Whether the layer has a bias.</param>
+    /// <exception cref="ArgumentException">A size is not positive or the padding is negative.</exception>
     public Conv2d(Device device, Random rng, int inChannels, int outChannels, int kernel, int stride = 1, int padding = 0, bool bias = true)
     {
         ArgumentNullException.ThrowIfNull(rng);

@@ -10,6 +10,9 @@ public sealed class Dropout : ShapeLayer
     private readonly ulong salt;
 
     /// <summary>Creates a dropout layer with drop probability <paramref name="p"/>.</summary>
+    /// <param name="p">Drop probability in [0, 1).</param>
+    /// <param name="salt">Mixed into the pass's dropout seed, so that layers draw different masks.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="p"/> is outside [0, 1).</exception>
     public Dropout(float p, ulong salt)
     {
         if (p is < 0f or >= 1f) throw new ArgumentOutOfRangeException(nameof(p), $"Dropout: p must be in [0, 1), got {p}.");
@@ -33,7 +36,7 @@ public sealed class Dropout : ShapeLayer
         var sampleShape = x.ShapeArray();
         sampleShape[0] = pass.BatchSize;
         using var mask = Ops.DropoutMask(x.Device, sampleShape, P, pass.DropoutSeed ^ salt);
-        if (pass.Mode != PassMode.Sequence || pass.TimeSteps == 1) return Ops.Dropout(x, mask);
+        if (pass.TimeSteps == 1) return Ops.Dropout(x, mask);
         var timeFirst = x.ShapeArray();
         using var sequence = x.Reshape([pass.TimeSteps, .. sampleShape]);
         using var dropped = Ops.Dropout(sequence, mask);

@@ -8,6 +8,12 @@ public sealed class Linear : SynapticLayer
     private readonly Tensor[] parameters;
 
     /// <summary>Creates the layer with PyTorch's default initialisation.</summary>
+    /// <param name="device">The device holding the parameters.</param>
+    /// <param name="rng">Source of the initial weights.</param>
+    /// <param name="inFeatures">Input features.</param>
+    /// <param name="outFeatures">Output features.</param>
+    /// <param name="bias">Whether the layer has a bias.</param>
+    /// <exception cref="ArgumentException">A size is not positive.</exception>
     public Linear(Device device, Random rng, int inFeatures, int outFeatures, bool bias = true)
     {
         ArgumentNullException.ThrowIfNull(rng);
@@ -21,6 +27,9 @@ public sealed class Linear : SynapticLayer
     }
 
     /// <summary>Creates the layer with given weights [out][in] and no bias (e.g. for gradient checks).</summary>
+    /// <param name="device">The device holding the parameters.</param>
+    /// <param name="weights">The weights, one row per output.</param>
+    /// <exception cref="ArgumentException">The array is empty or not rectangular.</exception>
     public Linear(Device device, float[][] weights)
     {
         ArgumentNullException.ThrowIfNull(weights);

@@ -6,19 +6,15 @@ namespace IlgpuSnn.Layers;
 
 /// <summary>
 /// A layer of spiking neurons (LIF unless the spec's <see cref="NeuronSpec.Model"/> says otherwise), optionally
-/// recurrent (<see cref="Recurrent"/>). It owns the neuron state between time steps and resets it at every new
-/// sequence; how it advances time depends on the pass: the fused multi-step kernel in sequence mode, one differentiable step in
-/// step modes (with the temporal edge cut when the estimator asks), traces for OTTT, accumulations for SAF, rates and
-/// eligibilities for RateBP.
+/// recurrent (<see cref="Recurrent"/>). It owns the neuron state between calls and forgets it at every new sequence.
+/// <see cref="Forward"/> runs the folded time steps (fused multi-step kernel; a recurrent layer unrolls them) from the
+/// carried-over state as a constant; <see cref="Step"/> runs one differentiable step. What a training method adds
+/// (traces, accumulations, rates) lives in that method's adapter; the Require* checks say where a method's identity
+/// does not hold for this neuron.
 /// </summary>
 public sealed class NeuronLayer : Layer
 {
     private Tensor? membrane;
-    private Tensor? trace;
-    private Tensor? rate;
-    private Tensor? eligibility;
-    private RateAccumulator? accumulator;
-    private Tensor? lastSpikes;
     private Tensor? recurrentSpikes;
     private readonly Tensor[] parameters = [];
 
@@ -93,130 +89,65 @@ public sealed class NeuronLayer : Layer
     }
 
     /// <inheritdoc />
-    public override void ResetState(int batchSize)
+    public override void ResetState()
     {
         Replace(ref membrane, null);
-        Replace(ref trace, null);
-        Replace(ref rate, null);
-        Replace(ref eligibility, null);
         Replace(ref recurrentSpikes, null);
-        accumulator?.Dispose();
-        accumulator = null;
     }
 
-    /// <inheritdoc />
-    public override Tensor Forward(Tensor x, Tensor? trace, Pass pass, out Tensor? traceOut)
+    /// <summary>
+    /// Runs <see cref="Pass.TimeSteps"/> steps from the carried-over state (a constant: no temporal edge crosses
+    /// calls) and keeps the final state: one fused kernel, or the steps unrolled for a recurrent layer.
+    /// </summary>
+    /// <param name="x">Input currents [T·B, ...].</param>
+    /// <param name="pass">The pass; its time folding and spike observer are used.</param>
+    /// <returns>The spikes [T·B, ...].</returns>
+    public override Tensor Forward(Tensor x, Pass pass)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(pass);
-        traceOut = null;
-        var output = pass.Mode switch
-        {
-            PassMode.Sequence => ForwardSequence(x, pass),
-            PassMode.Step => ForwardStep(x, pass),
-            PassMode.OtttStep => ForwardOttt(x, pass, out traceOut),
-            PassMode.SafStep => ForwardSaf(x),
-            _ => ForwardRate(x),
-        };
-        if (pass.OnSpikes is not null && pass.Mode != PassMode.Rate) pass.OnSpikes(this, lastSpikes ?? output);
-        lastSpikes = null;
+        var output = Recurrent is not null ? ForwardRecurrentSequence(x, pass) : ForwardSequence(x, pass);
+        pass.OnSpikes?.Invoke(this, output);
         return output;
     }
 
-    /// <inheritdoc />
-    public override void Dispose()
+    /// <summary>
+    /// One differentiable time step from the carried state. With <paramref name="detachState"/> the state (and a
+    /// recurrent layer's previous spikes) enter as constants: the temporal edge is cut, SLTT's stop-gradient before the
+    /// leak; otherwise the graph runs through them.
+    /// </summary>
+    /// <param name="x">Input current of this step [B, ...].</param>
+    /// <param name="detachState">Whether the carried state enters as a constant.</param>
+    /// <returns>The spikes [B, ...].</returns>
+    public Tensor Step(Tensor x, bool detachState)
     {
-        ResetState(0);
-        base.Dispose();
-    }
-
-    private Tensor ForwardSequence(Tensor x, Pass pass)
-    {
-        if (Recurrent is not null && !pass.RecordRateStatistics) return ForwardRecurrentSequence(x, pass);
-        var shape = x.ShapeArray();
-        using var current = x.Reshape(pass.TimeSteps, -1);
-        if (pass.RecordRateStatistics)
-        {
-            RequireRateRecursion();
-            RequireFeedForward("RateBP (ratebp)");
-            using var spikes = Ops.LifRateStatistics(current, Spec, out var r, out var e);
-            Replace(ref rate, TensorScope.Escape(r));
-            Replace(ref eligibility, TensorScope.Escape(e));
-            return spikes.Reshape(shape);
-        }
-        if (!Carries(membrane, current.Dim(1)))
-        {
-            using (TensorScope.Suspend()) Replace(ref membrane, Tensor.Zeros(x.Device, Ops.NeuronStateShape(Spec, [current.Dim(1)])));
-        }
-        using var s = Ops.NeuronSequence(current, Spec, Parameter, membrane);
-        return s.Reshape(shape);
-    }
-
-    private Tensor ForwardStep(Tensor x, Pass pass)
-    {
-        if (pass.RecordRateStatistics)
-        {
-            RequireRateRecursion();
-            RequireFeedForward("RateBP (ratebp)");
-            accumulator ??= new RateAccumulator(x.Device, x.ShapeArray());
-            return Ops.LifRateStep(x, Spec, accumulator);
-        }
-        // Pass the state itself (its identity carries the graph) unless the estimator cuts the temporal edge.
-        using var detached = pass.DetachState ? membrane?.Detach() : null;
-        using var detachedSpikes = pass.DetachState ? recurrentSpikes?.Detach() : null;
+        ArgumentNullException.ThrowIfNull(x);
+        // Pass the state itself (its identity carries the graph) unless the temporal edge is cut.
+        using var detached = detachState ? membrane?.Detach() : null;
+        using var detachedSpikes = detachState ? recurrentSpikes?.Detach() : null;
         var s = Ops.NeuronStep(WithRecurrentInput(x, detachedSpikes ?? recurrentSpikes), detached ?? membrane, Spec, Parameter, out var v);
         Replace(ref membrane, TensorScope.Escape(v));
         if (Recurrent is not null) Replace(ref recurrentSpikes, TensorScope.Escape(Ops.Clone(s)));
         return s;
     }
 
-    private Tensor ForwardOttt(Tensor x, Pass pass, out Tensor? traceOut)
+    /// <inheritdoc />
+    public override void Dispose()
     {
-        RequireLinearLeak("OTTT (ottt-a, ottt-o)", "its presynaptic trace", softReset: false);
-        RequireFeedForward("OTTT (ottt-a, ottt-o)");
-        var s = ForwardStep(x, new Pass { Mode = PassMode.Step, DetachState = true, Training = pass.Training, BatchSize = pass.BatchSize });
-        using var spikes = s.Detach();
-        using (Tape.NoGrad())
-        using (TensorScope.Suspend())
-        {
-            var next = Ops.Clone(spikes);
-            if (trace is not null) Kernels.Elementwise.Axpby(x.Device, Spec.Decay, trace.View, 1f, next.View);
-            Replace(ref trace, next);
-        }
-        traceOut = trace;
-        return s;
+        ResetState();
+        base.Dispose();
     }
 
-    private Tensor ForwardSaf(Tensor x)
+    private Tensor ForwardSequence(Tensor x, Pass pass)
     {
-        RequireLinearLeak("SAF (saf-e, saf-f)", "its spike-accumulation identity", softReset: true);
-        RequireFeedForward("SAF (saf-e, saf-f)");
-        if (trace is null)
+        var shape = x.ShapeArray();
+        using var current = x.Reshape(pass.TimeSteps, -1);
+        if (!Carries(membrane, current.Dim(1)))
         {
-            using (TensorScope.Suspend()) trace = Tensor.Zeros(x.Device, x.ShapeArray());
+            using (TensorScope.Suspend()) Replace(ref membrane, Tensor.Zeros(x.Device, Ops.NeuronStateShape(Spec, [current.Dim(1)])));
         }
-        var s = Ops.SafStep(x, trace, Spec);
-        lastSpikes = s;
-        return Ops.WithGradientOf(trace, s);
-    }
-
-    private Tensor ForwardRate(Tensor x)
-    {
-        if (accumulator is not null)
-        {
-            using (TensorScope.Suspend())
-            {
-                Replace(ref rate, accumulator.Rate());
-                Replace(ref eligibility, accumulator.Eligibility());
-            }
-            accumulator.Dispose();
-            accumulator = null;
-        }
-        if (rate is null || eligibility is null)
-            throw new InvalidOperationException("NeuronLayer: the rate pass needs the rates of a spike pass first.");
-        using var r = rate.Reshape(x.ShapeArray());
-        using var e = eligibility.Reshape(x.ShapeArray());
-        return Ops.RateNeuron(x, r, e);
+        using var s = Ops.NeuronSequence(current, Spec, Parameter, membrane);
+        return s.Reshape(shape);
     }
 
     /// <summary>
@@ -252,21 +183,24 @@ public sealed class NeuronLayer : Layer
     /// <summary>Whether <paramref name="state"/> is the state of <paramref name="neurons"/> neurons of this layer's model.</summary>
     private bool Carries(Tensor? state, long neurons) => state is not null && state.Length == neurons * Spec.Model.StateVariables;
 
-    private void RequireFeedForward(string method)
+    /// <summary>Refuses a recurrent layer for a method whose identity assumes feed-forward spikes.</summary>
+    internal void RequireFeedForward(string method)
     {
         if (Recurrent is not null)
             throw new NotSupportedException(
                 $"The recurrent layer of neuron '{Spec.Model.Name}' cannot be trained with {method}: the method's identity assumes feed-forward spikes; use bptt, tt-lbptt or sltt.");
     }
 
-    private void RequireLinearLeak(string method, string what, bool softReset)
+    /// <summary>Refuses a neuron without a fixed linear leak (and, if asked, soft reset).</summary>
+    internal void RequireLinearLeak(string method, string what, bool softReset)
     {
         if (!Spec.Model.IsLinearLeak(Spec) || (softReset && Spec.Reset != ResetMode.Soft))
             throw new NotSupportedException(
                 $"Neuron '{Spec.Model.Name}' ({Spec.Reset.ToString().ToLowerInvariant()} reset) cannot be trained with {method}: {what} needs u = λ·v + I with a fixed λ{(softReset ? " and soft reset" : "")}.");
     }
 
-    private void RequireRateRecursion()
+    /// <summary>Refuses a neuron whose rate/eligibility recursion is not its gradient.</summary>
+    internal void RequireRateRecursion()
     {
         if (!Spec.Model.SupportsRateRecursion(Spec))
             throw new NotSupportedException(

@@ -5,7 +5,7 @@ namespace IlgpuSnn.Layers;
 /// <summary>
 /// A feed-forward spiking network: a sequence of layers ending in a linear read-out (no neuron after it). Inputs are
 /// time-first [T, B, ...]; the network resets every neuron's state at the start of each sequence by itself.
-/// Estimators drive it through <see cref="Run"/> (any range of layers, any pass mode).
+/// Estimators drive it through <see cref="Run"/> (any range of layers), or through their own layer adapters.
 /// </summary>
 public sealed class SpikingNetwork : IDisposable
 {
@@ -54,20 +54,23 @@ public sealed class SpikingNetwork : IDisposable
     public IReadOnlyList<Tensor> Parameters => layers.SelectMany(l => l.Parameters).ToList();
 
     /// <summary>Parameters and buffers with unique names ("layers.3.weight"), for checkpoints.</summary>
+    /// <returns>Name and tensor of every parameter and buffer, in layer order.</returns>
     public IEnumerable<KeyValuePair<string, Tensor>> NamedTensors() =>
         layers.SelectMany(l => l.Parameters.Concat(l.Buffers).Select(t => KeyValuePair.Create($"{l.Name}.{t.Name}", t)));
 
     /// <summary>Writes every parameter and buffer to a safetensors file (atomically), readable from Python.</summary>
-    public void Save(string path) => Training.SafeTensors.Save(path, NamedTensors(), new Dictionary<string, string> { ["format"] = "ilgpusnn-network-1" });
+    /// <param name="path">The file; an existing file is replaced only once the new one is complete.</param>
+    public void Save(string path) => Formats.SafeTensors.Save(path, NamedTensors(), new Dictionary<string, string> { ["format"] = "ilgpusnn-network-1" });
 
     /// <summary>
     /// Reads parameters and buffers written by <see cref="Save"/> (or any safetensors file with the same names and
     /// shapes) into this network.
     /// </summary>
+    /// <param name="path">The safetensors file.</param>
     /// <exception cref="InvalidDataException">A tensor is missing, has another shape or holds NaN/∞; nothing is changed then.</exception>
     public void Load(string path)
     {
-        var stored = Training.SafeTensors.Load(path, out _);
+        var stored = Formats.SafeTensors.Load(path, out _);
         var targets = NamedTensors().ToList();
         foreach (var (name, tensor) in targets)
         {
@@ -82,6 +85,12 @@ public sealed class SpikingNetwork : IDisposable
     }
 
     /// <summary>Builds a network; see <see cref="NetworkBuilder"/>.</summary>
+    /// <param name="device">The device holding parameters and state.</param>
+    /// <param name="inputShape">Per-sample input shape (no time or batch axis), e.g. [1, 28, 28].</param>
+    /// <param name="build">Adds the layers in order; the last must be a Linear read-out.</param>
+    /// <param name="seed">Seed of the parameter initialisation.</param>
+    /// <returns>The network; the caller disposes it.</returns>
+    /// <exception cref="ArgumentException">The layers do not fit the input shape, no neuron layer, or no Linear read-out last.</exception>
     public static SpikingNetwork Build(Device device, int[] inputShape, Action<NetworkBuilder> build, int seed = 0)
     {
         ArgumentNullException.ThrowIfNull(build);
@@ -91,41 +100,56 @@ public sealed class SpikingNetwork : IDisposable
     }
 
     /// <summary>Forgets all neuron state; estimators call it at the start of every sequence.</summary>
-    public void ResetState(int batchSize)
+    public void ResetState()
     {
-        foreach (var l in layers) l.ResetState(batchSize);
+        foreach (var l in layers) l.ResetState();
     }
 
+    /// <summary>Runs layers [<paramref name="from"/>, <paramref name="to"/>) as they are on <paramref name="x"/>.</summary>
+    /// <param name="from">First layer index.</param>
+    /// <param name="to">One past the last layer index.</param>
+    /// <param name="x">Input [N, ...] with N = <see cref="Pass.TimeSteps"/>·B.</param>
+    /// <param name="pass">The pass.</param>
+    /// <returns>The output of layer <paramref name="to"/> − 1 (a new tensor; a copy of <paramref name="x"/> for an empty range).</returns>
+    public Tensor Run(int from, int to, Tensor x, Pass pass) => RunLayers(from, to, x, (i, v) => layers[i].Forward(v, pass));
+
     /// <summary>
-    /// Runs layers [<paramref name="from"/>, <paramref name="to"/>) on <paramref name="x"/> ([N, ...]), with an
-    /// optional trace beside it (OTTT).
+    /// Runs layers [<paramref name="from"/>, <paramref name="to"/>) through <paramref name="forward"/> (layer index,
+    /// input → output), freeing each intermediate output once the next layer has consumed it.
     /// </summary>
-    public Tensor Run(int from, int to, Tensor x, Tensor? trace, Pass pass)
+    /// <param name="from">First layer index.</param>
+    /// <param name="to">One past the last layer index.</param>
+    /// <param name="x">Input.</param>
+    /// <param name="forward">How layer i runs (the layer itself, or a method's adapter around it).</param>
+    /// <returns>The last output (a new tensor; a copy of <paramref name="x"/> for an empty range).</returns>
+    internal static Tensor RunLayers(int from, int to, Tensor x, Func<int, Tensor, Tensor> forward)
     {
         ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(forward);
         var current = x;
-        var currentTrace = trace;
         bool ownsCurrent = false;
         for (int i = from; i < to; i++)
         {
-            var next = layers[i].Forward(current, currentTrace, pass, out var nextTrace);
+            var next = forward(i, current);
             if (ownsCurrent) current.Dispose();
             current = next;
             ownsCurrent = true;
-            currentTrace = nextTrace;
         }
         return ownsCurrent ? current : Ops.Clone(current);
     }
 
-    /// <summary>Runs a whole sequence [T, B, ...] in sequence mode and returns the read-out [T, B, classes].</summary>
+    /// <summary>Runs a whole sequence [T, B, ...] with time folded into the batch (state reset first).</summary>
+    /// <param name="sequence">Input [T, B, ...].</param>
+    /// <param name="training">Training mode (batch statistics, dropout).</param>
+    /// <returns>The read-out [T, B, classes].</returns>
     public Tensor Forward(Tensor sequence, bool training = false)
     {
         ArgumentNullException.ThrowIfNull(sequence);
         using var exclusive = EnterExclusive("Forward");
         int t = sequence.Dim(0), b = sequence.Dim(1);
-        ResetState(b);
+        ResetState();
         using var folded = sequence.Reshape([t * b, .. InputShape]);
-        using var logits = Run(0, layers.Count, folded, null, new Pass { Mode = PassMode.Sequence, Training = training, TimeSteps = t, BatchSize = b });
+        using var logits = Run(0, layers.Count, folded, new Pass { Training = training, TimeSteps = t, BatchSize = b });
         return logits.Reshape(t, b, Classes);
     }
 

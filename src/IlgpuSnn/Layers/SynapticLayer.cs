@@ -1,13 +1,11 @@
-using IlgpuSnn.Autodiff;
 using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Layers;
 
 /// <summary>
-/// A layer whose weights multiply presynaptic activity (convolution, linear). In OTTT mode its value comes from the
-/// spikes and its weight gradient from the presynaptic trace, while the input gradient still reaches the spikes. In SAF
-/// steps a layer with a bias works on the accumulation at the scale of one step, so that the bias accumulates
-/// (<see cref="Pass.AtStepScale"/>; without a bias the op is linear and needs no scaling).
+/// A layer whose weights multiply presynaptic activity (convolution, linear): a plain differentiable function of its
+/// input plus an optional bias. Methods that change how such a layer runs (OTTT's trace gradient, SAF's per-step
+/// scale) do so in their own adapters around it.
 /// </summary>
 public abstract class SynapticLayer : Layer
 {
@@ -15,24 +13,14 @@ public abstract class SynapticLayer : Layer
     public abstract Tensor? Bias { get; }
 
     /// <summary>The operation with graph, as a plain differentiable function of its input.</summary>
+    /// <param name="x">Input [N, ...].</param>
+    /// <returns>The output (a new tensor).</returns>
     protected abstract Tensor Apply(Tensor x);
 
     /// <inheritdoc />
-    public sealed override Tensor Forward(Tensor x, Tensor? trace, Pass pass, out Tensor? traceOut)
+    public sealed override Tensor Forward(Tensor x, Pass pass)
     {
         ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(pass);
-        traceOut = null;
-        if (pass.Mode == PassMode.SafStep && Bias is not null) return pass.AtStepScale(x, Apply);
-        if (pass.Mode != PassMode.OtttStep || trace is null) return Apply(x);
-        using var traceCarryingSpikeGradient = Ops.WithGradientOf(trace, x);
-        using var gradientPath = Apply(traceCarryingSpikeGradient);
-        using var value = ApplyWithoutGraph(x);
-        return Ops.WithGradientOf(value, gradientPath);
-    }
-
-    private Tensor ApplyWithoutGraph(Tensor x)
-    {
-        using (Tape.NoGrad()) return Apply(x);
+        return Apply(x);
     }
 }

@@ -25,14 +25,8 @@ public static partial class Ops
     /// <summary>max(a, b) element by element (the gradient goes to a on ties).</summary>
     public static Tensor Maximum(Tensor a, Tensor b) => Binary(a, b, BinaryOp.Maximum);
 
-    /// <summary>min(a, b) element by element (the gradient goes to a on ties).</summary>
-    public static Tensor Minimum(Tensor a, Tensor b) => Binary(a, b, BinaryOp.Minimum);
-
     /// <summary>s * x.</summary>
     public static Tensor Scale(Tensor x, float s) => Unary(x, UnaryOp.Scale, s);
-
-    /// <summary>x + s.</summary>
-    public static Tensor AddScalar(Tensor x, float s) => Unary(x, UnaryOp.AddScalar, s);
 
     /// <summary>exp(x).</summary>
     public static Tensor Exp(Tensor x) => Unary(x, UnaryOp.Exp);
@@ -54,9 +48,6 @@ public static partial class Ops
 
     /// <summary>sqrt(x).</summary>
     public static Tensor Sqrt(Tensor x) => Unary(x, UnaryOp.Sqrt);
-
-    /// <summary>x ^ p.</summary>
-    public static Tensor Pow(Tensor x, float p) => Unary(x, UnaryOp.Pow, p);
 
     /// <summary>A copy of <paramref name="x"/> in new memory (gradients flow through).</summary>
     public static Tensor Clone(Tensor x) => Unary(x, UnaryOp.Scale, 1f);

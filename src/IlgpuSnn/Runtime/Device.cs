@@ -40,7 +40,7 @@ public sealed class Device : IDisposable
     public BufferPool Pool { get; }
 
     /// <summary>How kernels are launched on this device (grid sizes, GEMM variant).</summary>
-    public LaunchPlan Launch { get; }
+    internal LaunchPlan Launch { get; }
 
     internal KernelCache Kernels { get; }
 

@@ -5,7 +5,7 @@ namespace IlgpuSnn.Runtime;
 /// so <see cref="KernelRegistry"/> enumerates every kernel the library can run, for the cross-backend compile check.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method, Inherited = false)]
-public sealed class KernelAttribute : Attribute
+internal sealed class KernelAttribute : Attribute
 {
     /// <summary>
     /// Backends the kernel cannot support by design ("cuda", "opencl"); empty when it runs everywhere.

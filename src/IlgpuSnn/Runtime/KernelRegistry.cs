@@ -8,7 +8,7 @@ namespace IlgpuSnn.Runtime;
 /// its constraints: every such struct appears in at least one instantiation, the other type arguments at their first
 /// candidate, so each built-in neuron and surrogate is compiled for every backend.
 /// </summary>
-public static class KernelRegistry
+internal static class KernelRegistry
 {
     private static readonly Lazy<IReadOnlyList<MethodInfo>> Methods = new(() =>
         typeof(KernelRegistry).Assembly.GetTypes()

@@ -8,7 +8,7 @@ namespace IlgpuSnn.Runtime;
 /// accelerator a tiny grid (one group of one warp per core) runs near plain C# speed, on GPUs enough groups to fill
 /// every multiprocessor. The plan also chooses the GEMM variant.
 /// </summary>
-public sealed class LaunchPlan
+internal sealed class LaunchPlan
 {
     internal LaunchPlan(Accelerator accelerator)
     {

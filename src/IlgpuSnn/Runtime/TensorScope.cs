@@ -2,8 +2,8 @@ namespace IlgpuSnn.Runtime;
 
 /// <summary>
 /// Collects the tensors created on this thread while it is open and disposes them when it closes, so a training
-/// step releases all its temporaries at once. Scopes nest; <see cref="Keep"/> hands a tensor to the enclosing scope
-/// (or to nobody, at the outermost level) so it survives this one.
+/// step releases all its temporaries at once. Scopes nest; <see cref="Escape"/> takes a tensor out of every scope so
+/// it survives them.
 /// </summary>
 public sealed class TensorScope : IDisposable
 {
@@ -24,18 +24,6 @@ public sealed class TensorScope : IDisposable
     {
         suspended++;
         return new Resume();
-    }
-
-    /// <summary>Moves <paramref name="tensor"/> to the enclosing scope (or out of all scopes) and returns it.</summary>
-    public Tensor? Keep(Tensor? tensor)
-    {
-        if (tensor is null) return tensor;
-        if (tensor.Scope == this)
-        {
-            tensor.Scope = parent;
-            parent?.owned.Add(tensor);
-        }
-        return tensor;
     }
 
     /// <summary>Removes <paramref name="tensor"/> from whatever scope owns it: the caller disposes it.</summary>

@@ -1,4 +1,3 @@
-using IlgpuSnn.Kernels;
 using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Training;
@@ -67,7 +66,7 @@ public sealed class AdamW : Optimizer
         double lr = LearningRate;
         double biasCorrection1 = 1.0 - Math.Pow(Beta1, t);
         double biasCorrection2 = 1.0 - Math.Pow(Beta2, t);
-        OptimizerKernels.AdamW(parameter.Device, parameter.View, gradient.View, expAvg[index].View, expAvgSq[index].View,
+        Ops.AdamWUpdate(parameter, gradient, expAvg[index], expAvgSq[index],
             decay: (float)(1.0 - lr * WeightDecay), beta1: Beta1, beta2: Beta2,
             stepSize: (float)(lr / biasCorrection1), biasCorrection2Sqrt: (float)Math.Sqrt(biasCorrection2), eps: Eps);
     }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using IlgpuSnn.Kernels;
 using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Training;
@@ -38,7 +37,7 @@ public static class CheckpointValidator
                 throw new InvalidDataException($"Checkpoint '{path}': tensor '{key}' is missing; the checkpoint does not match this network.");
             if (!entry.Shape.SequenceEqual(shape))
                 throw new InvalidDataException($"Checkpoint '{path}': tensor '{key}' has shape {Tensor.Format(entry.Shape)}, the network needs {Tensor.Format(shape)}.");
-            int bad = Array.FindIndex(entry.Data, v => FiniteCheck.IsNonFinite(v));
+            int bad = Array.FindIndex(entry.Data, v => Ops.IsNonFinite(v));
             if (bad >= 0)
                 throw new InvalidDataException($"Checkpoint '{path}': tensor '{key}' holds a non-finite value ({entry.Data[bad].ToString(CultureInfo.InvariantCulture)}) at element {bad}.");
         }

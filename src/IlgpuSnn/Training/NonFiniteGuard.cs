@@ -1,4 +1,3 @@
-using IlgpuSnn.Kernels;
 using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Training;
@@ -26,14 +25,14 @@ public sealed class NonFiniteGuard : IDisposable
     {
         ArgumentNullException.ThrowIfNull(parameters);
         foreach (var p in parameters)
-            if (p.Grad is { } g) FiniteCheck.Mark(device, g.View, flags.View, GradientSlot);
+            if (p.Grad is { } g) Ops.MarkNonFinite(g, flags, GradientSlot);
     }
 
     /// <summary>Enqueues a scan of the values of <paramref name="tensors"/>.</summary>
     public void MarkWeights(IEnumerable<Tensor> tensors)
     {
         ArgumentNullException.ThrowIfNull(tensors);
-        foreach (var t in tensors) FiniteCheck.Mark(device, t.View, flags.View, WeightSlot);
+        foreach (var t in tensors) Ops.MarkNonFinite(t, flags, WeightSlot);
     }
 
     /// <summary>Waits for the scans enqueued so far, returns what they found and clears the flags.</summary>
@@ -42,7 +41,7 @@ public sealed class NonFiniteGuard : IDisposable
         var host = flags.ToArray();
         var found = (host[GradientSlot] != 0f ? NonFiniteKinds.Gradients : NonFiniteKinds.None)
             | (host[WeightSlot] != 0f ? NonFiniteKinds.Weights : NonFiniteKinds.None);
-        if (found != NonFiniteKinds.None) Elementwise.Fill(device, flags.View, 0f);
+        if (found != NonFiniteKinds.None) Ops.FillInPlace(flags, 0f);
         return found;
     }
 

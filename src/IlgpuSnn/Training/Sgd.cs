@@ -1,4 +1,3 @@
-using IlgpuSnn.Kernels;
 using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Training;
@@ -50,7 +49,7 @@ public sealed class Sgd : Optimizer
     {
         ArgumentNullException.ThrowIfNull(parameter);
         ArgumentNullException.ThrowIfNull(gradient);
-        OptimizerKernels.Sgd(parameter.Device, parameter.View, gradient.View, Momentum == 0f ? default : momentumBuffers[index].View,
+        Ops.SgdUpdate(parameter, gradient, Momentum == 0f ? null : momentumBuffers[index],
             LearningRate, Momentum, Nesterov, WeightDecay);
     }
 

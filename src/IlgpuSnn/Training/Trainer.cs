@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using IlgpuSnn.Formats;
 using IlgpuSnn.Autodiff;
 using IlgpuSnn.Data;
 using IlgpuSnn.Distributed;
@@ -226,7 +227,7 @@ public sealed class Trainer
                 progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, batches, loader.BatchesPerEpoch, lossSum / shareSum, (double)correct / seen, "test"));
             }
         }
-        network.ResetState(0);
+        network.ResetState();
         if (loader.Shard.Count > 1) (lossSum, correct, seen) = SumOverRanks(lossSum, correct, seen);
         return (lossSum / Math.Max(batches, 1), (double)correct / Math.Max(seen, 1));
     }

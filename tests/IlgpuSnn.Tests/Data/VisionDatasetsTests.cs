@@ -1,4 +1,5 @@
 using IlgpuSnn.Data;
+using IlgpuSnn.Tests.Support;
 
 namespace IlgpuSnn.Tests.Data;
 

@@ -2,6 +2,8 @@ using IlgpuSnn.Diagnostics;
 using IlgpuSnn.Plotting;
 using IlgpuSnn.Tests.Data;
 
+using IlgpuSnn.Tests.Support;
+
 namespace IlgpuSnn.Tests.Diagnostics;
 
 public sealed class PlottingTests : IDisposable

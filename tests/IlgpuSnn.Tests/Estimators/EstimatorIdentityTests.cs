@@ -1,4 +1,4 @@
-using IlgpuSnn.GradCheck;
+using IlgpuSnn.Tools.GradCheck;
 using IlgpuSnn.Tests.Reference;
 using IlgpuSnn.Tests.Support;
 
@@ -32,10 +32,10 @@ public sealed class EstimatorIdentityTests(TestDevice fixture)
         var bptt = Run(Net("bptt", seed, detach));
         var full = Net("tt-lbptt", seed, detach);
         full.Window = 5;
-        ReferenceCases.AssertClose(Flat(bptt.Gradients), Flat(Run(full).Gradients), Tol, "k = T");
+        Close.Absolute(Flat(bptt.Gradients), Flat(Run(full).Gradients), Tol, "k = T");
         var unit = Net("tt-lbptt", seed, detach);
         unit.Window = 1;
-        ReferenceCases.AssertClose(Flat(Run(Net("sltt", seed, detach)).Gradients), Flat(Run(unit).Gradients), Tol, "k = 1");
+        Close.Absolute(Flat(Run(Net("sltt", seed, detach)).Gradients), Flat(Run(unit).Gradients), Tol, "k = 1");
     }
 
     [Theory]
@@ -49,7 +49,7 @@ public sealed class EstimatorIdentityTests(TestDevice fixture)
         var pieces = Run(c);
         Assert.Equal(3, pieces.StepGradients!.Count);
         var sum = pieces.StepGradients.Select(Flat).Aggregate((a, b) => a.Zip(b, (x, y) => x + y).ToArray());
-        ReferenceCases.AssertClose(Flat(accumulated.Gradients), sum, Tol);
+        Close.Absolute(Flat(accumulated.Gradients), sum, Tol);
     }
 
     [Theory]
@@ -70,7 +70,7 @@ public sealed class EstimatorIdentityTests(TestDevice fixture)
                 subsets.Add(Flat(Run(c).Gradients));
             }
         var mean = Enumerable.Range(0, sltt.Length).Select(k => subsets.Average(s => s[k])).ToArray();
-        ReferenceCases.AssertClose(sltt.Select(v => v * 2 / 5).ToArray(), mean, Tol);
+        Close.Absolute(sltt.Select(v => v * 2 / 5).ToArray(), mean, Tol);
     }
 
     [Theory]
@@ -84,10 +84,10 @@ public sealed class EstimatorIdentityTests(TestDevice fixture)
         otttoCase.AllTrace = true;
         var otttO = Run(otttoCase);
         var sum = otttO.StepGradients!.Select(Flat).Aggregate((a, b) => a.Zip(b, (x, y) => x + y).ToArray());
-        ReferenceCases.AssertClose(otttaFlat, sum, Tol, "Σ OTTT_O = OTTT_A");
+        Close.Absolute(otttaFlat, sum, Tol, "Σ OTTT_O = OTTT_A");
         // SAF-E's summed gradient equals all-trace OTTT, and its forward spikes equal LIF's.
         var saf = Run(Net("saf-e", seed, detach));
-        ReferenceCases.AssertClose(otttaFlat, Flat(saf.Gradients), Tol, "SAF-E = OTTT all-trace");
+        Close.Absolute(otttaFlat, Flat(saf.Gradients), Tol, "SAF-E = OTTT all-trace");
         Assert.Equal(ReferenceCases.Flat3(Run(Net("bptt", seed, detach)).Spikes), ReferenceCases.Flat3(saf.Spikes));
     }
 
@@ -102,7 +102,7 @@ public sealed class EstimatorIdentityTests(TestDevice fixture)
         var other = Net(estimator, 7, false);
         other.Decay = 0;
         if (estimator == "tt-lbptt") other.Window = 2;
-        ReferenceCases.AssertClose(Flat(Run(bptt).Gradients), Flat(Run(other).Gradients), Tol);
+        Close.Absolute(Flat(Run(bptt).Gradients), Flat(Run(other).Gradients), Tol);
     }
 
     [Theory]
@@ -125,6 +125,6 @@ public sealed class EstimatorIdentityTests(TestDevice fixture)
         var bptt = Flat(Run(Single("bptt")).Gradients);
         var c = Single(estimator);
         if (estimator is not ("ratebp" or "saf-f")) c.Loss = "per-step";
-        ReferenceCases.AssertClose(bptt, Flat(Run(c).Gradients), Tol);
+        Close.Absolute(bptt, Flat(Run(c).Gradients), Tol);
     }
 }

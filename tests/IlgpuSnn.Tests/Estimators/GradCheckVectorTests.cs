@@ -1,4 +1,4 @@
-using IlgpuSnn.GradCheck;
+using IlgpuSnn.Tools.GradCheck;
 using IlgpuSnn.Tests.Support;
 
 namespace IlgpuSnn.Tests.Estimators;

@@ -1,4 +1,4 @@
-using IlgpuSnn.GradCheck;
+using IlgpuSnn.Tools.GradCheck;
 using IlgpuSnn.Tests.Reference;
 using IlgpuSnn.Tests.Support;
 
@@ -44,19 +44,19 @@ public sealed class ReferenceAgreementTests(TestDevice fixture)
         var actual = GradCheckRunner.Run(fixture.Device, GradCheckCase.Parse(GradCheckJson.From(c)));
 
         Assert.Equal(ReferenceCases.Flat3(expected.Spikes), ReferenceCases.Flat3(actual.Spikes));
-        ReferenceCases.AssertClose(ReferenceCases.Flat3(expected.LayerGrads), ReferenceCases.Flat3(actual.Gradients.Layers), 2e-5, "layers");
-        ReferenceCases.AssertClose(ReferenceCases.Flat2(expected.ReadoutGrad), ReferenceCases.Flat2(actual.Gradients.Readout), 2e-5, "readout");
+        Close.Absolute(ReferenceCases.Flat3(expected.LayerGrads), ReferenceCases.Flat3(actual.Gradients.Layers), 2e-5, "layers");
+        Close.Absolute(ReferenceCases.Flat2(expected.ReadoutGrad), ReferenceCases.Flat2(actual.Gradients.Readout), 2e-5, "readout");
         Assert.Equal(expected.Loss, actual.Loss, 2e-5);
         foreach (var (block, grad) in expected.AuxGrads)
-            ReferenceCases.AssertClose(ReferenceCases.Flat2(grad), ReferenceCases.Flat2(actual.Gradients.AuxHeads[block]), 2e-5, $"aux {block}");
+            Close.Absolute(ReferenceCases.Flat2(grad), ReferenceCases.Flat2(actual.Gradients.AuxHeads[block]), 2e-5, $"aux {block}");
         if (expected.StepGrads.Count > 0)
         {
             Assert.NotNull(actual.StepGradients);
             Assert.Equal(expected.StepGrads.Count, actual.StepGradients.Count);
             for (int i = 0; i < expected.StepGrads.Count; i++)
             {
-                ReferenceCases.AssertClose(ReferenceCases.Flat3(expected.StepGrads[i].Layers), ReferenceCases.Flat3(actual.StepGradients[i].Layers), 2e-5, $"step {i} layers");
-                ReferenceCases.AssertClose(ReferenceCases.Flat2(expected.StepGrads[i].Readout), ReferenceCases.Flat2(actual.StepGradients[i].Readout), 2e-5, $"step {i} readout");
+                Close.Absolute(ReferenceCases.Flat3(expected.StepGrads[i].Layers), ReferenceCases.Flat3(actual.StepGradients[i].Layers), 2e-5, $"step {i} layers");
+                Close.Absolute(ReferenceCases.Flat2(expected.StepGrads[i].Readout), ReferenceCases.Flat2(actual.StepGradients[i].Readout), 2e-5, $"step {i} readout");
             }
         }
     }

@@ -116,10 +116,10 @@ public sealed class AlifTests(TestDevice fixture)
         Tensor spikes;
         using (tape.Record()) spikes = Ops.NeuronSequence(current, Spec(hard, detach), null, state);
         Assert.Equal(reference.S.Select(x => (float)x).ToArray(), spikes.ToArray());
-        if (state is not null) LifReference.AssertClose(reference.Final, state.ToArray(), 1e-5, 1e-5, "(v, a) after T steps");
+        if (state is not null) Close.Within(reference.Final, state.ToArray(), 1e-5, 1e-5, "(v, a) after T steps");
         using var seed = Tensor.FromArray(D, r, T, N);
         tape.Backward(spikes, seed);
-        LifReference.AssertClose(reference.Grad!, current.Grad!.ToArray(), 1e-5, 1e-4, "dL/dI");
+        Close.Within(reference.Grad!, current.Grad!.ToArray(), 1e-5, 1e-4, "dL/dI");
     }
 
     [Theory]
@@ -160,9 +160,9 @@ public sealed class AlifTests(TestDevice fixture)
             if (fusedState is not null) Assert.Equal(fusedState.ToArray(), v!.ToArray());
         }
         Assert.Equal(fusedSpikes, stepSpikes.ToArray());
-        LifReference.AssertClose(fusedGrad.Select(x => (double)x).ToArray(), steps.SelectMany(s => s.Grad!.ToArray()).ToArray(), 1e-6, 1e-5, "dL/dI");
+        Close.Within(fusedGrad.Select(x => (double)x).ToArray(), steps.SelectMany(s => s.Grad!.ToArray()).ToArray(), 1e-6, 1e-5, "dL/dI");
         if (start is not null)
-            LifReference.AssertClose(Reference(c, T, hard, detach, state0, r).StateGrad!, start.Grad!.ToArray(), 1e-5, 1e-4, "dL/d(v[0], a[0])");
+            Close.Within(Reference(c, T, hard, detach, state0, r).StateGrad!, start.Grad!.ToArray(), 1e-5, 1e-4, "dL/d(v[0], a[0])");
     }
 
     [Theory]
@@ -207,7 +207,7 @@ public sealed class AlifTests(TestDevice fixture)
         using var state = Tensor.Zeros(D, 2, 1);
         Ops.NeuronSequence(current, Spec(false, false), null, state);
         var (_, final, _, _, _) = Reference([1.05f, 1.05f, 1.05f], 3, false, false, null, null);
-        LifReference.AssertClose(final, state.ToArray(), 1e-6, 1e-6, "(v, a)");
+        Close.Within(final, state.ToArray(), 1e-6, 1e-6, "(v, a)");
         Assert.Equal((float)(Rho * Rho + 1), state.ToArray()[1], 5);
     }
 

@@ -90,7 +90,7 @@ public sealed class CustomNeuronTests(TestDevice fixture)
             Assert.Equal(s.Select(x => (float)x).ToArray(), spikes.ToArray());
             tape.Backward(spikes, seed);
         }
-        LifReference.AssertClose(gi, fusedIn.Grad!.ToArray(), 1e-5, 1e-4, "fused dL/dI");
+        Close.Within(gi, fusedIn.Grad!.ToArray(), 1e-5, 1e-4, "fused dL/dI");
 
         var stepIn = Tensor.FromArray(D, c, T, N).RequireGrad();
         using (var tape = new Tape())
@@ -111,7 +111,7 @@ public sealed class CustomNeuronTests(TestDevice fixture)
                 Assert.Equal(s.Skip(t * N).Take(N).Select(x => (float)x).ToArray(), roots[t].ToArray());
             tape.Backward(roots, seeds);
         }
-        LifReference.AssertClose(gi, stepIn.Grad!.ToArray(), 1e-5, 1e-4, "step dL/dI");
+        Close.Within(gi, stepIn.Grad!.ToArray(), 1e-5, 1e-4, "step dL/dI");
 
         (double[] U, double[] S, double[] V, double[] Sg, double Margin) Reference(float[] current)
         {
@@ -166,7 +166,7 @@ public sealed class CustomNeuronTests(TestDevice fixture)
             double d = 1 + 2.5 * Math.Abs(x - 1.0);
             return r[i] * 2.5 / (2 * d * d);
         }).ToArray();
-        LifReference.AssertClose(expected, current.Grad!.ToArray(), 1e-6, 1e-5, "dL/dI");
+        Close.Within(expected, current.Grad!.ToArray(), 1e-6, 1e-5, "dL/dI");
     }
 
     [Fact]
@@ -206,9 +206,9 @@ public sealed class CustomNeuronTests(TestDevice fixture)
             double dv = (neuron.Charge(v + (float)eps, i) - neuron.Charge(v - (float)eps, i)) / (2 * eps);
             double di = (neuron.Charge(v, i + (float)eps) - neuron.Charge(v, i - (float)eps)) / (2 * eps);
             double dw = name == "plif" ? (Make(w + (float)eps).Charge(v, i) - Make(w - (float)eps).Charge(v, i)) / (2 * eps) : 0;
-            LifReference.Near(dv, neuron.ChargeStateDerivative(v), 1e-3, $"{name} du/dv");
-            LifReference.Near(di, neuron.ChargeCurrentDerivative(v), 1e-3, $"{name} du/dI");
-            LifReference.Near(dw, neuron.ChargeParameterDerivative(v), 1e-3, $"{name} du/dw");
+            Close.Value(dv, neuron.ChargeStateDerivative(v), 1e-3, $"{name} du/dv");
+            Close.Value(di, neuron.ChargeCurrentDerivative(v), 1e-3, $"{name} du/dI");
+            Close.Value(dw, neuron.ChargeParameterDerivative(v), 1e-3, $"{name} du/dw");
         }
     }
 
@@ -223,7 +223,7 @@ public sealed class CustomNeuronTests(TestDevice fixture)
         {
             double Smooth(double x) => x - 0.8 * sg.Primitive((float)(x - 0.8));
             double fd = (Smooth(u + eps) - Smooth(u - eps)) / (2 * eps);
-            LifReference.Near(fd, neuron.ResetDerivative(u, 0f, sg.Derivative(u - 0.8f)), 2e-3, $"dv/du at {u}");
+            Close.Value(fd, neuron.ResetDerivative(u, 0f, sg.Derivative(u - 0.8f)), 2e-3, $"dv/du at {u}");
         }
     }
 }

@@ -111,19 +111,4 @@ internal static class LifReference
         }
         throw new InvalidOperationException("no random input kept its distance from the threshold");
     }
-
-    public static void Near(double expected, double actual, double tol, string what)
-    {
-        if (!(Math.Abs(expected - actual) <= tol)) Assert.Fail($"{what}: expected {expected:G9}, got {actual:G9} (tolerance {tol:G3})");
-    }
-
-    public static void AssertClose(double[] expected, float[] actual, double atol, double rtol, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-        {
-            if (Math.Abs(expected[i] - actual[i]) > atol + rtol * Math.Abs(expected[i]))
-                Assert.Fail($"{what}[{i}]: expected {expected[i]:G9}, got {actual[i]:G9}");
-        }
-    }
 }

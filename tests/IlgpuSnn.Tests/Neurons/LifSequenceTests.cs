@@ -33,7 +33,7 @@ public sealed class LifSequenceTests(TestDevice fixture)
         var spikes = Ops.LifSequence(current, Spec(decay, hard, false, "sigmoid", vth), state);
         Assert.Equal([T, B, F], spikes.Shape);
         Assert.Equal(expected.S.Select(x => (float)x).ToArray(), spikes.ToArray());
-        LifReference.AssertClose(expected.FinalV, state.ToArray(), 1e-5, 1e-5, "v[T]");
+        Close.Within(expected.FinalV, state.ToArray(), 1e-5, 1e-5, "v[T]");
         Assert.True(expected.S.Sum() > 10 && expected.S.Sum() < expected.S.Length - 10, "the test input should make some neurons fire");
     }
 
@@ -53,7 +53,7 @@ public sealed class LifSequenceTests(TestDevice fixture)
         var first = Ops.LifSequence(current.Slice(0, 3), spec, state).ToArray();
         var second = Ops.LifSequence(current.Slice(3, 5), spec, state).ToArray();
         Assert.Equal(expected.S.Select(x => (float)x).ToArray(), first.Concat(second).ToArray());
-        LifReference.AssertClose(expected.FinalV, state.ToArray(), 1e-5, 1e-5, "v[T]");
+        Close.Within(expected.FinalV, state.ToArray(), 1e-5, 1e-5, "v[T]");
     }
 
     public static TheoryData<bool, bool, string> BackwardCases()
@@ -87,7 +87,7 @@ public sealed class LifSequenceTests(TestDevice fixture)
         Assert.Equal(reference.S.Select(x => (float)x).ToArray(), spikes.ToArray());
         using var seed = Tensor.FromArray(D, r, T, N);
         tape.Backward(spikes, seed);
-        LifReference.AssertClose(expectedGrad, current.Grad!.ToArray(), 1e-5, 1e-4, "dL/dI");
+        Close.Within(expectedGrad, current.Grad!.ToArray(), 1e-5, 1e-4, "dL/dI");
     }
 
     [Theory]
@@ -123,7 +123,7 @@ public sealed class LifSequenceTests(TestDevice fixture)
         tape.Backward(spikes, seed);
         var gi = current.Grad!.ToArray();
         double dw = x.Select((v, t) => v * gi[t]).Sum();
-        LifReference.Near(expectedDw, dw, 3e-6, "dL/dw");
+        Close.Value(expectedDw, dw, 3e-6, "dL/dw");
     }
 
     [Fact]

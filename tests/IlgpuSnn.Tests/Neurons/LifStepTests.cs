@@ -104,11 +104,11 @@ public sealed class LifStepTests(TestDevice fixture)
             double u = decay * prev[i] + cur[i];
             double spike = u >= 1 ? 1 : 0;
             Assert.Equal(spike, sv[i]);
-            LifReference.Near(hard ? u * (1 - spike) : u - spike, vv[i], 1e-6, $"v[{i}]");
+            Close.Value(hard ? u * (1 - spike) : u - spike, vv[i], 1e-6, $"v[{i}]");
             double sg = LifReference.Sg("atan", 2, u - 1);
             double gu = gs[i] * sg + gv[i] * LifReference.Jacobian(hard, detach, 1, u, spike, sg);
-            LifReference.Near(gu, gi[i], 1e-6, $"dL/dI[{i}]");
-            LifReference.Near(decay * gu, gp[i], 1e-6, $"dL/dv_prev[{i}]");
+            Close.Value(gu, gi[i], 1e-6, $"dL/dI[{i}]");
+            Close.Value(decay * gu, gp[i], 1e-6, $"dL/dv_prev[{i}]");
         }
     }
 
@@ -135,7 +135,7 @@ public sealed class LifStepTests(TestDevice fixture)
         Assert.Equal([1f, 0f, 1f], s);
         tape.Backward(roots, s.Select(v => (Tensor?)Tensor.FromArray(D, [(v - 0.5f) / 3f], 1, 1)).ToList());
         var gi = current.Grad!.ToArray();
-        LifReference.Near(0.358783, x.Select((v, t) => v * gi[t]).Sum(), 3e-6, "dL/dw");
+        Close.Value(0.358783, x.Select((v, t) => v * gi[t]).Sum(), 3e-6, "dL/dw");
     }
 
     [Fact]

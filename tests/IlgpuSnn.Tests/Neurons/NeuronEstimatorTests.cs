@@ -50,12 +50,12 @@ public sealed class NeuronEstimatorTests(TestDevice fixture)
         var spec = NeuronSpec.Named(neuron);
         var bptt = Gradients(spec, "bptt", 4);
         var full = Gradients(spec, "tt-lbptt", 4, new EstimatorOptions { Window = 4 });
-        LifReference.AssertClose(bptt.Weights.Select(x => (double)x).ToArray(), full.Weights, 1e-6, 1e-5, "weights");
-        LifReference.Near(bptt.Decay, full.Decay, 1e-6 + 1e-5 * Math.Abs(bptt.Decay), "decay");
+        Close.Within(bptt.Weights.Select(x => (double)x).ToArray(), full.Weights, 1e-6, 1e-5, "weights");
+        Close.Value(bptt.Decay, full.Decay, 1e-6 + 1e-5 * Math.Abs(bptt.Decay), "decay");
         var bptt1 = Gradients(spec, "bptt", 1);
         var sltt1 = Gradients(spec, "sltt", 1);
-        LifReference.AssertClose(bptt1.Weights.Select(x => (double)x).ToArray(), sltt1.Weights, 1e-6, 1e-5, "weights, T = 1");
-        LifReference.Near(bptt1.Decay, sltt1.Decay, 1e-6 + 1e-5 * Math.Abs(bptt1.Decay), "decay, T = 1");
+        Close.Within(bptt1.Weights.Select(x => (double)x).ToArray(), sltt1.Weights, 1e-6, 1e-5, "weights, T = 1");
+        Close.Value(bptt1.Decay, sltt1.Decay, 1e-6 + 1e-5 * Math.Abs(bptt1.Decay), "decay, T = 1");
         if (neuron == "plif") Assert.NotEqual(0f, bptt.Decay);
     }
 

@@ -52,11 +52,11 @@ public sealed class PlifTests(TestDevice fixture)
         Tensor spikes;
         using (tape.Record()) spikes = Ops.NeuronSequence(current, spec, parameter, state);
         Assert.Equal(reference.S.Select(x => (float)x).ToArray(), spikes.ToArray());
-        if (state is not null) LifReference.AssertClose(reference.FinalV, state.ToArray(), 1e-5, 1e-5, "v[T]");
+        if (state is not null) Close.Within(reference.FinalV, state.ToArray(), 1e-5, 1e-5, "v[T]");
         using var seed = Tensor.FromArray(D, r, T, N);
         tape.Backward(spikes, seed);
-        LifReference.AssertClose(gi, current.Grad!.ToArray(), 1e-5, 1e-4, "dL/dI");
-        LifReference.Near(gw, parameter.Grad!.Item(), 1e-4 + 1e-4 * Math.Abs(gw), "dL/dw");
+        Close.Within(gi, current.Grad!.ToArray(), 1e-5, 1e-4, "dL/dI");
+        Close.Value(gw, parameter.Grad!.Item(), 1e-4 + 1e-4 * Math.Abs(gw), "dL/dw");
     }
 
     [Theory]
@@ -104,8 +104,8 @@ public sealed class PlifTests(TestDevice fixture)
             for (int t = 0; t < T; t++) Assert.Equal(fusedSpikes.Skip(t * N).Take(N).ToArray(), roots[t].ToArray());
             tape.Backward(roots, seeds);
         }
-        LifReference.AssertClose(fusedIn.Grad!.ToArray().Select(x => (double)x).ToArray(), stepIn.Grad!.ToArray(), 1e-6, 1e-5, "dL/dI");
-        LifReference.Near(fusedW.Grad!.Item(), stepW.Grad!.Item(), 1e-5 + 1e-5 * Math.Abs(fusedW.Grad!.Item()), "dL/dw");
+        Close.Within(fusedIn.Grad!.ToArray().Select(x => (double)x).ToArray(), stepIn.Grad!.ToArray(), 1e-6, 1e-5, "dL/dI");
+        Close.Value(fusedW.Grad!.Item(), stepW.Grad!.Item(), 1e-5 + 1e-5 * Math.Abs(fusedW.Grad!.Item()), "dL/dw");
     }
 
     [Fact]

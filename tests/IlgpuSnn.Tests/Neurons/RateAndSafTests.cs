@@ -18,8 +18,8 @@ public sealed class RateAndSafTests(TestDevice fixture)
         var spikes = Ops.LifRateStatistics(current, NeuronSpec.Lif(0.5f, detachReset: true), out var rate, out var elig);
         Assert.Equal([1f, 0f, 1f], spikes.ToArray());
         Assert.Equal([1], rate.Shape);
-        LifReference.Near(2.0 / 3.0, rate.Item(), 1e-6, "rate");
-        LifReference.Near(1.031260, elig.Item(), 3e-6, "eligibility");
+        Close.Value(2.0 / 3.0, rate.Item(), 1e-6, "rate");
+        Close.Value(1.031260, elig.Item(), 3e-6, "eligibility");
     }
 
     [Fact]
@@ -32,8 +32,8 @@ public sealed class RateAndSafTests(TestDevice fixture)
         var current = Tensor.FromArray(D, c, 4, 2);
         var spikes = Ops.LifRateStatistics(current, NeuronSpec.Lif(0.2f, detachReset: true), out var rate, out var elig);
         Assert.Equal([1f, 0f, 1f, 1f, 1f, 0f, 1f, 1f], spikes.ToArray());
-        LifReference.AssertClose([1.0, 0.5], rate.ToArray(), 1e-6, 0, "rate");
-        LifReference.AssertClose([1.169373, 1.131397], elig.ToArray(), 2e-6, 0, "eligibility");
+        Close.Within([1.0, 0.5], rate.ToArray(), 1e-6, 0, "rate");
+        Close.Within([1.169373, 1.131397], elig.ToArray(), 2e-6, 0, "eligibility");
     }
 
     [Theory]
@@ -71,8 +71,8 @@ public sealed class RateAndSafTests(TestDevice fixture)
         Assert.Equal([B, F], r.Shape);
         Assert.Equal([B, F], el.Shape);
         Assert.Equal(f.S.Select(x => (float)x).ToArray(), spikes.ToArray());
-        LifReference.AssertClose(rate, r.ToArray(), 1e-6, 1e-6, "rate");
-        LifReference.AssertClose(elig, el.ToArray(), 1e-5, 1e-4, "eligibility");
+        Close.Within(rate, r.ToArray(), 1e-6, 1e-6, "rate");
+        Close.Within(elig, el.ToArray(), 1e-5, 1e-4, "eligibility");
     }
 
     [Fact]
@@ -91,7 +91,7 @@ public sealed class RateAndSafTests(TestDevice fixture)
         using (tape.Record()) y = Ops.RateNeuron(x, r, e);
         Assert.Equal(rate, y.ToArray());
         tape.Backward(y, Tensor.FromArray(D, g, 3, 4));
-        LifReference.AssertClose(g.Select((v, i) => (double)v * elig[i]).ToArray(), x.Grad!.ToArray(), 1e-7, 1e-6, "dL/dinput");
+        Close.Within(g.Select((v, i) => (double)v * elig[i]).ToArray(), x.Grad!.ToArray(), 1e-7, 1e-6, "dL/dinput");
         Assert.Equal(rate, r.ToArray());
     }
 
@@ -124,9 +124,9 @@ public sealed class RateAndSafTests(TestDevice fixture)
             var sv = s.ToArray();
             Assert.Equal(lif.Skip(t * N).Take(N).ToArray(), sv);
             for (int i = 0; i < N; i++) expectedTrace[i] = decay * expectedTrace[i] + sv[i];
-            LifReference.AssertClose(expectedTrace, trace.ToArray(), 1e-6, 1e-6, $"trace at t={t}");
+            Close.Within(expectedTrace, trace.ToArray(), 1e-6, 1e-6, $"trace at t={t}");
             tape.Backward(s, Tensor.FromArray(D, g, N));
-            LifReference.AssertClose(g.Select((v, i) => v * f.Sg[t * N + i]).ToArray(), a.Grad!.ToArray(), 1e-5, 1e-4, $"dL/da at t={t}");
+            Close.Within(g.Select((v, i) => v * f.Sg[t * N + i]).ToArray(), a.Grad!.ToArray(), 1e-5, 1e-4, $"dL/da at t={t}");
         }
     }
 }

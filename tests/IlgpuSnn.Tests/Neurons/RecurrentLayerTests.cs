@@ -68,13 +68,13 @@ public sealed class RecurrentLayerTests(TestDevice fixture)
         var input = Tensor.FromArray(D, x, T * B, H).RequireGrad();
         using var tape = new Tape();
         Tensor y;
-        using (tape.Record()) y = layer.Forward(input, null, new Pass { Mode = PassMode.Sequence, TimeSteps = T, BatchSize = B, Training = true }, out _);
+        using (tape.Record()) y = layer.Forward(input, new Pass { TimeSteps = T, BatchSize = B, Training = true });
         Assert.Equal(s.Select(v => (float)v).ToArray(), y.ToArray());
         using var seed = Tensor.FromArray(D, r, T * B, H);
         tape.Backward(y, seed);
-        LifReference.AssertClose(gx, input.Grad!.ToArray(), 1e-5, 1e-4, "dL/dx");
-        LifReference.AssertClose(gw, layer.Recurrent!.Grad!.ToArray(), 1e-5, 1e-4, "dL/dW_rec");
-        layer.ResetState(B);
+        Close.Within(gx, input.Grad!.ToArray(), 1e-5, 1e-4, "dL/dx");
+        Close.Within(gw, layer.Recurrent!.Grad!.ToArray(), 1e-5, 1e-4, "dL/dW_rec");
+        layer.ResetState();
 
         (double[] S, double[] Sg, double Margin) Forward(float[] current)
         {
@@ -138,11 +138,11 @@ public sealed class RecurrentLayerTests(TestDevice fixture)
         Assert.Equal(bptt.Spikes, full.Spikes);
         // Windows of 2 carry the whole state (both of ALIF's variables) across: the forward is the same.
         Assert.Equal(bptt.Spikes, Gradients("tt-lbptt", 4, new EstimatorOptions { Window = 2 }, spec).Spikes);
-        LifReference.AssertClose(bptt.Weights.Select(x => (double)x).ToArray(), full.Weights, 1e-6, 1e-5, "tt-lbptt");
+        Close.Within(bptt.Weights.Select(x => (double)x).ToArray(), full.Weights, 1e-6, 1e-5, "tt-lbptt");
         var sltt = Gradients("sltt", 4, spec: spec);
         Assert.Equal(bptt.Spikes, sltt.Spikes); // step mode walks the same forward as the unrolled sequence
         Assert.Contains(sltt.Weights, w => w != 0f);
-        LifReference.AssertClose(Gradients("bptt", 1, spec: spec).Weights.Select(x => (double)x).ToArray(), Gradients("sltt", 1, spec: spec).Weights,
+        Close.Within(Gradients("bptt", 1, spec: spec).Weights.Select(x => (double)x).ToArray(), Gradients("sltt", 1, spec: spec).Weights,
             1e-6, 1e-5, "T = 1");
     }
 

@@ -1,4 +1,5 @@
 using IlgpuSnn.Neurons;
+using IlgpuSnn.Tests.Support;
 
 namespace IlgpuSnn.Tests.Neurons;
 
@@ -56,9 +57,9 @@ public sealed class SurrogateTests
         Assert.Equal(Surrogate.ATan(), Surrogate.Parse("ATan"));
         Assert.Equal(Surrogate.Sigmoid(2f), Surrogate.Parse("sigmoid", 2f));
         // spec §12 test 1: σ'(0.2), σ'(−0.58), σ'(0.01) of sigmoid α = 4
-        LifReference.Near(0.855639, Surrogate.Sigmoid().Derivative(0.2f), 2e-6, "sigmoid derivative");
-        LifReference.Near(0.325894, Surrogate.Sigmoid().Derivative(0.42f - 1f), 2e-6, "sigmoid derivative");
-        LifReference.Near(0.999600, Surrogate.Sigmoid().Derivative(0.01f), 2e-6, "sigmoid derivative");
+        Close.Value(0.855639, Surrogate.Sigmoid().Derivative(0.2f), 2e-6, "sigmoid derivative");
+        Close.Value(0.325894, Surrogate.Sigmoid().Derivative(0.42f - 1f), 2e-6, "sigmoid derivative");
+        Close.Value(0.999600, Surrogate.Sigmoid().Derivative(0.01f), 2e-6, "sigmoid derivative");
         // rectangle boundary is included
         Assert.Equal(1f, Surrogate.Rectangle().Derivative(0.5f));
         Assert.Equal(0f, Surrogate.Rectangle().Derivative(0.5001f));

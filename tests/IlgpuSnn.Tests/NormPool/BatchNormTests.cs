@@ -60,10 +60,10 @@ public sealed class BatchNormTests(TestDevice fixture)
 
         var (mean, var) = Stats(x, n, c, s);
         Assert.Equal(shape, y.ShapeArray());
-        Numerics.AssertClose(Normalize(x, n, c, s, mean, var, gamma, beta, eps), y.ToArray(), 2e-5, "y");
+        Close.Relative(Normalize(x, n, c, s, mean, var, gamma, beta, eps), y.ToArray(), 2e-5, "y");
         int m = n * s;
-        Numerics.AssertClose(rm0.Select((r, i) => (1 - momentum) * r + momentum * mean[i]).ToArray(), rm.ToArray(), 1e-5, "runningMean");
-        Numerics.AssertClose(rv0.Select((r, i) => (1 - momentum) * r + momentum * var[i] * m / (m - 1)).ToArray(), rv.ToArray(), 1e-5, "runningVar");
+        Close.Relative(rm0.Select((r, i) => (1 - momentum) * r + momentum * mean[i]).ToArray(), rm.ToArray(), 1e-5, "runningMean");
+        Close.Relative(rv0.Select((r, i) => (1 - momentum) * r + momentum * var[i] * m / (m - 1)).ToArray(), rv.ToArray(), 1e-5, "runningVar");
     }
 
     [Theory]
@@ -80,7 +80,7 @@ public sealed class BatchNormTests(TestDevice fixture)
         var rm = Tensor.FromArray(D, rm0, c);
         var rv = Tensor.FromArray(D, rv0, c);
         var y = Ops.BatchNorm(Tensor.FromArray(D, x, shape), Tensor.FromArray(D, gamma, c), Tensor.FromArray(D, beta, c), rm, rv, training: false, eps: 1e-3f);
-        Numerics.AssertClose(Normalize(x, n, c, s, rm0.Select(v => (double)v).ToArray(), rv0.Select(v => (double)v).ToArray(), gamma, beta, 1e-3), y.ToArray(), 2e-5);
+        Close.Relative(Normalize(x, n, c, s, rm0.Select(v => (double)v).ToArray(), rv0.Select(v => (double)v).ToArray(), gamma, beta, 1e-3), y.ToArray(), 2e-5);
         Assert.Equal(rm0, rm.ToArray());
         Assert.Equal(rv0, rv.ToArray());
     }
@@ -159,7 +159,7 @@ public sealed class BatchNormTests(TestDevice fixture)
         using (tape.Record()) y = Ops.BatchNormWithStatistics(tx, tg, tb, Tensor.FromArray(D, mean, c), Tensor.FromArray(D, variance, c));
         var md = mean.Select(v => (double)v).ToArray();
         var vd = variance.Select(v => (double)v).ToArray();
-        Numerics.AssertClose(Normalize(x, n, c, s, md, vd, gamma, beta, eps), y.ToArray(), 2e-5, "y");
+        Close.Relative(Normalize(x, n, c, s, md, vd, gamma, beta, eps), y.ToArray(), 2e-5, "y");
         tape.Backward(y, Tensor.FromArray(D, dy, y.ShapeArray()));
 
         // dx = (1/s)·[g − mean(g) − x̂·mean(g⊙x̂)], g = γ·dy, x̂ = (x − μ)/s, means over N·S per channel
@@ -190,9 +190,9 @@ public sealed class BatchNormTests(TestDevice fixture)
                     dx[e] = (gamma[ch] * dy[e] - mg - xh * mgx) / sd;
                 }
         }
-        Numerics.AssertClose(dx, tx.Grad!.ToArray(), 1e-4, "dx");
-        Numerics.AssertClose(dgamma, tg.Grad!.ToArray(), 1e-4, "dgamma");
-        Numerics.AssertClose(dbeta, tb.Grad!.ToArray(), 1e-4, "dbeta");
+        Close.Relative(dx, tx.Grad!.ToArray(), 1e-4, "dx");
+        Close.Relative(dgamma, tg.Grad!.ToArray(), 1e-4, "dgamma");
+        Close.Relative(dbeta, tb.Grad!.ToArray(), 1e-4, "dbeta");
     }
 
     [Theory]
@@ -224,7 +224,7 @@ public sealed class BatchNormTests(TestDevice fixture)
         }
         var host = Run(D);
         var port = Run(portable);
-        for (int i = 0; i < host.Length; i++) Numerics.AssertClose(port[i].Select(v => (double)v).ToArray(), host[i], 2e-5, $"output {i}");
+        for (int i = 0; i < host.Length; i++) Close.Relative(port[i].Select(v => (double)v).ToArray(), host[i], 2e-5, $"output {i}");
     }
 
     [Theory]
@@ -240,8 +240,8 @@ public sealed class BatchNormTests(TestDevice fixture)
             Ops.ChannelStatistics(Tensor.FromArray(D, x, shape), out var mean, out var variance);
             var (em, ev) = Stats(x, n, c, s);
             Assert.Equal([c], mean.ShapeArray());
-            Numerics.AssertClose(em, mean.ToArray(), 1e-5, "mean");
-            Numerics.AssertClose(ev, variance.ToArray(), 1e-3, "variance");
+            Close.Relative(em, mean.ToArray(), 1e-5, "mean");
+            Close.Relative(ev, variance.ToArray(), 1e-3, "variance");
         }
     }
 

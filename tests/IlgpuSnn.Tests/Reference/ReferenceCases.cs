@@ -83,15 +83,6 @@ public static class ReferenceCases
     public static double[] Flat(ReferenceStepGrad g) =>
         g.Layers.SelectMany(m => m.SelectMany(x => x)).Concat(g.Readout.SelectMany(x => x)).ToArray();
 
-    /// <summary>Element-wise |a − b| ≤ tol with a readable message.</summary>
-    public static void AssertClose(IReadOnlyList<double> expected, IReadOnlyList<double> actual, double tol, string what = "")
-    {
-        Assert.Equal(expected.Count, actual.Count);
-        for (int i = 0; i < expected.Count; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= tol,
-                $"{what}[{i}]: expected {expected[i]:R}, got {actual[i]:R} (tol {tol})");
-    }
-
     /// <summary>Flattens a [a][b][c] array.</summary>
     public static double[] Flat3(double[][][] a) => a.SelectMany(m => m.SelectMany(x => x)).ToArray();
 

@@ -1,4 +1,5 @@
 using static IlgpuSnn.Tests.Reference.ReferenceCases;
+using IlgpuSnn.Tests.Support;
 
 namespace IlgpuSnn.Tests.Reference;
 
@@ -164,9 +165,9 @@ public sealed class ReferencePropertyTests
                 c.Window = k;
                 var r = Run(c);
                 var (gw, go, gu) = ClosedBptt(c, cut);
-                AssertClose(Flat3(gw), Flat3(r.LayerGrads), Tol, $"{name} {est} layers");
-                AssertClose(Flat2(go), Flat2(r.ReadoutGrad), Tol, $"{name} {est} read-out");
-                AssertClose(Flat3(gu), Flat3(r.ErrorSignals!), Tol, $"{name} {est} g_u");
+                Close.Absolute(Flat3(gw), Flat3(r.LayerGrads), Tol, $"{name} {est} layers");
+                Close.Absolute(Flat2(go), Flat2(r.ReadoutGrad), Tol, $"{name} {est} read-out");
+                Close.Absolute(Flat3(gu), Flat3(r.ErrorSignals!), Tol, $"{name} {est} g_u");
             }
         }
     }
@@ -184,10 +185,10 @@ public sealed class ReferencePropertyTests
             foreach (var update in new[] { "accumulated", "per-window" })
             {
                 var tt = Run(With(make("tt-lbptt"), c => { c.Window = T; c.Update = update; }));
-                AssertClose(Flat(bptt), Flat(tt), Tol, name + " k=T " + update);
+                Close.Absolute(Flat(bptt), Flat(tt), Tol, name + " k=T " + update);
                 var tt1 = Run(With(make("tt-lbptt"), c => { c.Window = 1; c.Update = update; }));
-                AssertClose(Flat(sltt), Flat(tt1), Tol, name + " k=1 " + update);
-                AssertClose(Flat3(sltt.ErrorSignals!), Flat3(tt1.ErrorSignals!), Tol, name + " k=1 g_u");
+                Close.Absolute(Flat(sltt), Flat(tt1), Tol, name + " k=1 " + update);
+                Close.Absolute(Flat3(sltt.ErrorSignals!), Flat3(tt1.ErrorSignals!), Tol, name + " k=1 g_u");
             }
         }
     }
@@ -204,14 +205,14 @@ public sealed class ReferencePropertyTests
                 var pw = Run(With(make("tt-lbptt"), c => { c.Window = k; c.Update = "per-window"; }));
                 Assert.Empty(acc.StepGrads);
                 Assert.Equal((T + k - 1) / k, pw.StepGrads.Count);
-                AssertClose(Flat(acc), Flat(pw), 0, name + " same grads");
+                Close.Absolute(Flat(acc), Flat(pw), 0, name + " same grads");
                 var sum = new double[Flat(acc).Length];
                 foreach (var p in pw.StepGrads)
                 {
                     var f = Flat(p);
                     for (int i = 0; i < f.Length; i++) sum[i] += f[i];
                 }
-                AssertClose(Flat(acc), sum, Tol, $"{name} k={k} Σ pieces");
+                Close.Absolute(Flat(acc), sum, Tol, $"{name} k={k} Σ pieces");
             }
         }
     }
@@ -241,8 +242,8 @@ public sealed class ReferencePropertyTests
                 foreach (var split in new[] { noAux, withAux })
                 {
                     for (int l = 1; l < L; l++)
-                        AssertClose(Flat2(whole.LayerGrads[l]), Flat2(split.LayerGrads[l]), Tol, $"{name} k={k} layer {l}");
-                    AssertClose(Flat2(whole.ReadoutGrad), Flat2(split.ReadoutGrad), Tol, $"{name} k={k} read-out");
+                        Close.Absolute(Flat2(whole.LayerGrads[l]), Flat2(split.LayerGrads[l]), Tol, $"{name} k={k} layer {l}");
+                    Close.Absolute(Flat2(whole.ReadoutGrad), Flat2(split.ReadoutGrad), Tol, $"{name} k={k} read-out");
                 }
                 Assert.All(Flat2(noAux.LayerGrads[0]), g => Assert.Equal(0.0, g));
                 // block 0 with its head = a one-layer net whose read-out is the head
@@ -252,9 +253,9 @@ public sealed class ReferencePropertyTests
                     c.Layers = [c.Layers[0]];
                     c.Readout = head;
                 }));
-                AssertClose(Flat2(local.LayerGrads[0]), Flat2(withAux.LayerGrads[0]), Tol, $"{name} k={k} block 0");
-                AssertClose(Flat2(local.ReadoutGrad), Flat2(withAux.AuxGrads[0]), Tol, $"{name} k={k} aux head");
-                AssertClose([local.Loss + whole.Loss], [withAux.ObjectiveLoss], Tol, $"{name} objective");
+                Close.Absolute(Flat2(local.LayerGrads[0]), Flat2(withAux.LayerGrads[0]), Tol, $"{name} k={k} block 0");
+                Close.Absolute(Flat2(local.ReadoutGrad), Flat2(withAux.AuxGrads[0]), Tol, $"{name} k={k} aux head");
+                Close.Absolute([local.Loss + whole.Loss], [withAux.ObjectiveLoss], Tol, $"{name} objective");
             }
         }
     }
@@ -290,7 +291,7 @@ public sealed class ReferencePropertyTests
                     for (int i = 0; i < g.Length; i++) sum[i] += g[i];
                     count++;
                 }
-                AssertClose(sltt.Select(x => x * K / T).ToArray(), sum.Select(x => x / count).ToArray(), Tol, $"{name} K={K}");
+                Close.Absolute(sltt.Select(x => x * K / T).ToArray(), sum.Select(x => x / count).ToArray(), Tol, $"{name} K={K}");
             }
         }
     }
@@ -314,9 +315,9 @@ public sealed class ReferencePropertyTests
                 foreach (bool allTrace in new[] { false, true })
                 {
                     var r = Run(With(make(est), c => c.AllTrace = allTrace));
-                    AssertClose(Flat3(sltt.ErrorSignals!), Flat3(r.ErrorSignals!), Tol, $"{name} {est} g_u");
+                    Close.Absolute(Flat3(sltt.ErrorSignals!), Flat3(r.ErrorSignals!), Tol, $"{name} {est} g_u");
                     if (!allTrace)
-                        AssertClose(Flat2(sltt.LayerGrads[0]), Flat2(r.LayerGrads[0]), Tol, $"{name} {est} W1");
+                        Close.Absolute(Flat2(sltt.LayerGrads[0]), Flat2(r.LayerGrads[0]), Tol, $"{name} {est} W1");
                 }
         }
     }
@@ -332,7 +333,7 @@ public sealed class ReferencePropertyTests
                 var r = Run(With(make("ottt-a"), c => c.AllTrace = allTrace));
                 int L = r.LayerGrads.Length;
                 if (L == 1 && !allTrace) continue; // W^1 uses raw x in the official form
-                AssertClose(Flat2(bptt.LayerGrads[L - 1]), Flat2(r.LayerGrads[L - 1]), Tol, $"{name} W^L");
+                Close.Absolute(Flat2(bptt.LayerGrads[L - 1]), Flat2(r.LayerGrads[L - 1]), Tol, $"{name} W^L");
             }
         }
     }
@@ -353,7 +354,7 @@ public sealed class ReferencePropertyTests
                     var f = Flat(p);
                     for (int i = 0; i < f.Length; i++) sum[i] += f[i];
                 }
-                AssertClose(Flat(a), sum, Tol, name);
+                Close.Absolute(Flat(a), sum, Tol, name);
             }
     }
 
@@ -368,13 +369,13 @@ public sealed class ReferencePropertyTests
             var saf = Run(make("saf-e"));
             var ottt = Run(With(make("ottt-o"), c => c.AllTrace = true));
             Assert.Equal(Flat3(bptt.Spikes), Flat3(saf.Spikes));
-            AssertClose(Flat3(bptt.Potentials), Flat3(saf.Potentials), Tol, name + " u");
-            AssertClose(Flat2(bptt.Outputs), Flat2(saf.Outputs), Tol, name + " o");
-            AssertClose([bptt.Loss], [saf.Loss], Tol, name + " L");
-            AssertClose(Flat(ottt), Flat(saf), Tol, name + " Σ");
+            Close.Absolute(Flat3(bptt.Potentials), Flat3(saf.Potentials), Tol, name + " u");
+            Close.Absolute(Flat2(bptt.Outputs), Flat2(saf.Outputs), Tol, name + " o");
+            Close.Absolute([bptt.Loss], [saf.Loss], Tol, name + " L");
+            Close.Absolute(Flat(ottt), Flat(saf), Tol, name + " Σ");
             Assert.Equal(ottt.StepGrads.Count, saf.StepGrads.Count);
             for (int t = 0; t < saf.StepGrads.Count; t++)
-                AssertClose(Flat(ottt.StepGrads[t]), Flat(saf.StepGrads[t]), Tol, $"{name} piece {t}");
+                Close.Absolute(Flat(ottt.StepGrads[t]), Flat(saf.StepGrads[t]), Tol, $"{name} piece {t}");
             var f = Run(make("saf-f"));
             Assert.Equal(Flat3(bptt.Spikes), Flat3(f.Spikes));
         }
@@ -398,17 +399,17 @@ public sealed class ReferencePropertyTests
                 double bigO = 0; // O[T] = Σ_t λ^{T−t} o[t]
                 for (int t = 0; t < T; t++) bigO = lam * bigO + o.Outputs[t][0];
                 double y = c.Target[0];
-                AssertClose([0.5 * (bigO / norm - y) * (bigO / norm - y)], [f.ObjectiveLoss], Tol, $"λ={lam} L_F");
+                Close.Absolute([0.5 * (bigO / norm - y) * (bigO / norm - y)], [f.ObjectiveLoss], Tol, $"λ={lam} L_F");
                 double seedOttt = (o.Outputs[T - 1][0] - y) / T;
                 Assert.NotEqual(0.0, seedOttt);
                 double ratio = (bigO / norm - y) / norm / seedOttt;
                 var expected = Flat(o.StepGrads[T - 1]).Select(x => x * ratio).ToArray();
-                AssertClose(expected, Flat(f), Tol, $"λ={lam} grads");
+                Close.Absolute(expected, Flat(f), Tol, $"λ={lam} grads");
                 Assert.Empty(f.StepGrads);
                 if (lam == 1.0)
                 {
                     var mean = Run(With(make("bptt"), x => { x.Decay = 1.0; x.Loss = "mean-output"; }));
-                    AssertClose([mean.Loss], [f.ObjectiveLoss], Tol, "IF: L_F is the mean-output loss");
+                    Close.Absolute([mean.Loss], [f.ObjectiveLoss], Tol, "IF: L_F is the mean-output loss");
                 }
             }
     }
@@ -430,9 +431,9 @@ public sealed class ReferencePropertyTests
             var one = (string est) => With(make(est), c => { c.Inputs = [c.Inputs[0]]; c.Loss = "mean-output"; });
             var b = Run(one("bptt"));
             var r = Run(one("ratebp"));
-            AssertClose(Flat(b), Flat(r), Tol, name);
+            Close.Absolute(Flat(b), Flat(r), Tol, name);
             var off = Run(With(one("ratebp"), c => c.OfficialScale = true));
-            AssertClose(Flat(b), Flat(off), Tol, name + " official (T = 1)");
+            Close.Absolute(Flat(b), Flat(off), Tol, name + " official (T = 1)");
         }
     }
 
@@ -462,14 +463,14 @@ public sealed class ReferencePropertyTests
                         string name = $"{reset} detach={detach} {sur} #{trial}";
                         var b = Run(With(c.With("bptt"), z => z.Loss = "mean-output"));
                         var r = Run(With(c.With("ratebp"), z => z.Loss = "mean-output"));
-                        AssertClose(Flat(b), Flat(r), Tol, name);
+                        Close.Absolute(Flat(b), Flat(r), Tol, name);
                         var off = Run(With(c.With("ratebp"), z => { z.Loss = "mean-output"; z.OfficialScale = true; }));
-                        AssertClose(Flat(b).Select(g => g / 6).ToArray(), Flat(off), Tol, name + " official");
+                        Close.Absolute(Flat(b).Select(g => g / 6).ToArray(), Flat(off), Tol, name + " official");
                         if (c.Loss == "per-step")
                         {
                             // δ^o = Σ_t ∂L/∂o[t] = ō − y for both loss forms
                             var rp = Run(c.With("ratebp"));
-                            AssertClose(Flat(r), Flat(rp), Tol, name + " per-step δ^o");
+                            Close.Absolute(Flat(r), Flat(rp), Tol, name + " per-step δ^o");
                         }
                     }
     }
@@ -491,7 +492,7 @@ public sealed class ReferencePropertyTests
                 {
                     var c = With(zero(est), x => { x.AllTrace = allTrace; x.Window = 2; });
                     if (est == "saf-e" && c.Reset == "hard") continue;
-                    AssertClose(bptt, Flat(Run(c)), Tol, $"{name} {est} allTrace={allTrace}");
+                    Close.Absolute(bptt, Flat(Run(c)), Tol, $"{name} {est} allTrace={allTrace}");
                 }
         }
     }
@@ -513,7 +514,7 @@ public sealed class ReferencePropertyTests
             {
                 var c = one(est);
                 if (est.StartsWith("saf", StringComparison.Ordinal) && c.Reset == "hard") continue;
-                AssertClose(bptt, Flat(Run(c)), Tol, $"{name} {est}");
+                Close.Absolute(bptt, Flat(Run(c)), Tol, $"{name} {est}");
             }
         }
     }

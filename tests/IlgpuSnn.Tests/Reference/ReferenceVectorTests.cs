@@ -1,4 +1,5 @@
 using static IlgpuSnn.Tests.Reference.ReferenceCases;
+using IlgpuSnn.Tests.Support;
 
 namespace IlgpuSnn.Tests.Reference;
 
@@ -11,8 +12,8 @@ public sealed class ReferenceVectorTests
 
     private static void AssertGrad1(ReferenceResult r, double dw, double dv, string what)
     {
-        AssertClose([dw], [r.LayerGrads[0][0][0]], Tol, what + " dw");
-        AssertClose([dv], [r.ReadoutGrad[0][0]], Tol, what + " dv");
+        Close.Absolute([dw], [r.LayerGrads[0][0][0]], Tol, what + " dw");
+        Close.Absolute([dv], [r.ReadoutGrad[0][0]], Tol, what + " dv");
     }
 
     // ---------------------------------------------------------------- Test 1
@@ -23,13 +24,13 @@ public sealed class ReferenceVectorTests
         foreach (var est in new[] { "bptt", "sltt", "ottt-a", "saf-e", "ratebp" })
         {
             var r = Run(Test1(est));
-            AssertClose([1.2, 0.42, 1.01], r.Potentials[0].Select(x => x[0]).ToArray(), 1e-12, est + " u");
-            AssertClose([1, 0, 1], r.Spikes[0].Select(x => x[0]).ToArray(), 0, est + " s");
-            AssertClose([0.125], [r.Loss], 1e-12, est + " L");
+            Close.Absolute([1.2, 0.42, 1.01], r.Potentials[0].Select(x => x[0]).ToArray(), 1e-12, est + " u");
+            Close.Absolute([1, 0, 1], r.Spikes[0].Select(x => x[0]).ToArray(), 0, est + " s");
+            Close.Absolute([0.125], [r.Loss], 1e-12, est + " L");
         }
         var sg = ReferenceEstimators.Surrogate("sigmoid", null);
         double[] u1 = [1.2, 0.42, 1.01];
-        AssertClose([0.855639, 0.325894, 0.999600], u1.Select(u => sg(u - 1)).ToArray(), Tol, "σ'");
+        Close.Absolute([0.855639, 0.325894, 0.999600], u1.Select(u => sg(u - 1)).ToArray(), Tol, "σ'");
     }
 
     [Fact]
@@ -40,7 +41,7 @@ public sealed class ReferenceVectorTests
         c.DetachReset = true;
         var r = Run(c);
         AssertGrad1(r, 0.413842, 0.333333, "bptt reset detached");
-        AssertClose([0.157099, 0.028984, 0.1666], r.ErrorSignals![0].Select(x => x[0]).ToArray(), 1e-4, "g_u hand check");
+        Close.Absolute([0.157099, 0.028984, 0.1666], r.ErrorSignals![0].Select(x => x[0]).ToArray(), 1e-4, "g_u hand check");
     }
 
     [Fact]
@@ -98,8 +99,8 @@ public sealed class ReferenceVectorTests
         foreach (var (name, r) in new[] { ("ottt-o", o), ("saf-e", saf) })
         {
             Assert.Equal(3, r.StepGrads.Count);
-            AssertClose([0.213910, -0.062463, 0.262395], r.StepGrads.Select(p => p.Layers[0][0][0]).ToArray(), Tol, name + " dw pieces");
-            AssertClose([0.166667, -0.083333, 0.208333], r.StepGrads.Select(p => p.Readout[0][0]).ToArray(), Tol, name + " dv pieces");
+            Close.Absolute([0.213910, -0.062463, 0.262395], r.StepGrads.Select(p => p.Layers[0][0][0]).ToArray(), Tol, name + " dw pieces");
+            Close.Absolute([0.166667, -0.083333, 0.208333], r.StepGrads.Select(p => p.Readout[0][0]).ToArray(), Tol, name + " dv pieces");
         }
     }
 
@@ -110,14 +111,14 @@ public sealed class ReferenceVectorTests
         c.Loss = "mean-output";
         c.DetachReset = true;
         var b = Run(c);
-        AssertClose([0.013889], [b.Loss], Tol, "L mean");
+        Close.Absolute([0.013889], [b.Loss], Tol, "L mean");
         AssertGrad1(b, 0.179589, 0.111111, "bptt mean detached");
 
         c.Estimator = "ratebp";
         var r = Run(c);
-        AssertClose([2.0 / 3], [r.Rates![0][0]], 1e-12, "r");
-        AssertClose([1.031260], [r.Eligibilities![0][0]], Tol, "elig");
-        AssertClose([0.666667], [r.Outputs.Average(x => x[0])], Tol, "ō");
+        Close.Absolute([2.0 / 3], [r.Rates![0][0]], 1e-12, "r");
+        Close.Absolute([1.031260], [r.Eligibilities![0][0]], Tol, "elig");
+        Close.Absolute([0.666667], [r.Outputs.Average(x => x[0])], Tol, "ō");
         AssertGrad1(r, 0.166147, 0.111111, "ratebp natural");
         c.OfficialScale = true;
         AssertGrad1(Run(c), 0.055382, 0.037037, "ratebp official");
@@ -140,12 +141,12 @@ public sealed class ReferenceVectorTests
             c.Blocks = [[0], [1]];
             c.AuxHeads = new() { [0] = Test2Aux };
             var r = Run(c);
-            AssertClose(Flat2(u1), Flat2(r.Potentials[0]), 1e-12, est + " u1");
-            AssertClose(Flat2(s1), Flat2(r.Spikes[0]), 0, est + " s1");
-            AssertClose(u2, r.Potentials[1].Select(x => x[0]).ToArray(), 1e-12, est + " u2");
-            AssertClose(s2, r.Spikes[1].Select(x => x[0]).ToArray(), 0, est + " s2");
-            AssertClose(o, r.Outputs.Select(x => x[0]).ToArray(), 1e-12, est + " o");
-            AssertClose([0.375], [r.Loss], 1e-12, est + " L");
+            Close.Absolute(Flat2(u1), Flat2(r.Potentials[0]), 1e-12, est + " u1");
+            Close.Absolute(Flat2(s1), Flat2(r.Spikes[0]), 0, est + " s1");
+            Close.Absolute(u2, r.Potentials[1].Select(x => x[0]).ToArray(), 1e-12, est + " u2");
+            Close.Absolute(s2, r.Spikes[1].Select(x => x[0]).ToArray(), 0, est + " s2");
+            Close.Absolute(o, r.Outputs.Select(x => x[0]).ToArray(), 1e-12, est + " o");
+            Close.Absolute([0.375], [r.Loss], 1e-12, est + " L");
         }
     }
 
@@ -155,26 +156,26 @@ public sealed class ReferenceVectorTests
     public void Test3_ratebp_exactness()
     {
         var b = Run(Test3("bptt"));
-        AssertClose([1.02, 1.024, 1.0248, 1.02496], b.Potentials[0].Select(x => x[0]).ToArray(), 1e-12, "u_a");
-        AssertClose([0.93, 1.116, 0.9532, 1.12064], b.Potentials[0].Select(x => x[1]).ToArray(), 1e-12, "u_b");
-        AssertClose([1, 1, 1, 1, 0, 1, 0, 1],
+        Close.Absolute([1.02, 1.024, 1.0248, 1.02496], b.Potentials[0].Select(x => x[0]).ToArray(), 1e-12, "u_a");
+        Close.Absolute([0.93, 1.116, 0.9532, 1.12064], b.Potentials[0].Select(x => x[1]).ToArray(), 1e-12, "u_b");
+        Close.Absolute([1, 1, 1, 1, 0, 1, 0, 1],
             b.Spikes[0].Select(x => x[0]).Concat(b.Spikes[0].Select(x => x[1])).ToArray(), 0, "s");
         double[] dW = [-0.189438, -0.126292, 0.106917, 0.071278];
         double[] dwo = [-0.15, -0.075];
-        AssertClose(dW, Flat2(b.LayerGrads[0]), Tol, "bptt dW");
-        AssertClose(dwo, Flat2(b.ReadoutGrad), Tol, "bptt dwo");
+        Close.Absolute(dW, Flat2(b.LayerGrads[0]), Tol, "bptt dW");
+        Close.Absolute(dwo, Flat2(b.ReadoutGrad), Tol, "bptt dwo");
 
         var r = Run(Test3("ratebp"));
-        AssertClose([1.0, 0.5], r.Rates![0], 1e-12, "r");
-        AssertClose([1.169373, 1.131397], r.Eligibilities![0], Tol, "elig");
-        AssertClose([0.85], [r.Outputs.Average(x => x[0])], 1e-12, "ō");
-        AssertClose(Flat(b), Flat(r), 1e-15, "ratebp natural == bptt");
+        Close.Absolute([1.0, 0.5], r.Rates![0], 1e-12, "r");
+        Close.Absolute([1.169373, 1.131397], r.Eligibilities![0], Tol, "elig");
+        Close.Absolute([0.85], [r.Outputs.Average(x => x[0])], 1e-12, "ō");
+        Close.Absolute(Flat(b), Flat(r), 1e-15, "ratebp natural == bptt");
 
         var c = Test3("ratebp");
         c.OfficialScale = true;
         var off = Run(c);
-        AssertClose([-0.047360, -0.031573, 0.026729, 0.017820], Flat2(off.LayerGrads[0]), Tol, "official dW");
-        AssertClose([-0.0375, -0.01875], Flat2(off.ReadoutGrad), Tol, "official dwo");
+        Close.Absolute([-0.047360, -0.031573, 0.026729, 0.017820], Flat2(off.LayerGrads[0]), Tol, "official dW");
+        Close.Absolute([-0.0375, -0.01875], Flat2(off.ReadoutGrad), Tol, "official dwo");
     }
 
     // ---------------------------------------------------------------- Test 4
@@ -198,9 +199,9 @@ public sealed class ReferenceVectorTests
                     c.Window = 1;
                     var r = Run(c);
                     string what = $"{estimator} {loss} detach={detach} allTrace={allTrace}";
-                    AssertClose([-0.718050, -0.359025, -0.138428, -0.069214], Flat2(r.LayerGrads[0]), Tol, what + " dW1");
-                    AssertClose([-1.067367, 0], Flat2(r.LayerGrads[1]), Tol, what + " dW2");
-                    AssertClose([0], Flat2(r.ReadoutGrad), Tol, what + " dwo");
+                    Close.Absolute([-0.718050, -0.359025, -0.138428, -0.069214], Flat2(r.LayerGrads[0]), Tol, what + " dW1");
+                    Close.Absolute([-1.067367, 0], Flat2(r.LayerGrads[1]), Tol, what + " dW2");
+                    Close.Absolute([0], Flat2(r.ReadoutGrad), Tol, what + " dwo");
                 }
     }
 
@@ -222,8 +223,8 @@ public sealed class ReferenceVectorTests
         c.AllTrace = flag;
         c.Window = 2;
         var r = Run(c);
-        AssertClose([-0.277965, -0.230022, -0.079082, -0.179007], Flat2(r.LayerGrads[0]), Tol, "dW1");
-        AssertClose([-0.355789, -0.279528], Flat2(r.LayerGrads[1]), Tol, "dW2");
-        AssertClose([0], Flat2(r.ReadoutGrad), Tol, "dwo");
+        Close.Absolute([-0.277965, -0.230022, -0.079082, -0.179007], Flat2(r.LayerGrads[0]), Tol, "dW1");
+        Close.Absolute([-0.355789, -0.279528], Flat2(r.LayerGrads[1]), Tol, "dW2");
+        Close.Absolute([0], Flat2(r.ReadoutGrad), Tol, "dwo");
     }
 }

@@ -1,7 +1,10 @@
+using IlgpuSnn.Formats;
 using IlgpuSnn.Data;
-using IlgpuSnn.GradCheck;
+using IlgpuSnn.Tools.GradCheck;
 using IlgpuSnn.Tests.Data;
 using IlgpuSnn.Training;
+
+using IlgpuSnn.Tests.Support;
 
 namespace IlgpuSnn.Tests.Reliability;
 

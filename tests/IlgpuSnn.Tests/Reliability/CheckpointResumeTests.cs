@@ -1,4 +1,5 @@
 using System.Text.Json;
+using IlgpuSnn.Formats;
 using IlgpuSnn.Data;
 using IlgpuSnn.Estimators;
 using IlgpuSnn.Layers;

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using IlgpuSnn.Tests.Data;
 
+using IlgpuSnn.Tests.Support;
+
 namespace IlgpuSnn.Tests.Reliability;
 
 /// <summary>Runs the built `snn` command as a real process (SIGINT at its default disposition), with a time limit.</summary>

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using IlgpuSnn.Tests.Data;
 
+using IlgpuSnn.Tests.Support;
+
 namespace IlgpuSnn.Tests.Reliability;
 
 /// <summary>The `snn` command as a user meets it: one line and a non-zero exit for every mistake, safe Ctrl-C.</summary>

@@ -1,10 +1,13 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
+using IlgpuSnn.Formats;
 using IlgpuSnn.Data;
-using IlgpuSnn.GradCheck;
+using IlgpuSnn.Tools.GradCheck;
 using IlgpuSnn.Tests.Data;
 using IlgpuSnn.Training;
+
+using IlgpuSnn.Tests.Support;
 
 namespace IlgpuSnn.Tests.Reliability;
 

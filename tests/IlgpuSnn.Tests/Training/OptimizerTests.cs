@@ -96,13 +96,7 @@ public sealed class OptimizerTests(TestDevice fixture)
 
     private static void AssertClose(double[][] expected, Tensor[] actual, double tol)
     {
-        for (int i = 0; i < expected.Length; i++)
-        {
-            var a = actual[i].ToArray();
-            for (int k = 0; k < a.Length; k++)
-                if (Math.Abs(a[k] - expected[i][k]) > tol * (1 + Math.Abs(expected[i][k])))
-                    Assert.Fail($"parameter {i} element {k}: expected {expected[i][k]:G9}, got {a[k]:G9}");
-        }
+        for (int i = 0; i < expected.Length; i++) Close.Relative(expected[i], actual[i].ToArray(), tol, $"parameter {i}");
     }
 
     private static void Dispose(Tensor[] ps)

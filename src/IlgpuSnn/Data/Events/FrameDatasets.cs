@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using IlgpuSnn.Runtime;
-using IlgpuSnn.Training;
+using IlgpuSnn.Formats;
 
 namespace IlgpuSnn.Data.Events;
 

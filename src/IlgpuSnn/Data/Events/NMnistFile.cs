@@ -75,7 +75,7 @@ public static class NMnistFile
         ArgumentNullException.ThrowIfNull(events);
         if (events.Width > 256 || events.Height > OverflowMarker)
             throw new ArgumentException($"NMnistFile.Write: a {events.Width}x{events.Height} sensor does not fit one-byte coordinates below {OverflowMarker}.");
-        Training.AtomicFile.Write(path, stream => stream.Write(Encode(events)));
+        Formats.AtomicFile.Write(path, stream => stream.Write(Encode(events)));
     }
 
     /// <summary>The bytes of <paramref name="events"/> in .bin format (see <see cref="Write"/>).</summary>

@@ -1,6 +1,8 @@
 using IlgpuSnn.Data.Cifar10;
 using IlgpuSnn.Tests.Data;
 
+using IlgpuSnn.Tests.Support;
+
 namespace IlgpuSnn.Tests.Data.Events;
 
 public sealed class Cifar10ReaderTests : IDisposable

@@ -3,6 +3,8 @@ using IlgpuSnn.Data.Events;
 using IlgpuSnn.Tests.Data;
 using static IlgpuSnn.Tests.Data.Events.EventBytes;
 
+using IlgpuSnn.Tests.Support;
+
 namespace IlgpuSnn.Tests.Data.Events;
 
 public sealed class EventDatasetsTests : IDisposable

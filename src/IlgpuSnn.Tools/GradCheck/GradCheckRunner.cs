@@ -3,9 +3,8 @@ using System.Text.Json.Nodes;
 using IlgpuSnn.Estimators;
 using IlgpuSnn.Layers;
 using IlgpuSnn.Runtime;
-using IlgpuSnn.Training;
 
-namespace IlgpuSnn.GradCheck;
+namespace IlgpuSnn.Tools.GradCheck;
 
 /// <summary>
 /// Runs a <see cref="GradCheckCase"/>: builds the fully connected network at the given weights, drives the estimator over
@@ -115,7 +114,7 @@ public static class GradCheckRunner
     {
         var g = p.Grad;
         if (g is null) return;
-        Kernels.Elementwise.Fill(p.Device, g.View, 0f);
+        Ops.FillInPlace(g, 0f);
     }
 
     private static GradientSet Sum(List<GradientSet> sets)

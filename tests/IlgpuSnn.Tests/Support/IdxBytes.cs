@@ -1,6 +1,7 @@
 using System.IO.Compression;
+using IlgpuSnn.Formats;
 
-namespace IlgpuSnn.Tests.Data;
+namespace IlgpuSnn.Tests.Support;
 
 /// <summary>Writes IDX files byte by byte, following the published layout (independent of the reader).</summary>
 public static class IdxBytes

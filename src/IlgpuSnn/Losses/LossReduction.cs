@@ -1,4 +1,4 @@
-namespace IlgpuSnn.Training;
+namespace IlgpuSnn;
 
 /// <summary>How the per-step read-outs o[t] of a sequence enter the loss (spec §3).</summary>
 public enum LossReduction

@@ -1,7 +1,8 @@
 using System.Text;
-using IlgpuSnn.Training;
+using IlgpuSnn.Formats;
+using IlgpuSnn.Tests.Support;
 
-namespace IlgpuSnn.Tests.Data;
+namespace IlgpuSnn.Tests.Formats;
 
 public sealed class AtomicFileTests : IDisposable
 {

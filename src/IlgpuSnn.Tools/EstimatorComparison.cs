@@ -3,8 +3,9 @@ using IlgpuSnn.Data;
 using IlgpuSnn.Estimators;
 using IlgpuSnn.Layers;
 using IlgpuSnn.Runtime;
+using IlgpuSnn.Training;
 
-namespace IlgpuSnn.Training;
+namespace IlgpuSnn.Tools;
 
 /// <summary>One estimator's row of a comparison.</summary>
 /// <param name="Estimator">Estimator name.</param>

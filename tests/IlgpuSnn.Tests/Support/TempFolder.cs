@@ -1,4 +1,4 @@
-namespace IlgpuSnn.Tests.Data;
+namespace IlgpuSnn.Tests.Support;
 
 /// <summary>A fresh temporary folder, deleted with its contents on dispose.</summary>
 public sealed class TempFolder : IDisposable

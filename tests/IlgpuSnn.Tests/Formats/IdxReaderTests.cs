@@ -1,6 +1,8 @@
 using IlgpuSnn.Data;
+using IlgpuSnn.Formats;
+using IlgpuSnn.Tests.Support;
 
-namespace IlgpuSnn.Tests.Data;
+namespace IlgpuSnn.Tests.Formats;
 
 public sealed class IdxReaderTests : IDisposable
 {

@@ -4,8 +4,9 @@ using System.Text.Json;
 using IlgpuSnn.Runtime;
 using IlgpuSnn.Tests.Support;
 using IlgpuSnn.Training;
+using IlgpuSnn.Formats;
 
-namespace IlgpuSnn.Tests.Data;
+namespace IlgpuSnn.Tests.Formats;
 
 public sealed class SafeTensorsTests(TestDevice fixture) : IDisposable
 {

@@ -1,4 +1,4 @@
-namespace IlgpuSnn.GradCheck;
+namespace IlgpuSnn.Tools.GradCheck;
 
 /// <summary>Gradients of one update (or their sum): per spiking layer [out][in], the read-out, auxiliary heads.</summary>
 /// <param name="Layers">dW of each spiking layer.</param>

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace IlgpuSnn.Data;
+namespace IlgpuSnn.Formats;
 
 /// <summary>
 /// The contents of one IDX file (the MNIST format): the dimensions (outermost first), the element type code and the

@@ -1,9 +1,8 @@
 using System.Text.Json;
 using IlgpuSnn.Estimators;
 using IlgpuSnn.Neurons;
-using IlgpuSnn.Training;
 
-namespace IlgpuSnn.GradCheck;
+namespace IlgpuSnn.Tools.GradCheck;
 
 /// <summary>
 /// A gradient-check case: a tiny fully connected spiking network at fixed weights, one input sequence (batch of one),

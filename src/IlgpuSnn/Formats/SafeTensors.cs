@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using IlgpuSnn.Runtime;
 
-namespace IlgpuSnn.Training;
+namespace IlgpuSnn.Formats;
 
 /// <summary>
 /// Reads and writes the safetensors format (F32 only), so checkpoints can be opened from Python

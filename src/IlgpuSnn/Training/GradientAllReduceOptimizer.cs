@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using IlgpuSnn.Runtime;
-using IlgpuSnn.Training;
+using IlgpuSnn.Distributed;
 
-namespace IlgpuSnn.Distributed;
+namespace IlgpuSnn.Training;
 
 /// <summary>
 /// The one hook of data-parallel training: an optimizer wrapper that, before every <see cref="Step"/>, makes each
@@ -115,14 +115,14 @@ public sealed class GradientAllReduceOptimizer : IOptimizer
             long offset = 0;
             for (int i = first; i < end; i++)
             {
-                Kernels.Elementwise.Unary(device, grads[i].View, bucket.View.SubView(offset, grads[i].Length), Kernels.UnaryOp.Scale, share);
+                Ops.ScaleInto(grads[i], bucket.View.SubView(offset, grads[i].Length), share);
                 offset += grads[i].Length;
             }
             communicator.AllReduce(bucket, ReduceOperation.Sum);
             offset = 0;
             for (int i = first; i < end; i++)
             {
-                Kernels.Elementwise.Copy(device, bucket.View.SubView(offset, grads[i].Length), grads[i].View);
+                Ops.CopyFrom(bucket.View.SubView(offset, grads[i].Length), grads[i]);
                 offset += grads[i].Length;
             }
             BytesAllReduced += bucket.Bytes;

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 
-namespace IlgpuSnn.Data;
+namespace IlgpuSnn.Formats;
 
 /// <summary>
 /// Reads IDX files (MNIST, Fashion-MNIST), raw or gzip-compressed. Compression is detected from the gzip magic bytes

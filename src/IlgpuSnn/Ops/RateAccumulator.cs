@@ -1,6 +1,6 @@
 using IlgpuSnn.Runtime;
 
-namespace IlgpuSnn.Neurons;
+namespace IlgpuSnn;
 
 /// <summary>
 /// The running state of RateBP's spike pass for one neuron layer: potential v, eligibility recursion e (starting at 1),

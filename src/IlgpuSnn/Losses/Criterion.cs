@@ -1,4 +1,4 @@
-namespace IlgpuSnn.Training;
+namespace IlgpuSnn;
 
 /// <summary>The loss ℓ applied to one read-out.</summary>
 public enum Criterion

@@ -1,6 +1,6 @@
 using IlgpuSnn.Runtime;
 
-namespace IlgpuSnn.Training;
+namespace IlgpuSnn;
 
 /// <summary>
 /// The loss of a sequence of read-outs for one batch: a criterion (cross-entropy or ½ squared error), a reduction over

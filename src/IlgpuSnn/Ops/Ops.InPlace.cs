@@ -1,0 +1,87 @@
+using ILGPU;
+using IlgpuSnn.Kernels;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn;
+
+/// <summary>In-place updates of running sums and traces. They are never recorded on a tape.</summary>
+public static partial class Ops
+{
+    /// <summary><paramref name="target"/> += <paramref name="x"/> (same length), without graph.</summary>
+    /// <param name="target">The running sum, updated in place.</param>
+    /// <param name="x">What is added.</param>
+    /// <exception cref="ArgumentException">The lengths differ or the tensors live on different devices.</exception>
+    public static void AddInPlace(Tensor target, Tensor x)
+    {
+        var device = InPlaceDevice("AddInPlace", target, x);
+        Elementwise.AddInPlace(device, target.View, x.View);
+    }
+
+    /// <summary>
+    /// <paramref name="target"/> = <paramref name="decay"/>·<paramref name="previous"/> + <paramref name="target"/>
+    /// (same length), without graph: one step of a trace â[t] = λ·â[t−1] + x[t] written over x[t].
+    /// </summary>
+    /// <param name="target">x[t] on entry, â[t] on return.</param>
+    /// <param name="decay">λ.</param>
+    /// <param name="previous">â[t−1].</param>
+    /// <exception cref="ArgumentException">The lengths differ or the tensors live on different devices.</exception>
+    public static void DecayAddInPlace(Tensor target, float decay, Tensor previous)
+    {
+        var device = InPlaceDevice("DecayAddInPlace", target, previous);
+        Elementwise.Axpby(device, decay, previous.View, 1f, target.View);
+    }
+
+    /// <summary><paramref name="x"/> ·= <paramref name="s"/>, without graph.</summary>
+    /// <param name="x">The tensor, updated in place.</param>
+    /// <param name="s">The factor.</param>
+    public static void ScaleInPlace(Tensor x, float s)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        Check.Alive("ScaleInPlace", x);
+        Elementwise.Unary(x.Device, x.View, x.View, UnaryOp.Scale, s);
+    }
+
+    /// <summary>Sets every element of <paramref name="x"/> to <paramref name="value"/>, without graph.</summary>
+    /// <param name="x">The tensor, overwritten.</param>
+    /// <param name="value">The value.</param>
+    public static void FillInPlace(Tensor x, float value)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        Check.Alive("FillInPlace", x);
+        Elementwise.Fill(x.Device, x.View, value);
+    }
+
+    private static Device InPlaceDevice(string operation, Tensor target, Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(x);
+        var device = Check.SameDevice(operation, target, x);
+        if (target.Length != x.Length)
+            throw new ArgumentException($"{operation}: lengths differ ({target.Length} and {x.Length}).");
+        return device;
+    }
+
+    /// <summary>
+    /// Packs <paramref name="source"/>·<paramref name="s"/> into <paramref name="target"/> (a range of a larger flat
+    /// buffer, e.g. a gradient bucket), without graph.
+    /// </summary>
+    /// <param name="source">The tensor read.</param>
+    /// <param name="target">Where the scaled values go; as long as <paramref name="source"/>.</param>
+    /// <param name="s">The factor.</param>
+    internal static void ScaleInto(Tensor source, ArrayView<float> target, float s)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        Check.Alive("ScaleInto", source);
+        Elementwise.Unary(source.Device, source.View, target, UnaryOp.Scale, s);
+    }
+
+    /// <summary>Copies <paramref name="source"/> (a range of a larger flat buffer) into <paramref name="target"/>, without graph.</summary>
+    /// <param name="source">The values read; as long as <paramref name="target"/>.</param>
+    /// <param name="target">The tensor, overwritten.</param>
+    internal static void CopyFrom(ArrayView<float> source, Tensor target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        Check.Alive("CopyFrom", target);
+        Elementwise.Copy(target.Device, source, target.View);
+    }
+}
