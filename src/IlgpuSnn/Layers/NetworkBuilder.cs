@@ -84,6 +84,15 @@ public sealed class NetworkBuilder
     public NetworkBuilder Plif(float initialDecay = 0.5f, Surrogate? surrogate = null) =>
         Neuron(NeuronSpec.Plif(initialDecay, surrogate: surrogate));
 
+    /// <summary>Appends a layer of ALIF neurons (adaptive threshold θ0 + β·a, a[t] = ρ·a[t−1] + s[t−1]; see <see cref="AlifNeuron"/>).</summary>
+    /// <param name="adaptationDecay">ρ in [0, 1].</param>
+    /// <param name="adaptationStrength">β ≥ 0.</param>
+    /// <param name="surrogate">The surrogate; null means sigmoid α = 4.</param>
+    /// <returns>This builder.</returns>
+    public NetworkBuilder Alif(float adaptationDecay = AlifNeuron.DefaultAdaptationDecay,
+        float adaptationStrength = AlifNeuron.DefaultAdaptationStrength, Surrogate? surrogate = null) =>
+        Neuron(NeuronSpec.Alif(adaptationDecay: adaptationDecay, adaptationStrength: adaptationStrength, surrogate: surrogate));
+
     /// <summary>Appends any layer built from the current per-sample shape.</summary>
     public NetworkBuilder Add(Func<int[], Layer> factory)
     {

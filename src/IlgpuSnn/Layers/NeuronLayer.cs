@@ -73,7 +73,10 @@ public sealed class NeuronLayer : Layer
     /// <inheritdoc />
     public override IReadOnlyList<Tensor> Parameters => parameters;
 
-    /// <summary>The state carried between calls of the current sequence (post-reset potential), if any.</summary>
+    /// <summary>
+    /// The state carried between calls of the current sequence, if any: the post-reset potential, or for a two-state
+    /// neuron (ALIF) [2, ...] planes of v and the auxiliary state.
+    /// </summary>
     public Tensor? Membrane => membrane;
 
     /// <inheritdoc />
@@ -139,9 +142,9 @@ public sealed class NeuronLayer : Layer
     {
         var shape = x.ShapeArray();
         using var current = x.Reshape(pass.TimeSteps, -1);
-        if (membrane is null || membrane.Length != current.Length / pass.TimeSteps)
+        if (!Carries(membrane, current.Dim(1)))
         {
-            using (TensorScope.Suspend()) Replace(ref membrane, Tensor.Zeros(x.Device, current.Dim(1)));
+            using (TensorScope.Suspend()) Replace(ref membrane, Tensor.Zeros(x.Device, Ops.NeuronStateShape(Spec, [current.Dim(1)])));
         }
         using var s = Ops.NeuronSequence(current, Spec, Parameter, membrane);
         return s.Reshape(shape);
@@ -154,7 +157,7 @@ public sealed class NeuronLayer : Layer
     private Tensor ForwardRecurrentSequence(Tensor x, Pass pass)
     {
         int batch = x.Dim(0) / pass.TimeSteps;
-        using var v0 = membrane is not null && membrane.Dim(0) == batch ? membrane.Detach() : null;
+        using var v0 = Carries(membrane, (long)batch * Recurrent!.Dim(0)) ? membrane!.Detach() : null;
         using var s0 = recurrentSpikes is not null && recurrentSpikes.Dim(0) == batch ? recurrentSpikes.Detach() : null;
         Tensor? v = v0, s = s0;
         var steps = new List<Tensor>(pass.TimeSteps);
@@ -177,6 +180,9 @@ public sealed class NeuronLayer : Layer
     private Tensor WithRecurrentInput(Tensor x, Tensor? previousSpikes) =>
         Recurrent is null || previousSpikes is null ? x : Ops.Add(x, Ops.Linear(previousSpikes, Recurrent, null));
 
+    /// <summary>Whether <paramref name="state"/> is the state of <paramref name="neurons"/> neurons of this layer's model.</summary>
+    private bool Carries(Tensor? state, long neurons) => state is not null && state.Length == neurons * Spec.Model.StateVariables;
+
     /// <summary>Refuses a recurrent layer for a method whose identity assumes feed-forward spikes.</summary>
     internal void RequireFeedForward(string method)
     {
@@ -198,7 +204,7 @@ public sealed class NeuronLayer : Layer
     {
         if (!Spec.Model.SupportsRateRecursion(Spec))
             throw new NotSupportedException(
-                $"Neuron '{Spec.Model.Name}' cannot be trained with RateBP (ratebp): its rate/eligibility recursion is not this neuron's gradient (a learnable neuron parameter would not be trained).");
+                $"Neuron '{Spec.Model.Name}' cannot be trained with RateBP (ratebp): its rate/eligibility recursion is not this neuron's gradient (it follows one state variable and trains no neuron parameter).");
     }
 
     private static void Replace(ref Tensor? field, Tensor? value)

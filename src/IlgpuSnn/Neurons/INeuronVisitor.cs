@@ -9,4 +9,8 @@ internal interface INeuronVisitor<out TResult>
     TResult Visit<TNeuron, TSurrogate>(TNeuron neuron, TSurrogate surrogate)
         where TNeuron : struct, INeuronDynamics
         where TSurrogate : struct, ISurrogateGradient;
+
+    TResult VisitAdaptive<TNeuron, TSurrogate>(TNeuron neuron, TSurrogate surrogate)
+        where TNeuron : struct, IAdaptiveNeuronDynamics
+        where TSurrogate : struct, ISurrogateGradient;
 }

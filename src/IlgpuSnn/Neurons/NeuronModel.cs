@@ -3,14 +3,16 @@ namespace IlgpuSnn.Neurons;
 /// <summary>
 /// A kind of neuron: its name, which training methods its dynamics allow, its learnable parameter if any, and how a
 /// <see cref="NeuronSpec"/> becomes the device struct the fused kernels run. Define one with
-/// <see cref="NeuronModel{TNeuron}"/>; the built-in ones are <see cref="Lif"/> (also IF, λ = 1) and <see cref="Plif"/>.
+/// <see cref="NeuronModel{TNeuron}"/>; the built-in ones are <see cref="Lif"/> (also IF, λ = 1), <see cref="Plif"/> and <see cref="Alif"/> (two states, defined
+/// with <see cref="AdaptiveNeuronModel{TNeuron}"/>).
 /// </summary>
 public abstract class NeuronModel
 {
-    private protected NeuronModel(string name)
+    private protected NeuronModel(string name, int stateVariables = 1)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         Name = name.Trim().ToLowerInvariant();
+        StateVariables = stateVariables;
     }
 
     /// <summary>LIF / IF: u = λ·v + I, fixed λ = <see cref="NeuronSpec.Decay"/> (see <see cref="LifNeuron"/>).</summary>
@@ -19,8 +21,18 @@ public abstract class NeuronModel
     /// <summary>PLIF: LIF with a learnable decay λ = sigmoid(w) per layer (see <see cref="PlifNeuron"/>).</summary>
     public static NeuronModel Plif => PlifNeuron.Model;
 
+    /// <summary>ALIF with the default ρ and β: an adaptive threshold (see <see cref="AlifNeuron"/>).</summary>
+    public static NeuronModel Alif => AlifNeuron.Model;
+
     /// <summary>The model's name (lower case), used in messages.</summary>
     public string Name { get; }
+
+    /// <summary>
+    /// State variables per neuron carried between steps: 1 (the potential v) or 2 (v and an auxiliary a, see
+    /// <see cref="AdaptiveNeuronModel{TNeuron}"/>). A layer's state tensor is shaped like one step's input for 1, and
+    /// [2, ...that shape] for 2 (plane 0 holds v, plane 1 holds a).
+    /// </summary>
+    public int StateVariables { get; }
 
     /// <summary>Whether a layer of this neuron owns one learnable scalar θ (a parameter of the network).</summary>
     public virtual bool HasParameter => false;

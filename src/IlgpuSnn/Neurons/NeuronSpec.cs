@@ -42,7 +42,7 @@ public sealed record NeuronSpec(
     public NeuronModel Model { get; init => field = value ?? throw new ArgumentNullException(nameof(value)); } = NeuronModel.Lif;
 
     /// <summary>The names accepted by <see cref="Named"/>.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["lif", "if", "plif"];
+    public static IReadOnlyList<string> Names { get; } = ["lif", "if", "plif", "alif"];
 
     /// <summary>A LIF neuron with decay λ (0.5 = τ of 2).</summary>
     public static NeuronSpec Lif(float decay = 0.5f, float threshold = 1f, ResetMode reset = ResetMode.Soft,
@@ -63,10 +63,28 @@ public sealed record NeuronSpec(
         new(initialDecay, threshold, reset, detachReset, surrogate) { Model = NeuronModel.Plif };
 
     /// <summary>
-    /// The built-in neuron called <paramref name="name"/> ("lif": λ = 0.5, "if": λ = 1, "plif": λ starts at 0.5;
-    /// threshold 1, soft reset) with the given surrogate.
+    /// An ALIF neuron (<see cref="AlifNeuron"/>): LIF with decay λ whose threshold θ[t] = θ0 + β·a[t] rises with its
+    /// own spikes, a[t] = ρ·a[t−1] + s[t−1]; soft reset subtracts θ[t].
     /// </summary>
-    /// <param name="name">lif, if or plif (case-insensitive).</param>
+    /// <param name="decay">λ of the potential.</param>
+    /// <param name="threshold">θ0, the baseline threshold.</param>
+    /// <param name="adaptationDecay">ρ in [0, 1] (0.9 by default).</param>
+    /// <param name="adaptationStrength">β ≥ 0 (0.2 by default).</param>
+    /// <param name="reset">Soft (subtract θ[t]) or hard (to zero) reset.</param>
+    /// <param name="detachReset">Whether the spike inside the reset term is a constant for the backward.</param>
+    /// <param name="surrogate">The surrogate; null means sigmoid α = 4.</param>
+    /// <returns>The neuron parameters.</returns>
+    /// <exception cref="ArgumentException">A value out of range.</exception>
+    public static NeuronSpec Alif(float decay = 0.5f, float threshold = 1f, float adaptationDecay = AlifNeuron.DefaultAdaptationDecay,
+        float adaptationStrength = AlifNeuron.DefaultAdaptationStrength, ResetMode reset = ResetMode.Soft, bool detachReset = false,
+        Surrogate? surrogate = null) =>
+        new(decay, threshold, reset, detachReset, surrogate) { Model = AlifNeuron.CreateModel(adaptationDecay, adaptationStrength) };
+
+    /// <summary>
+    /// The built-in neuron called <paramref name="name"/> ("lif": λ = 0.5, "if": λ = 1, "plif": λ starts at 0.5,
+    /// "alif": λ = 0.5, ρ = 0.9, β = 0.2; threshold 1, soft reset) with the given surrogate.
+    /// </summary>
+    /// <param name="name">lif, if, plif or alif (case-insensitive).</param>
     /// <param name="surrogate">The surrogate; null means sigmoid α = 4.</param>
     /// <returns>The neuron parameters.</returns>
     /// <exception cref="ArgumentException">Unknown name; the message lists the valid ones.</exception>
@@ -78,6 +96,7 @@ public sealed record NeuronSpec(
             "lif" => Lif(surrogate: surrogate),
             "if" => If(surrogate: surrogate),
             "plif" => Plif(surrogate: surrogate),
+            "alif" => Alif(surrogate: surrogate),
             _ => throw new ArgumentException($"Unknown neuron '{name}'; valid names are {string.Join(", ", Names)}."),
         };
     }

@@ -45,6 +45,10 @@ public abstract class SurrogateFamily
     internal abstract TResult Accept<TResult, TNeuron>(INeuronVisitor<TResult> visitor, TNeuron neuron, float alpha)
         where TNeuron : struct, INeuronDynamics;
 
+    /// <summary>As <see cref="Accept"/> for a two-state neuron.</summary>
+    internal abstract TResult AcceptAdaptive<TResult, TNeuron>(INeuronVisitor<TResult> visitor, TNeuron neuron, float alpha)
+        where TNeuron : struct, IAdaptiveNeuronDynamics;
+
     /// <inheritdoc />
     public override string ToString() => Name;
 }
@@ -88,4 +92,7 @@ public sealed class SurrogateFamily<TSurrogate> : SurrogateFamily
 
     internal override TResult Accept<TResult, TNeuron>(INeuronVisitor<TResult> visitor, TNeuron neuron, float alpha) =>
         visitor.Visit(neuron, create(alpha));
+
+    internal override TResult AcceptAdaptive<TResult, TNeuron>(INeuronVisitor<TResult> visitor, TNeuron neuron, float alpha) =>
+        visitor.VisitAdaptive(neuron, create(alpha));
 }

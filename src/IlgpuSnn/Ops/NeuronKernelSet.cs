@@ -15,6 +15,12 @@ internal interface INeuronKernelSet
     /// <summary>What the backward reads besides σ'.</summary>
     NeuronBackwardNeeds BackwardNeeds { get; }
 
+    /// <summary>
+    /// State variables per neuron (<see cref="NeuronModel.StateVariables"/>): the state views hold that many planes of
+    /// N, and a sequence's saved potential buffer holds that many planes of [T, N] (u, then the auxiliary state).
+    /// </summary>
+    int StateVariables { get; }
+
     void Sequence(Device device, ArrayView<float> current, ArrayView<float> spikes, ArrayView<float>? surrogate,
         ArrayView<float>? potential, ArrayView<float>? state, long n, int steps);
 
@@ -47,6 +53,11 @@ internal sealed class NeuronKernelSetFactory : INeuronVisitor<INeuronKernelSet>
         where TNeuron : struct, INeuronDynamics
         where TSurrogate : struct, ISurrogateGradient =>
         new NeuronKernelSet<TNeuron, TSurrogate>(neuron, surrogate);
+
+    public INeuronKernelSet VisitAdaptive<TNeuron, TSurrogate>(TNeuron neuron, TSurrogate surrogate)
+        where TNeuron : struct, IAdaptiveNeuronDynamics
+        where TSurrogate : struct, ISurrogateGradient =>
+        new AdaptiveNeuronKernelSet<TNeuron, TSurrogate>(neuron, surrogate);
 }
 
 /// <summary>The kernels specialised for <typeparamref name="TNeuron"/> and <typeparamref name="TSurrogate"/>.</summary>
@@ -55,6 +66,8 @@ internal sealed class NeuronKernelSet<TNeuron, TSurrogate>(TNeuron neuron, TSurr
     where TSurrogate : struct, ISurrogateGradient
 {
     public NeuronBackwardNeeds BackwardNeeds => neuron.BackwardNeeds;
+
+    public int StateVariables => 1;
 
     public void Sequence(Device device, ArrayView<float> current, ArrayView<float> spikes, ArrayView<float>? surrogate,
         ArrayView<float>? potential, ArrayView<float>? state, long n, int steps) =>

@@ -34,7 +34,8 @@ public static partial class Ops
     /// <param name="state">
     /// Optional post-reset potential carried over from a previous call, shaped like <paramref name="current"/>
     /// without its time axis: read as v[0] (zeros when null) and overwritten in place with v[T]. No gradient flows
-    /// through it.
+    /// through it. A two-state neuron (<see cref="NeuronModel.StateVariables"/> = 2, ALIF) carries [2, ...that shape]:
+    /// v, then its auxiliary state.
     /// </param>
     /// <returns>The spikes [T, ...].</returns>
     /// <exception cref="ArgumentException">Rank 0 current, a state whose shape does not match, or a parameter the model does not expect.</exception>
@@ -47,14 +48,14 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(spec);
         var device = Check.SameDevice(name, current, state, parameter);
         var (steps, n) = NeuronTimeAxis(name, current);
-        if (state is not null) NeuronRequireStepShape(name, current, state, "state");
+        if (state is not null) NeuronRequireStepShape(name, current, state, spec);
         var kernels = NeuronKernelSetFactory.For(spec, NeuronParameter(name, spec, parameter));
         bool record = Tape.ShouldRecord(current, parameter);
         bool needU = kernels.BackwardNeeds == NeuronBackwardNeeds.Potential;
         var shape = current.ShapeArray();
         var spikes = Tensor.Empty(device, shape);
         using var surrogate = record ? Tensor.Empty(device, shape) : null;
-        using var potential = record && needU ? Tensor.Empty(device, shape) : null;
+        using var potential = record && needU ? Tensor.Empty(device, NeuronStateShape(spec, shape)) : null;
         using var initial = record && needU && state is not null ? Tensor.Empty(device, state.ShapeArray()) : null;
         if (initial is not null) Elementwise.Copy(device, state!.View, initial.View);
         kernels.Sequence(device, current.View, spikes.View, surrogate?.View, potential?.View, state?.View, n, steps);
@@ -96,7 +97,10 @@ public static partial class Ops
     /// <see cref="INeuronDynamics.BackwardNeeds"/> asks for.
     /// </summary>
     /// <param name="current">Input current of this step, [B, ...].</param>
-    /// <param name="previousV">Post-reset potential of the previous step (same shape), or null for zeros.</param>
+    /// <param name="previousV">
+    /// Post-reset potential of the previous step (same shape), or null for zeros; for a two-state neuron (ALIF) the
+    /// state [2, ...current's shape] (v, then the auxiliary state), and so is <paramref name="v"/>.
+    /// </param>
     /// <param name="spec">Neuron parameters.</param>
     /// <param name="parameter">The layer's learnable θ, shape [1], when the model has one; else null.</param>
     /// <param name="v">The post-reset potential after this step.</param>
@@ -110,14 +114,16 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(spec);
         var device = Check.SameDevice(name, current, previousV, parameter);
-        if (previousV is not null && !previousV.Shape.SequenceEqual(current.Shape))
-            throw new ArgumentException($"{name}: previousV {Tensor.Format(previousV.Shape)} must have the shape of current {Tensor.Format(current.Shape)}.");
+        var stateShape = NeuronStateShape(spec, current.ShapeArray());
+        if (previousV is not null && !previousV.Shape.SequenceEqual(stateShape))
+            throw new ArgumentException(
+                $"{name}: previousV {Tensor.Format(previousV.Shape)} must have the shape {Tensor.Format(stateShape)} (current {Tensor.Format(current.Shape)}, {spec.Model.StateVariables} state variable(s) of neuron '{spec.Model.Name}').");
         var kernels = NeuronKernelSetFactory.For(spec, NeuronParameter(name, spec, parameter));
         bool record = Tape.ShouldRecord(current, previousV, parameter);
         bool needU = kernels.BackwardNeeds == NeuronBackwardNeeds.Potential;
         var shape = current.ShapeArray();
         var spikes = Tensor.Empty(device, shape);
-        var vNew = Tensor.Empty(device, shape);
+        var vNew = Tensor.Empty(device, stateShape);
         using var surrogate = record ? Tensor.Empty(device, shape) : null;
         using var potential = record && needU ? Tensor.Empty(device, shape) : null;
         kernels.Step(device, current.View, previousV?.View, spikes.View, vNew.View, surrogate?.View, potential?.View);
@@ -133,7 +139,7 @@ public static partial class Ops
         {
             if (g[0] is null && g[1] is null) return [null, null, null];
             var gi = needI ? Tensor.Empty(device, shape) : null;
-            var gp = needPrev ? Tensor.Empty(device, shape) : null;
+            var gp = needPrev ? Tensor.Empty(device, stateShape) : null;
             using var perElement = needParameter ? Tensor.Empty(device, shape) : null;
             kernels.StepBackward(device, g[0]?.View, g[1]?.View, savedSg.View, savedS?.View, savedU?.View, savedPrev?.View,
                 gi?.View, gp?.View, perElement?.View);
@@ -279,7 +285,7 @@ public static partial class Ops
     /// <summary>The rate pass works with neurons whose eligibility recursion is their gradient (see the model).</summary>
     private static float RateParameter(string operation, NeuronSpec spec) =>
         spec.Model.SupportsRateRecursion(spec) ? 0f : throw new ArgumentException(
-            $"{operation}: RateBP's rate recursion is not the gradient of neuron '{spec.Model.Name}' (its learnable parameter would not be trained).");
+            $"{operation}: RateBP's rate recursion is not the gradient of neuron '{spec.Model.Name}' (it follows one state variable and trains no neuron parameter).");
 
     /// <summary>Σ of the per-element contributions to ∂L/∂θ, on the device: [1].</summary>
     private static Tensor NeuronParameterGrad(Device device, Tensor contributions)
@@ -298,13 +304,20 @@ public static partial class Ops
         return (steps, n);
     }
 
-    private static void NeuronRequireStepShape(string operation, Tensor current, Tensor other, string what)
+    private static void NeuronRequireStepShape(string operation, Tensor current, Tensor state, NeuronSpec spec)
     {
-        var expected = current.Shape.Skip(1).ToArray();
-        if (!other.Shape.SequenceEqual(expected))
+        var expected = NeuronStateShape(spec, current.Shape.Skip(1).ToArray());
+        if (!state.Shape.SequenceEqual(expected))
             throw new ArgumentException(
-                $"{operation}: {what} {Tensor.Format(other.Shape)} must have the shape of current {Tensor.Format(current.Shape)} without its time axis, {Tensor.Format(expected)}.");
+                $"{operation}: state {Tensor.Format(state.Shape)} must have the shape {Tensor.Format(expected)} (current {Tensor.Format(current.Shape)} without its time axis, {spec.Model.StateVariables} state variable(s) of neuron '{spec.Model.Name}').");
     }
+
+    /// <summary>
+    /// The shape of a neuron layer's state for input steps shaped <paramref name="stepShape"/>: that shape for one
+    /// state variable, [K, ...that shape] for K (see <see cref="NeuronModel.StateVariables"/>).
+    /// </summary>
+    internal static int[] NeuronStateShape(NeuronSpec spec, int[] stepShape) =>
+        spec.Model.StateVariables == 1 ? stepShape : [spec.Model.StateVariables, .. stepShape];
 
     private static Tensor[] NeuronSaved(params Tensor?[] tensors) => tensors.Where(t => t is not null).Select(t => t!).ToArray();
 }

@@ -237,7 +237,7 @@ public sealed class NeuronKernelRegistryTests
         var sequence = KernelRegistry.All.Where(m => m.Name.StartsWith("SequenceKernel", StringComparison.Ordinal)).ToList();
         var neurons = sequence.Select(m => m.GetGenericArguments()[0]).Distinct().ToList();
         var surrogates = sequence.Select(m => m.GetGenericArguments()[1]).Distinct().ToList();
-        Assert.Equal(new[] { typeof(LifNeuron), typeof(PlifNeuron) }.OrderBy(t => t.Name), neurons.OrderBy(t => t.Name));
+        Assert.Equal(new[] { typeof(AlifNeuron), typeof(LifNeuron), typeof(PlifNeuron) }.OrderBy(t => t.Name), neurons.OrderBy(t => t.Name));
         Assert.Equal(
             new[] { typeof(ATanSurrogate), typeof(RectangleSurrogate), typeof(SigmoidSurrogate), typeof(TriangleSurrogate) },
             surrogates.OrderBy(t => t.Name));

@@ -41,7 +41,7 @@ public sealed class NeuronEstimatorTests(TestDevice fixture)
         return (weights.ToArray(), decay);
     }
 
-    public static TheoryData<string> Neurons() => new() { "lif", "if", "plif" };
+    public static TheoryData<string> Neurons() => new() { "lif", "if", "plif", "alif" };
 
     [Theory]
     [MemberData(nameof(Neurons))]
@@ -71,10 +71,14 @@ public sealed class NeuronEstimatorTests(TestDevice fixture)
     [InlineData("if", "ratebp")]
     [InlineData("lif-hard", "ottt-a")]
     [InlineData("lif-hard", "ratebp")]
+    [InlineData("alif", "sltt")]
+    [InlineData("alif", "sltt-k")]
+    [InlineData("alif", "tt-lbptt")]
+    [InlineData("alif-hard", "bptt")]
     public void Defined_combinations_give_finite_gradients(string neuron, string estimator)
     {
         var options = new EstimatorOptions { K = 2, Window = 2 };
-        var spec = neuron == "lif-hard" ? NeuronSpec.Lif(reset: ResetMode.Hard) : NeuronSpec.Named(neuron);
+        var spec = Spec(neuron);
         var (weights, decay) = Gradients(spec, estimator, 4, options);
         Assert.All(weights, w => Assert.True(float.IsFinite(w)));
         Assert.Contains(weights, w => w != 0f);
@@ -90,14 +94,26 @@ public sealed class NeuronEstimatorTests(TestDevice fixture)
     [InlineData("plif", "ratebp", "RateBP")]
     [InlineData("lif-hard", "saf-e", "SAF")]
     [InlineData("lif-hard", "saf-f", "SAF")]
+    [InlineData("alif", "ottt-a", "OTTT")]
+    [InlineData("alif", "ottt-o", "OTTT")]
+    [InlineData("alif", "saf-e", "SAF")]
+    [InlineData("alif", "saf-f", "SAF")]
+    [InlineData("alif", "ratebp", "RateBP")]
     public void Undefined_combinations_are_refused_naming_neuron_and_estimator(string neuron, string estimator, string method)
     {
-        var spec = neuron == "lif-hard" ? NeuronSpec.Lif(reset: ResetMode.Hard) : NeuronSpec.Named(neuron);
+        var spec = Spec(neuron);
         var e = Assert.Throws<NotSupportedException>(() => Gradients(spec, estimator, 3));
         Assert.Contains($"'{spec.Model.Name}'", e.Message, StringComparison.Ordinal);
         Assert.Contains(method, e.Message, StringComparison.Ordinal);
         Assert.Contains(estimator, e.Message, StringComparison.Ordinal);
     }
+
+    private static NeuronSpec Spec(string neuron) => neuron switch
+    {
+        "lif-hard" => NeuronSpec.Lif(reset: ResetMode.Hard),
+        "alif-hard" => NeuronSpec.Alif(reset: ResetMode.Hard),
+        _ => NeuronSpec.Named(neuron),
+    };
 
     [Fact]
     public void Plif_layer_owns_one_learnable_parameter_and_named_neurons_list_the_valid_names()
