@@ -11,4 +11,12 @@ root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(PlotCommand.Create());
 // Ctrl-C is ours (Interrupt): System.CommandLine's termination handler would abort a second Ctrl-C with an exception.
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };
-return await root.Parse(args).InvokeAsync(invocation, Interrupt.Current.Token).ConfigureAwait(false);
+var parse = root.Parse(args);
+// A mistyped option or value is one line naming it and exit code 2, not System.CommandLine's usage dump.
+if (parse.Errors.Count > 0)
+{
+    var help = parse.CommandResult.Command == root ? "snn --help" : $"snn {parse.CommandResult.Command.Name} --help";
+    Console.Error.WriteLine($"snn: {string.Join(" ", parse.Errors.Select(e => e.Message))} (see '{help}').");
+    return CliErrors.UserError;
+}
+return await parse.InvokeAsync(invocation, Interrupt.Current.Token).ConfigureAwait(false);

@@ -146,10 +146,14 @@ public sealed class CrossDeviceTests(TestDevice fixture) : IDisposable
         Assert.Equal(indexCpu, indexTested);
     }
 
+    /// <summary>
+    /// Every built-in one-state neuron (this test drives the one-state kernel set with a state of n values); two-state
+    /// neurons (ALIF) run on the device under test through their own tests (Neurons/AlifTests), which the OpenCL suite runs too.
+    /// </summary>
     public static TheoryData<string, string, bool> Neurons()
     {
         var data = new TheoryData<string, string, bool>();
-        foreach (var neuron in NeuronSpec.Names)
+        foreach (var neuron in NeuronSpec.Names.Where(name => NeuronSpec.Named(name).Model.StateVariables == 1))
             foreach (var surrogate in new[] { "sigmoid", "triangle", "rectangle", "atan" })
                 foreach (bool hard in new[] { false, true })
                     data.Add(neuron, surrogate, hard);
@@ -243,7 +247,12 @@ public sealed class CrossDeviceTests(TestDevice fixture) : IDisposable
         var sums = parameters.Select(p => new float[p.Length]).ToList();
         var spikes = new List<float>();
         using var scope = TensorScope.Begin();
-        var input = Tensor.FromArray(device, Rand.Uniform(steps * batch * 144, 22, 0f, 1.5f), steps, batch, 1, 12, 12);
+        // SAF refuses BatchNorm with an input that changes over time (not exact there): give it one frame repeated.
+        var frame = Rand.Uniform(batch * 144, 24, 0f, 1.5f);
+        var values = estimator.StartsWith("saf", StringComparison.Ordinal)
+            ? Enumerable.Range(0, steps).SelectMany(_ => frame).ToArray()
+            : Rand.Uniform(steps * batch * 144, 22, 0f, 1.5f);
+        var input = Tensor.FromArray(device, values, steps, batch, 1, 12, 12);
         var labels = Tensor.FromArray(device, Enumerable.Range(0, batch).Select(i => (float)(i % 10)).ToArray(), batch);
         var loss = new SequenceLoss(Criterion.CrossEntropy, method.RequiredReduction ?? LossReduction.PerStep, labels);
         var result = method.Run(network, input, loss, new EstimatorContext

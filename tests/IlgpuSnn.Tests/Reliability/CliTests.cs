@@ -29,6 +29,15 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Mistyped_values_and_unknown_options_are_one_line_not_a_usage_dump()
+    {
+        CliProcess.RequireBuilt();
+        CliProcess.AssertOneLineError(CliProcess.Run(60, "train", "-T", "abc"), "abc");
+        CliProcess.AssertOneLineError(CliProcess.Run(60, "train", "--no-such-option"), "--no-such-option");
+        CliProcess.AssertOneLineError(CliProcess.Run(60, "trian"), "trian");
+    }
+
+    [Fact]
     public void Verbose_shows_the_stack()
     {
         CliProcess.RequireBuilt();
