@@ -3,6 +3,7 @@ using IlgpuSnn.Estimators;
 using IlgpuSnn.Layers;
 using IlgpuSnn.Neurons;
 using IlgpuSnn.Runtime;
+using IlgpuSnn.Tests.Reliability;
 using IlgpuSnn.Tests.Support;
 using IlgpuSnn.Training;
 
@@ -11,24 +12,6 @@ namespace IlgpuSnn.Tests.Training;
 /// <summary>Short real training runs: the loss falls, accuracy beats chance, and a resumed run is bit-identical.</summary>
 public sealed class EndToEndTests(TestDevice fixture)
 {
-    /// <summary>Ten classes of 8x8 images: class c lights its own 2x2 block (plus noise), so it is learnable.</summary>
-    private static ImageDataset Synthetic(int count, int seed)
-    {
-        var rng = new Random(seed);
-        var images = new float[count * 64];
-        var labels = new int[count];
-        for (int i = 0; i < count; i++)
-        {
-            int c = rng.Next(10);
-            labels[i] = c;
-            for (int p = 0; p < 64; p++) images[i * 64 + p] = (float)(rng.NextDouble() * 0.3);
-            int r0 = c / 4 * 2 + 1, c0 = c % 4 * 2;
-            for (int dy = 0; dy < 2; dy++)
-                for (int dx = 0; dx < 2; dx++) images[i * 64 + (r0 + dy) * 8 + c0 + dx] = 1f;
-        }
-        return new ImageDataset(images, labels, 1, 8, 8, 10);
-    }
-
     private static SpikingNetwork Mlp(Device device) =>
         SpikingNetwork.Build(device, [1, 8, 8], b => b.Flatten().Linear(32, bias: false).BatchNorm().Lif(new NeuronSpec(Decay: 0.5f)).Linear(10), seed: 4);
 
@@ -38,8 +21,8 @@ public sealed class EndToEndTests(TestDevice fixture)
     [InlineData("ratebp")]
     public void Training_lowers_the_loss_and_beats_chance(string estimator)
     {
-        var train = Synthetic(600, 1);
-        var test = Synthetic(200, 2);
+        var train = TrainingFixtures.Synthetic(600, 1);
+        var test = TrainingFixtures.Synthetic(200, 2);
         using var network = Mlp(fixture.Device);
         using var method = EstimatorFactory.Create(estimator);
         method.Attach(network);
@@ -54,8 +37,8 @@ public sealed class EndToEndTests(TestDevice fixture)
     public void Resumed_training_is_bit_identical_on_the_cpu()
     {
         if (fixture.IsGpu) Assert.Skip("bit-exact resume is promised on the CPU accelerator only");
-        var train = Synthetic(200, 1);
-        var test = Synthetic(50, 2);
+        var train = TrainingFixtures.Synthetic(200, 1);
+        var test = TrainingFixtures.Synthetic(50, 2);
         var dir = Directory.CreateTempSubdirectory("ilgpusnn-resume").FullName;
         try
         {
