@@ -212,6 +212,7 @@ internal static class TrainCommand
             Console.Error.WriteLine($"Stopped; {SavedMessage(trainer, s.Out)}.");
             return CliErrors.Interrupted;
         }
+        if (world.Rank != 0) return 0; // rank 0 alone wrote the metrics; it reports them and draws the pictures
         foreach (var h in history)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"epoch {h.Epoch}: train loss {h.TrainLoss:F4} acc {h.TrainAccuracy:P2} | test loss {h.TestLoss:F4} acc {h.TestAccuracy:P2} | {h.TrainSeconds:F1} s ({h.DataSeconds / Math.Max(h.TrainSeconds, 1e-9):P0} waiting for data) | peak {h.PeakPoolBytes / 1048576.0:F1} MiB{(h.SkippedUpdates > 0 ? $" | {h.SkippedUpdates} non-finite updates skipped" : "")}"));
