@@ -30,6 +30,8 @@ internal static class TrainingRuns
         new("bptt-bn-conv-per-step-sync", "bptt", "bn-conv", new EstimatorOptions { BatchNormStats = BatchNormStatistics.PerStep }, SyncBatchNorm: true),
         new("ottt-o-bn-mlp-sync", "ottt-o", "bn-mlp", new EstimatorOptions(), SyncBatchNorm: true),
         new("sltt-bn-conv-sync", "sltt", "bn-conv", new EstimatorOptions(), SyncBatchNorm: true),
+        new("tt-lbptt-bn-mlp2-sync", "tt-lbptt", "bn-mlp2", new EstimatorOptions { Window = 2, Blocks = [[0], [1]], PerWindowUpdate = true }, SyncBatchNorm: true),
+        new("saf-e-bn-mlp-sync", "saf-e", "bn-mlp", new EstimatorOptions(), SyncBatchNorm: true),
     ];
 
     /// <summary>
@@ -97,6 +99,8 @@ internal static class TrainingRuns
             .Flatten().Linear(24).Lif(lif).Linear(16).Lif(lif).Linear(4), seed),
         "bn-conv" => SpikingNetwork.Build(device, [1, 6, 6], b => b
             .Conv2d(4, 3, padding: 1, bias: false).BatchNorm().Lif(lif).AvgPool2d(2).Flatten().Linear(4), seed),
+        "bn-mlp2" => SpikingNetwork.Build(device, [1, 6, 6], b => b
+            .Flatten().Linear(24, bias: false).BatchNorm().Lif(lif).Linear(16, bias: false).BatchNorm().Lif(lif).Linear(4), seed),
         _ => SpikingNetwork.Build(device, [1, 6, 6], b => b
             .Flatten().Linear(24, bias: false).BatchNorm().Lif(lif).Linear(4), seed),
     };
