@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using IlgpuSnn.Kernels;
 using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Data.Events;
@@ -36,10 +37,9 @@ internal static class FrameKernels
     internal static void IntegrateKernel(ArrayView<long> times, ArrayView<int> packed, ArrayView<int> offsets, ArrayView<float> frames,
         int frameCount, int split, long duration, Index2D sensor, Index2D output)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
         long items = (offsets.Length - 1) * frameCount;
         long frameSize = 2L * output.X * output.Y;
-        for (long k = Grid.GlobalIndex.X; k < items; k += stride)
+        foreach (long k in GridStride.Over(items))
         {
             long s = k / frameCount;
             int j = (int)(k - s * frameCount);
@@ -93,8 +93,7 @@ internal static class FrameKernels
     [Kernel]
     internal static void TimeFirstKernel(ArrayView<float> x, ArrayView<float> y, int batch, int steps, long perFrame)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride)
+        foreach (long i in GridStride.Over(y.Length))
         {
             long r = i % perFrame;
             long tb = i / perFrame;
