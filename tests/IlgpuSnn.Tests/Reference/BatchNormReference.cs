@@ -194,42 +194,6 @@ public static class BatchNormReference
     }
 
     /// <summary>ℓ(o, y) of one sample and its gradient.</summary>
-    private static double Loss(BatchNormCase c, double[] o, double[] y, out double[] d)
-    {
-        int n = o.Length;
-        double HalfSe(out double[] g)
-        {
-            g = o.Select((v, j) => v - y[j]).ToArray();
-            return 0.5 * g.Sum(e => e * e);
-        }
-        double Mse(out double[] g)
-        {
-            var e = o.Select((v, j) => v - y[j]).ToArray();
-            g = e.Select(x => 2 * x / n).ToArray();
-            return e.Sum(x => x * x) / n;
-        }
-        double Ce(out double[] g)
-        {
-            double max = o.Max();
-            var exp = o.Select(v => Math.Exp(v - max)).ToArray();
-            double sum = exp.Sum();
-            int label = Array.IndexOf(y, 1.0);
-            g = exp.Select((e, j) => e / sum - (j == label ? 1 : 0)).ToArray();
-            return Math.Log(sum) - (o[label] - max);
-        }
-        switch (c.LossKind)
-        {
-            case "half-se": return HalfSe(out d);
-            case "mse": return Mse(out d);
-            case "ce": return Ce(out d);
-            case "ce+mse":
-            {
-                double a = Ce(out var ga), b = Mse(out var gb);
-                double lambda = c.MseWeight;
-                d = ga.Select((v, j) => (1 - lambda) * v + lambda * gb[j]).ToArray();
-                return (1 - lambda) * a + lambda * b;
-            }
-            default: throw new ArgumentException($"reference: unknown loss kind {c.LossKind}");
-        }
-    }
+    private static double Loss(BatchNormCase c, double[] o, double[] y, out double[] d) =>
+        ReferenceLoss.Of(c.LossKind, o, y, c.MseWeight, out d);
 }

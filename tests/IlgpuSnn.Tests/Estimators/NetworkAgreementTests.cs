@@ -1,0 +1,289 @@
+using IlgpuSnn.Estimators;
+using IlgpuSnn.Layers;
+using IlgpuSnn.Neurons;
+using IlgpuSnn.Runtime;
+using IlgpuSnn.Tests.Reference;
+using IlgpuSnn.Tests.Support;
+
+namespace IlgpuSnn.Tests.Estimators;
+
+/// <summary>
+/// Every estimator on small convolutional networks (convolution with stride and padding, average or max pooling,
+/// BatchNorm2d and BatchNorm1d, biases, three spiking layers, a batch of 3) against the independent float64
+/// <see cref="NetworkReference"/>: the spikes, the loss, the gradient of every parameter (weights, biases, γ, β, the
+/// read-out and the auxiliary heads), each update's share for the methods that update inside the sequence, and the
+/// running statistics; with time-varying and constant input and each BatchNorm mode the method allows.
+/// </summary>
+public sealed class NetworkAgreementTests(TestDevice fixture)
+{
+    private const int Steps = 4;
+    private const int Batch = 3;
+    private const int Classes = 3;
+
+    /// <summary>estimator, bn (none | per-step | folded), input (varying | constant), loss, neuron, pooling.</summary>
+    public static TheoryData<string, string, string, string, string, string> Cases() => new()
+    {
+        { "bptt", "folded", "varying", "ce", "lif", "avg" },
+        { "bptt", "per-step", "varying", "ce+mse", "lif", "avg" },
+        { "bptt", "folded", "constant", "mse", "if-hard", "avg" },
+        { "bptt", "per-step", "constant", "ce", "triangle-detach", "max" },
+        { "bptt", "folded:mean-output", "varying", "ce", "lif-detach", "avg" },
+        { "sltt", "per-step", "varying", "ce", "triangle", "avg" },
+        { "sltt", "per-step", "constant", "ce+mse", "lif", "max" },
+        { "sltt-k", "per-step", "varying", "ce", "lif", "avg" },
+        { "tt-lbptt", "folded", "varying", "ce", "lif", "avg" },
+        { "tt-lbptt", "per-step", "constant", "ce+mse", "lif-hard", "max" },
+        { "tt-lbptt", "folded:per-window", "varying", "mse", "lif", "avg" },
+        { "tt-lbptt", "per-step:per-window", "varying", "ce", "triangle", "avg" },
+        { "ottt-a", "per-step", "varying", "ce+mse", "lif", "avg" },
+        { "ottt-a", "per-step:all-trace", "constant", "ce", "lif", "avg" },
+        { "ottt-o", "per-step", "varying", "ce", "lif-hard", "avg" },
+        { "ottt-o", "none", "constant", "mse", "triangle", "avg" },
+        { "saf-e", "per-step", "constant", "ce", "lif", "avg" },
+        { "saf-f", "per-step", "constant", "ce+mse", "lif", "avg" },
+        { "saf-e", "none", "varying", "ce", "if", "avg" },
+        { "saf-f", "none", "varying", "mse", "lif", "avg" },
+        { "ratebp", "none", "varying", "ce", "lif", "avg" },
+        { "ratebp", "none:mean-output", "constant", "ce", "lif-detach", "avg" },
+        { "ratebp", "none:official", "varying", "ce+mse", "triangle-hard", "avg" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Library_matches_reference(string estimator, string bn, string input, string loss, string neuron, string pool) =>
+        Compare(Case(estimator, bn, input, loss, neuron, pool));
+
+    /// <summary>RateBP's BatchNorm in the official code's two modes: 's' (per step) and 'm' (folded over T·B).</summary>
+    [Theory(Skip = "awaiting RateBP BN modes (official 's' and 'm', issue 14 item 3)")]
+    [InlineData("per-step", "varying")]
+    [InlineData("per-step:mean-output", "constant")]
+    [InlineData("folded", "varying")]
+    [InlineData("folded:mean-output", "constant")]
+    public void RateBp_batchnorm_modes_match_reference(string bn, string input) =>
+        Compare(Case("ratebp", bn, input, "ce", "lif-detach", "avg"));
+
+    [Fact]
+    public void Saf_refuses_batchnorm_with_time_varying_input()
+    {
+        var c = Case("saf-e", "per-step", "varying", "ce", "lif", "avg");
+        var e = Assert.Throws<NotSupportedException>(() => RunLibrary(c));
+        Assert.Contains("changes over time", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Sltt_k_with_every_step_equals_sltt()
+    {
+        var c = Case("sltt-k", "per-step", "varying", "ce", "lif", "avg");
+        c.KSet = Enumerable.Range(1, Steps).ToArray();
+        var k = RunLibrary(c);
+        c.Estimator = "sltt";
+        var full = NetworkReference.Run(c);
+        for (int p = 0; p < full.Gradients.Count; p++) Close(full.Gradients[p], k.Gradients[p], $"parameter {p}");
+    }
+
+    [Fact]
+    public void Reference_methods_differ_on_this_network()
+    {
+        // The agreement above could pass with one shared mistake only if the methods coincided: they must not here.
+        var names = new[] { "bptt", "sltt", "ottt-a", "ratebp" };
+        var grads = names.Select(n => NetworkReference.Run(Case(n, "none", "varying", "ce", "lif", "avg")).Gradients[0]).ToArray();
+        for (int i = 0; i < names.Length; i++)
+            for (int j = i + 1; j < names.Length; j++)
+                Assert.True(grads[i].Zip(grads[j]).Max(p => Math.Abs(p.First - p.Second)) > 1e-4, $"{names[i]} and {names[j]} coincide");
+    }
+
+    private void Compare(NetworkCase c)
+    {
+        var expected = NetworkReference.Run(c);
+        var actual = RunLibrary(c);
+        for (int n = 0; n < expected.Spikes.Length; n++)
+            for (int t = 0; t < c.Steps; t++)
+                Assert.Equal(expected.Spikes[n][t].SelectMany(s => s), actual.Spikes[n][t].SelectMany(s => s));
+        Assert.Contains(1.0, expected.Spikes.SelectMany(l => l.SelectMany(t => t.SelectMany(b => b))));
+        Assert.True(Math.Abs(expected.Loss - actual.Loss) <= 1e-5 + 1e-4 * Math.Abs(expected.Loss), $"loss: expected {expected.Loss}, got {actual.Loss}");
+        Assert.Equal(expected.Gradients.Count, actual.Gradients.Count);
+        for (int p = 0; p < expected.Gradients.Count; p++) Close(expected.Gradients[p], actual.Gradients[p], $"parameter {p}");
+        if (expected.Updates.Count > 1)
+        {
+            Assert.Equal(expected.Updates.Count, actual.Updates.Count);
+            for (int u = 0; u < expected.Updates.Count; u++)
+                for (int p = 0; p < expected.Gradients.Count; p++) Close(expected.Updates[u][p], actual.Updates[u][p], $"update {u} parameter {p}");
+        }
+        for (int l = 0; l < c.Layers.Length; l++)
+        {
+            if (expected.RunningMean[l] is null) continue;
+            Close(expected.RunningMean[l]!, actual.RunningMean[l]!, $"running mean of layer {l}");
+            Close(expected.RunningVariance[l]!, actual.RunningVariance[l]!, $"running variance of layer {l}");
+        }
+    }
+
+    private static void Close(double[] expected, double[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = expected.Max(Math.Abs);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 + 1e-3 * Math.Max(Math.Abs(expected[i]), 0.1 * scale),
+                $"{what}[{i}]: expected {expected[i]}, got {actual[i]}");
+    }
+
+    /// <summary>
+    /// Input [2, 6, 6] → conv 3×3 (3 channels, padding 1, bias) → [BN2d] → neuron → pool 2 → conv 3×3 stride 2 padding 1
+    /// (4 channels, no bias) → [BN2d] → neuron → flatten → linear 16 → 5 (bias) → [BN1d] → neuron → read-out 5 → 3
+    /// (bias); tt-lbptt: blocks {0}, {1, 2}, the first with a head (global average pooling, linear with bias); window 2.
+    /// The seed is advanced until no potential lies within 1e-3 of the threshold (float32 cannot flip a spike).
+    /// </summary>
+    private static NetworkCase Case(string estimator, string bn, string input, string loss, string neuron, string pool)
+    {
+        var modes = bn.Split(':');
+        bool norm = modes[0] != "none";
+        for (int seed = 1; ; seed++)
+        {
+            var rng = new Random(seed * 7919 + (estimator + bn + input + loss + neuron + pool).Sum(ch => ch));
+            double U(double lo, double hi) => lo + (hi - lo) * rng.NextDouble();
+            double[] V(int n, double lo, double hi) => Enumerable.Range(0, n).Select(_ => U(lo, hi)).ToArray();
+            NetLayer[] Norm(int channels) => norm ? [new NetBatchNorm(V(channels, 0.6, 1.4), V(channels, 0.4, 1.0), 1e-3)] : [];
+            var n = new NetNeuron(
+                Decay: neuron.StartsWith("if", StringComparison.Ordinal) ? 1.0 : 0.5,
+                HardReset: neuron.Contains("hard", StringComparison.Ordinal),
+                DetachReset: neuron.Contains("detach", StringComparison.Ordinal),
+                Surrogate: neuron.StartsWith("triangle", StringComparison.Ordinal) ? "triangle" : "sigmoid",
+                Alpha: neuron.StartsWith("triangle", StringComparison.Ordinal) ? 1.0 : 4.0);
+            NetLayer pooling = pool == "max" ? new NetMaxPool(2, 2) : new NetAvgPool(2, 2);
+            // Without BatchNorm the weights carry the scale BatchNorm's γ/β would give.
+            double gain = norm ? 1.0 : 1.6;
+            var layers = new List<NetLayer> { new NetConv(2, 3, 3, 1, 1, V(3 * 2 * 9, -0.4 * gain, 0.6 * gain), V(3, -0.1, 0.3)) };
+            layers.AddRange(Norm(3));
+            layers.Add(n);
+            layers.Add(pooling);
+            layers.Add(new NetConv(3, 4, 3, 2, 1, V(4 * 3 * 9, -0.5 * gain, 0.9 * gain), null));
+            layers.AddRange(Norm(4));
+            layers.Add(n);
+            layers.Add(new NetFlatten());
+            layers.Add(new NetLinear(16, 5, V(5 * 16, -0.4 * gain, 0.8 * gain), V(5, -0.2, 0.3)));
+            layers.AddRange(Norm(5));
+            layers.Add(n);
+            layers.Add(new NetLinear(5, Classes, V(Classes * 5, -1, 1), V(Classes, -0.2, 0.2)));
+            var first = Enumerable.Range(0, Batch).Select(_ => V(2 * 36, 0, 1.5)).ToArray();
+            var c = new NetworkCase
+            {
+                Estimator = estimator,
+                InputShape = [2, 6, 6],
+                Inputs = Enumerable.Range(0, Steps).Select(t => t == 0 || input == "constant" ? first : Enumerable.Range(0, Batch).Select(_ => V(2 * 36, 0, 1.5)).ToArray()).ToArray(),
+                Labels = Enumerable.Range(0, Batch).Select(b => (b + seed) % Classes).ToArray(),
+                Layers = [.. layers],
+                LossKind = loss,
+                MseWeight = 0.3,
+                Folded = modes[0] == "folded",
+                MeanOutput = modes.Contains("mean-output"),
+                PerWindowUpdate = modes.Contains("per-window"),
+                AllTrace = modes.Contains("all-trace"),
+                OfficialScale = modes.Contains("official"),
+                KSet = estimator == "sltt-k" ? [2, 4] : null,
+            };
+            if (estimator == "tt-lbptt")
+            {
+                c.Window = 2;
+                c.Blocks = [[0], [1, 2]];
+                c.AuxHeads = [[new NetGlobalAvgPool(), new NetLinear(3, Classes, V(Classes * 3, -1, 1), V(Classes, -0.2, 0.2))]];
+            }
+            var result = NetworkReference.Run(c);
+            bool spikes = result.Spikes.All(l => l.Any(t => t.Any(b => b.Contains(1.0))));
+            if (result.Margin > 1e-3 && spikes) return c;
+        }
+    }
+
+    private NetworkResult RunLibrary(NetworkCase c)
+    {
+        var device = fixture.Device;
+        using var network = SpikingNetwork.Build(device, c.InputShape, b =>
+        {
+            foreach (var layer in c.Layers)
+            {
+                switch (layer)
+                {
+                    case NetConv cv: b.Conv2d(cv.OutChannels, cv.Kernel, cv.Stride, cv.Padding, cv.Bias is not null); break;
+                    case NetLinear l: b.Linear(l.Out, l.Bias is not null); break;
+                    case NetBatchNorm n: b.BatchNorm(0.1f, (float)n.Eps); break;
+                    case NetAvgPool p: b.AvgPool2d(p.Kernel, p.Stride); break;
+                    case NetMaxPool p: b.MaxPool2d(p.Kernel, p.Stride); break;
+                    case NetFlatten: b.Flatten(); break;
+                    case NetNeuron n:
+                        b.Lif(new NeuronSpec((float)n.Decay, (float)n.Threshold, n.HardReset ? ResetMode.Hard : ResetMode.Soft, n.DetachReset,
+                            Surrogate.Parse(n.Surrogate, (float)n.Alpha)));
+                        break;
+                    default: throw new ArgumentException($"no library layer for {layer}");
+                }
+            }
+        });
+        var values = ParameterValues(c.Layers);
+        for (int i = 0; i < values.Count; i++) network.Parameters[i].CopyFrom(values[i].Select(v => (float)v).ToArray());
+
+        var statistics = c.Folded ? BatchNormStatistics.Folded : BatchNormStatistics.PerStep;
+        using var estimator = c.AuxHeads is { } heads
+            ? new TruncatedLocalBptt(c.Window ?? c.Steps, c.Blocks, c.PerWindowUpdate, (block, _, net) => heads[block].Select(l => l switch
+            {
+                NetGlobalAvgPool => (Layer)new GlobalAvgPool(),
+                NetLinear lin => new Linear(net.Device, Matrix(lin.Weight, lin.Out, lin.In), lin.Bias?.Select(v => (float)v).ToArray()),
+                _ => throw new ArgumentException($"no head layer for {l}"),
+            }).ToArray()) { BatchNormStats = statistics }
+            : EstimatorFactory.Create(c.Estimator, new EstimatorOptions
+            {
+                Window = c.Window,
+                Blocks = c.Blocks,
+                PerWindowUpdate = c.PerWindowUpdate,
+                KSet = c.KSet,
+                AllTrace = c.AllTrace,
+                OfficialScale = c.OfficialScale,
+                BatchNormStats = statistics,
+            });
+        estimator.Attach(network);
+        var parameters = network.Parameters.Concat(estimator.ExtraParameters).ToList();
+        var observed = new NetworkResult { Spikes = c.Layers.OfType<NetNeuron>().Select(_ => new double[c.Steps][][]).ToArray() };
+        var neuronLayers = network.NeuronLayerIndices.ToList();
+        using var scope = TensorScope.Begin();
+        var input = Tensor.FromArray(device, c.Inputs.SelectMany(s => s.SelectMany(x => x)).Select(v => (float)v).ToArray(), [c.Steps, c.Batch, .. c.InputShape]);
+        var labels = Tensor.FromArray(device, c.Labels.Select(l => (float)l).ToArray(), c.Batch);
+        var criterion = c.LossKind switch
+        {
+            "ce" => Criterion.CrossEntropy,
+            "mse" => Criterion.SquaredError,
+            "ce+mse" => Criterion.CrossEntropyWithSquaredError,
+            _ => throw new ArgumentException($"no criterion for {c.LossKind}"),
+        };
+        var loss = new SequenceLoss(criterion, c.MeanOutput ? LossReduction.MeanOutput : LossReduction.PerStep, labels, (float)c.MseWeight);
+        var result = estimator.Run(network, input, loss, new EstimatorContext
+        {
+            Update = () =>
+            {
+                observed.Updates.Add(parameters.Select(p => (p.Grad?.ToArray() ?? new float[p.Length]).Select(v => (double)v).ToArray()).ToList());
+                foreach (var p in parameters)
+                    if (p.Grad is { } g) Ops.FillInPlace(g, 0f);
+            },
+            OnSpikes = (layer, first, s) =>
+            {
+                var host = s.ToArray();
+                int steps = s.Dim(0) / c.Batch, perSample = host.Length / s.Dim(0);
+                for (int k = 0; k < steps; k++)
+                    observed.Spikes[neuronLayers.IndexOf(layer)][first + k] = Enumerable.Range(0, c.Batch)
+                        .Select(b => host.Skip((k * c.Batch + b) * perSample).Take(perSample).Select(v => (double)v).ToArray()).ToArray();
+            },
+        });
+        observed.Loss = result.Loss;
+        observed.Gradients = NetworkReference.Sum(observed.Updates);
+        observed.RunningMean = network.Layers.Select(l => l is BatchNorm n ? n.RunningMean.ToArray().Select(v => (double)v).ToArray() : null).ToArray();
+        observed.RunningVariance = network.Layers.Select(l => l is BatchNorm n ? n.RunningVariance.ToArray().Select(v => (double)v).ToArray() : null).ToArray();
+        return observed;
+    }
+
+    private static float[][] Matrix(double[] w, int rows, int cols) =>
+        Enumerable.Range(0, rows).Select(r => Enumerable.Range(0, cols).Select(k => (float)w[r * cols + k]).ToArray()).ToArray();
+
+    /// <summary>The parameters' values in the library's order (weight then bias; γ then β).</summary>
+    private static List<double[]> ParameterValues(IEnumerable<NetLayer> layers) => layers.SelectMany(l => l switch
+    {
+        NetConv cv => cv.Bias is null ? [cv.Weight] : new[] { cv.Weight, cv.Bias },
+        NetLinear lin => lin.Bias is null ? [lin.Weight] : new[] { lin.Weight, lin.Bias },
+        NetBatchNorm n => [n.Gamma, n.Beta],
+        _ => Array.Empty<double[]>(),
+    }).ToList();
+}
