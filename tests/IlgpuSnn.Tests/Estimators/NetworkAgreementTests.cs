@@ -16,10 +16,6 @@ namespace IlgpuSnn.Tests.Estimators;
 /// </summary>
 public sealed class NetworkAgreementTests(TestDevice fixture)
 {
-    private const int Steps = 4;
-    private const int Batch = 3;
-    private const int Classes = 3;
-
     /// <summary>estimator, bn (none | per-step | folded), input (varying | constant), loss, neuron, pooling.</summary>
     public static TheoryData<string, string, string, string, string, string> Cases() => new()
     {
@@ -51,7 +47,7 @@ public sealed class NetworkAgreementTests(TestDevice fixture)
     [Theory]
     [MemberData(nameof(Cases))]
     public void Library_matches_reference(string estimator, string bn, string input, string loss, string neuron, string pool) =>
-        Compare(Case(estimator, bn, input, loss, neuron, pool));
+        Compare(NetworkCases.Conv(estimator, bn, input, loss, neuron, pool));
 
     /// <summary>RateBP's BatchNorm in the official code's two modes: 's' (per step) and 'm' (folded over T·B).</summary>
     [Theory(Skip = "awaiting RateBP BN modes (official 's' and 'm', issue 14 item 3)")]
@@ -60,12 +56,12 @@ public sealed class NetworkAgreementTests(TestDevice fixture)
     [InlineData("folded", "varying")]
     [InlineData("folded:mean-output", "constant")]
     public void RateBp_batchnorm_modes_match_reference(string bn, string input) =>
-        Compare(Case("ratebp", bn, input, "ce", "lif-detach", "avg"));
+        Compare(NetworkCases.Conv("ratebp", bn, input, "ce", "lif-detach", "avg"));
 
     [Fact]
     public void Saf_refuses_batchnorm_with_time_varying_input()
     {
-        var c = Case("saf-e", "per-step", "varying", "ce", "lif", "avg");
+        var c = NetworkCases.Conv("saf-e", "per-step", "varying", "ce", "lif", "avg");
         var e = Assert.Throws<NotSupportedException>(() => RunLibrary(c));
         Assert.Contains("changes over time", e.Message, StringComparison.Ordinal);
     }
@@ -73,8 +69,8 @@ public sealed class NetworkAgreementTests(TestDevice fixture)
     [Fact]
     public void Sltt_k_with_every_step_equals_sltt()
     {
-        var c = Case("sltt-k", "per-step", "varying", "ce", "lif", "avg");
-        c.KSet = Enumerable.Range(1, Steps).ToArray();
+        var c = NetworkCases.Conv("sltt-k", "per-step", "varying", "ce", "lif", "avg");
+        c.KSet = Enumerable.Range(1, NetworkCases.Steps).ToArray();
         var k = RunLibrary(c);
         c.Estimator = "sltt";
         var full = NetworkReference.Run(c);
@@ -86,7 +82,7 @@ public sealed class NetworkAgreementTests(TestDevice fixture)
     {
         // The agreement above could pass with one shared mistake only if the methods coincided: they must not here.
         var names = new[] { "bptt", "sltt", "ottt-a", "ratebp" };
-        var grads = names.Select(n => NetworkReference.Run(Case(n, "none", "varying", "ce", "lif", "avg")).Gradients[0]).ToArray();
+        var grads = names.Select(n => NetworkReference.Run(NetworkCases.Conv(n, "none", "varying", "ce", "lif", "avg")).Gradients[0]).ToArray();
         for (int i = 0; i < names.Length; i++)
             for (int j = i + 1; j < names.Length; j++)
                 Assert.True(grads[i].Zip(grads[j]).Max(p => Math.Abs(p.First - p.Second)) > 1e-4, $"{names[i]} and {names[j]} coincide");
@@ -124,72 +120,6 @@ public sealed class NetworkAgreementTests(TestDevice fixture)
         for (int i = 0; i < expected.Length; i++)
             Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 + 1e-3 * Math.Max(Math.Abs(expected[i]), 0.1 * scale),
                 $"{what}[{i}]: expected {expected[i]}, got {actual[i]}");
-    }
-
-    /// <summary>
-    /// Input [2, 6, 6] → conv 3×3 (3 channels, padding 1, bias) → [BN2d] → neuron → pool 2 → conv 3×3 stride 2 padding 1
-    /// (4 channels, no bias) → [BN2d] → neuron → flatten → linear 16 → 5 (bias) → [BN1d] → neuron → read-out 5 → 3
-    /// (bias); tt-lbptt: blocks {0}, {1, 2}, the first with a head (global average pooling, linear with bias); window 2.
-    /// The seed is advanced until no potential lies within 1e-3 of the threshold (float32 cannot flip a spike).
-    /// </summary>
-    private static NetworkCase Case(string estimator, string bn, string input, string loss, string neuron, string pool)
-    {
-        var modes = bn.Split(':');
-        bool norm = modes[0] != "none";
-        for (int seed = 1; ; seed++)
-        {
-            var rng = new Random(seed * 7919 + (estimator + bn + input + loss + neuron + pool).Sum(ch => ch));
-            double U(double lo, double hi) => lo + (hi - lo) * rng.NextDouble();
-            double[] V(int n, double lo, double hi) => Enumerable.Range(0, n).Select(_ => U(lo, hi)).ToArray();
-            NetLayer[] Norm(int channels) => norm ? [new NetBatchNorm(V(channels, 0.6, 1.4), V(channels, 0.4, 1.0), 1e-3)] : [];
-            var n = new NetNeuron(
-                Decay: neuron.StartsWith("if", StringComparison.Ordinal) ? 1.0 : 0.5,
-                HardReset: neuron.Contains("hard", StringComparison.Ordinal),
-                DetachReset: neuron.Contains("detach", StringComparison.Ordinal),
-                Surrogate: neuron.StartsWith("triangle", StringComparison.Ordinal) ? "triangle" : "sigmoid",
-                Alpha: neuron.StartsWith("triangle", StringComparison.Ordinal) ? 1.0 : 4.0);
-            NetLayer pooling = pool == "max" ? new NetMaxPool(2, 2) : new NetAvgPool(2, 2);
-            // Without BatchNorm the weights carry the scale BatchNorm's γ/β would give.
-            double gain = norm ? 1.0 : 1.6;
-            var layers = new List<NetLayer> { new NetConv(2, 3, 3, 1, 1, V(3 * 2 * 9, -0.4 * gain, 0.6 * gain), V(3, -0.1, 0.3)) };
-            layers.AddRange(Norm(3));
-            layers.Add(n);
-            layers.Add(pooling);
-            layers.Add(new NetConv(3, 4, 3, 2, 1, V(4 * 3 * 9, -0.5 * gain, 0.9 * gain), null));
-            layers.AddRange(Norm(4));
-            layers.Add(n);
-            layers.Add(new NetFlatten());
-            layers.Add(new NetLinear(16, 5, V(5 * 16, -0.4 * gain, 0.8 * gain), V(5, -0.2, 0.3)));
-            layers.AddRange(Norm(5));
-            layers.Add(n);
-            layers.Add(new NetLinear(5, Classes, V(Classes * 5, -1, 1), V(Classes, -0.2, 0.2)));
-            var first = Enumerable.Range(0, Batch).Select(_ => V(2 * 36, 0, 1.5)).ToArray();
-            var c = new NetworkCase
-            {
-                Estimator = estimator,
-                InputShape = [2, 6, 6],
-                Inputs = Enumerable.Range(0, Steps).Select(t => t == 0 || input == "constant" ? first : Enumerable.Range(0, Batch).Select(_ => V(2 * 36, 0, 1.5)).ToArray()).ToArray(),
-                Labels = Enumerable.Range(0, Batch).Select(b => (b + seed) % Classes).ToArray(),
-                Layers = [.. layers],
-                LossKind = loss,
-                MseWeight = 0.3,
-                Folded = modes[0] == "folded",
-                MeanOutput = modes.Contains("mean-output"),
-                PerWindowUpdate = modes.Contains("per-window"),
-                AllTrace = modes.Contains("all-trace"),
-                OfficialScale = modes.Contains("official"),
-                KSet = estimator == "sltt-k" ? [2, 4] : null,
-            };
-            if (estimator == "tt-lbptt")
-            {
-                c.Window = 2;
-                c.Blocks = [[0], [1, 2]];
-                c.AuxHeads = [[new NetGlobalAvgPool(), new NetLinear(3, Classes, V(Classes * 3, -1, 1), V(Classes, -0.2, 0.2))]];
-            }
-            var result = NetworkReference.Run(c);
-            bool spikes = result.Spikes.All(l => l.Any(t => t.Any(b => b.Contains(1.0))));
-            if (result.Margin > 1e-3 && spikes) return c;
-        }
     }
 
     private NetworkResult RunLibrary(NetworkCase c)

@@ -53,7 +53,10 @@ public sealed class NetworkCase
     /// <summary>The layers; the last one is the linear read-out.</summary>
     public NetLayer[] Layers { get; set; } = [];
 
-    /// <summary>ce, mse (against one-hot), ce+mse, or half-se (½‖o − onehot‖²).</summary>
+    /// <summary>Target vector of each sample instead of one-hot labels (half-se and mse only).</summary>
+    public double[][]? Targets { get; set; }
+
+    /// <summary>ce, mse (against the target), ce+mse, or half-se (½‖o − y‖²); y is one-hot of the label unless <see cref="Targets"/>.</summary>
     public string LossKind { get; set; } = "ce";
 
     /// <summary>λ of ce+mse.</summary>
@@ -94,6 +97,9 @@ public sealed class NetworkCase
     /// spec §14.4; identical for a constant input).
     /// </summary>
     public bool RateInputLastFrame { get; set; }
+
+    /// <summary>The target vector of sample <paramref name="b"/> over <paramref name="classes"/> outputs.</summary>
+    public double[] Target(int b, int classes) => Targets?[b] ?? ReferenceLoss.OneHot(Labels[b], classes);
 
     /// <summary>Time steps T.</summary>
     public int Steps => Inputs.Length;

@@ -80,7 +80,7 @@ public static class NetworkReference
         for (int b = 0; b < B; b++)
         {
             var mean = Enumerable.Range(0, C).Select(j => Enumerable.Range(0, T).Average(t => values[t][b][j])).ToArray();
-            loss += ReferenceLoss.Of(c.LossKind, mean, ReferenceLoss.OneHot(c.Labels[b], C), c.MseWeight, out var d) / B;
+            loss += ReferenceLoss.Of(c.LossKind, mean, c.Target(b, C), c.MseWeight, out var d) / B;
             for (int t = 0; t < T; t++)
                 for (int j = 0; j < C; j++) seeds.Add((t, logits[t][b][j], d[j] / (T * B)));
         }
@@ -94,7 +94,7 @@ public static class NetworkReference
         double loss = 0;
         for (int b = 0; b < B; b++)
         {
-            loss += scale * ReferenceLoss.Of(c.LossKind, values[b], ReferenceLoss.OneHot(c.Labels[b], C), c.MseWeight, out var d) / B;
+            loss += scale * ReferenceLoss.Of(c.LossKind, values[b], c.Target(b, C), c.MseWeight, out var d) / B;
             for (int j = 0; j < C; j++) seeds.Add((step, logits[b][j], scale * d[j] / B));
         }
         return loss;
