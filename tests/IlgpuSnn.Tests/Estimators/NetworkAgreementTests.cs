@@ -91,6 +91,24 @@ public sealed class NetworkAgreementTests(TestDevice fixture)
     }
 
     [Fact]
+    public void Sltt_k_draws_k_steps_without_replacement()
+    {
+        // Without a fixed set the library draws K = 2 of the T = 4 steps: its gradient is SLTT-K's for exactly one of
+        // the six possible sets.
+        var c = NetworkCases.Conv("sltt-k", "per-step", "varying", "ce", "lif", "avg");
+        c.KSet = null;
+        var drawn = RunLibrary(c, k: 2);
+        int[][] sets = [[1, 2], [1, 3], [1, 4], [2, 3], [2, 4], [3, 4]];
+        int matches = sets.Count(set =>
+        {
+            c.KSet = set;
+            var expected = NetworkReference.Run(c).Gradients;
+            return expected.Zip(drawn.Gradients).All(p => p.First.Zip(p.Second).All(v => Math.Abs(v.First - v.Second) <= 1e-5 + 1e-3 * Math.Abs(v.First)));
+        });
+        Assert.Equal(1, matches);
+    }
+
+    [Fact]
     public void Reference_methods_differ_on_this_network()
     {
         // The agreement above could pass with one shared mistake only if the methods coincided: they must not here.
@@ -135,7 +153,7 @@ public sealed class NetworkAgreementTests(TestDevice fixture)
                 $"{what}[{i}]: expected {expected[i]}, got {actual[i]}");
     }
 
-    private NetworkResult RunLibrary(NetworkCase c)
+    private NetworkResult RunLibrary(NetworkCase c, int? k = null)
     {
         var device = fixture.Device;
         using var network = SpikingNetwork.Build(device, c.InputShape, b =>
@@ -175,6 +193,7 @@ public sealed class NetworkAgreementTests(TestDevice fixture)
                 Blocks = c.Blocks,
                 PerWindowUpdate = c.PerWindowUpdate,
                 KSet = c.KSet,
+                K = k,
                 AllTrace = c.AllTrace,
                 OfficialScale = c.OfficialScale,
                 BatchNormStats = statistics,
