@@ -1,4 +1,3 @@
-using IlgpuSnn.Kernels;
 using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Estimators;
@@ -10,12 +9,10 @@ namespace IlgpuSnn.Estimators;
 /// </summary>
 public sealed class SequenceTotals
 {
-    private readonly Device device;
     private readonly int rows;
 
     internal SequenceTotals(Device device, int batch, int classes)
     {
-        this.device = device;
         rows = batch;
         Loss = Tensor.Zeros(device, 1);
         Outputs = Tensor.Zeros(device, batch, classes);
@@ -39,7 +36,7 @@ public sealed class SequenceTotals
     {
         ArgumentNullException.ThrowIfNull(value);
         if (value.Length != 1) throw new ArgumentException($"SequenceTotals: a loss has one element, got {Tensor.Format(value.Shape)}.", nameof(value));
-        Elementwise.Copy(device, value.View, Loss.View);
+        Ops.CopyFrom(value.View, Loss);
     }
 
     /// <summary>
@@ -49,11 +46,14 @@ public sealed class SequenceTotals
     public void AddOutputs(Tensor logits)
     {
         ArgumentNullException.ThrowIfNull(logits);
-        long n = Outputs.Length;
-        if (logits.Length % n != 0)
+        if (logits.Rank != 2 || logits.Dim(1) != Outputs.Dim(1) || logits.Dim(0) % rows != 0)
             throw new ArgumentException($"SequenceTotals: read-outs {Tensor.Format(logits.Shape)} are not steps of [{rows}, {Outputs.Dim(1)}].", nameof(logits));
-        for (long start = 0; start < logits.Length; start += n)
-            Elementwise.AddInPlace(device, Outputs.View, logits.View.SubView(start, n));
+        using var values = logits.Detach();
+        for (int start = 0; start < logits.Dim(0); start += rows)
+        {
+            using var step = values.Slice(start, rows);
+            Ops.AddInPlace(Outputs, step);
+        }
     }
 
     /// <summary>The totals as the sequence's result (which then owns them).</summary>

@@ -1,4 +1,3 @@
-using IlgpuSnn.Kernels;
 using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Training;
@@ -10,12 +9,10 @@ namespace IlgpuSnn.Training;
 internal sealed class IntervalMetrics : IDisposable
 {
     private const int Fields = 2;
-    private readonly Device device;
     private readonly Tensor values;
 
     public IntervalMetrics(Device device, int rows)
     {
-        this.device = device;
         Rows = rows;
         using (TensorScope.Suspend()) values = Tensor.Zeros(device, rows * Fields);
     }
@@ -26,7 +23,8 @@ internal sealed class IntervalMetrics : IDisposable
     /// <summary>Enqueues row <paramref name="row"/>: the loss [1] and the number of rows of <paramref name="outputSum"/> whose argmax is the label.</summary>
     public void Record(int row, Tensor loss, Tensor outputSum, Tensor labels)
     {
-        Elementwise.Copy(device, loss.View, values.View.SubView(row * Fields, 1));
+        using var lossSlot = values.Slice(row * Fields, 1);
+        Ops.CopyFrom(loss.View, lossSlot);
         Ops.CountCorrectInto(outputSum, labels, values.View.SubView(row * Fields + 1, 1));
     }
 
