@@ -212,6 +212,8 @@ public sealed class Trainer
                     throw new NonFiniteException(epoch + 1, batches, NonFiniteKinds.Weights, SavedDescription());
                 WriteMetrics(outDir, history, train.Count);
                 SaveCheckpoint(Path.Combine(outDir, CheckpointFile), epoch + 1, step, history, settings);
+                // Saving handed out the optimizer's counters as tensors: take them back here, not in the next iteration.
+                _ = optimizer.StepCount;
                 SavedEpochs = epoch + 1;
             }
         }
