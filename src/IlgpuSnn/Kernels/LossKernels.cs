@@ -193,8 +193,7 @@ internal static class LossKernels
     [Kernel]
     internal static void OneHotKernel(ArrayView<float> labels, ArrayView<float> y, int classes)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride)
+        foreach (long i in GridStride.Over(y.Length))
         {
             long row = i / classes;
             y[i] = (int)labels[row] == (int)(i - row * classes) ? 1f : 0f;
