@@ -43,8 +43,8 @@ public sealed class Trainer
         this.optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
         this.encoder = encoder ?? throw new ArgumentNullException(nameof(encoder));
         this.options = options ?? throw new ArgumentNullException(nameof(options));
-        if (options.Epochs <= 0 || options.BatchSize <= 0 || options.TimeSteps <= 0)
-            throw new ArgumentException($"Trainer: epochs ({options.Epochs}), batch size ({options.BatchSize}) and time steps ({options.TimeSteps}) must be positive.");
+        if (options.Epochs <= 0 || options.BatchSize <= 0 || options.TimeSteps <= 0 || options.LogInterval <= 0)
+            throw new ArgumentException($"Trainer: epochs ({options.Epochs}), batch size ({options.BatchSize}), time steps ({options.TimeSteps}) and the logging interval ({options.LogInterval}) must be positive.");
         this.reduction = reduction ?? estimator.DefaultReduction;
         if (estimator.RequiredReduction is { } r && r != this.reduction)
             throw new ArgumentException($"Trainer: {estimator.Name} needs the {r} loss.");
@@ -107,7 +107,7 @@ public sealed class Trainer
             }
         }
         StartReplicas(ref firstEpoch, ref step);
-        int interval = Math.Max(1, options.LogInterval);
+        int interval = options.LogInterval;
         using var guard = new NonFiniteGuard(device, interval);
         using var gradientGuard = options.SkipNonFinite ? new NonFiniteGuard(device) : null;
         using var metrics = new IntervalMetrics(device, interval);
@@ -230,7 +230,7 @@ public sealed class Trainer
         double lossSum = 0, shareSum = 0;
         long correct = 0, seen = 0;
         int batches = 0;
-        int interval = Math.Max(1, options.LogInterval);
+        int interval = options.LogInterval;
         using var metrics = new IntervalMetrics(network.Device, interval);
         var pending = new List<(double Share, int Size)>(interval);
         void ReadInterval()

@@ -111,4 +111,31 @@ public sealed class HostSynchronizationTests(TestDevice fixture)
         // An interval of one batch reads the metrics and the flags of every batch.
         Assert.Equal(eight + 2 * 7, Synchronizations(64, 1));
     }
+
+    /// <summary>Reading the metrics once per interval replays the same progress, batch by batch, as reading every batch.</summary>
+    [Fact]
+    public void The_progress_is_the_same_for_any_interval()
+    {
+        List<TrainingProgress> Progress(int interval)
+        {
+            var reports = new List<TrainingProgress>();
+            using var network = TrainingFixtures.BatchNormMlp(fixture.Device);
+            using var method = EstimatorFactory.Create("sltt");
+            using var sgd = new Sgd(network.Parameters, 0.05f, momentum: 0.9f);
+            var trainer = new Trainer(network, method, sgd, new DirectEncoder(),
+                new TrainingOptions { Epochs = 2, BatchSize = 8, TimeSteps = 3, LogInterval = interval });
+            trainer.Fit(TrainingFixtures.Synthetic(40, 1), TrainingFixtures.Synthetic(24, 2), new Collect(reports), TestContext.Current.CancellationToken);
+            return reports;
+        }
+
+        var everyBatch = Progress(1);
+        Assert.Equal(2 * (5 + 3), everyBatch.Count);
+        Assert.Equal(everyBatch, Progress(3));
+        Assert.Throws<ArgumentException>(() => Progress(0));
+    }
+
+    private sealed class Collect(List<TrainingProgress> reports) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => reports.Add(value);
+    }
 }
