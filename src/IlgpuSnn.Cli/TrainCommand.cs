@@ -153,7 +153,18 @@ internal static class TrainCommand
         OptionValidation.OneOf("--encoder", s.Encoder, ["direct", "poisson"]);
         _ = NeuronSpec.Named(s.Neuron, Surrogate.Parse(s.Surrogate));
         var (criterion, mseWeight) = ParseLoss(s.Loss);
-        _ = ParseLossOn(s.LossOn);
+        if (ParseLossOn(s.LossOn) is { } reduction)
+        {
+            using var method = EstimatorFactory.Create(s.Estimator, new EstimatorOptions { K = s.K ?? 1 });
+            try
+            {
+                LossSupport.Require(method, reduction);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"--loss-on {s.LossOn}: {e.Message}", e);
+            }
+        }
         _ = ParseBatchNormStats(s.BnStats);
         _ = TtLbpttOptions.PerWindow(s.Update);
         _ = TtLbpttOptions.Head(s.AuxHead);
