@@ -7,7 +7,7 @@ namespace IlgpuSnn.Kernels;
 /// <summary>
 /// Scaled weight standardisation of a weight viewed as [rows, n] (one row per output unit, n = fan-in):
 /// ŵ = (w − mean)/s with s = sqrt(var·n + eps) and the unbiased variance, then y = gain·ŵ. One row per work item,
-/// grid-stride over the rows; each row is read in whole passes (a row is short: a fan-in).
+/// grid-stride over the rows (<see cref="GridStride"/>); each row is read in whole passes (a row is short: a fan-in).
 /// </summary>
 internal static class WeightStandardizationKernels
 {
@@ -46,8 +46,7 @@ internal static class WeightStandardizationKernels
     internal static void ForwardKernel(ArrayView<float> w, ArrayView<float> gain, int hasGain, ArrayView<float> y,
         ArrayView<float> standardized, ArrayView<float> inverseScale, int n, float eps)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long r = Grid.GlobalIndex.X; r < inverseScale.Length; r += stride)
+        foreach (long r in GridStride.Over(inverseScale.Length))
         {
             long start = r * n;
             float sum = 0f;
@@ -76,8 +75,7 @@ internal static class WeightStandardizationKernels
     internal static void BackwardKernel(ArrayView<float> dy, ArrayView<float> standardized, ArrayView<float> inverseScale,
         ArrayView<float> gain, int hasGain, ArrayView<float> dw, ArrayView<float> dgain, int n)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long r = Grid.GlobalIndex.X; r < inverseScale.Length; r += stride)
+        foreach (long r in GridStride.Over(inverseScale.Length))
         {
             long start = r * n;
             float sumDy = 0f, sumDyS = 0f;

@@ -37,22 +37,22 @@ public static partial class Ops
         using var inverseScale = Tensor.Empty(device, rows);
         var gainView = gain?.View ?? default;
         WeightStandardizationKernels.Forward(device, weight.View, gainView, gain is not null, y.View, standardized.View, inverseScale.View, rows, n, eps);
-        if (!Tape.ShouldRecord(weight, gain)) return y;
-        bool needGain = gain?.RequiresGrad ?? false;
-        var savedStandardized = Tape.Save(standardized);
-        var savedScale = Tape.Save(inverseScale);
-        var savedGain = gain is null ? null : Tape.Save(gain);
-        Tape.Recording!.Add(op, [weight, gain], [y], g =>
+        if (Tape.Begin(op, weight, gain) is not { } entry) return y;
+        bool needWeight = weight.RequiresGrad, needGain = gain?.RequiresGrad ?? false;
+        var keptStandardized = entry.Keep(standardized);
+        var keptScale = entry.Keep(inverseScale);
+        var keptGain = gain is null ? null : entry.Keep(gain);
+        entry.Complete(y, g =>
         {
             var dy = g[0]!;
             var dw = Tensor.Empty(device, shape);
             var dgain = needGain ? Tensor.Empty(device, rows) : null;
-            WeightStandardizationKernels.Backward(device, dy.View, savedStandardized.View, savedScale.View, savedGain?.View ?? default,
-                savedGain is not null, dw.View, dgain?.View ?? default, rows, n);
-            if (weight.RequiresGrad) return [dw, dgain];
+            WeightStandardizationKernels.Backward(device, dy.View, keptStandardized.View, keptScale.View, keptGain?.View ?? default,
+                keptGain is not null, dw.View, dgain?.View ?? default, rows, n);
+            if (needWeight) return [dw, dgain];
             dw.Dispose();
             return [null, dgain];
-        }, [.. new[] { savedStandardized, savedScale, savedGain }.OfType<Tensor>()]);
+        });
         return y;
     }
 }
