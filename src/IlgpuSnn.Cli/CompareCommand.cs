@@ -20,7 +20,7 @@ internal static class CompareCommand
     {
         var estimators = new Option<string>("--estimators") { Description = "Comma-separated estimators (default: all).", DefaultValueFactory = _ => string.Join(',', EstimatorFactory.Names) };
         var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist, or a folder with IDX files.", DefaultValueFactory = _ => "fashion-mnist" };
-        var model = new Option<string>("--model") { Description = "mlp or conv.", DefaultValueFactory = _ => "mlp" };
+        var model = new Option<string>("--model") { Description = "One of: " + string.Join(", ", Models.Names) + " (vgg11-ws: the official OTTT VGG-11 with scaled weight standardisation).", DefaultValueFactory = _ => "mlp" };
         var timeSteps = new Option<int>("--time-steps", "-T") { Description = "Time steps for training.", DefaultValueFactory = _ => 4 };
         var epochs = new Option<int>("--epochs") { Description = "Epochs per estimator.", DefaultValueFactory = _ => 1 };
         var batchSize = new Option<int>("--batch-size") { Description = "Samples per batch.", DefaultValueFactory = _ => 64 };
