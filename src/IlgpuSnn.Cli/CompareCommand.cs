@@ -32,7 +32,7 @@ internal static class CompareCommand
         var output = new Option<string>("--out") { Description = "Folder for compare.md, compare.csv, compare.json and memory.png.", DefaultValueFactory = _ => "out/compare" };
         var seed = new Option<int>("--seed") { Description = "Seed shared by every run.", DefaultValueFactory = _ => 1 };
         var window = new Option<int?>("--window") { Description = "tt-lbptt: truncation window in steps (default: T/2)." };
-        var blocks = new Option<int>("--blocks") { Description = "tt-lbptt: locally trained blocks, each but the last with an auxiliary head (1 = plain truncated BPTT).", DefaultValueFactory = _ => 2 };
+        var blocks = new Option<int?>("--blocks") { Description = "tt-lbptt: locally trained blocks, each but the last with an auxiliary head (1 = plain truncated BPTT; default 2, or 1 for a network with one spiking layer)." };
         var update = new Option<string>("--update") { Description = "tt-lbptt: accumulated or per-window.", DefaultValueFactory = _ => "accumulated" };
         var auxHead = new Option<string>("--aux-head") { Description = "tt-lbptt: pool-linear or linear.", DefaultValueFactory = _ => "pool-linear" };
         var command = new Command("compare", "Train one network with every estimator and compare accuracy, memory, MACs and time (ratios to BPTT).")
@@ -74,7 +74,7 @@ internal static class CompareCommand
                 options = new EstimatorOptions
                 {
                     K = Math.Max(1, t / 2), Window = parse.GetValue(window) ?? Math.Max(1, t / 2),
-                    Blocks = TruncatedLocalBptt.EvenBlocks(probe.NeuronLayerIndices.Count, parse.GetValue(blocks)),
+                    Blocks = TruncatedLocalBptt.EvenBlocks(probe.NeuronLayerIndices.Count, parse.GetValue(blocks) ?? Math.Min(2, probe.NeuronLayerIndices.Count)),
                     PerWindowUpdate = perWindow, AuxiliaryHead = head,
                 };
                 foreach (var n in names) MemoryEstimate.Require(d, probe, n, Math.Max(t, steps.Max()), Math.Min(batch, Math.Max(train.Count, 1)), options.Window);
