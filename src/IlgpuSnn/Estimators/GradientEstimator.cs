@@ -24,11 +24,11 @@ public abstract class GradientEstimator : IGradientEstimator
     {
         get => batchNormStats;
         init => batchNormStats = value == BatchNormStatistics.Folded && !CanFoldBatchNorm
-            ? throw new ArgumentException($"{Name}: BatchNorm statistics are per step (the method runs one step at a time); folded statistics are available with bptt and tt-lbptt.")
+            ? throw new ArgumentException($"{Name}: BatchNorm statistics are per step (the method runs one step at a time); folded statistics are available with bptt, tt-lbptt and ratebp.")
             : value;
     }
 
-    /// <summary>Whether the method runs several steps in one pass, so BatchNorm can fold them (bptt, tt-lbptt).</summary>
+    /// <summary>Whether the method runs several steps in one pass, so BatchNorm can fold them (bptt, tt-lbptt, ratebp).</summary>
     protected virtual bool CanFoldBatchNorm => false;
 
     /// <inheritdoc />

@@ -60,7 +60,7 @@ public sealed class Saf(bool final) : GradientEstimator
                     // o[t] = (W·â_L[t] + b) − λ·W·â_L[t−1]; the subtracted term is a constant.
                     instantaneous = previousReadout is null ? accumulatedReadout : Ops.Subtract(accumulatedReadout, previousReadout);
                     Tensor? next;
-                    using (Tape.NoGrad()) next = Ops.Scale(Ops.Linear(accumulation.Detach(), readout.Weight, null), outputDecay);
+                    using (Tape.NoGrad()) next = Ops.Scale(readout.ApplyWeight(accumulation.Detach()), outputDecay);
                     previousReadout?.Dispose();
                     previousReadout = TensorScope.Escape(next);
                     l = !Final ? loss.Steps(instantaneous, 1, steps) : withGraph ? FinalLoss(loss, accumulation, readout, outputDecay, steps) : null!;
