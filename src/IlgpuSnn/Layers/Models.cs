@@ -3,17 +3,19 @@ using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Layers;
 
-/// <summary>Ready-made spiking networks for image classification.</summary>
+/// <summary>Ready-made spiking networks for image, event-frame and spike-train classification.</summary>
 public static class Models
 {
     /// <summary>The model names accepted by <see cref="Create"/>.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["mlp", "conv", "vgg"];
+    public static IReadOnlyList<string> Names { get; } = ["mlp", "conv", "vgg", "rsnn"];
 
     /// <summary>
     /// Creates a model: "mlp" = Flatten → Linear(hidden) → BatchNorm → LIF → Linear(classes);
     /// "conv" = two blocks of Conv3x3 → BatchNorm → LIF → AvgPool2, then Linear(classes);
     /// "vgg" = VGG-style blocks Conv3x3 → BatchNorm → LIF → AvgPool2 with 64, 128, 256, 256, … channels until the side
-    /// is at most 8 (2 blocks for 32×32 or 34×34 frames, 3 for 48×48, 4 for 128×128), then Linear(classes).
+    /// is at most 8 (2 blocks for 32×32 or 34×34 frames, 3 for 48×48, 4 for 128×128), then Linear(classes);
+    /// "rsnn" = Flatten → Linear(256) → BatchNorm → recurrent LIF layer (W_rec·s[t−1] added to its current) →
+    /// Linear(classes), for spike trains such as SHD's 700 channels (train it with bptt, tt-lbptt or sltt).
     /// </summary>
     public static SpikingNetwork Create(string name, Device device, int[] inputShape, int classes, NeuronSpec neuron, int seed = 0)
     {
@@ -34,6 +36,9 @@ public static class Models
                     b.Conv2d(Math.Min(64 << block, 256), 3, padding: 1, bias: false).BatchNorm().Lif(neuron).AvgPool2d(2);
                 b.Flatten().Linear(classes);
             }, seed),
+            "rsnn" => SpikingNetwork.Build(device, inputShape, b => b
+                .Flatten().Linear(256, bias: false).BatchNorm().Recurrent(neuron)
+                .Linear(classes), seed),
             _ => throw new ArgumentException($"Unknown model '{name}'. Valid: {string.Join(", ", Names)}."),
         };
     }
