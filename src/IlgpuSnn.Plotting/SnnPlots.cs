@@ -66,6 +66,9 @@ public static class SnnPlots
             line.LegendText = layer;
         }
         plot.Title("Firing rate per layer");
+        double top = ratesPerLayer.Values.SelectMany(r => r).DefaultIfEmpty(0).Max();
+        plot.Axes.SetLimitsY(0, top > 0 ? top * 1.15 : 1); // rates start at zero, so layers compare at a glance
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(Math.Max(1, ratesPerLayer.Values.Select(r => r.Length).DefaultIfEmpty(1).Max() / 10));
         plot.XLabel(xLabel);
         plot.YLabel("spikes per neuron and step");
         plot.ShowLegend();
