@@ -18,8 +18,8 @@ internal static partial class GemmKernels
     internal static unsafe void BlockedKernel(long aAddress, long bAddress, long cAddress,
         int m, int n, int k, int transA, int transB, float alpha, float beta)
     {
-        int threads = Grid.DimX * Group.DimX;
-        int t = Grid.GlobalIndex.X;
+        int threads = (int)GridStride.Threads;
+        int t = (int)GridStride.Thread;
         int colStrips = (n + HostGemm.NR - 1) / HostGemm.NR;
         int rowStrips = (m + HostGemm.MR - 1) / HostGemm.MR;
         int i0 = 0, i1 = m, j0 = 0, j1 = n;

@@ -66,7 +66,8 @@ public static partial class Ops
     private static Tensor Normalize(string name, Device device, Tensor x, Tensor gamma, Tensor beta, ILGPU.ArrayView<float> mean,
         ILGPU.ArrayView<float> variance, bool batchStatistics, float eps, int channels, int spatial)
     {
-        bool record = Tape.ShouldRecord(x, gamma, beta);
+        var entry = Tape.Begin(name, x, gamma, beta);
+        bool record = entry is not null;
         bool needX = record && x.RequiresGrad, needGamma = record && gamma.RequiresGrad, needBeta = record && beta.RequiresGrad;
         // x̂ is read by the backward for dgamma, and for dx when the statistics are the batch's.
         bool keepXhat = needGamma || (needX && batchStatistics);
@@ -76,15 +77,12 @@ public static partial class Ops
         using var xhat = keepXhat ? Tensor.Empty(device, x.ShapeArray()) : null;
         BatchNormKernels.PrepareScale(device, variance, gamma.View, invstd.View, scale.View, eps);
         BatchNormKernels.Normalize(device, x.View, mean, invstd.View, gamma.View, beta.View, y.View, (xhat ?? y).View, keepXhat, channels, spatial);
-        if (!record) return y;
+        if (entry is null) return y;
 
-        var savedXhat = xhat is null ? null : Tape.Save(xhat);
-        var savedScale = needX ? Tape.Save(scale) : null;
+        var savedXhat = xhat is null ? null : entry.Keep(xhat);
+        var savedScale = needX ? entry.Keep(scale) : null;
         var xShape = x.ShapeArray();
-        var saved = new List<Tensor>(2);
-        if (savedXhat is not null) saved.Add(savedXhat);
-        if (savedScale is not null) saved.Add(savedScale);
-        Tape.Recording!.Add(name, [x, gamma, beta], [y], g =>
+        entry.Complete(y, g =>
         {
             var dy = g[0]!;
             Tensor? dx = null, dgamma = null, dbeta = null;
@@ -117,7 +115,7 @@ public static partial class Ops
             if (needBeta) dbeta = sumDy;
             else sumDy.Dispose();
             return [dx, dgamma, dbeta];
-        }, saved.ToArray());
+        });
         return y;
     }
 
