@@ -30,8 +30,7 @@ public sealed class RateBp(bool officialScale = false) : GradientEstimator
     {
         int steps = input.Dim(0), batch = input.Dim(1);
         var device = network.Device;
-        var sum = new float[batch * network.Classes];
-        float value = 0f;
+        var totals = NewTotals(network, batch);
         var phase = new Phase();
         using var layers = new AdaptedNetwork(network, layer => Adapt(layer, phase));
         // Running sums over the spike pass, so its memory does not depend on T.
@@ -51,11 +50,11 @@ public sealed class RateBp(bool officialScale = false) : GradientEstimator
                 Ops.AddInPlace(inputSum, xt);
                 Tensor logits;
                 using (Tape.NoGrad()) logits = layers.Run(0, network.Layers.Count, xt, spikePass with { OnSpikes = SpikeHook(network, context, t) });
-                AccumulateOutputs(sum, logits);
+                totals.AddOutputs(logits);
                 if (loss.Reduction == LossReduction.PerStep)
                 {
                     // Σ_t ∂L/∂o[t] accumulates step by step.
-                    value += OutputGradient(logits, l => loss.Steps(l, 1, steps), out var g);
+                    totals.AddLoss(OutputGradient(logits, l => loss.Steps(l, 1, steps), out var g));
                     Ops.AddInPlace(outputTerm, g);
                 }
                 else
@@ -72,7 +71,7 @@ public sealed class RateBp(bool officialScale = false) : GradientEstimator
             else
             {
                 var meanOutput = Ops.Scale(outputTerm, 1f / steps);
-                value = OutputGradient(meanOutput, loss.Of, out seed);
+                totals.SetLoss(OutputGradient(meanOutput, loss.Of, out seed));
             }
             if (OfficialScale) Ops.ScaleInPlace(seed, 1f / steps);
             var meanInput = Ops.Scale(inputSum, 1f / steps);
@@ -92,20 +91,19 @@ public sealed class RateBp(bool officialScale = false) : GradientEstimator
             outputTerm.Dispose();
         }
         context.Update();
-        return new EstimatorResult(value, sum);
+        return totals.Result();
     }
 
-    /// <summary>The loss of read-outs (a constant) and its gradient with respect to them.</summary>
-    private static float OutputGradient(Tensor outputs, Func<Tensor, Tensor> lossOf, out Tensor gradient)
+    /// <summary>The loss of read-outs (a constant, on the device) and its gradient with respect to them.</summary>
+    private static Tensor OutputGradient(Tensor outputs, Func<Tensor, Tensor> lossOf, out Tensor gradient)
     {
         var leaf = outputs.Detach().RequireGrad();
         using var tape = new Tape();
         Tensor l;
         using (tape.Record()) l = lossOf(leaf);
-        float value = l.Item();
         tape.Backward(l);
         gradient = leaf.Grad!;
-        return value;
+        return l;
     }
 
     /// <summary>

@@ -84,8 +84,7 @@ public sealed class TruncatedLocalBptt : GradientEstimator
         if (ranges.Count == 0)
             throw new InvalidOperationException("tt-lbptt: call Attach(network) before Run and give the optimizer ExtraParameters too; otherwise the auxiliary heads are never trained.");
         int steps = input.Dim(0), batch = input.Dim(1);
-        var sum = new float[batch * network.Classes];
-        float total = 0f;
+        var totals = NewTotals(network, batch);
         // Every layer as it is, with the window folded into the batch; the carried neuron state is a constant.
         using var layers = new AdaptedNetwork(network, layer => PerStepBatchNorm.For(layer, BatchNormStats));
         for (int start = 0; start < steps; start += window)
@@ -105,18 +104,18 @@ public sealed class TruncatedLocalBptt : GradientEstimator
                     var logits = last ? output : RunHead(heads[b], output, pass);
                     l = loss.Steps(logits, length, steps);
                 }
-                float value = Backward(tape, l);
+                var value = Backward(tape, l);
                 if (last)
                 {
-                    total += value;
-                    AccumulateOutputs(sum, output);
+                    totals.AddLoss(value);
+                    totals.AddOutputs(output);
                 }
                 blockInput = output.Detach();
             }
             if (PerWindowUpdate) context.Update();
         }
         if (!PerWindowUpdate) context.Update();
-        return new EstimatorResult(total, sum);
+        return totals.Result();
     }
 
     /// <inheritdoc />
