@@ -11,9 +11,10 @@ namespace IlgpuSnn.Benchmarks;
 /// median of a few timed repetitions after a warm-up, one line per shape; also per CPU-second of the process
 /// (cpugflops: FLOPs over the user+system time of all threads), which a loaded machine distorts far less than wall time. Fast enough to interleave with OpenBLAS
 /// (benchmarks/peers/compare.sh) on a shared machine, where BenchmarkDotNet runs minutes apart would see different load.
+/// <c>--block 6x16</c> runs the 256-bit register block on a CPU that has AVX-512 (the baseline of the 12x32 one).
 /// <c>--silent f</c> zeroes a random fraction f of the rows of op(B) (a spike operand with silent inputs), to find where
 /// the GEMM's sparse path pays; <c>--sparse-below x</c> sets the CPU GEMM's switch (0: always dense, 2: always sparse).
-/// Usage: <c>IlgpuSnn.Benchmarks throughput [--gemm MxNxK[:a|:b|:ab],...] [--silent 0.5] [--conv BxCxOxS,...] [--reps 5]</c>
+/// Usage: <c>IlgpuSnn.Benchmarks throughput [--gemm MxNxK[:a|:b|:ab],...] [--silent 0.5] [--block 6x16] [--conv BxCxOxS,...] [--reps 5]</c>
 /// </summary>
 internal static class GemmThroughput
 {
@@ -27,6 +28,7 @@ internal static class GemmThroughput
 
         int reps = int.Parse(Option("--reps", "5"), CultureInfo.InvariantCulture);
         double silent = double.Parse(Option("--silent", "0"), CultureInfo.InvariantCulture);
+        bool wide = HostGemm.Wide && Option("--block", "") != "6x16";
         HostGemm.SparseBelow = float.Parse(Option("--sparse-below", HostGemm.SparseBelow.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         using var device = Device.Create();
         foreach (var spec in Option("--gemm", "512x512x512").Split(',', StringSplitOptions.RemoveEmptyEntries))
@@ -46,10 +48,10 @@ internal static class GemmThroughput
             using var c = Tensor.Zeros(device, m * n);
             var (seconds, cpu) = Median(reps, () =>
             {
-                Gemm.Run(device, a.View, b.View, c.View, m, n, k, ta, tb);
+                Gemm.RunBlocked(device, a.View, b.View, c.View, m, n, k, ta, tb, wide: wide);
                 device.Synchronize();
             });
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours gemm {spec} silent={silent} sparse-below={HostGemm.SparseBelow} gflops={2.0 * m * n * k / seconds / 1e9:F2} cpugflops={2.0 * m * n * k / cpu / 1e9:F2} ms={seconds * 1e3:F2}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours gemm {spec} silent={silent} sparse-below={HostGemm.SparseBelow} block={HostGemm.RowsOf(wide)}x{HostGemm.ColumnsOf(wide)} gflops={2.0 * m * n * k / seconds / 1e9:F2} cpugflops={2.0 * m * n * k / cpu / 1e9:F2} ms={seconds * 1e3:F2}"));
         }
         foreach (var spec in Option("--conv", "").Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
