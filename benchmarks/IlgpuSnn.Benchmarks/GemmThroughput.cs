@@ -11,6 +11,7 @@ namespace IlgpuSnn.Benchmarks;
 /// median of a few timed repetitions after a warm-up, one line per shape; also per CPU-second of the process
 /// (cpugflops: FLOPs over the user+system time of all threads), which a loaded machine distorts far less than wall time. Fast enough to interleave with OpenBLAS
 /// (benchmarks/peers/compare.sh) on a shared machine, where BenchmarkDotNet runs minutes apart would see different load.
+/// <c>--column-budget floats</c> sets the convolution's column-matrix size per chunk.
 /// <c>--block 6x16</c> runs the 256-bit register block on a CPU that has AVX-512 (the baseline of the 12x32 one).
 /// <c>--silent f</c> zeroes a random fraction f of the rows of op(B) (a spike operand with silent inputs), to find where
 /// the GEMM's sparse path pays; <c>--sparse-below x</c> sets the CPU GEMM's switch (0: always dense, 2: always sparse).
@@ -28,6 +29,7 @@ internal static class GemmThroughput
 
         int reps = int.Parse(Option("--reps", "5"), CultureInfo.InvariantCulture);
         double silent = double.Parse(Option("--silent", "0"), CultureInfo.InvariantCulture);
+        Ops.ConvColumnBudget = long.Parse(Option("--column-budget", Ops.ConvColumnBudget.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         bool wide = HostGemm.Wide && Option("--block", "") != "6x16";
         HostGemm.SparseBelow = float.Parse(Option("--sparse-below", HostGemm.SparseBelow.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         using var device = Device.Create();
@@ -73,7 +75,7 @@ internal static class GemmThroughput
                 device.Synchronize();
             });
             double flops = 3.0 * 2 * batch * cout * size * size * cin * 9;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours conv3x3-fwd-bwd {spec} gflops={flops / seconds / 1e9:F2} cpugflops={flops / cpu / 1e9:F2} ms={seconds * 1e3:F2}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours conv3x3-fwd-bwd {spec} column-budget={Ops.ConvColumnBudget} gflops={flops / seconds / 1e9:F2} cpugflops={flops / cpu / 1e9:F2} ms={seconds * 1e3:F2}"));
         }
         return 0;
     }

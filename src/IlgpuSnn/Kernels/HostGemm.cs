@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -54,6 +55,9 @@ internal static unsafe class HostGemm
     /// </summary>
     internal static float SparseBelow { get; set; } = 0.9f;
 
+    /// <summary>When set (diagnostics only), every worker's share of every GEMM reports to it.</summary>
+    internal static GemmProfile? Profile { get; set; }
+
     [ThreadStatic] private static float[]? packedA;
     [ThreadStatic] private static float[]? packedB;
     [ThreadStatic] private static int[]? nonZeroRows;
@@ -84,15 +88,22 @@ internal static unsafe class HostGemm
             i0 = (int)Math.Min(m, (long)thread * per * mr);
             i1 = (int)Math.Min(m, (long)(thread + 1) * per * mr);
         }
-        Rectangle(a, b, c, m, n, k, transA, transB, alpha, beta, wide, i0, i1, j0, j1);
+        var profile = Profile;
+        long start = profile is null ? 0 : Stopwatch.GetTimestamp();
+        var (nonZeroRows, rows) = Rectangle(a, b, c, m, n, k, transA, transB, alpha, beta, wide, i0, i1, j0, j1);
+        profile?.Add(m, n, k, transA, transB, Stopwatch.GetElapsedTime(start).TotalSeconds, nonZeroRows, rows);
     }
 
-    /// <summary>Computes rows [i0, i1) and columns [j0, j1) of C (see <see cref="Compute"/>).</summary>
-    private static void Rectangle(float* a, float* b, float* c, int m, int n, int k, bool transA, bool transB,
+    /// <summary>
+    /// Computes rows [i0, i1) and columns [j0, j1) of C (see <see cref="Compute"/>); returns how many rows of the
+    /// packed op(B) strips held a non-zero, and how many rows they had.
+    /// </summary>
+    private static (long NonZeroRows, long Rows) Rectangle(float* a, float* b, float* c, int m, int n, int k, bool transA, bool transB,
         float alpha, float beta, bool wide, int i0, int i1, int j0, int j1)
     {
-        if (i0 >= i1 || j0 >= j1) return;
+        if (i0 >= i1 || j0 >= j1) return (0, 0);
         int MR = RowsOf(wide), NR = ColumnsOf(wide);
+        long nonZero = 0, allRows = 0;
         packedA ??= GC.AllocateUninitializedArray<float>(MC * KC, pinned: true);
         packedB ??= GC.AllocateUninitializedArray<float>(KC * NC, pinned: true);
         nonZeroRows ??= GC.AllocateUninitializedArray<int>(KC * NC / MinNR + NC / MinNR, pinned: true);
@@ -110,6 +121,8 @@ internal static unsafe class HostGemm
                     PackB(b, pb, n, k, transB, pc, kc, jc, nc, NR);
                     int* counts = rows + KC * NC / MinNR;
                     IndexNonZeroRows(pb, kc, nc, rows, counts, NR);
+                    for (int strip = 0; strip < (nc + NR - 1) / NR; strip++) nonZero += counts[strip];
+                    allRows += (long)kc * ((nc + NR - 1) / NR);
                     for (int ic = i0; ic < i1; ic += MC)
                     {
                         int mc = Math.Min(MC, i1 - ic);
@@ -137,6 +150,7 @@ internal static unsafe class HostGemm
                 }
             }
         }
+        return (nonZero, allRows);
     }
 
     /// <summary>Packs op(A)[ic..ic+mc, pc..pc+kc] into MR-tall strips: strip s holds element (r, p) at s*MR*kc + p*MR + r.</summary>
