@@ -12,6 +12,7 @@ namespace IlgpuSnn.Benchmarks;
 /// (cpugflops: FLOPs over the user+system time of all threads), which a loaded machine distorts far less than wall time. Fast enough to interleave with OpenBLAS
 /// (benchmarks/peers/compare.sh) on a shared machine, where BenchmarkDotNet runs minutes apart would see different load.
 /// <c>--column-budget floats</c> sets the convolution's column-matrix size per chunk.
+/// <c>--dot 0</c> turns the dot form of long-inner-dimension products off (packed path only).
 /// <c>--block 6x16</c> runs the 256-bit register block on a CPU that has AVX-512 (the baseline of the 12x32 one).
 /// <c>--silent f</c> zeroes a random fraction f of the rows of op(B) (a spike operand with silent inputs), to find where
 /// the GEMM's sparse path pays; <c>--sparse-below x</c> sets the CPU GEMM's switch (0: always dense, 2: always sparse).
@@ -30,6 +31,7 @@ internal static class GemmThroughput
         int reps = int.Parse(Option("--reps", "5"), CultureInfo.InvariantCulture);
         double silent = double.Parse(Option("--silent", "0"), CultureInfo.InvariantCulture);
         Ops.ConvColumnBudget = long.Parse(Option("--column-budget", Ops.ConvColumnBudget.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        HostGemm.DotForm = Option("--dot", "1") != "0";
         bool wide = HostGemm.Wide && Option("--block", "") != "6x16";
         HostGemm.SparseBelow = float.Parse(Option("--sparse-below", HostGemm.SparseBelow.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         using var device = Device.Create();
@@ -53,7 +55,7 @@ internal static class GemmThroughput
                 Gemm.RunBlocked(device, a.View, b.View, c.View, m, n, k, ta, tb, wide: wide);
                 device.Synchronize();
             });
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours gemm {spec} silent={silent} sparse-below={HostGemm.SparseBelow} block={HostGemm.RowsOf(wide)}x{HostGemm.ColumnsOf(wide)} gflops={2.0 * m * n * k / seconds / 1e9:F2} cpugflops={2.0 * m * n * k / cpu / 1e9:F2} ms={seconds * 1e3:F2}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours gemm {spec} silent={silent} sparse-below={HostGemm.SparseBelow} block={HostGemm.RowsOf(wide)}x{HostGemm.ColumnsOf(wide)} dot={(HostGemm.DotForm ? 1 : 0)} gflops={2.0 * m * n * k / seconds / 1e9:F2} cpugflops={2.0 * m * n * k / cpu / 1e9:F2} ms={seconds * 1e3:F2}"));
         }
         foreach (var spec in Option("--conv", "").Split(',', StringSplitOptions.RemoveEmptyEntries))
         {

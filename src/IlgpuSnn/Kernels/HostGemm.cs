@@ -55,6 +55,24 @@ internal static unsafe class HostGemm
     /// </summary>
     internal static float SparseBelow { get; set; } = 0.9f;
 
+    /// <summary>
+    /// Whether a product whose two operands both run along the inner dimension (A [m,k], B stored [n,k]) with an inner
+    /// dimension of at least <see cref="DotFormRatio"/> times m and n (the weight gradients of convolutions and linear
+    /// layers) runs as blocked dot products instead (<see cref="DotRectangle"/>): packing would transpose both operands
+    /// and pad a narrow C to whole register blocks. On by default where the 512-bit block runs; the throughput
+    /// benchmark switches it off to compare.
+    /// </summary>
+    internal static bool DotForm { get; set; } = true;
+
+    /// <summary>How many times m and n the inner dimension must be for the dot form.</summary>
+    private const int DotFormRatio = 4;
+
+    /// <summary>Rows of A and of B (as stored) that one call of the dot micro-kernel combines.</summary>
+    private const int DotRows = 4, DotCols = 3;
+
+    /// <summary>Inner-dimension block of the dot form: 4 + 3 rows of it stay in L1.</summary>
+    private const int DotKC = 512;
+
     /// <summary>When set (diagnostics only), every worker's share of every GEMM reports to it.</summary>
     internal static GemmProfile? Profile { get; set; }
 
@@ -73,6 +91,28 @@ internal static unsafe class HostGemm
     internal static void Compute(float* a, float* b, float* c, int m, int n, int k, bool transA, bool transB,
         float alpha, float beta, bool wide, int thread, int threads)
     {
+        var profile = Profile;
+        long start = profile is null ? 0 : Stopwatch.GetTimestamp();
+        if (wide && DotForm && !transA && transB && k >= DotFormRatio * (long)Math.Max(m, n))
+        {
+            int rowGroups = (m + DotRows - 1) / DotRows, colGroups = (n + DotCols - 1) / DotCols;
+            int d0 = 0, d1 = m, e0 = 0, e1 = n;
+            if (rowGroups >= colGroups)
+            {
+                int per = (rowGroups + threads - 1) / threads;
+                d0 = (int)Math.Min(m, (long)thread * per * DotRows);
+                d1 = (int)Math.Min(m, (long)(thread + 1) * per * DotRows);
+            }
+            else
+            {
+                int per = (colGroups + threads - 1) / threads;
+                e0 = (int)Math.Min(n, (long)thread * per * DotCols);
+                e1 = (int)Math.Min(n, (long)(thread + 1) * per * DotCols);
+            }
+            DotRectangle(a, b, c, n, k, alpha, beta, d0, d1, e0, e1);
+            profile?.Add(m, n, k, transA, transB, Stopwatch.GetElapsedTime(start).TotalSeconds, 0, 0);
+            return;
+        }
         int mr = RowsOf(wide), nr = ColumnsOf(wide);
         int colStrips = (n + nr - 1) / nr, rowStrips = (m + mr - 1) / mr;
         int i0 = 0, i1 = m, j0 = 0, j1 = n;
@@ -88,8 +128,6 @@ internal static unsafe class HostGemm
             i0 = (int)Math.Min(m, (long)thread * per * mr);
             i1 = (int)Math.Min(m, (long)(thread + 1) * per * mr);
         }
-        var profile = Profile;
-        long start = profile is null ? 0 : Stopwatch.GetTimestamp();
         var (nonZeroRows, rows) = Rectangle(a, b, c, m, n, k, transA, transB, alpha, beta, wide, i0, i1, j0, j1);
         profile?.Add(m, n, k, transA, transB, Stopwatch.GetElapsedTime(start).TotalSeconds, nonZeroRows, rows);
     }
@@ -151,6 +189,71 @@ internal static unsafe class HostGemm
             }
         }
         return (nonZero, allRows);
+    }
+
+    /// <summary>
+    /// The dot form of rows [i0, i1) and columns [j0, j1) of C = alpha * A B^T + beta * C, A [m,k] and B [n,k] both
+    /// contiguous along k: per block of <see cref="DotKC"/> inner indices, every 4x3 group of C gets 12 dot products
+    /// of 512-bit vectors added to it (the first block scales C by beta, the later ones add).
+    /// </summary>
+    private static void DotRectangle(float* a, float* b, float* c, int n, int k, float alpha, float beta, int i0, int i1, int j0, int j1)
+    {
+        for (int pc = 0; pc < k; pc += DotKC)
+        {
+            int kc = Math.Min(DotKC, k - pc);
+            float betaHere = pc == 0 ? beta : 1f;
+            for (int i = i0; i < i1; i += DotRows)
+                for (int j = j0; j < j1; j += DotCols)
+                    Dot4x3(a + (long)i * k + pc, b + (long)j * k + pc, k, kc, Math.Min(DotRows, i1 - i), Math.Min(DotCols, j1 - j),
+                        c + (long)i * n + j, n, alpha, betaHere);
+        }
+    }
+
+    /// <summary>
+    /// C[r, q] = alpha * sum over p &lt; kc of a[r·lda + p]·b[q·lda + p] + beta * C[r, q] for r &lt; rows ≤ 4 and
+    /// q &lt; cols ≤ 3 (missing rows read row 0 and are not written); C not read when beta is 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dot4x3(float* a, float* b, int lda, int kc, int rows, int cols, float* c, int ldc, float alpha, float beta)
+    {
+        float* a0 = a, a1 = rows > 1 ? a + lda : a, a2 = rows > 2 ? a + 2L * lda : a, a3 = rows > 3 ? a + 3L * lda : a;
+        float* b0 = b, b1 = cols > 1 ? b + lda : b, b2 = cols > 2 ? b + 2L * lda : b;
+        Vector512<float> s00 = default, s01 = default, s02 = default, s10 = default, s11 = default, s12 = default;
+        Vector512<float> s20 = default, s21 = default, s22 = default, s30 = default, s31 = default, s32 = default;
+        int p = 0;
+        for (; p + 16 <= kc; p += 16)
+        {
+            var x0 = Vector512.Load(b0 + p);
+            var x1 = Vector512.Load(b1 + p);
+            var x2 = Vector512.Load(b2 + p);
+            var y = Vector512.Load(a0 + p);
+            s00 = Avx512F.FusedMultiplyAdd(y, x0, s00); s01 = Avx512F.FusedMultiplyAdd(y, x1, s01); s02 = Avx512F.FusedMultiplyAdd(y, x2, s02);
+            y = Vector512.Load(a1 + p);
+            s10 = Avx512F.FusedMultiplyAdd(y, x0, s10); s11 = Avx512F.FusedMultiplyAdd(y, x1, s11); s12 = Avx512F.FusedMultiplyAdd(y, x2, s12);
+            y = Vector512.Load(a2 + p);
+            s20 = Avx512F.FusedMultiplyAdd(y, x0, s20); s21 = Avx512F.FusedMultiplyAdd(y, x1, s21); s22 = Avx512F.FusedMultiplyAdd(y, x2, s22);
+            y = Vector512.Load(a3 + p);
+            s30 = Avx512F.FusedMultiplyAdd(y, x0, s30); s31 = Avx512F.FusedMultiplyAdd(y, x1, s31); s32 = Avx512F.FusedMultiplyAdd(y, x2, s32);
+        }
+        Span<float> sums =
+        [
+            Vector512.Sum(s00), Vector512.Sum(s01), Vector512.Sum(s02), Vector512.Sum(s10), Vector512.Sum(s11), Vector512.Sum(s12),
+            Vector512.Sum(s20), Vector512.Sum(s21), Vector512.Sum(s22), Vector512.Sum(s30), Vector512.Sum(s31), Vector512.Sum(s32),
+        ];
+        for (; p < kc; p++)
+        {
+            float y0 = a0[p], y1 = a1[p], y2 = a2[p], y3 = a3[p], x0 = b0[p], x1 = b1[p], x2 = b2[p];
+            sums[0] += y0 * x0; sums[1] += y0 * x1; sums[2] += y0 * x2;
+            sums[3] += y1 * x0; sums[4] += y1 * x1; sums[5] += y1 * x2;
+            sums[6] += y2 * x0; sums[7] += y2 * x1; sums[8] += y2 * x2;
+            sums[9] += y3 * x0; sums[10] += y3 * x1; sums[11] += y3 * x2;
+        }
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = c + (long)r * ldc;
+            for (int q = 0; q < cols; q++)
+                row[q] = beta == 0f ? alpha * sums[r * DotCols + q] : alpha * sums[r * DotCols + q] + beta * row[q];
+        }
     }
 
     /// <summary>Packs op(A)[ic..ic+mc, pc..pc+kc] into MR-tall strips: strip s holds element (r, p) at s*MR*kc + p*MR + r.</summary>

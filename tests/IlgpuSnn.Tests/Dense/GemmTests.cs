@@ -46,6 +46,10 @@ public sealed class GemmTests(TestDevice fixture)
         Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be, wide), 101, 1037, 263, transA, transB, 1f, 0f);
         Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be, wide), 97, 9, 515, transA, transB, -0.5f, 0.75f);
         Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be, wide), 13, 35, 1, transA, transB, 1f, 1f);
+        // An inner dimension far longer than m and n (weight gradients): with A [m,k] and B stored [n,k] the 512-bit
+        // kernel runs blocked dot products; ragged 4x3 groups, several inner blocks of 512 and a tail under 16.
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be, wide), 7, 5, 1037, transA, transB, 0.5f, -0.25f);
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be, wide), 2, 13, 3000, transA, transB, 1f, 0f);
     }
 
     [Theory]
