@@ -9,7 +9,8 @@ public delegate Tensor?[] BackwardFunction(Tensor?[] outputGrads);
 
 /// <summary>
 /// Reverse-mode automatic differentiation. While a tape is recording (<see cref="Record"/>), every operation whose
-/// inputs require gradients appends a node that keeps only what its backward needs. Estimators decide which graph
+/// inputs require gradients appends a node that keeps only what its backward needs (through a
+/// <see cref="TapeEntry"/>, the one recording mechanism). Estimators decide which graph
 /// edges exist by what they let the tape see: <see cref="Tensor.Detach"/> cuts an edge, <see cref="NoGrad"/> runs
 /// without recording. <see cref="Backward(Tensor, Tensor?)"/> accumulates into the <see cref="Tensor.Grad"/> of leaves, so several
 /// backward calls add up.
@@ -60,32 +61,27 @@ public sealed class Tape : IDisposable
         return new Restore(previous);
     }
 
-    /// <summary>Whether an operation on <paramref name="inputs"/> must be recorded.</summary>
-    public static bool ShouldRecord(params ReadOnlySpan<Tensor?> inputs)
+    /// <summary>
+    /// Starts recording one differentiable operation on the tape of this thread (see <see cref="TapeEntry"/>).
+    /// </summary>
+    /// <param name="operation">The operation's name, shown in errors of its backward.</param>
+    /// <param name="inputs">The operation's inputs (null where an optional input is absent), in the order its backward
+    /// returns their gradients.</param>
+    /// <returns>The entry, or null when no tape records on this thread or no input requires a gradient: then the
+    /// operation records nothing.</returns>
+    public static TapeEntry? Begin(string operation, params Tensor?[] inputs)
     {
-        if (recording is null) return false;
+        ArgumentNullException.ThrowIfNull(operation);
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (recording is null) return null;
         foreach (var t in inputs)
-            if (t is not null && t.RequiresGrad) return true;
-        return false;
+            if (t is not null && t.RequiresGrad) return new TapeEntry(recording, operation, inputs);
+        return null;
     }
 
-    /// <summary>
-    /// A handle on <paramref name="tensor"/>'s memory kept by the tape for a backward: it belongs to no scope and is
-    /// released when the node is consumed or the tape cleared.
-    /// </summary>
-    public static Tensor Save(Tensor tensor)
+    /// <summary>Appends a node that owns <paramref name="saved"/>; the outputs become non-leaf tensors that require gradients.</summary>
+    internal void Add(string operation, Tensor?[] inputs, Tensor[] outputs, BackwardFunction backward, Tensor[] saved)
     {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using (TensorScope.Suspend()) return tensor.Detach();
-    }
-
-    /// <summary>
-    /// Appends a node. <paramref name="saved"/> are handles from <see cref="Save"/> that the node owns.
-    /// The outputs become non-leaf tensors that require gradients.
-    /// </summary>
-    public void Add(string operation, Tensor?[] inputs, Tensor[] outputs, BackwardFunction backward, Tensor[] saved)
-    {
-        ArgumentNullException.ThrowIfNull(outputs);
         foreach (var o in outputs)
         {
             o.RequiresGrad = true;

@@ -95,9 +95,8 @@ internal static class AdaptiveNeuronKernels
         ArrayView<float> potential, ArrayView<float> state, long n, int steps, TNeuron neuron, TSurrogate surrogateFunction, int flags)
         where TNeuron : struct, IAdaptiveNeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
-        long stride = (long)Grid.DimX * Group.DimX;
         long plane = steps * n;
-        for (long i = Grid.GlobalIndex.X; i < n; i += stride)
+        foreach (long i in GridStride.Over(n))
         {
             bool hasState = (flags & HasState) != 0;
             float v = hasState ? state[i] : 0f;
@@ -131,9 +130,8 @@ internal static class AdaptiveNeuronKernels
         ArrayView<float> initial, ArrayView<float> currentGrad, long n, int steps, TNeuron neuron, int flags)
         where TNeuron : struct, IAdaptiveNeuronDynamics
     {
-        long stride = (long)Grid.DimX * Group.DimX;
         long plane = steps * n;
-        for (long i = Grid.GlobalIndex.X; i < n; i += stride)
+        foreach (long i in GridStride.Over(n))
         {
             float gv = 0f, ga = 0f; // ∂L/∂v[t] and ∂L/∂a[t+1], zero after the last step (the final state is detached)
             for (int t = steps - 1; t >= 0; t--)
@@ -165,8 +163,7 @@ internal static class AdaptiveNeuronKernels
         where TNeuron : struct, IAdaptiveNeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
         long n = current.Length;
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < n; i += stride)
+        foreach (long i in GridStride.Over(n))
         {
             bool hasState = (flags & HasState) != 0;
             float v = hasState ? previous[i] : 0f;
@@ -188,8 +185,7 @@ internal static class AdaptiveNeuronKernels
         long n, TNeuron neuron, int flags)
         where TNeuron : struct, IAdaptiveNeuronDynamics
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < n; i += stride)
+        foreach (long i in GridStride.Over(n))
         {
             bool hasState = (flags & HasState) != 0, hasStateGrad = (flags & HasStateGrad) != 0;
             float vPrev = hasState ? previous[i] : 0f;

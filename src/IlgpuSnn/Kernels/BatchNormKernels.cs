@@ -189,8 +189,7 @@ internal static class BatchNormKernels
     internal static void ChannelSumKernel(ArrayView<float> x, ArrayView<float> center, ArrayView<float> result, int channels, int spatial,
         long perChannel, int count, int squareDeviation, float scale)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long t = Grid.GlobalIndex.X; t < result.Length; t += stride)
+        foreach (long t in GridStride.Over(result.Length))
         {
             int c = (int)(t / count);
             int p = (int)(t - (long)c * count);
@@ -217,8 +216,7 @@ internal static class BatchNormKernels
     internal static void ChannelSumProductKernel(ArrayView<float> a, ArrayView<float> b, ArrayView<float> sumA, ArrayView<float> sumAB, int channels, int spatial,
         long perChannel, int count)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long t = Grid.GlobalIndex.X; t < sumA.Length; t += stride)
+        foreach (long t in GridStride.Over(sumA.Length))
         {
             int c = (int)(t / count);
             int p = (int)(t - (long)c * count);
@@ -238,8 +236,7 @@ internal static class BatchNormKernels
     [Kernel]
     internal static void PrepareScaleKernel(ArrayView<float> variance, ArrayView<float> gamma, ArrayView<float> invstd, ArrayView<float> scale, float eps)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long c = Grid.GlobalIndex.X; c < variance.Length; c += stride)
+        foreach (long c in GridStride.Over(variance.Length))
         {
             float inv = 1f / MathF.Sqrt(variance[c] + eps);
             invstd[c] = inv;
@@ -251,8 +248,7 @@ internal static class BatchNormKernels
     internal static void NormalizeKernel(ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma, ArrayView<float> beta,
         ArrayView<float> y, ArrayView<float> normalized, int writeNormalized, int channels, int spatial)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride)
+        foreach (long i in GridStride.Over(y.Length))
         {
             int c = (int)((i / spatial) % channels);
             float h = (x[i] - mean[c]) * invstd[c];
@@ -265,8 +261,7 @@ internal static class BatchNormKernels
     internal static void UpdateRunningKernel(ArrayView<float> mean, ArrayView<float> variance, ArrayView<float> runningMean, ArrayView<float> runningVar,
         float momentum, float unbias)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long c = Grid.GlobalIndex.X; c < mean.Length; c += stride)
+        foreach (long c in GridStride.Over(mean.Length))
         {
             runningMean[c] = (1f - momentum) * runningMean[c] + momentum * mean[c];
             runningVar[c] = (1f - momentum) * runningVar[c] + momentum * (variance[c] * unbias);
@@ -277,8 +272,7 @@ internal static class BatchNormKernels
     internal static void BackwardInputKernel(ArrayView<float> dy, ArrayView<float> normalized, ArrayView<float> scale, ArrayView<float> sumDy,
         ArrayView<float> sumDyXhat, ArrayView<float> dx, int batchStatistics, int channels, int spatial, float invCount)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < dx.Length; i += stride)
+        foreach (long i in GridStride.Over(dx.Length))
         {
             int c = (int)((i / spatial) % channels);
             float g = dy[i];

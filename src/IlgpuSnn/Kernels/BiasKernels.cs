@@ -51,15 +51,13 @@ internal static class BiasKernels
     [Kernel]
     internal static void BroadcastKernel(ArrayView<float> bias, ArrayView<float> y, int channels, int inner)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride) y[i] = bias[i / inner % channels];
+        foreach (long i in GridStride.Over(y.Length)) y[i] = bias[i / inner % channels];
     }
 
     [Kernel]
     internal static void RowSumKernel(ArrayView<float> x, ArrayView<float> rows, int inner)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long r = Grid.GlobalIndex.X; r < rows.Length; r += stride)
+        foreach (long r in GridStride.Over(rows.Length))
         {
             float s = 0f;
             long start = r * inner;
@@ -71,8 +69,7 @@ internal static class BiasKernels
     [Kernel]
     internal static void SumKernel(ArrayView<float> x, ArrayView<float> sum, int outer, int channels, int inner)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long c = Grid.GlobalIndex.X; c < channels; c += stride)
+        foreach (long c in GridStride.Over(channels))
         {
             float s = 0f;
             for (int a = 0; a < outer; a++)

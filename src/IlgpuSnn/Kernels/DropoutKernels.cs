@@ -50,8 +50,7 @@ internal static class DropoutKernels
     [Kernel]
     internal static void MaskKernel(ArrayView<float> mask, ulong seed, ulong threshold, float keep)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < mask.Length; i += stride)
+        foreach (long i in GridStride.Over(mask.Length))
         {
             ulong bits = Hash(seed, (ulong)i) >> (64 - Bits);
             mask[i] = bits < threshold ? 0f : keep;
@@ -61,8 +60,7 @@ internal static class DropoutKernels
     [Kernel]
     internal static void BroadcastMultiplyKernel(ArrayView<float> x, ArrayView<float> mask, ArrayView<float> y)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
         long m = mask.Length;
-        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride) y[i] = x[i] * mask[i % m];
+        foreach (long i in GridStride.Over(y.Length)) y[i] = x[i] * mask[i % m];
     }
 }

@@ -88,43 +88,37 @@ internal static class Elementwise
     [Kernel]
     internal static void FillKernel(ArrayView<float> y, float value)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride) y[i] = value;
+        foreach (long i in GridStride.Over(y.Length)) y[i] = value;
     }
 
     [Kernel]
     internal static void CopyKernel(ArrayView<float> x, ArrayView<float> y)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride) y[i] = x[i];
+        foreach (long i in GridStride.Over(y.Length)) y[i] = x[i];
     }
 
     [Kernel]
     internal static void AxpbyKernel(float alpha, ArrayView<float> x, float beta, ArrayView<float> y)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride) y[i] = alpha * x[i] + beta * y[i];
+        foreach (long i in GridStride.Over(y.Length)) y[i] = alpha * x[i] + beta * y[i];
     }
 
     [Kernel]
     internal static void BinaryKernel(ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, int op)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride) y[i] = ApplyBinary(op, a[i], b[i]);
+        foreach (long i in GridStride.Over(y.Length)) y[i] = ApplyBinary(op, a[i], b[i]);
     }
 
     [Kernel]
     internal static void UnaryKernel(ArrayView<float> x, ArrayView<float> y, int op, float p)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride) y[i] = ApplyUnary(op, x[i], p);
+        foreach (long i in GridStride.Over(y.Length)) y[i] = ApplyUnary(op, x[i], p);
     }
 
     [Kernel]
     internal static void UnaryBackwardKernel(ArrayView<float> x, ArrayView<float> y, ArrayView<float> g, ArrayView<float> gx, int op, float p)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < gx.Length; i += stride) gx[i] = g[i] * UnaryDerivative(op, x[i], y[i], p);
+        foreach (long i in GridStride.Over(gx.Length)) gx[i] = g[i] * UnaryDerivative(op, x[i], y[i], p);
     }
 
     internal static float ApplyBinary(int op, float a, float b)

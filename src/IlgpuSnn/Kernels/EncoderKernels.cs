@@ -36,15 +36,13 @@ internal static class EncoderKernels
     [Kernel]
     internal static void RepeatKernel(ArrayView<float> x, ArrayView<float> y, long n)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride) y[i] = x[i % n];
+        foreach (long i in GridStride.Over(y.Length)) y[i] = x[i % n];
     }
 
     [Kernel]
     internal static void PoissonKernel(ArrayView<float> x, ArrayView<float> y, long n, ulong seed)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride)
+        foreach (long i in GridStride.Over(y.Length))
         {
             long t = i / n;
             long e = i - t * n;

@@ -31,18 +31,14 @@ internal static class FiniteCheck
     [Kernel]
     internal static void MarkKernel(ArrayView<float> x, ArrayView<float> flag)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < x.Length; i += stride)
+        foreach (long i in GridStride.Over(x.Length))
             if (IsNonFinite(x[i])) flag[0] = 1f;
     }
 
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run MarkKernel.")]
     internal static unsafe void HostMarkKernel(long x, long n, long flag)
     {
-        long threads = (long)Grid.DimX * Group.DimX;
-        long chunk = (n + threads - 1) / threads;
-        long start = Grid.GlobalIndex.X * chunk;
-        long end = Math.Min(n, start + chunk);
+        var (start, end) = GridStride.Chunk(n);
         float* px = (float*)x;
         bool bad = false;
         for (long i = start; i < end; i++) bad |= IsNonFinite(px[i]);

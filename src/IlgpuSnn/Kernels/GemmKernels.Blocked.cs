@@ -18,6 +18,6 @@ internal static partial class GemmKernels
         int m, int n, int k, int transA, int transB, float alpha, float beta, int wide)
     {
         HostGemm.Compute((float*)aAddress, (float*)bAddress, (float*)cAddress, m, n, k, transA != 0, transB != 0,
-            alpha, beta, wide != 0, Grid.GlobalIndex.X, Grid.DimX * Group.DimX);
+            alpha, beta, wide != 0, (int)GridStride.Thread, (int)GridStride.Threads);
     }
 }

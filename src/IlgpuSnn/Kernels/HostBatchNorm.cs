@@ -36,10 +36,7 @@ internal static class HostBatchNorm
     internal static void HostKernel(int form, Operands operands, int channels, int spatial, long total, int flag)
     {
         long items = form <= SumProduct ? channels : total / spatial;
-        long threads = (long)Grid.DimX * Group.DimX;
-        long chunk = (items + threads - 1) / threads;
-        long start = Grid.GlobalIndex.X * chunk;
-        long end = Math.Min(items, start + chunk);
+        var (start, end) = GridStride.Chunk(items);
         if (start < end) Pass(form, operands, channels, spatial, total, flag, start, end);
     }
 

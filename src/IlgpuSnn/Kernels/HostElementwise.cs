@@ -29,10 +29,7 @@ internal static class HostElementwise
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run the portable Elementwise kernels.")]
     internal static unsafe void HostKernel(long a, long b, long y, long g, long n, int form, int op, float p, float q)
     {
-        long threads = (long)Grid.DimX * Group.DimX;
-        long chunk = (n + threads - 1) / threads;
-        long start = Grid.GlobalIndex.X * chunk;
-        long end = Math.Min(n, start + chunk);
+        var (start, end) = GridStride.Chunk(n);
         float* pa = (float*)a, pb = (float*)b, py = (float*)y, pg = (float*)g;
         if (form == Fill)
         {

@@ -31,10 +31,7 @@ internal static class HostIm2Col
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run the portable Im2Col kernels.")]
     internal static unsafe void HostKernel(int form, long source, long bias, long target, long items, ConvShape shape)
     {
-        long threads = (long)Grid.DimX * Group.DimX;
-        long chunk = (items + threads - 1) / threads;
-        long start = Grid.GlobalIndex.X * chunk;
-        long end = Math.Min(items, start + chunk);
+        var (start, end) = GridStride.Chunk(items);
         if (start >= end) return;
         Copy(form, (float*)source, (float*)bias, (float*)target, start, end, shape);
     }

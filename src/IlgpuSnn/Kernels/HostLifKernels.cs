@@ -20,7 +20,7 @@ internal static class HostLifKernels
         long n, int steps, TNeuron neuron, TSurrogate surrogateFunction, int flags)
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
-        (long start, long end) = Share(n);
+        (long start, long end) = GridStride.Chunk(n);
         float* pc = (float*)current, ps = (float*)spikes, pg = (float*)surrogate, pu = (float*)potential, pv = (float*)state;
         bool hasState = (flags & LifKernels.HasState) != 0;
         bool saveSurrogate = (flags & LifKernels.SaveSurrogate) != 0, savePotential = (flags & LifKernels.SavePotential) != 0;
@@ -48,7 +48,7 @@ internal static class HostLifKernels
         long n, TNeuron neuron, TSurrogate surrogateFunction, int flags)
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
-        (long start, long end) = Share(n);
+        (long start, long end) = GridStride.Chunk(n);
         float* pc = (float*)current, pp = (float*)previousV, ps = (float*)spikes, pv = (float*)v, pg = (float*)surrogate, pu = (float*)potential;
         bool hasState = (flags & LifKernels.HasState) != 0;
         bool saveSurrogate = (flags & LifKernels.SaveSurrogate) != 0, savePotential = (flags & LifKernels.SavePotential) != 0;
@@ -71,7 +71,7 @@ internal static class HostLifKernels
         long currentGrad, long parameterGrad, long n, int steps, TNeuron neuron, int flags)
         where TNeuron : struct, INeuronDynamics
     {
-        (long start, long end) = Share(n);
+        (long start, long end) = GridStride.Chunk(n);
         float* pgs = (float*)spikeGrad, pg = (float*)surrogate, ps = (float*)spikes, pu = (float*)potential, pv0 = (float*)initial;
         float* pgi = (float*)currentGrad, pgp = (float*)parameterGrad;
         bool readU = (flags & LifBackwardKernels.ReadPotential) != 0, readS = (flags & LifBackwardKernels.ReadSpikes) != 0;
@@ -111,7 +111,7 @@ internal static class HostLifKernels
         long previousV, long currentGrad, long previousGrad, long parameterGrad, long n, TNeuron neuron, int flags)
         where TNeuron : struct, INeuronDynamics
     {
-        (long start, long end) = Share(n);
+        (long start, long end) = GridStride.Chunk(n);
         float* pgs = (float*)spikeGrad, pgv = (float*)potentialGrad, pg = (float*)surrogate, ps = (float*)spikes, pu = (float*)potential;
         float* pvp = (float*)previousV, pgi = (float*)currentGrad, pgprev = (float*)previousGrad, pgp = (float*)parameterGrad;
         bool readU = (flags & LifBackwardKernels.ReadPotential) != 0, readS = (flags & LifBackwardKernels.ReadSpikes) != 0;
@@ -137,13 +137,4 @@ internal static class HostLifKernels
     /// <summary>The spike of pre-reset potential u (the forward's H(z)).</summary>
     private static float Spike<TNeuron>(TNeuron neuron, float u) where TNeuron : struct, INeuronDynamics =>
         neuron.Overshoot(u) >= 0f ? 1f : 0f;
-
-    /// <summary>This worker's contiguous share [start, end) of n neurons.</summary>
-    private static (long Start, long End) Share(long n)
-    {
-        long threads = (long)Grid.DimX * Group.DimX;
-        long chunk = (n + threads - 1) / threads;
-        long start = Math.Min(n, Grid.GlobalIndex.X * chunk);
-        return (start, Math.Min(n, start + chunk));
-    }
 }

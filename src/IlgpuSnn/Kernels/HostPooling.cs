@@ -24,10 +24,7 @@ internal static class HostPooling
     internal static unsafe void AverageKernel(long source, long target, long planes, int backward,
         int height, int width, int outHeight, int outWidth, int kernel, int step)
     {
-        long threads = (long)Grid.DimX * Group.DimX;
-        long chunk = (planes + threads - 1) / threads;
-        long start = Grid.GlobalIndex.X * chunk;
-        long end = Math.Min(planes, start + chunk);
+        var (start, end) = GridStride.Chunk(planes);
         long planeIn = (long)height * width, planeOut = (long)outHeight * outWidth;
         float invArea = 1f / (kernel * kernel);
         for (long p = start; p < end; p++)

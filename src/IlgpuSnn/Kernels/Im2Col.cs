@@ -94,8 +94,7 @@ internal static class Im2Col
     {
         long spatial = (long)outH * outW;
         long cols = nb * spatial;
-        long gridStride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < col.Length; i += gridStride)
+        foreach (long i in GridStride.Over(col.Length))
         {
             long row = i / cols;
             long column = i - row * cols;
@@ -120,8 +119,7 @@ internal static class Im2Col
     {
         long spatial = (long)outH * outW;
         long cols = nb * spatial;
-        long gridStride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < x.Length; i += gridStride)
+        foreach (long i in GridStride.Over(x.Length))
         {
             int w = (int)(i % width);
             int h = (int)(i / width % height);
@@ -151,9 +149,8 @@ internal static class Im2Col
     [Kernel]
     internal static void ChunkToNchwKernel(ArrayView<float> chunk, ArrayView<float> bias, ArrayView<float> y, int nb, int channels, int spatial, int hasBias)
     {
-        long gridStride = (long)Grid.DimX * Group.DimX;
         long cols = (long)nb * spatial;
-        for (long i = Grid.GlobalIndex.X; i < y.Length; i += gridStride)
+        foreach (long i in GridStride.Over(y.Length))
         {
             long l = i % spatial;
             long o = i / spatial % channels;
@@ -166,9 +163,8 @@ internal static class Im2Col
     [Kernel]
     internal static void NchwToChunkKernel(ArrayView<float> y, ArrayView<float> chunk, int nb, int channels, int spatial)
     {
-        long gridStride = (long)Grid.DimX * Group.DimX;
         long cols = (long)nb * spatial;
-        for (long i = Grid.GlobalIndex.X; i < chunk.Length; i += gridStride)
+        foreach (long i in GridStride.Over(chunk.Length))
         {
             long o = i / cols;
             long rest = i - o * cols;

@@ -85,8 +85,7 @@ internal static class LifBackwardKernels
         where TNeuron : struct, INeuronDynamics
     {
         bool readU = (flags & ReadPotential) != 0;
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < n; i += stride)
+        foreach (long i in GridStride.Over(n))
         {
             float gv = 0f; // ∂L/∂v[t], carried from step t+1 (zero after the last step: v[T] is detached)
             float gp = 0f;
@@ -122,8 +121,7 @@ internal static class LifBackwardKernels
         where TNeuron : struct, INeuronDynamics
     {
         bool readU = (flags & ReadPotential) != 0;
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < surrogate.Length; i += stride)
+        foreach (long i in GridStride.Over(surrogate.Length))
         {
             float sg = surrogate[i];
             float gs = (flags & HasSpikeGrad) != 0 ? spikeGrad[i] : 0f;

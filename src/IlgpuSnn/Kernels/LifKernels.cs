@@ -106,8 +106,7 @@ internal static class LifKernels
         ArrayView<float> potential, ArrayView<float> state, long n, int steps, TNeuron neuron, TSurrogate surrogateFunction, int flags)
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < n; i += stride)
+        foreach (long i in GridStride.Over(n))
         {
             float v = (flags & HasState) != 0 ? state[i] : 0f;
             for (int t = 0; t < steps; t++)
@@ -130,8 +129,7 @@ internal static class LifKernels
         ArrayView<float> v, ArrayView<float> surrogate, ArrayView<float> potential, TNeuron neuron, TSurrogate surrogateFunction, int flags)
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < current.Length; i += stride)
+        foreach (long i in GridStride.Over(current.Length))
         {
             float prev = (flags & HasState) != 0 ? previousV[i] : 0f;
             float u = neuron.Charge(prev, current[i]);
@@ -150,8 +148,7 @@ internal static class LifKernels
         TNeuron neuron, TSurrogate surrogateFunction)
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < n; i += stride)
+        foreach (long i in GridStride.Over(n))
         {
             float v = potential[i], e = recursion[i], sumS = spikeSum[i], sumE = eligibilitySum[i];
             for (int t = 0; t < steps; t++)
@@ -179,8 +176,7 @@ internal static class LifKernels
         ArrayView<float> surrogate, float decay, float threshold, TSurrogate surrogateFunction, int flags)
         where TSurrogate : struct, ISurrogateGradient
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < accumulated.Length; i += stride)
+        foreach (long i in GridStride.Over(accumulated.Length))
         {
             float tr = trace[i];
             float u = accumulated[i] - decay * threshold * tr;

@@ -143,8 +143,7 @@ internal static class LossKernels
     internal static void CrossEntropyPartialKernel(ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> partials, int rows, int classes)
     {
         long parts = partials.Length;
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long w = Grid.GlobalIndex.X; w < parts; w += stride)
+        foreach (long w in GridStride.Over(parts))
         {
             float s = 0f;
             for (long r = w; r < rows; r += parts)
@@ -164,9 +163,8 @@ internal static class LossKernels
     internal static void CrossEntropyBackwardKernel(ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> g,
         ArrayView<float> gradLogits, int rows, int classes, float invRows)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
         float scale = g[0] * invRows;
-        for (long r = Grid.GlobalIndex.X; r < rows; r += stride)
+        foreach (long r in GridStride.Over(rows))
         {
             long row = r * classes;
             float max = logits[row + RowArgMax(logits, row, classes)];
@@ -186,8 +184,7 @@ internal static class LossKernels
     internal static void CountCorrectPartialKernel(ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> partials, int rows, int classes)
     {
         long parts = partials.Length;
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long w = Grid.GlobalIndex.X; w < parts; w += stride)
+        foreach (long w in GridStride.Over(parts))
         {
             float s = 0f;
             for (long r = w; r < rows; r += parts)
@@ -202,8 +199,7 @@ internal static class LossKernels
     internal static void SquaredErrorPartialKernel(ArrayView<float> x, ArrayView<float> target, ArrayView<float> partials, long n)
     {
         long parts = partials.Length;
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long w = Grid.GlobalIndex.X; w < parts; w += stride)
+        foreach (long w in GridStride.Over(parts))
         {
             float s = 0f;
             for (long i = w; i < n; i += parts)
@@ -219,9 +215,8 @@ internal static class LossKernels
     internal static void SquaredErrorBackwardKernel(ArrayView<float> x, ArrayView<float> target, ArrayView<float> g,
         ArrayView<float> gradX, ArrayView<float> gradTarget, float scale, int needX, int needTarget, long n)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
         float k = g[0] * scale;
-        for (long i = Grid.GlobalIndex.X; i < n; i += stride)
+        foreach (long i in GridStride.Over(n))
         {
             float d = (x[i] - target[i]) * k;
             if (needX != 0) gradX[i] = d;
@@ -233,8 +228,7 @@ internal static class LossKernels
     [Kernel]
     internal static void SumScaledKernel(ArrayView<float> partials, ArrayView<float> y, float scale)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < 1; i += stride)
+        foreach (long i in GridStride.Over(1))
         {
             float s = 0f;
             for (long k = 0; k < partials.Length; k++) s += partials[k];

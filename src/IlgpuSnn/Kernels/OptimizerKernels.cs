@@ -50,8 +50,7 @@ internal static class OptimizerKernels
     internal static void SgdKernel(ArrayView<float> p, ArrayView<float> g, ArrayView<float> buf, float lr, float momentum, float weightDecay,
         int useMomentum, int nesterov)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < p.Length; i += stride)
+        foreach (long i in GridStride.Over(p.Length))
         {
             float pi = p[i];
             float d = g[i];
@@ -70,8 +69,7 @@ internal static class OptimizerKernels
     internal static void AdamWKernel(ArrayView<float> p, ArrayView<float> g, ArrayView<float> m, ArrayView<float> v,
         float decay, float oneMinusBeta1, float beta2, float oneMinusBeta2, float stepSize, float biasCorrection2Sqrt, float eps)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long i = Grid.GlobalIndex.X; i < p.Length; i += stride)
+        foreach (long i in GridStride.Over(p.Length))
         {
             float gi = g[i];
             float pi = p[i] * decay;

@@ -90,10 +90,9 @@ internal static class Pooling
     [Kernel]
     internal static void AvgPoolKernel(ArrayView<float> x, ArrayView<float> y, int height, int width, int outHeight, int outWidth, int kernel, int step, float invArea)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
         long planeOut = (long)outHeight * outWidth;
         long planeIn = (long)height * width;
-        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride)
+        foreach (long i in GridStride.Over(y.Length))
         {
             long plane = i / planeOut;
             int r = (int)(i - plane * planeOut);
@@ -111,10 +110,9 @@ internal static class Pooling
     [Kernel]
     internal static void AvgPoolBackwardKernel(ArrayView<float> gy, ArrayView<float> gx, int height, int width, int outHeight, int outWidth, int kernel, int step, float invArea)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
         long planeOut = (long)outHeight * outWidth;
         long planeIn = (long)height * width;
-        for (long i = Grid.GlobalIndex.X; i < gx.Length; i += stride)
+        foreach (long i in GridStride.Over(gx.Length))
         {
             long plane = i / planeIn;
             int r = (int)(i - plane * planeIn);
@@ -134,10 +132,9 @@ internal static class Pooling
     [Kernel]
     internal static void MaxPoolKernel(ArrayView<float> x, ArrayView<float> y, ArrayView<int> index, int height, int width, int outHeight, int outWidth, int kernel, int step)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
         long planeOut = (long)outHeight * outWidth;
         long planeIn = (long)height * width;
-        for (long i = Grid.GlobalIndex.X; i < y.Length; i += stride)
+        foreach (long i in GridStride.Over(y.Length))
         {
             long plane = i / planeOut;
             int r = (int)(i - plane * planeOut);
@@ -168,10 +165,9 @@ internal static class Pooling
     [Kernel]
     internal static void MaxPoolBackwardKernel(ArrayView<float> gy, ArrayView<int> index, ArrayView<float> gx, int height, int width, int outHeight, int outWidth, int kernel, int step)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
         long planeOut = (long)outHeight * outWidth;
         long planeIn = (long)height * width;
-        for (long i = Grid.GlobalIndex.X; i < gx.Length; i += stride)
+        foreach (long i in GridStride.Over(gx.Length))
         {
             long plane = i / planeIn;
             int r = (int)(i - plane * planeIn);

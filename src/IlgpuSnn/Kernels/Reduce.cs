@@ -112,8 +112,7 @@ internal static class Reduce
     [Kernel]
     internal static void AxisPartialSumKernel(ArrayView<float> x, ArrayView<float> y, int axis, int inner, int count, float scale)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long t = Grid.GlobalIndex.X; t < y.Length; t += stride)
+        foreach (long t in GridStride.Over(y.Length))
         {
             long m = t / count;
             int p = (int)(t - m * count);
@@ -129,8 +128,7 @@ internal static class Reduce
     [Kernel]
     internal static void SumPartialsKernel(ArrayView<float> partials, ArrayView<float> y, int count, float scale)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long m = Grid.GlobalIndex.X; m < y.Length; m += stride)
+        foreach (long m in GridStride.Over(y.Length))
         {
             float s = 0f;
             long b = m * count;
@@ -142,9 +140,8 @@ internal static class Reduce
     [Kernel]
     internal static void BroadcastAxisKernel(ArrayView<float> g, ArrayView<float> gx, int axis, int inner, float scale)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
         long block = (long)axis * inner;
-        for (long t = Grid.GlobalIndex.X; t < gx.Length; t += stride)
+        foreach (long t in GridStride.Over(gx.Length))
         {
             long o = t / block;
             long i = t - (t / inner) * inner;
@@ -155,8 +152,7 @@ internal static class Reduce
     [Kernel]
     internal static void MaxLastAxisKernel(ArrayView<float> x, ArrayView<float> max, ArrayView<int> index, int rowLength)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long r = Grid.GlobalIndex.X; r < max.Length; r += stride)
+        foreach (long r in GridStride.Over(max.Length))
         {
             long b = r * rowLength;
             float best = x[b];
@@ -178,8 +174,7 @@ internal static class Reduce
     [Kernel]
     internal static void MaxLastAxisBackwardKernel(ArrayView<float> g, ArrayView<int> index, ArrayView<float> gx, int rowLength)
     {
-        long stride = (long)Grid.DimX * Group.DimX;
-        for (long r = Grid.GlobalIndex.X; r < g.Length; r += stride)
+        foreach (long r in GridStride.Over(g.Length))
         {
             long b = r * rowLength;
             int at = index[r];

@@ -13,9 +13,11 @@ public static partial class Ops
     /// (running = (1 − momentum)·running + momentum·batch, with the unbiased batch variance for the running variance);
     /// in evaluation mode the running statistics are used and left unchanged. Differentiable in x, gamma and beta
     /// (gamma, beta and the running statistics have shape [C]); keeps only x̂ and a per-channel scale.
+    /// With a <paramref name="reducer"/> (training only) the batch is the global batch of all replicas: the statistics,
+    /// the running-statistics update and the backward's sums are those of the union of the replicas' inputs.
     /// </summary>
     public static Tensor BatchNorm(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, bool training,
-        float momentum = 0.1f, float eps = 1e-5f)
+        float momentum = 0.1f, float eps = 1e-5f, IBatchStatisticsReducer? reducer = null)
     {
         const string name = "BatchNorm";
         var device = Check.SameDevice(name, x, gamma, beta, runningMean, runningVar);
@@ -24,13 +26,14 @@ public static partial class Ops
         if (!training) return Normalize(name, device, x, gamma, beta, runningMean.View, runningVar.View, batchStatistics: false, eps, channels, spatial);
 
         long count = x.Length / Math.Max(channels, 1);
-        if (count <= 1)
-            throw new ArgumentException($"{name}: training needs more than one value per channel, got input {Tensor.Format(x.Shape)}.", nameof(x));
         using var mean = Tensor.Empty(device, channels);
         using var variance = Tensor.Empty(device, channels);
         BatchNormKernels.ChannelStatistics(device, x.View, mean.View, variance.View, channels, spatial);
-        BatchNormKernels.UpdateRunning(device, mean.View, variance.View, runningMean.View, runningVar.View, momentum, count);
-        return Normalize(name, device, x, gamma, beta, mean.View, variance.View, batchStatistics: true, eps, channels, spatial);
+        var (total, share) = reducer is null ? (count, 1.0) : SynchronizeStatistics(reducer, mean, variance, count);
+        if (total <= 1)
+            throw new ArgumentException($"{name}: training needs more than one value per channel, got input {Tensor.Format(x.Shape)}.", nameof(x));
+        BatchNormKernels.UpdateRunning(device, mean.View, variance.View, runningMean.View, runningVar.View, momentum, total);
+        return Normalize(name, device, x, gamma, beta, mean.View, variance.View, batchStatistics: true, eps, channels, spatial, reducer, share);
     }
 
     /// <summary>
@@ -64,9 +67,10 @@ public static partial class Ops
     }
 
     private static Tensor Normalize(string name, Device device, Tensor x, Tensor gamma, Tensor beta, ILGPU.ArrayView<float> mean,
-        ILGPU.ArrayView<float> variance, bool batchStatistics, float eps, int channels, int spatial)
+        ILGPU.ArrayView<float> variance, bool batchStatistics, float eps, int channels, int spatial, IBatchStatisticsReducer? reducer = null, double share = 1)
     {
-        bool record = Tape.ShouldRecord(x, gamma, beta);
+        var entry = Tape.Begin(name, x, gamma, beta);
+        bool record = entry is not null;
         bool needX = record && x.RequiresGrad, needGamma = record && gamma.RequiresGrad, needBeta = record && beta.RequiresGrad;
         // x̂ is read by the backward for dgamma, and for dx when the statistics are the batch's.
         bool keepXhat = needGamma || (needX && batchStatistics);
@@ -76,15 +80,12 @@ public static partial class Ops
         using var xhat = keepXhat ? Tensor.Empty(device, x.ShapeArray()) : null;
         BatchNormKernels.PrepareScale(device, variance, gamma.View, invstd.View, scale.View, eps);
         BatchNormKernels.Normalize(device, x.View, mean, invstd.View, gamma.View, beta.View, y.View, (xhat ?? y).View, keepXhat, channels, spatial);
-        if (!record) return y;
+        if (entry is null) return y;
 
-        var savedXhat = xhat is null ? null : Tape.Save(xhat);
-        var savedScale = needX ? Tape.Save(scale) : null;
+        var savedXhat = xhat is null ? null : entry.Keep(xhat);
+        var savedScale = needX ? entry.Keep(scale) : null;
         var xShape = x.ShapeArray();
-        var saved = new List<Tensor>(2);
-        if (savedXhat is not null) saved.Add(savedXhat);
-        if (savedScale is not null) saved.Add(savedScale);
-        Tape.Recording!.Add(name, [x, gamma, beta], [y], g =>
+        entry.Complete(y, g =>
         {
             var dy = g[0]!;
             Tensor? dx = null, dgamma = null, dbeta = null;
@@ -110,14 +111,21 @@ public static partial class Ops
             {
                 dx = Tensor.Empty(device, xShape);
                 var xh = savedXhat ?? dy;
-                BatchNormKernels.BackwardInput(device, dy.View, xh.View, savedScale!.View, sumDy.View, sumDyXhat.View, dx.View, batchStatistics, channels, spatial);
+                // Synchronised: dx needs the global batch's sums; dgamma and dbeta stay this replica's (the gradient all-reduce adds them).
+                var (globalDy, globalDyXhat) = reducer is null ? (null, null) : SynchronizeBackwardSums(reducer, sumDy, sumDyXhat, share);
+                using (globalDy)
+                using (globalDyXhat)
+                {
+                    BatchNormKernels.BackwardInput(device, dy.View, xh.View, savedScale!.View, (globalDy ?? sumDy).View, (globalDyXhat ?? sumDyXhat).View, dx.View,
+                        batchStatistics, channels, spatial);
+                }
             }
             if (needGamma) dgamma = sumDyXhat;
             else sumDyXhat.Dispose();
             if (needBeta) dbeta = sumDy;
             else sumDy.Dispose();
             return [dx, dgamma, dbeta];
-        }, saved.ToArray());
+        });
         return y;
     }
 

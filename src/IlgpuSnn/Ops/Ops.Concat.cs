@@ -39,9 +39,9 @@ public static partial class Ops
             offset += p.Length;
         }
         var inputs = parts.ToArray<Tensor?>();
-        if (!Tape.ShouldRecord(inputs)) return y;
+        if (Tape.Begin(name, inputs) is not { } entry) return y;
         var shapes = parts.Select(p => p.ShapeArray()).ToArray();
-        Tape.Recording!.Add(name, inputs, [y], g =>
+        entry.Complete(y, g =>
         {
             var grads = new Tensor?[shapes.Length];
             long at = 0;
@@ -53,7 +53,7 @@ public static partial class Ops
                 grads[i] = gi;
             }
             return grads;
-        }, []);
+        });
         return y;
     }
 }

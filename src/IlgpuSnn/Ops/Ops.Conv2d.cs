@@ -57,14 +57,14 @@ public static partial class Ops
                 Im2Col.ChunkToNchw(device, res.View, bias is null ? default : bias.View, y.View.SubView(n0 * yImage, nb * yImage), nb, o, spatial);
             }
         }
-        if (!Tape.ShouldRecord(x, weight, bias)) return y;
+        if (Tape.Begin(op, x, weight, bias) is not { } entry) return y;
 
         bool needX = x.RequiresGrad, needW = weight.RequiresGrad, needB = bias?.RequiresGrad ?? false;
-        var sx = needW ? Tape.Save(x) : null;
-        var sw = needX ? Tape.Save(weight) : null;
+        var sx = needW ? entry.Keep(x) : null;
+        var sw = needX ? entry.Keep(weight) : null;
         var xShape = x.ShapeArray();
         var wShape = weight.ShapeArray();
-        Tape.Recording!.Add(op, [x, weight, bias], [y], g =>
+        entry.Complete(y, g =>
         {
             var gy = g[0]!;
             Tensor? gx = needX ? Tensor.Empty(device, xShape) : null;
@@ -103,7 +103,7 @@ public static partial class Ops
                 BiasKernels.SumPerChannel(device, gy.View, gb.View, partial.View, n, o, spatial);
             }
             return [gx, gw, gb];
-        }, [.. new[] { sx, sw }.OfType<Tensor>()]);
+        });
         return y;
     }
 }

@@ -39,15 +39,15 @@ public static partial class Ops
         var y = Tensor.Empty(device, x.ShapeArray());
         if (y.Length == 0) return y;
         DropoutKernels.BroadcastMultiply(device, x.View, mask.View, y.View);
-        if (!Tape.ShouldRecord(x)) return y;
-        var savedMask = Tape.Save(mask);
+        if (Tape.Begin(name, x) is not { } entry) return y;
+        var savedMask = entry.Keep(mask);
         var xShape = x.ShapeArray();
-        Tape.Recording!.Add(name, [x], [y], g =>
+        entry.Complete(y, g =>
         {
             var gx = Tensor.Empty(device, xShape);
             DropoutKernels.BroadcastMultiply(device, g[0]!.View, savedMask.View, gx.View);
             return [gx];
-        }, [savedMask]);
+        });
         return y;
     }
 }

@@ -59,14 +59,13 @@ public static partial class Ops
         Check.SameShape(name, a, b);
         var y = Tensor.Empty(device, a.ShapeArray());
         Elementwise.Binary(device, a.View, b.View, y.View, op);
-        if (!Tape.ShouldRecord(a, b)) return y;
+        if (Tape.Begin(name, a, b) is not { } entry) return y;
         bool needA = a.RequiresGrad, needB = b.RequiresGrad;
         if (op is BinaryOp.GreaterOrEqual or BinaryOp.LessOrEqual) return y;
         bool keepOperands = op is BinaryOp.Multiply or BinaryOp.Divide or BinaryOp.Maximum or BinaryOp.Minimum;
-        var sa = keepOperands ? Tape.Save(a) : null;
-        var sb = keepOperands ? Tape.Save(b) : null;
-        Tape.Recording!.Add(name, [a, b], [y], g => BinaryBackward(device, op, g[0]!, sa, sb, needA, needB),
-            keepOperands ? [sa!, sb!] : []);
+        var sa = keepOperands ? entry.Keep(a) : null;
+        var sb = keepOperands ? entry.Keep(b) : null;
+        entry.Complete(y, g => BinaryBackward(device, op, g[0]!, sa, sb, needA, needB));
         return y;
     }
 
@@ -127,21 +126,21 @@ public static partial class Ops
         var device = Check.SameDevice(name, x);
         var y = Tensor.Empty(device, x.ShapeArray());
         Elementwise.Unary(device, x.View, y.View, op, p);
-        if (!Tape.ShouldRecord(x)) return y;
+        if (Tape.Begin(name, x) is not { } entry) return y;
         // Keep only what the derivative reads: nothing, the output, or the input.
         var keep = op switch
         {
             UnaryOp.Scale or UnaryOp.AddScalar => null,
-            UnaryOp.Exp or UnaryOp.Sigmoid or UnaryOp.Tanh or UnaryOp.Sqrt => Tape.Save(y),
-            _ => Tape.Save(x),
+            UnaryOp.Exp or UnaryOp.Sigmoid or UnaryOp.Tanh or UnaryOp.Sqrt => entry.Keep(y),
+            _ => entry.Keep(x),
         };
-        Tape.Recording!.Add(name, [x], [y], g =>
+        entry.Complete(y, g =>
         {
             var gx = Tensor.Empty(device, x.ShapeArray());
             var kept = keep?.View ?? g[0]!.View;
             Elementwise.UnaryBackward(device, kept, kept, g[0]!.View, gx.View, op, p);
             return [gx];
-        }, keep is null ? [] : [keep]);
+        });
         return y;
     }
 }

@@ -16,15 +16,15 @@ public static partial class Ops
         if (value.Length != gradientTarget.Length)
             throw new ArgumentException($"WithGradientOf: value {Tensor.Format(value.Shape)} and gradient target {Tensor.Format(gradientTarget.Shape)} differ in size.");
         var y = Clone(value.Detach());
-        if (Tape.ShouldRecord(gradientTarget))
+        if (Tape.Begin("WithGradientOf", gradientTarget) is { } entry)
         {
             var shape = gradientTarget.ShapeArray();
-            Tape.Recording!.Add("WithGradientOf", [gradientTarget], [y], g =>
+            entry.Complete(y, g =>
             {
                 var gx = Tensor.Empty(device, shape);
                 Kernels.Elementwise.Copy(device, g[0]!.View, gx.View);
                 return [gx];
-            }, []);
+            });
         }
         return y;
     }

@@ -32,11 +32,11 @@ public static partial class Ops
         {
             Gemm.Run(device, x.View, weight.View, y.View, batch, outF, inF, false, true);
         }
-        if (!Tape.ShouldRecord(x, weight, bias)) return y;
+        if (Tape.Begin(op, x, weight, bias) is not { } entry) return y;
         bool needX = x.RequiresGrad, needW = weight.RequiresGrad, needB = bias?.RequiresGrad ?? false;
-        var sx = needW ? Tape.Save(x) : null;
-        var sw = needX ? Tape.Save(weight) : null;
-        Tape.Recording!.Add(op, [x, weight, bias], [y], g =>
+        var sx = needW ? entry.Keep(x) : null;
+        var sw = needX ? entry.Keep(weight) : null;
+        entry.Complete(y, g =>
         {
             var gy = g[0]!;
             Tensor? gx = null, gw = null, gb = null;
@@ -56,7 +56,7 @@ public static partial class Ops
                 BiasKernels.SumPerChannel(device, gy.View, gb.View, default, batch, outF, 1);
             }
             return [gx, gw, gb];
-        }, [.. new[] { sx, sw }.OfType<Tensor>()]);
+        });
         return y;
     }
 }

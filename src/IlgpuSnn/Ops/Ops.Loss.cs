@@ -23,15 +23,15 @@ public static partial class Ops
         var (rows, classes) = CheckClassification(name, logits, labels);
         var loss = Tensor.Empty(device, 1);
         LossKernels.SoftmaxCrossEntropy(device, logits.View, labels.View, loss.View, rows, classes);
-        if (!Tape.ShouldRecord(logits)) return loss;
-        var savedLogits = Tape.Save(logits);
-        var savedLabels = Tape.Save(labels);
-        Tape.Recording!.Add(name, [logits, labels], [loss], g =>
+        if (Tape.Begin(name, logits, labels) is not { } entry) return loss;
+        var savedLogits = entry.Keep(logits);
+        var savedLabels = entry.Keep(labels);
+        entry.Complete(loss, g =>
         {
             var gx = Tensor.Empty(device, savedLogits.ShapeArray());
             LossKernels.SoftmaxCrossEntropyBackward(device, savedLogits.View, savedLabels.View, g[0]!.View, gx.View, rows, classes);
             return [gx, null];
-        }, [savedLogits, savedLabels]);
+        });
         return loss;
     }
 
@@ -47,18 +47,18 @@ public static partial class Ops
         Check.SameShape(name, x, target);
         var loss = Tensor.Empty(device, 1);
         LossKernels.MeanSquaredError(device, x.View, target.View, loss.View);
-        if (!Tape.ShouldRecord(x, target)) return loss;
+        if (Tape.Begin(name, x, target) is not { } entry) return loss;
         bool needX = x.RequiresGrad, needTarget = target.RequiresGrad;
-        var savedX = Tape.Save(x);
-        var savedTarget = Tape.Save(target);
-        Tape.Recording!.Add(name, [x, target], [loss], g =>
+        var savedX = entry.Keep(x);
+        var savedTarget = entry.Keep(target);
+        entry.Complete(loss, g =>
         {
             var gx = needX ? Tensor.Empty(device, savedX.ShapeArray()) : null;
             var gt = needTarget ? Tensor.Empty(device, savedX.ShapeArray()) : null;
             LossKernels.MeanSquaredErrorBackward(device, savedX.View, savedTarget.View, g[0]!.View,
                 gx?.View ?? default, gt?.View ?? default, needX, needTarget);
             return [gx, gt];
-        }, [savedX, savedTarget]);
+        });
         return loss;
     }
 

@@ -26,14 +26,14 @@ public static partial class Ops
             throw new ArgumentException($"{op}: inner dimensions differ: a {Tensor.Format(a.Shape)}{(transA ? " (transposed)" : "")} and b {Tensor.Format(b.Shape)}{(transB ? " (transposed)" : "")}.");
         var y = Tensor.Empty(device, m, n);
         Gemm.Run(device, a.View, b.View, y.View, m, n, k, transA, transB);
-        if (!Tape.ShouldRecord(a, b)) return y;
+        if (Tape.Begin(op, a, b) is not { } entry) return y;
         bool needA = a.RequiresGrad, needB = b.RequiresGrad;
         // dA needs b, dB needs a: keep only what is used.
-        var sa = needB ? Tape.Save(a) : null;
-        var sb = needA ? Tape.Save(b) : null;
+        var sa = needB ? entry.Keep(a) : null;
+        var sb = needA ? entry.Keep(b) : null;
         var aShape = a.ShapeArray();
         var bShape = b.ShapeArray();
-        Tape.Recording!.Add(op, [a, b], [y], g =>
+        entry.Complete(y, g =>
         {
             var gy = g[0]!;
             Tensor? ga = null, gb = null;
@@ -50,7 +50,7 @@ public static partial class Ops
                 else Gemm.Run(device, gy.View, sa!.View, gb.View, n, k, m, true, transA);          // gy^T op(a)
             }
             return [ga, gb];
-        }, [.. new[] { sa, sb }.OfType<Tensor>()]);
+        });
         return y;
     }
 }

@@ -50,7 +50,8 @@ public static partial class Ops
         var (steps, n) = NeuronTimeAxis(name, current);
         if (state is not null) NeuronRequireStepShape(name, current, state, spec);
         var kernels = NeuronKernelSetFactory.For(spec, NeuronParameter(name, spec, parameter));
-        bool record = Tape.ShouldRecord(current, parameter);
+        var entry = Tape.Begin(name, current, parameter);
+        bool record = entry is not null;
         bool needU = kernels.BackwardNeeds == NeuronBackwardNeeds.Potential;
         var shape = current.ShapeArray();
         var spikes = Tensor.Empty(device, shape);
@@ -59,14 +60,14 @@ public static partial class Ops
         using var initial = record && needU && state is not null ? Tensor.Empty(device, state.ShapeArray()) : null;
         if (initial is not null) Elementwise.Copy(device, state!.View, initial.View);
         kernels.Sequence(device, current.View, spikes.View, surrogate?.View, potential?.View, state?.View, n, steps);
-        if (!record) return spikes;
+        if (entry is null) return spikes;
 
-        var savedSg = Tape.Save(surrogate!);
-        var savedS = kernels.BackwardNeeds == NeuronBackwardNeeds.Spikes ? Tape.Save(spikes) : null;
-        var savedU = potential is null ? null : Tape.Save(potential);
-        var savedV0 = initial is null ? null : Tape.Save(initial);
+        var savedSg = entry.Keep(surrogate!);
+        var savedS = kernels.BackwardNeeds == NeuronBackwardNeeds.Spikes ? entry.Keep(spikes) : null;
+        var savedU = potential is null ? null : entry.Keep(potential);
+        var savedV0 = initial is null ? null : entry.Keep(initial);
         bool needParameter = parameter?.RequiresGrad ?? false;
-        Tape.Recording!.Add(name, [current, parameter], [spikes], g =>
+        entry.Complete(spikes, g =>
         {
             if (g[0] is null) return [null, null];
             var gi = Tensor.Empty(device, shape);
@@ -74,7 +75,7 @@ public static partial class Ops
             kernels.SequenceBackward(device, g[0]!.View, savedSg.View, savedS?.View, savedU?.View, savedV0?.View, gi.View,
                 perNeuron?.View, n, steps);
             return [gi, perNeuron is null ? null : NeuronParameterGrad(device, perNeuron)];
-        }, NeuronSaved(savedSg, savedS, savedU, savedV0));
+        });
         return spikes;
     }
 
@@ -119,7 +120,8 @@ public static partial class Ops
             throw new ArgumentException(
                 $"{name}: previousV {Tensor.Format(previousV.Shape)} must have the shape {Tensor.Format(stateShape)} (current {Tensor.Format(current.Shape)}, {spec.Model.StateVariables} state variable(s) of neuron '{spec.Model.Name}').");
         var kernels = NeuronKernelSetFactory.For(spec, NeuronParameter(name, spec, parameter));
-        bool record = Tape.ShouldRecord(current, previousV, parameter);
+        var entry = Tape.Begin(name, current, previousV, parameter);
+        bool record = entry is not null;
         bool needU = kernels.BackwardNeeds == NeuronBackwardNeeds.Potential;
         var shape = current.ShapeArray();
         var spikes = Tensor.Empty(device, shape);
@@ -128,14 +130,14 @@ public static partial class Ops
         using var potential = record && needU ? Tensor.Empty(device, shape) : null;
         kernels.Step(device, current.View, previousV?.View, spikes.View, vNew.View, surrogate?.View, potential?.View);
         v = vNew;
-        if (!record) return spikes;
+        if (entry is null) return spikes;
 
         bool needI = current.RequiresGrad, needPrev = previousV?.RequiresGrad ?? false, needParameter = parameter?.RequiresGrad ?? false;
-        var savedSg = Tape.Save(surrogate!);
-        var savedS = kernels.BackwardNeeds == NeuronBackwardNeeds.Spikes ? Tape.Save(spikes) : null;
-        var savedU = potential is null ? null : Tape.Save(potential);
-        var savedPrev = needU && previousV is not null ? Tape.Save(previousV) : null;
-        Tape.Recording!.Add(name, [current, previousV, parameter], [spikes, vNew], g =>
+        var savedSg = entry.Keep(surrogate!);
+        var savedS = kernels.BackwardNeeds == NeuronBackwardNeeds.Spikes ? entry.Keep(spikes) : null;
+        var savedU = potential is null ? null : entry.Keep(potential);
+        var savedPrev = needU && previousV is not null ? entry.Keep(previousV) : null;
+        entry.Complete([spikes, vNew], g =>
         {
             if (g[0] is null && g[1] is null) return [null, null, null];
             var gi = needI ? Tensor.Empty(device, shape) : null;
@@ -144,7 +146,7 @@ public static partial class Ops
             kernels.StepBackward(device, g[0]?.View, g[1]?.View, savedSg.View, savedS?.View, savedU?.View, savedPrev?.View,
                 gi?.View, gp?.View, perElement?.View);
             return [gi, gp, perElement is null ? null : NeuronParameterGrad(device, perElement)];
-        }, NeuronSaved(savedSg, savedS, savedU, savedPrev));
+        });
         return spikes;
     }
 
@@ -220,14 +222,14 @@ public static partial class Ops
         var shape = input.ShapeArray();
         var y = Tensor.Empty(device, shape);
         Elementwise.Copy(device, rate.View, y.View);
-        if (!Tape.ShouldRecord(input)) return y;
-        var savedE = Tape.Save(eligibility);
-        Tape.Recording!.Add(name, [input], [y], g =>
+        if (Tape.Begin(name, input) is not { } entry) return y;
+        var savedE = entry.Keep(eligibility);
+        entry.Complete(y, g =>
         {
             var gi = Tensor.Empty(device, shape);
             Elementwise.Binary(device, g[0]!.View, savedE.View, gi.View, BinaryOp.Multiply);
             return [gi];
-        }, [savedE]);
+        });
         return y;
     }
 
@@ -252,19 +254,20 @@ public static partial class Ops
         if (!spec.Model.IsLinearLeak(spec) || spec.Reset != ResetMode.Soft)
             throw new ArgumentException(
                 $"{name}: SAF's accumulation identity needs a linear leak with a fixed decay and soft reset; neuron '{spec.Model.Name}' ({spec.Reset} reset) does not have it.");
-        bool record = Tape.ShouldRecord(accumulatedCurrent);
+        var entry = Tape.Begin(name, accumulatedCurrent);
+        bool record = entry is not null;
         var shape = accumulatedCurrent.ShapeArray();
         var spikes = Tensor.Empty(device, shape);
         using var surrogate = record ? Tensor.Empty(device, shape) : null;
         NeuronKernelSetFactory.For(spec, 0f).SafStep(device, accumulatedCurrent.View, trace.View, spikes.View, surrogate?.View, spec.Decay, spec.Threshold);
-        if (!record) return spikes;
-        var savedSg = Tape.Save(surrogate!);
-        Tape.Recording!.Add(name, [accumulatedCurrent], [spikes], g =>
+        if (entry is null) return spikes;
+        var savedSg = entry.Keep(surrogate!);
+        entry.Complete(spikes, g =>
         {
             var gi = Tensor.Empty(device, shape);
             Elementwise.Binary(device, g[0]!.View, savedSg.View, gi.View, BinaryOp.Multiply);
             return [gi];
-        }, [savedSg]);
+        });
         return spikes;
     }
 
@@ -318,6 +321,4 @@ public static partial class Ops
     /// </summary>
     internal static int[] NeuronStateShape(NeuronSpec spec, int[] stepShape) =>
         spec.Model.StateVariables == 1 ? stepShape : [spec.Model.StateVariables, .. stepShape];
-
-    private static Tensor[] NeuronSaved(params Tensor?[] tensors) => tensors.Where(t => t is not null).Select(t => t!).ToArray();
 }

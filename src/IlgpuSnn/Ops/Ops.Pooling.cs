@@ -18,14 +18,14 @@ public static partial class Ops
         int h = x.Dim(2), w = x.Dim(3);
         var y = Tensor.Empty(device, shape);
         Pooling.AvgPool2d(device, x.View, y.View, h, w, kernel, stride);
-        if (!Tape.ShouldRecord(x)) return y;
+        if (Tape.Begin(name, x) is not { } entry) return y;
         var xShape = x.ShapeArray();
-        Tape.Recording!.Add(name, [x], [y], g =>
+        entry.Complete(y, g =>
         {
             var gx = Tensor.Empty(device, xShape);
             Pooling.AvgPool2dBackward(device, g[0]!.View, gx.View, h, w, kernel, stride);
             return [gx];
-        }, []);
+        });
         return y;
     }
 
@@ -43,20 +43,20 @@ public static partial class Ops
         var y = Tensor.Empty(device, shape);
         var index = Tensor.Empty(device, shape);
         Pooling.MaxPool2d(device, x.View, y.View, index.View.Cast<int>(), h, w, kernel, stride);
-        if (!Tape.ShouldRecord(x))
+        if (Tape.Begin(name, x) is not { } entry)
         {
             index.Dispose();
             return y;
         }
-        var saved = Tape.Save(index);
+        var saved = entry.Keep(index);
         index.Dispose();
         var xShape = x.ShapeArray();
-        Tape.Recording!.Add(name, [x], [y], g =>
+        entry.Complete(y, g =>
         {
             var gx = Tensor.Empty(device, xShape);
             Pooling.MaxPool2dBackward(device, g[0]!.View, saved.View.Cast<int>(), gx.View, h, w, kernel, stride);
             return [gx];
-        }, [saved]);
+        });
         return y;
     }
 

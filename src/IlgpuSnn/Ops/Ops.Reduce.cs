@@ -52,23 +52,23 @@ public static partial class Ops
         var (rows, k) = LastAxisRows(name, x);
         var shape = x.Rank == 1 ? [1] : x.ShapeArray()[..^1];
         var y = Tensor.Empty(device, shape);
-        bool record = Tape.ShouldRecord(x);
+        var entry = Tape.Begin(name, x);
         var index = Tensor.Empty(device, rows);
         Reduce.MaxLastAxis(device, x.View, y.View, index.View.Cast<int>(), k);
-        if (!record)
+        if (entry is null)
         {
             index.Dispose();
             return y;
         }
-        var saved = Tape.Save(index);
+        var saved = entry.Keep(index);
         index.Dispose();
         var xShape = x.ShapeArray();
-        Tape.Recording!.Add(name, [x], [y], g =>
+        entry.Complete(y, g =>
         {
             var gx = Tensor.Empty(device, xShape);
             Reduce.MaxLastAxisBackward(device, g[0]!.View, saved.View.Cast<int>(), gx.View, k);
             return [gx];
-        }, [saved]);
+        });
         return y;
     }
 
@@ -88,14 +88,14 @@ public static partial class Ops
         var y = Tensor.Empty(device, 1);
         if (n == 0) Elementwise.Fill(device, y.View, mean ? float.NaN : 0f);
         else Reduce.SumAxis(device, x.View, y.View, n, 1, scale);
-        if (!Tape.ShouldRecord(x)) return y;
+        if (Tape.Begin(name, x) is not { } entry) return y;
         var xShape = x.ShapeArray();
-        Tape.Recording!.Add(name, [x], [y], g =>
+        entry.Complete(y, g =>
         {
             var gx = Tensor.Empty(device, xShape);
             Reduce.BroadcastAxis(device, g[0]!.View, gx.View, n, 1, scale);
             return [gx];
-        }, []);
+        });
         return y;
     }
 
@@ -114,13 +114,13 @@ public static partial class Ops
         var y = Tensor.Empty(device, shape);
         if (extent == 0) Elementwise.Fill(device, y.View, mean ? float.NaN : 0f);
         else if (inner > 0) Reduce.SumAxis(device, x.View, y.View, extent, inner, scale);
-        if (!Tape.ShouldRecord(x)) return y;
-        Tape.Recording!.Add(name, [x], [y], g =>
+        if (Tape.Begin(name, x) is not { } entry) return y;
+        entry.Complete(y, g =>
         {
             var gx = Tensor.Empty(device, xShape);
             if (inner > 0) Reduce.BroadcastAxis(device, g[0]!.View, gx.View, extent, inner, scale);
             return [gx];
-        }, []);
+        });
         return y;
     }
 }

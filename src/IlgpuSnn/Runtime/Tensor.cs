@@ -167,10 +167,10 @@ public sealed class Tensor : IDisposable
         ThrowIfDisposed("Reshape");
         var resolved = ResolveShape(newShape);
         var view = Alias(offset, resolved);
-        if (Tape.ShouldRecord(this))
+        if (Tape.Begin("Reshape", this) is { } entry)
         {
             var inShape = shape;
-            Tape.Recording!.Add("Reshape", [this], [view], g => [g[0]!.AliasInternal(inShape)], []);
+            entry.Complete(view, g => [g[0]!.AliasInternal(inShape)]);
         }
         return view;
     }
@@ -191,16 +191,16 @@ public sealed class Tensor : IDisposable
         var newShape = (int[])shape.Clone();
         newShape[0] = count;
         var view = Alias(offset + start * inner, newShape);
-        if (Tape.ShouldRecord(this))
+        if (Tape.Begin("Slice", this) is { } entry)
         {
             var full = shape;
             var dev = Device;
-            Tape.Recording!.Add("Slice", [this], [view], g =>
+            entry.Complete(view, g =>
             {
                 var gx = Zeros(dev, full);
                 Kernels.Elementwise.Copy(dev, g[0]!.View, gx.View.SubView(start * inner, count * inner));
                 return [gx];
-            }, []);
+            });
         }
         return view;
     }

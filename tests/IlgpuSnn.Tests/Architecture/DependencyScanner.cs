@@ -64,6 +64,20 @@ internal static class DependencyScanner
         return found;
     }
 
+    /// <summary>The methods and constructors the method bodies of <paramref name="type"/> call or name.</summary>
+    public static IReadOnlySet<MethodBase> CalledMethods(Type type)
+    {
+        var found = new HashSet<MethodBase>();
+        foreach (var m in type.GetMethods(Declared).Cast<MethodBase>().Concat(type.GetConstructors(Declared)))
+        {
+            var body = m.GetMethodBody();
+            if (body is null) continue;
+            foreach (var member in BodyMembers(m, body.GetILAsByteArray() ?? []))
+                if (member is MethodBase called) found.Add(called);
+        }
+        return found;
+    }
+
     private static IEnumerable<MemberInfo> BodyMembers(MethodBase method, byte[] il)
     {
         var typeArguments = method.DeclaringType is { IsGenericType: true } d ? d.GetGenericArguments() : null;

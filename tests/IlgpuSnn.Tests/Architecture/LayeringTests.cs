@@ -4,7 +4,8 @@ namespace IlgpuSnn.Tests.Architecture;
 
 /// <summary>
 /// The library's layering, checked over the compiled assembly: a namespace uses only namespaces below it, kernels are
-/// internal and reached only through the operations (and the tape's gradient accumulation).
+/// internal, written and loaded only in the kernels namespace, and reached only through the operations (and the tape's
+/// gradient accumulation).
 /// </summary>
 public sealed class LayeringTests
 {
@@ -64,6 +65,66 @@ public sealed class LayeringTests
         Assert.True(visible.Count == 0, "public kernel types: " + string.Join(", ", visible));
         var launches = Violations((from, to) => to == "IlgpuSnn.Kernels" && !KernelUsers.Contains(from));
         Assert.True(launches.Count == 0, "kernels used outside Ops (type → kernel type):\n" + string.Join("\n", launches));
+    }
+
+    /// <summary>ILGPU's device-side types: a method that uses one is a kernel body (or part of one).</summary>
+    private static readonly Type[] DeviceIntrinsics =
+        [typeof(ILGPU.Grid), typeof(ILGPU.Group), typeof(ILGPU.Warp), typeof(ILGPU.SharedMemory), typeof(ILGPU.LocalMemory), typeof(ILGPU.Atomic)];
+
+    [Fact]
+    public void Kernels_are_written_and_loaded_only_in_the_kernels_namespace()
+    {
+        var violations = KernelPlacementViolations(LibraryTypes);
+        Assert.True(violations.Count == 0, "kernels outside IlgpuSnn.Kernels:\n" + string.Join("\n", violations));
+    }
+
+    [Fact]
+    public void The_kernel_placement_rule_sees_a_kernel_written_and_loaded_elsewhere()
+    {
+        var violations = KernelPlacementViolations([typeof(StrayKernel)]);
+        Assert.Contains(violations, v => v.Contains("[Kernel] Body", StringComparison.Ordinal));
+        Assert.Contains(violations, v => v.Contains("ILGPU.Grid", StringComparison.Ordinal));
+        Assert.Contains(violations, v => v.Contains("loads a kernel", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Outside <c>IlgpuSnn.Kernels</c>: no <c>[Kernel]</c> method, no use of ILGPU's device-side types, and no kernel
+    /// loaded (through the device's kernel cache or ILGPU's loaders; the cache itself is where loading is implemented).
+    /// </summary>
+    private static List<string> KernelPlacementViolations(IEnumerable<Type> types)
+    {
+        var result = new List<string>();
+        foreach (var type in types.Where(t => t.Namespace != "IlgpuSnn.Kernels"))
+        {
+            foreach (var m in type.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Instance |
+                         System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.DeclaredOnly))
+                if (m.IsDefined(typeof(KernelAttribute), false)) result.Add($"{type.FullName}: [Kernel] {m.Name}");
+            foreach (var used in DependencyScanner.ReferencedTypes(type).Intersect(DeviceIntrinsics))
+                result.Add($"{type.FullName}: uses {used.FullName}");
+            if (IsOrIsNestedIn(type, typeof(KernelCache))) continue;
+            foreach (var called in DependencyScanner.CalledMethods(type))
+            {
+                bool loads = called.DeclaringType == typeof(KernelCache) && called.Name == nameof(KernelCache.Load)
+                    || called.DeclaringType?.Namespace?.StartsWith("ILGPU", StringComparison.Ordinal) == true
+                       && (called.Name.StartsWith("Load", StringComparison.Ordinal) && called.Name.Contains("Kernel", StringComparison.Ordinal)
+                           || called.Name.StartsWith("Launch", StringComparison.Ordinal));
+                if (loads) result.Add($"{type.FullName}: loads a kernel ({called.DeclaringType?.Name}.{called.Name})");
+            }
+        }
+        return result.Distinct().Order(StringComparer.Ordinal).ToList();
+    }
+
+    private static bool IsOrIsNestedIn(Type type, Type outer) =>
+        type == outer || (type.DeclaringType is { } declaring && IsOrIsNestedIn(declaring, outer));
+
+    /// <summary>A kernel written and loaded outside the kernels namespace (what the placement rule forbids).</summary>
+    private static class StrayKernel
+    {
+        public static void Launch(Device device, ILGPU.ArrayView<float> y) =>
+            device.Kernels.Load<ILGPU.ArrayView<float>>(Body)(device.Launch.GridStride(y.Length), y);
+
+        [Kernel]
+        internal static void Body(ILGPU.ArrayView<float> y) => y[ILGPU.Grid.GlobalIndex.X] = 0f;
     }
 
     /// <summary>A type outside the operations that launches a kernel directly (what the rules forbid).</summary>

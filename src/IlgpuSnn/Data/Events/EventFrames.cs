@@ -55,7 +55,7 @@ public static class EventFrames
         using var offsetBuffer = accelerator.Allocate1D(offsets);
         using var frames = accelerator.Allocate1D<float>(size);
         frames.MemSetToZero();
-        FrameKernels.Integrate(device, timeBuffer.View, eventBuffer.View, offsetBuffer.View, frames.View, options.Frames, options.Split,
+        Ops.IntegrateEventFrames(device, timeBuffer.View, eventBuffer.View, offsetBuffer.View, frames.View, options.Frames, (int)options.Split,
             options.DurationUs, new Index2D(width, height), new Index2D(w, h));
         return frames.GetAsArray1D();
     }

@@ -31,7 +31,7 @@ public sealed class FrameEncoder : IEncoder
             throw new ArgumentException($"FrameEncoder: input {Tensor.Format(images.Shape)} is not [B, {Frames}·C, H, W].");
         int b = images.Dim(0), c = images.Dim(1) / Frames, h = images.Dim(2), w = images.Dim(3);
         var output = Tensor.Empty(images.Device, Frames, b, c, h, w);
-        FrameKernels.TimeFirst(images.Device, images.View, output.View, b, Frames, (long)c * h * w);
+        Ops.FramesTimeFirst(images, output, b, Frames, (long)c * h * w);
         return output;
     }
 }
