@@ -11,9 +11,12 @@ namespace IlgpuSnn.Benchmarks;
 /// median of a few timed repetitions after a warm-up, one line per shape; also per CPU-second of the process
 /// (cpugflops: FLOPs over the user+system time of all threads), which a loaded machine distorts far less than wall time. Fast enough to interleave with OpenBLAS
 /// (benchmarks/peers/compare.sh) on a shared machine, where BenchmarkDotNet runs minutes apart would see different load.
+/// <c>--column-budget floats</c> sets the convolution's column-matrix size per chunk.
+/// <c>--dot 0</c> turns the dot form of long-inner-dimension products off (packed path only).
+/// <c>--block 6x16</c> runs the 256-bit register block on a CPU that has AVX-512 (the baseline of the 12x32 one).
 /// <c>--silent f</c> zeroes a random fraction f of the rows of op(B) (a spike operand with silent inputs), to find where
 /// the GEMM's sparse path pays; <c>--sparse-below x</c> sets the CPU GEMM's switch (0: always dense, 2: always sparse).
-/// Usage: <c>IlgpuSnn.Benchmarks throughput [--gemm MxNxK[:a|:b|:ab],...] [--silent 0.5] [--conv BxCxOxS,...] [--reps 5]</c>
+/// Usage: <c>IlgpuSnn.Benchmarks throughput [--gemm MxNxK[:a|:b|:ab],...] [--silent 0.5] [--block 6x16] [--conv BxCxOxS,...] [--reps 5]</c>
 /// </summary>
 internal static class GemmThroughput
 {
@@ -27,6 +30,9 @@ internal static class GemmThroughput
 
         int reps = int.Parse(Option("--reps", "5"), CultureInfo.InvariantCulture);
         double silent = double.Parse(Option("--silent", "0"), CultureInfo.InvariantCulture);
+        Ops.ConvColumnBudget = long.Parse(Option("--column-budget", Ops.ConvColumnBudget.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        HostGemm.DotForm = Option("--dot", "1") != "0";
+        bool wide = HostGemm.Wide && Option("--block", "") != "6x16";
         HostGemm.SparseBelow = float.Parse(Option("--sparse-below", HostGemm.SparseBelow.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         using var device = Device.Create();
         foreach (var spec in Option("--gemm", "512x512x512").Split(',', StringSplitOptions.RemoveEmptyEntries))
@@ -46,10 +52,10 @@ internal static class GemmThroughput
             using var c = Tensor.Zeros(device, m * n);
             var (seconds, cpu) = Median(reps, () =>
             {
-                Gemm.Run(device, a.View, b.View, c.View, m, n, k, ta, tb);
+                Gemm.RunBlocked(device, a.View, b.View, c.View, m, n, k, ta, tb, wide: wide);
                 device.Synchronize();
             });
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours gemm {spec} silent={silent} sparse-below={HostGemm.SparseBelow} gflops={2.0 * m * n * k / seconds / 1e9:F2} cpugflops={2.0 * m * n * k / cpu / 1e9:F2} ms={seconds * 1e3:F2}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours gemm {spec} silent={silent} sparse-below={HostGemm.SparseBelow} block={HostGemm.RowsOf(wide)}x{HostGemm.ColumnsOf(wide)} dot={(HostGemm.DotForm ? 1 : 0)} gflops={2.0 * m * n * k / seconds / 1e9:F2} cpugflops={2.0 * m * n * k / cpu / 1e9:F2} ms={seconds * 1e3:F2}"));
         }
         foreach (var spec in Option("--conv", "").Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -71,7 +77,7 @@ internal static class GemmThroughput
                 device.Synchronize();
             });
             double flops = 3.0 * 2 * batch * cout * size * size * cin * 9;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours conv3x3-fwd-bwd {spec} gflops={flops / seconds / 1e9:F2} cpugflops={flops / cpu / 1e9:F2} ms={seconds * 1e3:F2}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours conv3x3-fwd-bwd {spec} column-budget={Ops.ConvColumnBudget} gflops={flops / seconds / 1e9:F2} cpugflops={flops / cpu / 1e9:F2} ms={seconds * 1e3:F2}"));
         }
         return 0;
     }

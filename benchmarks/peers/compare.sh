@@ -60,33 +60,42 @@ for s in ${SHAPES//,/ }; do
 done
 echo
 
-echo "## One epoch of training, seconds (median of $ROUNDS interleaved rounds)"
-echo "| model | estimator | samples | IlgpuSnn s | PyTorch s | IlgpuSnn / PyTorch | earlier build s | IlgpuSnn / earlier |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "## One epoch of training (median of $ROUNDS interleaved rounds)"
+echo "Training seconds: ours = the epoch's TrainSeconds, the peer's = its timed loop. CPU-s: user + system time of the whole"
+echo "process (start-up, data loading and JIT included on both sides), which a loaded machine distorts far less than wall time."
+echo
+echo "| model | estimator | samples | IlgpuSnn s | PyTorch s | IlgpuSnn / PyTorch | IlgpuSnn CPU-s | PyTorch CPU-s | CPU-s ratio | earlier build s | IlgpuSnn / earlier |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+cpu() { awk '{print $1 + $2}' "$1"; }
 for c in $CASES; do
   model=${c%%:*}; est=${c##*:}
   n=$([ "$model" = mlp ] && echo "$MLP_SAMPLES" || echo "$CONV_SAMPLES")
-  : > "$OUT/$model-$est-ours.txt"; : > "$OUT/$model-$est-peer.txt"; : > "$OUT/$model-$est-base.txt"
+  for side in ours peer base; do : > "$OUT/$model-$est-$side.txt"; : > "$OUT/$model-$est-$side-cpu.txt"; done
   for r in $(seq "$ROUNDS"); do
-    $SNN train --model "$model" --estimator "$est" --epochs 1 --train-limit "$n" --test-limit 500 --out "$OUT/run-$model-$est" \
-      | grep '^epoch 1:' | sed 's/.*| \([0-9.]*\) s |.*/\1/' >> "$OUT/$model-$est-ours.txt"
+    /usr/bin/time -f '%U %S' -o "$OUT/time.txt" $SNN train --model "$model" --estimator "$est" --epochs 1 --train-limit "$n" --test-limit 500 \
+      --out "$OUT/run-$model-$est" --overwrite | grep '^epoch 1:' | sed 's/.*| \([0-9.]*\) s (.*/\1/' >> "$OUT/$model-$est-ours.txt"
+    cpu "$OUT/time.txt" >> "$OUT/$model-$est-ours-cpu.txt"
     if [ -n "${BASE_SNN:-}" ]; then
-      dotnet "$BASE_SNN" train --model "$model" --estimator "$est" --epochs 1 --train-limit "$n" --test-limit 500 --out "$OUT/base-$model-$est" \
-        | grep '^epoch 1:' | sed 's/.*| \([0-9.]*\) s |.*/\1/' >> "$OUT/$model-$est-base.txt"
+      /usr/bin/time -f '%U %S' -o "$OUT/time.txt" dotnet "$BASE_SNN" train --model "$model" --estimator "$est" --epochs 1 --train-limit "$n" \
+        --test-limit 500 --out "$OUT/base-$model-$est" --overwrite | grep '^epoch 1:' | sed 's/.*| \([0-9.]*\) s (.*/\1/' >> "$OUT/$model-$est-base.txt"
+      cpu "$OUT/time.txt" >> "$OUT/$model-$est-base-cpu.txt"
     fi
     if $PY "$HERE/torch_peer.py" --help | grep -q -- "$est"; then
-      $PY "$HERE/torch_peer.py" --model "$model" --estimator "$est" --train-limit "$n" --threads "$THREADS" \
+      /usr/bin/time -f '%U %S' -o "$OUT/time.txt" $PY "$HERE/torch_peer.py" --model "$model" --estimator "$est" --train-limit "$n" --threads "$THREADS" \
         | sed 's/.*train_seconds=\([0-9.]*\).*/\1/' >> "$OUT/$model-$est-peer.txt"
+      cpu "$OUT/time.txt" >> "$OUT/$model-$est-peer-cpu.txt"
     fi
+    echo "round $r $model $est: ours $(tail -1 "$OUT/$model-$est-ours.txt") s ($(tail -1 "$OUT/$model-$est-ours-cpu.txt") CPU-s), peer $(tail -1 "$OUT/$model-$est-peer.txt" 2>/dev/null) s ($(tail -1 "$OUT/$model-$est-peer-cpu.txt" 2>/dev/null) CPU-s)" >&2
   done
-  o=$(median < "$OUT/$model-$est-ours.txt")
+  o=$(median < "$OUT/$model-$est-ours.txt"); oc=$(median < "$OUT/$model-$est-ours-cpu.txt")
   if [ -s "$OUT/$model-$est-peer.txt" ]; then
     p=$(median < "$OUT/$model-$est-peer.txt"); ratio=$(awk -v o="$o" -v p="$p" 'BEGIN {printf "%.2f", o / p}')
-  else p="(no peer)"; ratio="-"; fi
+    pc=$(median < "$OUT/$model-$est-peer-cpu.txt"); cratio=$(awk -v o="$oc" -v p="$pc" 'BEGIN {printf "%.2f", o / p}')
+  else p="(no peer)"; ratio="-"; pc="-"; cratio="-"; fi
   if [ -s "$OUT/$model-$est-base.txt" ]; then
     b=$(median < "$OUT/$model-$est-base.txt"); bratio=$(awk -v o="$o" -v b="$b" 'BEGIN {printf "%.2f", o / b}')
   else b="-"; bratio="-"; fi
-  echo "| $model | $est | $n | $o | $p | $ratio | $b | $bratio |"
+  echo "| $model | $est | $n | $o | $p | $ratio | $oc | $pc | $cratio | $b | $bratio |"
 done
 echo
 echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

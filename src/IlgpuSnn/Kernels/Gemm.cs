@@ -22,16 +22,21 @@ internal static class Gemm
         int m, int n, int k, bool transA, bool transB, float alpha = 1f, float beta = 0f)
     {
         ArgumentNullException.ThrowIfNull(device);
-        Execute(device, a, b, c, m, n, k, transA, transB, alpha, beta, device.Launch.UseTiledGemm ? TiledThreads(device) : 0);
+        Execute(device, a, b, c, m, n, k, transA, transB, alpha, beta, device.Launch.UseTiledGemm ? TiledThreads(device) : 0, HostGemm.Wide);
     }
 
-    /// <summary>Runs the barrier-free packed CPU kernel (CPU accelerator only; for tests and benchmarks).</summary>
+    /// <summary>
+    /// Runs the barrier-free packed CPU kernel (CPU accelerator only; for tests and benchmarks), with the 512-bit
+    /// register block when <paramref name="wide"/> is true (the CPU must have AVX-512), the 256-bit one when false, the
+    /// CPU's best when null.
+    /// </summary>
     internal static void RunBlocked(Device device, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
-        int m, int n, int k, bool transA, bool transB, float alpha = 1f, float beta = 0f)
+        int m, int n, int k, bool transA, bool transB, float alpha = 1f, float beta = 0f, bool? wide = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         if (!device.Launch.IsCpu) throw new NotSupportedException($"Gemm: the blocked kernel reads host pointers and runs on the CPU accelerator only, not on {device}.");
-        Execute(device, a, b, c, m, n, k, transA, transB, alpha, beta, 0);
+        if (wide == true && !HostGemm.Wide) throw new NotSupportedException("Gemm: the 512-bit register block needs AVX-512, which this CPU lacks.");
+        Execute(device, a, b, c, m, n, k, transA, transB, alpha, beta, 0, wide ?? HostGemm.Wide);
     }
 
     /// <summary>
@@ -43,7 +48,7 @@ internal static class Gemm
     {
         if (t < 1 || t > GemmKernels.MaxTileThreads || t * t > device.Accelerator.MaxNumThreadsPerGroup)
             throw new ArgumentOutOfRangeException(nameof(t), $"Gemm: a tiled group of {t}x{t} threads is not possible on {device} (at most {device.Accelerator.MaxNumThreadsPerGroup} threads per group, side at most {GemmKernels.MaxTileThreads}).");
-        Execute(device, a, b, c, m, n, k, transA, transB, alpha, beta, t);
+        Execute(device, a, b, c, m, n, k, transA, transB, alpha, beta, t, false);
     }
 
     /// <summary>The largest square thread group (side at most 16) the device allows.</summary>
@@ -55,7 +60,7 @@ internal static class Gemm
     }
 
     private static void Execute(Device device, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
-        int m, int n, int k, bool transA, bool transB, float alpha, float beta, int tiled)
+        int m, int n, int k, bool transA, bool transB, float alpha, float beta, int tiled, bool wide)
     {
         ArgumentNullException.ThrowIfNull(device);
         if (m < 0 || n < 0 || k < 0)
@@ -77,9 +82,10 @@ internal static class Gemm
         int ta = transA ? 1 : 0, tb = transB ? 1 : 0;
         if (tiled == 0)
         {
-            long items = Math.Max((n + HostGemm.NR - 1) / HostGemm.NR, (m + HostGemm.MR - 1) / HostGemm.MR);
-            device.Kernels.Load<long, long, long, int, int, int, int, int, float, float>(GemmKernels.BlockedKernel)(
-                device.Launch.GridStride(items), HostMemory.Address(av), HostMemory.Address(bv), HostMemory.Address(cv), m, n, k, ta, tb, alpha, beta);
+            int mr = HostGemm.RowsOf(wide), nr = HostGemm.ColumnsOf(wide);
+            long items = Math.Max((n + nr - 1) / nr, (m + mr - 1) / mr);
+            device.Kernels.Load<long, long, long, int, int, int, int, int, float, float, int>(GemmKernels.BlockedKernel)(
+                device.Launch.GridStride(items), HostMemory.Address(av), HostMemory.Address(bv), HostMemory.Address(cv), m, n, k, ta, tb, alpha, beta, wide ? 1 : 0);
         }
         else
         {

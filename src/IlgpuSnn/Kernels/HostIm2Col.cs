@@ -97,6 +97,14 @@ internal static class HostIm2Col
                             if (h < 0 || h >= s.Height) continue;
                             float* xrow = x + (long)h * s.Width;
                             float* srow = src + (long)oh * s.OutW;
+                            if (s.Stride == 1)
+                            {
+                                // Columns ow in [lo, hi) add to x[h, ow - padding + kj]: one branch-free run.
+                                int lo = Math.Clamp(s.Padding - kj, 0, s.OutW), hi = Math.Clamp(s.Width + s.Padding - kj, lo, s.OutW);
+                                float* xr = xrow - s.Padding + kj;
+                                for (int ow = lo; ow < hi; ow++) xr[ow] += srow[ow];
+                                continue;
+                            }
                             for (int ow = 0; ow < s.OutW; ow++)
                             {
                                 int w = ow * s.Stride - s.Padding + kj;

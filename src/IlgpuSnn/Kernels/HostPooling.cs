@@ -29,7 +29,41 @@ internal static class HostPooling
         float invArea = 1f / (kernel * kernel);
         for (long p = start; p < end; p++)
         {
-            if (backward == 0)
+            if (kernel == 2 && step == 2)
+            {
+                // The usual 2x2 window at stride 2 unrolled, in the general path's summation order.
+                if (backward == 0)
+                {
+                    float* x = (float*)source + p * planeIn;
+                    float* y = (float*)target + p * planeOut;
+                    for (int oh = 0; oh < outHeight; oh++)
+                    {
+                        float* r0 = x + 2L * oh * width, r1 = r0 + width, yr = y + (long)oh * outWidth;
+                        for (int ow = 0; ow < outWidth; ow++)
+                            yr[ow] = (0f + r0[2 * ow] + r0[2 * ow + 1] + r1[2 * ow] + r1[2 * ow + 1]) * invArea;
+                    }
+                }
+                else
+                {
+                    // Every input position lies in at most one window; those past the last window get zero.
+                    float* gy = (float*)source + p * planeOut;
+                    float* gx = (float*)target + p * planeIn;
+                    for (int h = 0; h < height; h++)
+                    {
+                        float* gr = gx + (long)h * width;
+                        int oh = h / 2;
+                        if (oh >= outHeight)
+                        {
+                            for (int w = 0; w < width; w++) gr[w] = 0f;
+                            continue;
+                        }
+                        float* gyr = gy + (long)oh * outWidth;
+                        for (int w = 0; w < 2 * outWidth; w++) gr[w] = (0f + gyr[w / 2]) * invArea;
+                        for (int w = 2 * outWidth; w < width; w++) gr[w] = 0f;
+                    }
+                }
+            }
+            else if (backward == 0)
             {
                 float* x = (float*)source + p * planeIn;
                 float* y = (float*)target + p * planeOut;

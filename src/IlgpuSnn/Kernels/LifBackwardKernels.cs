@@ -31,6 +31,14 @@ internal static class LifBackwardKernels
         if (n == 0 || steps == 0) return;
         int flags = (spikes.HasValue ? ReadSpikes : 0) | (potential.HasValue ? ReadPotential : 0)
             | (initial.HasValue ? HasInitial : 0) | (parameterGrad.HasValue ? WriteParameterGrad : 0);
+        if (device.Launch.UseHostKernels)
+        {
+            device.Kernels.Load<long, long, long, long, long, long, long, long, int, TNeuron, int>(HostLifKernels.SequenceBackwardKernel<TNeuron>)(
+                device.Launch.GridStride(n), HostMemory.Address(spikeGrad), HostMemory.Address(surrogate), LifKernels.Address(spikes),
+                LifKernels.Address(potential), LifKernels.Address(initial), HostMemory.Address(currentGrad), LifKernels.Address(parameterGrad),
+                n, steps, neuron, flags);
+            return;
+        }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TNeuron, int>(
             SequenceBackwardKernel<TNeuron>)(
             device.Launch.GridStride(n), spikeGrad, surrogate, spikes ?? surrogate, potential ?? surrogate, initial ?? surrogate,
@@ -51,6 +59,14 @@ internal static class LifBackwardKernels
             | (currentGrad.HasValue ? WriteCurrentGrad : 0) | (previousGrad.HasValue ? WritePreviousGrad : 0)
             | (parameterGrad.HasValue ? WriteParameterGrad : 0) | (spikes.HasValue ? ReadSpikes : 0)
             | (potential.HasValue ? ReadPotential : 0) | (previousV.HasValue ? HasInitial : 0);
+        if (device.Launch.UseHostKernels)
+        {
+            device.Kernels.Load<long, long, long, long, long, long, long, long, long, long, TNeuron, int>(HostLifKernels.StepBackwardKernel<TNeuron>)(
+                device.Launch.GridStride(surrogate.Length), LifKernels.Address(spikeGrad), LifKernels.Address(potentialGrad),
+                HostMemory.Address(surrogate), LifKernels.Address(spikes), LifKernels.Address(potential), LifKernels.Address(previousV),
+                LifKernels.Address(currentGrad), LifKernels.Address(previousGrad), LifKernels.Address(parameterGrad), surrogate.Length, neuron, flags);
+            return;
+        }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, TNeuron, int>(
             StepBackwardKernel<TNeuron>)(
             device.Launch.GridStride(surrogate.Length), spikeGrad ?? surrogate, potentialGrad ?? surrogate, surrogate,

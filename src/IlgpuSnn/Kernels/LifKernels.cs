@@ -28,6 +28,13 @@ internal static class LifKernels
     {
         if (n == 0 || steps == 0) return;
         int flags = (state.HasValue ? HasState : 0) | (surrogate.HasValue ? SaveSurrogate : 0) | (potential.HasValue ? SavePotential : 0);
+        if (device.Launch.UseHostKernels)
+        {
+            device.Kernels.Load<long, long, long, long, long, long, int, TNeuron, TSurrogate, int>(HostLifKernels.SequenceKernel<TNeuron, TSurrogate>)(
+                device.Launch.GridStride(n), HostMemory.Address(current), HostMemory.Address(spikes), Address(surrogate), Address(potential),
+                Address(state), n, steps, neuron, surrogateFunction, flags);
+            return;
+        }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TNeuron, TSurrogate, int>(
             SequenceKernel<TNeuron, TSurrogate>)(
             device.Launch.GridStride(n), current, spikes, surrogate ?? spikes, potential ?? spikes, state ?? spikes, n, steps,
@@ -46,6 +53,13 @@ internal static class LifKernels
         long n = current.Length;
         if (n == 0) return;
         int flags = (previousV.HasValue ? HasState : 0) | (surrogate.HasValue ? SaveSurrogate : 0) | (potential.HasValue ? SavePotential : 0);
+        if (device.Launch.UseHostKernels)
+        {
+            device.Kernels.Load<long, long, long, long, long, long, long, TNeuron, TSurrogate, int>(HostLifKernels.StepKernel<TNeuron, TSurrogate>)(
+                device.Launch.GridStride(n), HostMemory.Address(current), Address(previousV), HostMemory.Address(spikes), HostMemory.Address(v),
+                Address(surrogate), Address(potential), n, neuron, surrogateFunction, flags);
+            return;
+        }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, TNeuron, TSurrogate, int>(
             StepKernel<TNeuron, TSurrogate>)(
             device.Launch.GridStride(n), current, previousV ?? current, spikes, v, surrogate ?? spikes, potential ?? spikes,
@@ -83,6 +97,9 @@ internal static class LifKernels
             device.Launch.GridStride(n), accumulated, trace, spikes, surrogate ?? spikes, decay, threshold, surrogateFunction,
             surrogate.HasValue ? SaveSurrogate : 0);
     }
+
+    /// <summary>The host address of an optional view (0 when absent), for the CPU accelerator's host-pointer kernels.</summary>
+    internal static long Address(ArrayView<float>? view) => view.HasValue ? HostMemory.Address(view.Value) : 0L;
 
     [Kernel]
     internal static void SequenceKernel<TNeuron, TSurrogate>(ArrayView<float> current, ArrayView<float> spikes, ArrayView<float> surrogate,

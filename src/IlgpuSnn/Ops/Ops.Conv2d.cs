@@ -6,8 +6,11 @@ namespace IlgpuSnn;
 
 public static partial class Ops
 {
-    /// <summary>Upper bound on the im2col buffer of one batch chunk, in floats (32 MB); tests lower it to force chunking.</summary>
-    internal static long ConvColumnBudget { get; set; } = 8L << 20;
+    /// <summary>
+    /// Upper bound on the im2col buffer of one batch chunk, in floats; 0 (the default) takes the device's
+    /// <see cref="LaunchPlan.ConvColumnFloats"/>. Tests lower it to force chunking.
+    /// </summary>
+    internal static long ConvColumnBudget { get; set; }
 
     /// <summary>
     /// 2-D convolution (cross-correlation) of x [N, C, H, W] with weight [O, C, kh, kw] and an optional bias [O]:
@@ -37,7 +40,8 @@ public static partial class Ops
         wo = wo / stride + 1;
         int spatial = ho * wo;
         int kdim = c * kh * kw;
-        int chunk = (int)Math.Clamp(ConvColumnBudget / Math.Max(1L, (long)kdim * spatial), 1, Math.Max(n, 1));
+        long budget = ConvColumnBudget > 0 ? ConvColumnBudget : device.Launch.ConvColumnFloats;
+        int chunk = (int)Math.Clamp(budget / Math.Max(1L, (long)kdim * spatial), 1, Math.Max(n, 1));
 
         var y = Tensor.Empty(device, n, o, ho, wo);
         if (n > 0)

@@ -11,41 +11,60 @@ public sealed class GemmTests(TestDevice fixture)
 
     public static TheoryData<bool, bool> Transposes => new() { { false, false }, { true, false }, { false, true }, { true, true } };
 
-    [Theory]
-    [MemberData(nameof(Transposes))]
-    public void Blocked_matches_mathnet(bool transA, bool transB)
+    /// <summary>The transposes with each register block of the CPU kernel (256-bit 6x16, 512-bit 12x32).</summary>
+    public static TheoryData<bool, bool, bool> BlockedCases()
+    {
+        var data = new TheoryData<bool, bool, bool>();
+        foreach (bool wide in new[] { false, true })
+            foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) }) data.Add(ta, tb, wide);
+        return data;
+    }
+
+    private void RequireBlocked(bool wide)
     {
         if (!D.Launch.IsCpu) Assert.Skip($"the blocked GEMM reads host pointers and runs on the CPU accelerator only, not on {D}");
-        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be), 37, 21, 45, transA, transB, 1f, 0f);
-        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be), 8, 16, 3, transA, transB, 0.5f, -1.5f);
-        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be), 1, 1, 7, transA, transB, 2f, 1f);
+        if (wide && !HostGemm.Wide) Assert.Skip("the 512-bit register block needs AVX-512, which this CPU lacks");
     }
 
     [Theory]
-    [MemberData(nameof(Transposes))]
-    public void Blocked_matches_mathnet_across_cache_blocks(bool transA, bool transB)
+    [MemberData(nameof(BlockedCases))]
+    public void Blocked_matches_mathnet(bool transA, bool transB, bool wide)
+    {
+        RequireBlocked(wide);
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be, wide), 37, 21, 45, transA, transB, 1f, 0f);
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be, wide), 8, 16, 3, transA, transB, 0.5f, -1.5f);
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be, wide), 1, 1, 7, transA, transB, 2f, 1f);
+    }
+
+    [Theory]
+    [MemberData(nameof(BlockedCases))]
+    public void Blocked_matches_mathnet_across_cache_blocks(bool transA, bool transB, bool wide)
     {
         // Sizes that cross every block of the packed CPU kernel (rows 96, inner 256, columns 1024) with ragged edges
-        // (not multiples of the 6x16 register block), a row-split shape (few columns), and an inner size of one.
-        if (!D.Launch.IsCpu) Assert.Skip($"the blocked GEMM reads host pointers and runs on the CPU accelerator only, not on {D}");
-        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be), 101, 1037, 263, transA, transB, 1f, 0f);
-        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be), 97, 9, 515, transA, transB, -0.5f, 0.75f);
-        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be), 13, 35, 1, transA, transB, 1f, 1f);
+        // (not multiples of either register block), a row-split shape (few columns), and an inner size of one.
+        RequireBlocked(wide);
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be, wide), 101, 1037, 263, transA, transB, 1f, 0f);
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be, wide), 97, 9, 515, transA, transB, -0.5f, 0.75f);
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be, wide), 13, 35, 1, transA, transB, 1f, 1f);
+        // An inner dimension far longer than m and n (weight gradients): with A [m,k] and B stored [n,k] the 512-bit
+        // kernel runs blocked dot products; ragged 4x3 groups, several inner blocks of 512 and a tail under 16.
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be, wide), 7, 5, 1037, transA, transB, 0.5f, -0.25f);
+        Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be, wide), 2, 13, 3000, transA, transB, 1f, 0f);
     }
 
     [Theory]
-    [MemberData(nameof(Transposes))]
-    public void Blocked_matches_mathnet_with_sparse_spike_operand(bool transA, bool transB)
+    [MemberData(nameof(BlockedCases))]
+    public void Blocked_matches_mathnet_with_sparse_spike_operand(bool transA, bool transB, bool wide)
     {
         // B as spikes (0/1) with whole rows of op(B) silent and isolated spikes elsewhere, at densities on both sides of
         // the sparse/dense switch of the CPU kernel; the reference is MathNet on the same matrices.
-        if (!D.Launch.IsCpu) Assert.Skip($"the blocked GEMM reads host pointers and runs on the CPU accelerator only, not on {D}");
+        RequireBlocked(wide);
         foreach (var (silent, density) in new[] { (0.95, 0.3), (0.5, 0.1), (0.0, 0.02) })
         {
             var rows = new Random(5);
             var silentRow = Enumerable.Range(0, 300).Select(p => p % 7 == 3 || rows.NextDouble() < silent).ToArray();
             var spikes = new Random(6);
-            Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be), 23, 70, 300, transA, transB, 1f, 0.5f,
+            Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be, wide), 23, 70, 300, transA, transB, 1f, 0.5f,
                 (p, j) => !silentRow[p] && spikes.NextDouble() < density ? 1f : 0f);
         }
     }

@@ -51,6 +51,8 @@ public sealed class PoolingTests(TestDevice fixture)
     [Theory]
     [InlineData(2, 3, 7, 5, 3, 2)]
     [InlineData(2, 2, 5, 6, 2, 1)]
+    [InlineData(2, 3, 8, 6, 2, 2)]
+    [InlineData(2, 2, 7, 5, 2, 2)]
     public void Average_pooling_portable_kernels_give_the_host_kernels_results(int n, int c, int h, int w, int k, int s)
     {
         // The tests around this one check the CPU accelerator's host forms; the portable ones GPUs run must be identical.

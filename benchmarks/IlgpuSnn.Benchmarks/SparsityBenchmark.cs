@@ -1,0 +1,108 @@
+using System.Globalization;
+using IlgpuSnn.Data;
+using IlgpuSnn.Diagnostics;
+using IlgpuSnn.Estimators;
+using IlgpuSnn.Kernels;
+using IlgpuSnn.Layers;
+using IlgpuSnn.Neurons;
+using IlgpuSnn.Runtime;
+using IlgpuSnn.Training;
+
+namespace IlgpuSnn.Benchmarks;
+
+/// <summary>
+/// Spike density per layer and what the CPU GEMM's sparse path gives, while a net trains on Fashion-MNIST (BPTT, T 4,
+/// batch 64, SGD momentum 0.9, the CLI's defaults otherwise). At probe iterations it (1) records each neuron layer's
+/// firing rate on the first training samples (<see cref="NetworkProbe"/>), and (2) repeats the same training
+/// iteration without updating the weights three times, with the GEMM's switch forced dense, forced sparse and at its
+/// default, and prints per GEMM shape the share of non-zero rows in the packed op(B) strips (the rows the sparse path
+/// visits) and the worker time of each variant. Usage:
+/// <c>IlgpuSnn.Benchmarks sparsity [--model conv|mlp] [--iterations 40] [--probes 0,20,39]</c>
+/// </summary>
+internal static class SparsityBenchmark
+{
+    private const int Steps = 4, BatchSize = 64;
+
+    public static int Run(IReadOnlyList<string> args)
+    {
+        string Option(string name, string fallback)
+        {
+            for (int i = 0; i + 1 < args.Count; i++) if (args[i] == name) return args[i + 1];
+            return fallback;
+        }
+
+        string model = Option("--model", "conv");
+        int iterations = int.Parse(Option("--iterations", "40"), CultureInfo.InvariantCulture);
+        var probes = Option("--probes", $"0,{iterations / 2},{iterations - 1}").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToHashSet();
+        var (train, _) = VisionDatasets.Load("fashion-mnist");
+        using var device = Device.Create();
+        using var network = Models.Create(model, device, [train.Channels, train.Height, train.Width], train.Classes, NeuronSpec.Named("lif"), seed: 0);
+        using var estimator = EstimatorFactory.Create("bptt", new EstimatorOptions());
+        estimator.Attach(network);
+        using var sgd = new Sgd(network.Parameters.Concat(estimator.ExtraParameters).ToList(), 0.05f, momentum: 0.9f, weightDecay: 5e-4f);
+        var update = new EstimatorContext { Update = () => { sgd.Step(); sgd.ZeroGrad(); } };
+        var repeat = new EstimatorContext { Update = sgd.ZeroGrad };
+        Console.WriteLine($"# Spike sparsity, {model}, BPTT, T {Steps}, batch {BatchSize}, device {device}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        for (int it = 0; it < iterations; it++)
+        {
+            using var scope = TensorScope.Begin();
+            var (input, labels) = Batch(device, train, it);
+            var loss = new SequenceLoss(Criterion.CrossEntropy, estimator.RequiredReduction ?? LossReduction.PerStep, labels);
+            if (probes.Contains(it))
+            {
+                Console.WriteLine($"## iteration {it}");
+                Console.WriteLine("firing rate per neuron layer (first 16 training samples): " + string.Join(", ",
+                    FiringRates(network, train).Select(r => string.Create(CultureInfo.InvariantCulture, $"layer {r.Layer}: {r.Rate:P1}"))));
+                var profiles = new[] { (0f, "dense"), (2f, "sparse"), (HostGemm.SparseBelow, "default") }.Select(v =>
+                {
+                    float saved = HostGemm.SparseBelow;
+                    HostGemm.SparseBelow = v.Item1;
+                    HostGemm.Profile = new GemmProfile();
+                    estimator.Run(network, input, loss, repeat);
+                    device.Synchronize();
+                    var profile = HostGemm.Profile;
+                    HostGemm.Profile = null;
+                    HostGemm.SparseBelow = saved;
+                    return profile.Entries;
+                }).ToArray();
+                Console.WriteLine("| GEMM (M x N x K, :a/:b transposed) | calls | non-zero rows of op(B) strips | dense worker-ms | sparse worker-ms | sparse / dense | default worker-ms |");
+                Console.WriteLine("|---|---|---|---|---|---|---|");
+                foreach (var (shape, dense) in profiles[0].OrderByDescending(e => e.Value.Seconds))
+                {
+                    var sparse = profiles[1][shape];
+                    var chosen = profiles[2][shape];
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"| {shape} | {dense.Calls} | {(double)dense.NonZeroRows / Math.Max(1, dense.Rows):P1} | {dense.Seconds * 1e3:F1} | {sparse.Seconds * 1e3:F1} | {sparse.Seconds / dense.Seconds:F2} | {chosen.Seconds * 1e3:F1} |"));
+                }
+            }
+            estimator.Run(network, input, loss, update);
+            device.Synchronize();
+        }
+        return 0;
+    }
+
+    /// <summary>Batch <paramref name="index"/> of the training set in order, directly encoded: [T, B, C, H, W] and labels [B].</summary>
+    private static (Tensor Input, Tensor Labels) Batch(Device device, ImageDataset train, int index)
+    {
+        int size = train.SampleSize, first = index * BatchSize % (train.Count - BatchSize);
+        var frames = new float[Steps * BatchSize * size];
+        for (int t = 0; t < Steps; t++) Array.Copy(train.Images, (long)first * size, frames, (long)t * BatchSize * size, (long)BatchSize * size);
+        var labels = train.Labels.AsSpan(first, BatchSize).ToArray().Select(l => (float)l).ToArray();
+        return (Tensor.FromArray(device, frames, Steps, BatchSize, train.Channels, train.Height, train.Width), Tensor.FromArray(device, labels, BatchSize));
+    }
+
+    private static IEnumerable<(int Layer, double Rate)> FiringRates(SpikingNetwork network, ImageDataset train)
+    {
+        const int samples = 16;
+        var sums = new Dictionary<int, double>();
+        for (int s = 0; s < samples; s++)
+        {
+            using var scope = TensorScope.Begin();
+            var frames = new float[Steps * train.SampleSize];
+            for (int t = 0; t < Steps; t++) Array.Copy(train.Images, (long)s * train.SampleSize, frames, (long)t * train.SampleSize, train.SampleSize);
+            foreach (var trace in NetworkProbe.Record(network, Tensor.FromArray(network.Device, frames, Steps, 1, train.Channels, train.Height, train.Width)))
+                sums[trace.LayerIndex] = sums.GetValueOrDefault(trace.LayerIndex) + trace.FiringRate / samples;
+        }
+        return sums.OrderBy(p => p.Key).Select(p => (p.Key, p.Value));
+    }
+}

@@ -1,0 +1,140 @@
+using ILGPU;
+using IlgpuSnn.Neurons;
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn.Kernels;
+
+/// <summary>
+/// The CPU accelerator's form of the one-state neuron kernels of <see cref="LifKernels"/> and
+/// <see cref="LifBackwardKernels"/> (sequence and step, forward and backward): the same arithmetic per neuron, in the
+/// same order (so the results are identical), but each worker takes one contiguous share of the neurons and reads the
+/// buffers through host pointers instead of ILGPU's view indexer, which costs several times a plain access on the CPU
+/// (benchmarks/RESULTS.md). Addresses of views a launch does not use are 0 and guarded by the flags of the portable
+/// kernels. GPUs, and the tests that switch host kernels off, run the portable kernels.
+/// </summary>
+internal static class HostLifKernels
+{
+    /// <summary>The host form of <see cref="LifKernels.SequenceKernel{TNeuron, TSurrogate}"/>.</summary>
+    [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run LifKernels.SequenceKernel.")]
+    internal static unsafe void SequenceKernel<TNeuron, TSurrogate>(long current, long spikes, long surrogate, long potential, long state,
+        long n, int steps, TNeuron neuron, TSurrogate surrogateFunction, int flags)
+        where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
+    {
+        (long start, long end) = GridStride.Chunk(n);
+        float* pc = (float*)current, ps = (float*)spikes, pg = (float*)surrogate, pu = (float*)potential, pv = (float*)state;
+        bool hasState = (flags & LifKernels.HasState) != 0;
+        bool saveSurrogate = (flags & LifKernels.SaveSurrogate) != 0, savePotential = (flags & LifKernels.SavePotential) != 0;
+        for (long i = start; i < end; i++)
+        {
+            float v = hasState ? pv[i] : 0f;
+            for (int t = 0; t < steps; t++)
+            {
+                long k = t * n + i;
+                float u = neuron.Charge(v, pc[k]);
+                float z = neuron.Overshoot(u);
+                float s = z >= 0f ? 1f : 0f;
+                ps[k] = s;
+                if (saveSurrogate) pg[k] = surrogateFunction.Derivative(z);
+                if (savePotential) pu[k] = u;
+                v = neuron.Reset(u, s);
+            }
+            if (hasState) pv[i] = v;
+        }
+    }
+
+    /// <summary>The host form of <see cref="LifKernels.StepKernel{TNeuron, TSurrogate}"/>.</summary>
+    [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run LifKernels.StepKernel.")]
+    internal static unsafe void StepKernel<TNeuron, TSurrogate>(long current, long previousV, long spikes, long v, long surrogate, long potential,
+        long n, TNeuron neuron, TSurrogate surrogateFunction, int flags)
+        where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
+    {
+        (long start, long end) = GridStride.Chunk(n);
+        float* pc = (float*)current, pp = (float*)previousV, ps = (float*)spikes, pv = (float*)v, pg = (float*)surrogate, pu = (float*)potential;
+        bool hasState = (flags & LifKernels.HasState) != 0;
+        bool saveSurrogate = (flags & LifKernels.SaveSurrogate) != 0, savePotential = (flags & LifKernels.SavePotential) != 0;
+        for (long i = start; i < end; i++)
+        {
+            float prev = hasState ? pp[i] : 0f;
+            float u = neuron.Charge(prev, pc[i]);
+            float z = neuron.Overshoot(u);
+            float s = z >= 0f ? 1f : 0f;
+            ps[i] = s;
+            pv[i] = neuron.Reset(u, s);
+            if (saveSurrogate) pg[i] = surrogateFunction.Derivative(z);
+            if (savePotential) pu[i] = u;
+        }
+    }
+
+    /// <summary>The host form of <see cref="LifBackwardKernels.SequenceBackwardKernel{TNeuron}"/>.</summary>
+    [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run LifBackwardKernels.SequenceBackwardKernel.")]
+    internal static unsafe void SequenceBackwardKernel<TNeuron>(long spikeGrad, long surrogate, long spikes, long potential, long initial,
+        long currentGrad, long parameterGrad, long n, int steps, TNeuron neuron, int flags)
+        where TNeuron : struct, INeuronDynamics
+    {
+        (long start, long end) = GridStride.Chunk(n);
+        float* pgs = (float*)spikeGrad, pg = (float*)surrogate, ps = (float*)spikes, pu = (float*)potential, pv0 = (float*)initial;
+        float* pgi = (float*)currentGrad, pgp = (float*)parameterGrad;
+        bool readU = (flags & LifBackwardKernels.ReadPotential) != 0, readS = (flags & LifBackwardKernels.ReadSpikes) != 0;
+        bool hasInitial = (flags & LifBackwardKernels.HasInitial) != 0, writeParameter = (flags & LifBackwardKernels.WriteParameterGrad) != 0;
+        for (long i = start; i < end; i++)
+        {
+            float gv = 0f; // ∂L/∂v[t], carried from step t+1 (zero after the last step: v[T] is detached)
+            float gp = 0f;
+            for (int t = steps - 1; t >= 0; t--)
+            {
+                long k = t * n + i;
+                float sg = pg[k];
+                float u = readU ? pu[k] : 0f;
+                float s = readU ? Spike(neuron, u) : readS ? ps[k] : 0f;
+                float gu = pgs[k] * sg + gv * neuron.ResetDerivative(u, s, sg);
+                float vPrev = 0f;
+                if (readU && t > 0)
+                {
+                    float uPrev = pu[k - n];
+                    vPrev = neuron.Reset(uPrev, Spike(neuron, uPrev));
+                }
+                else if (readU && hasInitial)
+                {
+                    vPrev = pv0[i];
+                }
+                pgi[k] = gu * neuron.ChargeCurrentDerivative(vPrev);
+                gp += gu * neuron.ChargeParameterDerivative(vPrev);
+                gv = gu * neuron.ChargeStateDerivative(vPrev);
+            }
+            if (writeParameter) pgp[i] = gp;
+        }
+    }
+
+    /// <summary>The host form of <see cref="LifBackwardKernels.StepBackwardKernel{TNeuron}"/>.</summary>
+    [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run LifBackwardKernels.StepBackwardKernel.")]
+    internal static unsafe void StepBackwardKernel<TNeuron>(long spikeGrad, long potentialGrad, long surrogate, long spikes, long potential,
+        long previousV, long currentGrad, long previousGrad, long parameterGrad, long n, TNeuron neuron, int flags)
+        where TNeuron : struct, INeuronDynamics
+    {
+        (long start, long end) = GridStride.Chunk(n);
+        float* pgs = (float*)spikeGrad, pgv = (float*)potentialGrad, pg = (float*)surrogate, ps = (float*)spikes, pu = (float*)potential;
+        float* pvp = (float*)previousV, pgi = (float*)currentGrad, pgprev = (float*)previousGrad, pgp = (float*)parameterGrad;
+        bool readU = (flags & LifBackwardKernels.ReadPotential) != 0, readS = (flags & LifBackwardKernels.ReadSpikes) != 0;
+        bool hasSpikeGrad = (flags & LifBackwardKernels.HasSpikeGrad) != 0, hasPotentialGrad = (flags & LifBackwardKernels.HasPotentialGrad) != 0;
+        bool hasInitial = (flags & LifBackwardKernels.HasInitial) != 0;
+        bool writeCurrent = (flags & LifBackwardKernels.WriteCurrentGrad) != 0, writePrevious = (flags & LifBackwardKernels.WritePreviousGrad) != 0;
+        bool writeParameter = (flags & LifBackwardKernels.WriteParameterGrad) != 0;
+        for (long i = start; i < end; i++)
+        {
+            float sg = pg[i];
+            float gs = hasSpikeGrad ? pgs[i] : 0f;
+            float gv = hasPotentialGrad ? pgv[i] : 0f;
+            float u = readU ? pu[i] : 0f;
+            float s = readU ? Spike(neuron, u) : readS ? ps[i] : 0f;
+            float gu = gs * sg + gv * neuron.ResetDerivative(u, s, sg);
+            float vPrev = readU && hasInitial ? pvp[i] : 0f;
+            if (writeCurrent) pgi[i] = gu * neuron.ChargeCurrentDerivative(vPrev);
+            if (writePrevious) pgprev[i] = gu * neuron.ChargeStateDerivative(vPrev);
+            if (writeParameter) pgp[i] = gu * neuron.ChargeParameterDerivative(vPrev);
+        }
+    }
+
+    /// <summary>The spike of pre-reset potential u (the forward's H(z)).</summary>
+    private static float Spike<TNeuron>(TNeuron neuron, float u) where TNeuron : struct, INeuronDynamics =>
+        neuron.Overshoot(u) >= 0f ? 1f : 0f;
+}
