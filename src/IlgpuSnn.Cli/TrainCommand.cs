@@ -50,6 +50,11 @@ internal static class TrainCommand
             Description = "per-step (L = (1/T) Σ_t ℓ(o[t])) or mean-output (L = ℓ(ō)). Default: the method's own (mean-output for ratebp, " +
                 "per-step otherwise); methods that back-propagate step by step refuse mean-output.",
         };
+        var syncBn = new Option<bool>("--sync-bn")
+        {
+            Description = "Under mpirun: BatchNorm normalises with the statistics of the whole global batch (all-reduced in the forward and the " +
+                "backward), so R ranks train as one process would. Default: each rank's own part (running statistics averaged every epoch).",
+        };
         var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --out (it must exist and match these settings)." };
         var forceResume = new Option<bool>("--force-resume") { Description = "With --resume: continue even if the checkpoint was written with other settings." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Start again and replace an existing checkpoint in --out." };
@@ -60,7 +65,7 @@ internal static class TrainCommand
         {
             frames.Frames, frames.SplitBy, frames.Duration, frames.Size, frames.Cache,
             dataset, estimator, model, timeSteps, epochs, batchSize, lr, optimizer, device, trainLimit, testLimit, seed, output, encoder, window, blocks, k, resume, neuron, surrogate,
-            forceResume, overwrite, skipNonFinite, bnStats, lossKind, lossOn,
+            forceResume, overwrite, skipNonFinite, bnStats, lossKind, lossOn, syncBn,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliErrors.Run("train", parse, () => Run(new TrainSettings(
             parse.GetValue(dataset)!, parse.GetValue(estimator)!, parse.GetValue(model)!, parse.GetValue(timeSteps), parse.GetValue(epochs),
@@ -70,6 +75,7 @@ internal static class TrainCommand
         {
             ForceResume = parse.GetValue(forceResume), Overwrite = parse.GetValue(overwrite), SkipNonFinite = parse.GetValue(skipNonFinite),
             BnStats = parse.GetValue(bnStats), Loss = parse.GetValue(lossKind)!, LossOn = parse.GetValue(lossOn),
+            SyncBn = parse.GetValue(syncBn),
         }, cancellationToken))));
         return command;
     }
@@ -89,6 +95,8 @@ internal static class TrainCommand
         public string Loss { get; init; } = "ce";
 
         public string? LossOn { get; init; }
+
+        public bool SyncBn { get; init; }
     }
 
     private static BatchNormStatistics? ParseBatchNormStats(string? value) => value switch
@@ -190,9 +198,9 @@ internal static class TrainCommand
             "poisson" => new PoissonEncoder(),
             _ => throw new ArgumentException($"Unknown encoder '{s.Encoder}'. Valid: direct, poisson."),
         };
-        var trainer = new Trainer(network, method, opt, encoder, options, ParseLossOn(s.LossOn)) { Communicator = (ICommunicator?)nccl ?? world };
+        var trainer = new Trainer(network, method, opt, encoder, options, ParseLossOn(s.LossOn)) { Communicator = (ICommunicator?)nccl ?? world, SynchronizeBatchNorm = s.SyncBn };
         Console.WriteLine($"Training {s.Model} with {method.Name} on {device.Info} (T={s.TimeSteps}, {train.Count} training / {test.Count} test samples, {s.Epochs} epochs).");
-        if (world.Size > 1) Console.WriteLine($"Data-parallel over {world.Size} ranks ({trainer.Communicator.Backend}): global batch {s.BatchSize}, about {s.BatchSize / world.Size} per rank.");
+        if (world.Size > 1) Console.WriteLine($"Data-parallel over {world.Size} ranks ({trainer.Communicator.Backend}): global batch {s.BatchSize}, about {s.BatchSize / world.Size} per rank{(s.SyncBn ? ", synchronised BatchNorm" : "")}.");
         Interrupt.Current.Saved = () => SavedMessage(trainer, s.Out);
         IReadOnlyList<EpochMetrics> history;
         try
@@ -204,6 +212,7 @@ internal static class TrainCommand
             Console.Error.WriteLine($"Stopped; {SavedMessage(trainer, s.Out)}.");
             return CliErrors.Interrupted;
         }
+        if (world.Rank != 0) return 0; // rank 0 alone wrote the metrics; it reports them and draws the pictures
         foreach (var h in history)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"epoch {h.Epoch}: train loss {h.TrainLoss:F4} acc {h.TrainAccuracy:P2} | test loss {h.TestLoss:F4} acc {h.TestAccuracy:P2} | {h.TrainSeconds:F1} s ({h.DataSeconds / Math.Max(h.TrainSeconds, 1e-9):P0} waiting for data) | peak {h.PeakPoolBytes / 1048576.0:F1} MiB{(h.SkippedUpdates > 0 ? $" | {h.SkippedUpdates} non-finite updates skipped" : "")}"));

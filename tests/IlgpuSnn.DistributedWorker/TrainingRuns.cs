@@ -17,7 +17,7 @@ namespace IlgpuSnn.DistributedWorker;
 /// </summary>
 internal static class TrainingRuns
 {
-    private sealed record Case(string Name, string Estimator, string Model, EstimatorOptions Options);
+    private sealed record Case(string Name, string Estimator, string Model, EstimatorOptions Options, bool SyncBatchNorm = false);
 
     private static readonly Case[] Cases =
     [
@@ -26,6 +26,12 @@ internal static class TrainingRuns
         new("tt-lbptt-mlp", "tt-lbptt", "mlp", new EstimatorOptions { Window = 2, Blocks = [[0], [1]], PerWindowUpdate = true }),
         new("saf-e-mlp", "saf-e", "mlp", new EstimatorOptions()),
         new("bptt-bn-mlp", "bptt", "bn-mlp", new EstimatorOptions()),
+        new("bptt-bn-mlp-sync", "bptt", "bn-mlp", new EstimatorOptions(), SyncBatchNorm: true),
+        new("bptt-bn-conv-per-step-sync", "bptt", "bn-conv", new EstimatorOptions { BatchNormStats = BatchNormStatistics.PerStep }, SyncBatchNorm: true),
+        new("ottt-o-bn-mlp-sync", "ottt-o", "bn-mlp", new EstimatorOptions(), SyncBatchNorm: true),
+        new("sltt-bn-conv-sync", "sltt", "bn-conv", new EstimatorOptions(), SyncBatchNorm: true),
+        new("tt-lbptt-bn-mlp2-sync", "tt-lbptt", "bn-mlp2", new EstimatorOptions { Window = 2, Blocks = [[0], [1]], PerWindowUpdate = true }, SyncBatchNorm: true),
+        new("saf-e-bn-mlp-sync", "saf-e", "bn-mlp", new EstimatorOptions(), SyncBatchNorm: true),
     ];
 
     /// <summary>
@@ -64,6 +70,7 @@ internal static class TrainingRuns
             new TrainingOptions { Epochs = epochs, BatchSize = 7, TimeSteps = 3, Seed = 5, OutputDirectory = folder, Resume = resume })
         {
             Communicator = world,
+            SynchronizeBatchNorm = run.SyncBatchNorm,
             Schedule = new CosineSchedule(0.2f, totalSteps: 8, warmupSteps: 0),
         };
         world.Barrier();
@@ -79,6 +86,7 @@ internal static class TrainingRuns
             ["test_accuracy"] = history.Select(h => h.TestAccuracy).ToArray(),
             ["bytes_all_reduced"] = trainer.GradientAllReduce!.BytesAllReduced,
             ["all_reduce_calls"] = trainer.GradientAllReduce.AllReduceCalls,
+            ["bn_all_reduce_calls"] = trainer.BatchStatisticsAllReduce?.Calls ?? 0,
         };
         File.WriteAllText(Path.Combine(output, $"{name}.{world.Rank}.json"), JsonSerializer.Serialize(result));
     }
@@ -89,6 +97,10 @@ internal static class TrainingRuns
             .Conv2d(4, 3, padding: 1).Lif(lif).AvgPool2d(2).Flatten().Linear(4), seed),
         "mlp" => SpikingNetwork.Build(device, [1, 6, 6], b => b
             .Flatten().Linear(24).Lif(lif).Linear(16).Lif(lif).Linear(4), seed),
+        "bn-conv" => SpikingNetwork.Build(device, [1, 6, 6], b => b
+            .Conv2d(4, 3, padding: 1, bias: false).BatchNorm().Lif(lif).AvgPool2d(2).Flatten().Linear(4), seed),
+        "bn-mlp2" => SpikingNetwork.Build(device, [1, 6, 6], b => b
+            .Flatten().Linear(24, bias: false).BatchNorm().Lif(lif).Linear(16, bias: false).BatchNorm().Lif(lif).Linear(4), seed),
         _ => SpikingNetwork.Build(device, [1, 6, 6], b => b
             .Flatten().Linear(24, bias: false).BatchNorm().Lif(lif).Linear(4), seed),
     };

@@ -53,6 +53,12 @@ public sealed class BatchNorm : Layer
     /// <summary>Running (unbiased) variance.</summary>
     public Tensor RunningVariance { get; }
 
+    /// <summary>
+    /// Synchronised BatchNorm: in training, batch statistics over the global batch of all replicas, summed by this
+    /// reducer (see <see cref="IBatchStatisticsReducer"/>); null (the default): this process's batch alone.
+    /// </summary>
+    public IBatchStatisticsReducer? StatisticsReducer { get; set; }
+
     /// <inheritdoc />
     public override IReadOnlyList<Tensor> Parameters => parameters;
 
@@ -73,6 +79,6 @@ public sealed class BatchNorm : Layer
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(pass);
-        return Ops.BatchNorm(x, Gamma, Beta, RunningMean, RunningVariance, pass.Training, Momentum, Eps);
+        return Ops.BatchNorm(x, Gamma, Beta, RunningMean, RunningVariance, pass.Training, Momentum, Eps, StatisticsReducer);
     }
 }

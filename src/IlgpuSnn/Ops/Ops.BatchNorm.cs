@@ -13,6 +13,8 @@ public static partial class Ops
     /// (running = (1 − momentum)·running + momentum·batch, with the unbiased batch variance for the running variance);
     /// in evaluation mode the running statistics are used and left unchanged. Differentiable in x, gamma and beta
     /// (gamma, beta and the running statistics have shape [C]); keeps only x̂ and a per-channel scale.
+    /// With a <paramref name="reducer"/> (training only) the batch is the global batch of all replicas: the statistics,
+    /// the running-statistics update and the backward's sums are those of the union of the replicas' inputs.
     /// </summary>
     /// <param name="x">Input [N, C, ...] (channels on axis 1).</param>
     /// <param name="gamma">Per-channel scale [C].</param>
@@ -24,7 +26,7 @@ public static partial class Ops
     /// <param name="eps">Added to the variance before the square root.</param>
     /// <returns>The normalised, scaled and shifted tensor, shaped like <paramref name="x"/>.</returns>
     public static Tensor BatchNorm(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, bool training,
-        float momentum = 0.1f, float eps = 1e-5f)
+        float momentum = 0.1f, float eps = 1e-5f, IBatchStatisticsReducer? reducer = null)
     {
         const string name = "BatchNorm";
         var device = Check.SameDevice(name, x, gamma, beta, runningMean, runningVar);
@@ -33,13 +35,14 @@ public static partial class Ops
         if (!training) return Normalize(name, device, x, gamma, beta, runningMean.View, runningVar.View, batchStatistics: false, eps, channels, spatial);
 
         long count = x.Length / Math.Max(channels, 1);
-        if (count <= 1)
-            throw new ArgumentException($"{name}: training needs more than one value per channel, got input {Tensor.Format(x.Shape)}.", nameof(x));
         using var mean = Tensor.Empty(device, channels);
         using var variance = Tensor.Empty(device, channels);
         BatchNormKernels.ChannelStatistics(device, x.View, mean.View, variance.View, channels, spatial);
-        BatchNormKernels.UpdateRunning(device, mean.View, variance.View, runningMean.View, runningVar.View, momentum, count);
-        return Normalize(name, device, x, gamma, beta, mean.View, variance.View, batchStatistics: true, eps, channels, spatial);
+        var (total, share) = reducer is null ? (count, 1.0) : SynchronizeStatistics(reducer, mean, variance, count);
+        if (total <= 1)
+            throw new ArgumentException($"{name}: training needs more than one value per channel, got input {Tensor.Format(x.Shape)}.", nameof(x));
+        BatchNormKernels.UpdateRunning(device, mean.View, variance.View, runningMean.View, runningVar.View, momentum, total);
+        return Normalize(name, device, x, gamma, beta, mean.View, variance.View, batchStatistics: true, eps, channels, spatial, reducer, share);
     }
 
     /// <summary>
@@ -83,7 +86,7 @@ public static partial class Ops
     }
 
     private static Tensor Normalize(string name, Device device, Tensor x, Tensor gamma, Tensor beta, ILGPU.ArrayView<float> mean,
-        ILGPU.ArrayView<float> variance, bool batchStatistics, float eps, int channels, int spatial)
+        ILGPU.ArrayView<float> variance, bool batchStatistics, float eps, int channels, int spatial, IBatchStatisticsReducer? reducer = null, double share = 1)
     {
         var entry = Tape.Begin(name, x, gamma, beta);
         bool record = entry is not null;
@@ -127,7 +130,14 @@ public static partial class Ops
             {
                 dx = Tensor.Empty(device, xShape);
                 var xh = savedXhat ?? dy;
-                BatchNormKernels.BackwardInput(device, dy.View, xh.View, savedScale!.View, sumDy.View, sumDyXhat.View, dx.View, batchStatistics, channels, spatial);
+                // Synchronised: dx needs the global batch's sums; dgamma and dbeta stay this replica's (the gradient all-reduce adds them).
+                var (globalDy, globalDyXhat) = reducer is null ? (null, null) : SynchronizeBackwardSums(reducer, sumDy, sumDyXhat, share);
+                using (globalDy)
+                using (globalDyXhat)
+                {
+                    BatchNormKernels.BackwardInput(device, dy.View, xh.View, savedScale!.View, (globalDy ?? sumDy).View, (globalDyXhat ?? sumDyXhat).View, dx.View,
+                        batchStatistics, channels, spatial);
+                }
             }
             if (needGamma) dgamma = sumDyXhat;
             else sumDyXhat.Dispose();

@@ -74,6 +74,17 @@ public sealed class Trainer
     public GradientAllReduceOptimizer? GradientAllReduce { get; private set; }
 
     /// <summary>
+    /// Synchronised BatchNorm when data-parallel: every BatchNorm normalises with the statistics of the whole global
+    /// batch (forward sums and backward sums all-reduced), so R ranks train as one process would, also with
+    /// BatchNorm. Default false: each rank normalises with its own part (as PyTorch DDP without SyncBatchNorm) and
+    /// the running statistics are averaged at every epoch end. Nothing changes for a single process.
+    /// </summary>
+    public bool SynchronizeBatchNorm { get; set; }
+
+    /// <summary>The synchronised-BatchNorm all-reduce of the last <see cref="Fit"/> (its counters), or null when not synchronised.</summary>
+    public BatchStatisticsAllReduce? BatchStatisticsAllReduce { get; private set; }
+
+    /// <summary>
     /// Trains for the configured epochs (continuing from a checkpoint when resuming) and returns every epoch's metrics.
     /// Cancellation stops between batches; everything written before stays intact.
     /// </summary>
@@ -88,6 +99,10 @@ public sealed class Trainer
         var loader = new DataLoader(device, train, options.BatchSize, shuffle: true, options.Seed, dropLast: false) { Shard = shard };
         var testLoader = new DataLoader(device, test, options.BatchSize, shuffle: false, options.Seed) { Shard = shard };
         var stepper = GradientAllReduce = new GradientAllReduceOptimizer(optimizer, comm);
+        BatchStatisticsAllReduce = SynchronizeBatchNorm && comm.Size > 1 ? new BatchStatisticsAllReduce(comm) : null;
+        if (BatchStatisticsAllReduce is not null && estimator.Name == "ratebp" && network.Layers.OfType<BatchNorm>().Any())
+            throw new ArgumentException("Trainer: synchronised BatchNorm is not available with ratebp (its rate pass normalises with statistics it recorded per rank); train without it.");
+        using var synchronizedNorms = BatchNormSynchronization.Attach(network, BatchStatisticsAllReduce);
         long totalSteps = (long)loader.BatchesPerEpoch * options.Epochs;
         var schedule = Schedule ?? new CosineSchedule(optimizer.LearningRate, totalSteps, options.WarmupSteps);
         var history = new List<EpochMetrics>();
@@ -375,6 +390,10 @@ public sealed class Trainer
             ["gradient_all_reduce_bytes"] = GradientAllReduce?.BytesAllReduced ?? 0,
             ["gradient_all_reduce_calls"] = GradientAllReduce?.AllReduceCalls ?? 0,
             ["gradient_all_reduce_seconds"] = GradientAllReduce?.CommunicationTime.TotalSeconds ?? 0,
+            ["sync_bn"] = BatchStatisticsAllReduce is not null,
+            ["bn_all_reduce_bytes"] = BatchStatisticsAllReduce?.Bytes ?? 0,
+            ["bn_all_reduce_calls"] = BatchStatisticsAllReduce?.Calls ?? 0,
+            ["bn_all_reduce_seconds"] = BatchStatisticsAllReduce?.Time.TotalSeconds ?? 0,
             ["train_samples"] = trainSamples,
             ["test_accuracy"] = last.TestAccuracy,
             ["test_loss"] = last.TestLoss,

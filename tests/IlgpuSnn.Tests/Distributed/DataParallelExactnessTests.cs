@@ -14,11 +14,22 @@ namespace IlgpuSnn.Tests.Distributed;
 /// The weights accumulate these differences through 8–24 momentum-SGD steps (lr 0.2, momentum 0.9: a factor of at most
 /// 2 per unit of gradient difference), hence 1e-5. A spike flipping at the threshold would exceed both by orders of
 /// magnitude; the fixed seeds keep every membrane potential away from it.
+/// With synchronised BatchNorm (bptt folded and per step, OTTT-O, SLTT, TT-LBPTT per window, SAF-E; per-channel counts
+/// from 3 to 252) the two runs
+/// also compute the batch mean μ and variance σ² in a different order (one float two-pass over the batch, against
+/// each rank's float statistics combined in double), each within a few ulps; x̂ = (x − μ)/σ then differs by about
+/// ε·|μ|/σ, and the backward's dx = γ/σ·(dy − mean(dy) − x̂·mean(dy·x̂)) subtracts terms larger than its result, so the
+/// gradients agree relative to their scale: within 1e-4 of the parameter's largest gradient element (measured: 4e-5),
+/// and the weights, through up to 24 updates of such gradients (of scale up to 1.5), within 1e-4 (measured: 1e-5).
+/// Without the synchronisation the same networks differ by more than that scale (measured: 8 times it), so a
+/// missing or wrong statistic cannot pass.
 /// </summary>
 public sealed class DataParallelExactnessTests(DistributedRuns runs) : IClassFixture<DistributedRuns>
 {
     private const double GradientTolerance = 1e-6;
     private const double WeightTolerance = 1e-5;
+    private const double NormalisedGradientTolerance = 1e-4;
+    private const double NormalisedWeightTolerance = 1e-4;
 
     private static float[][][] Gradients(JsonElement e) =>
         e.GetProperty("grads").EnumerateArray().Select(s => s.EnumerateArray().Select(p => p.EnumerateArray().Select(v => v.GetSingle()).ToArray()).ToArray()).ToArray();
@@ -33,17 +44,26 @@ public sealed class DataParallelExactnessTests(DistributedRuns runs) : IClassFix
     [InlineData("ottt-o-mlp")]
     [InlineData("tt-lbptt-mlp")]
     [InlineData("saf-e-mlp")]
+    [InlineData("bptt-bn-mlp-sync")]
+    [InlineData("bptt-bn-conv-per-step-sync")]
+    [InlineData("ottt-o-bn-mlp-sync")]
+    [InlineData("sltt-bn-conv-sync")]
+    [InlineData("tt-lbptt-bn-mlp2-sync")]
+    [InlineData("saf-e-bn-mlp-sync")]
     public void Two_ranks_at_half_batch_step_with_the_gradients_of_one_process(string run)
     {
         var single = Gradients(runs.Read(1, run, 0));
         var two = Gradients(runs.Read(2, run, 0));
         Assert.Equal(single.Length, two.Length);
+        bool normalised = run.Contains("-bn-", StringComparison.Ordinal);
         for (int s = 0; s < single.Length; s++)
             for (int p = 0; p < single[s].Length; p++)
             {
                 Assert.Equal(single[s][p].Length, two[s][p].Length);
+                double scale = single[s][p].Select(v => (double)Math.Abs(v)).DefaultIfEmpty(0).Max();
+                double tolerance = normalised ? Math.Max(GradientTolerance, NormalisedGradientTolerance * scale) : GradientTolerance;
                 for (int i = 0; i < single[s][p].Length; i++)
-                    Assert.True(Math.Abs(single[s][p][i] - two[s][p][i]) <= GradientTolerance,
+                    Assert.True(Math.Abs(single[s][p][i] - two[s][p][i]) <= tolerance,
                         $"{run}: update {s}, parameter {p}, element {i}: one process {single[s][p][i]:G9}, two ranks {two[s][p][i]:G9}");
             }
     }
@@ -53,16 +73,23 @@ public sealed class DataParallelExactnessTests(DistributedRuns runs) : IClassFix
     [InlineData("ottt-o-mlp")]
     [InlineData("tt-lbptt-mlp")]
     [InlineData("saf-e-mlp")]
+    [InlineData("bptt-bn-mlp-sync")]
+    [InlineData("bptt-bn-conv-per-step-sync")]
+    [InlineData("ottt-o-bn-mlp-sync")]
+    [InlineData("sltt-bn-conv-sync")]
+    [InlineData("tt-lbptt-bn-mlp2-sync")]
+    [InlineData("saf-e-bn-mlp-sync")]
     public void Two_ranks_end_with_the_weights_and_metrics_of_one_process(string run)
     {
         var single = runs.Read(1, run, 0);
         var two = runs.Read(2, run, 0);
         var expected = Tensors(single);
         var actual = Tensors(two);
+        double tolerance = run.Contains("-bn-", StringComparison.Ordinal) ? NormalisedWeightTolerance : WeightTolerance;
         Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
         foreach (var (name, values) in expected)
             for (int i = 0; i < values.Length; i++)
-                Assert.True(Math.Abs(values[i] - actual[name][i]) <= WeightTolerance, $"{run}: {name}[{i}]: one process {values[i]:G9}, two ranks {actual[name][i]:G9}");
+                Assert.True(Math.Abs(values[i] - actual[name][i]) <= tolerance, $"{run}: {name}[{i}]: one process {values[i]:G9}, two ranks {actual[name][i]:G9}");
         foreach (var metric in new[] { "train_loss", "test_loss" })
             Assert.Equal(Doubles(single, metric), Doubles(two, metric), (a, b) => Math.Abs(a - b) <= 1e-5);
         Assert.Equal(Doubles(single, "train_accuracy"), Doubles(two, "train_accuracy"));
@@ -88,6 +115,8 @@ public sealed class DataParallelExactnessTests(DistributedRuns runs) : IClassFix
     [InlineData("tt-lbptt-mlp")]
     [InlineData("saf-e-mlp")]
     [InlineData("bptt-bn-mlp")]
+    [InlineData("bptt-bn-mlp-sync")]
+    [InlineData("ottt-o-bn-mlp-sync")]
     public void Every_rank_ends_with_identical_parameters_and_buffers(string run)
     {
         var rank0 = Tensors(runs.Read(2, run, 0));
@@ -109,6 +138,34 @@ public sealed class DataParallelExactnessTests(DistributedRuns runs) : IClassFix
         Assert.Equal(updates, two.GetProperty("all_reduce_calls").GetInt64());
         Assert.Equal(updates * bytesPerUpdate, two.GetProperty("bytes_all_reduced").GetInt64());
     }
+
+    [Fact]
+    public void Without_synchronised_BatchNorm_two_ranks_normalise_with_their_own_parts_and_differ_from_one_process()
+    {
+        var single = Gradients(runs.Read(1, "bptt-bn-mlp", 0));
+        var two = Gradients(runs.Read(2, "bptt-bn-mlp", 0));
+        double largest = 0;
+        for (int s = 0; s < single.Length; s++)
+            for (int p = 0; p < single[s].Length; p++)
+                for (int i = 0; i < single[s][p].Length; i++) largest = Math.Max(largest, Math.Abs(single[s][p][i] - two[s][p][i]));
+        Assert.True(largest > 0.1, $"per-rank BatchNorm statistics should change the gradients; largest difference {largest:G3}");
+    }
+
+    /// <summary>
+    /// Synchronised BatchNorm communicates once in the forward and once in the backward of every normalisation: 8 updates
+    /// of folded BPTT make 16 all-reduces; per-step statistics (bptt per step, OTTT-O, SLTT; T = 3) make 3 times as many.
+    /// Evaluation normalises with the running statistics and communicates nothing.
+    /// </summary>
+    [Theory]
+    [InlineData("bptt-bn-mlp-sync", 16)]
+    [InlineData("bptt-bn-conv-per-step-sync", 48)]
+    [InlineData("ottt-o-bn-mlp-sync", 48)]
+    [InlineData("sltt-bn-conv-sync", 48)]
+    [InlineData("tt-lbptt-bn-mlp2-sync", 64)] // 2 BatchNorm layers, windows of 2 and 1 steps
+    [InlineData("saf-e-bn-mlp-sync", 48)]
+    [InlineData("bptt-bn-mlp", 0)]
+    public void Synchronised_BatchNorm_all_reduces_once_per_normalisation_in_each_direction(string run, long calls) =>
+        Assert.Equal(calls, runs.Read(2, run, 0).GetProperty("bn_all_reduce_calls").GetInt64());
 
     [Fact]
     public void Only_rank_0_writes_and_the_metrics_record_the_world_size_and_global_batch()

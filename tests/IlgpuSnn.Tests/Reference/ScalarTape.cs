@@ -55,6 +55,26 @@ internal sealed class ScalarTape
         return Node(v, parents, locals);
     }
 
+    /// <summary>
+    /// Σ_i w_i · x_i whose value and input gradient are those of x, while the weights' local derivatives are
+    /// <paramref name="presynaptic"/> instead of x's values (OTTT's "value from spikes, weight gradient from traces").
+    /// </summary>
+    public int Dot(int[] w, int[] x, double[] presynaptic)
+    {
+        double v = 0;
+        var parents = new int[2 * w.Length];
+        var locals = new double[2 * w.Length];
+        for (int i = 0; i < w.Length; i++)
+        {
+            v += _values[w[i]] * _values[x[i]];
+            parents[2 * i] = w[i];
+            locals[2 * i] = presynaptic[i];
+            parents[2 * i + 1] = x[i];
+            locals[2 * i + 1] = _values[w[i]];
+        }
+        return Node(v, parents, locals);
+    }
+
     /// <summary>Surrogate Heaviside: forward H(a − vth) (H(0) = 1), derivative σ'(a − vth).</summary>
     public int Spike(int a, double vth, Func<double, double> surrogate)
     {
