@@ -24,6 +24,7 @@ public static partial class Ops
     /// <param name="training">True to normalise with the batch statistics and update the running ones.</param>
     /// <param name="momentum">Weight of the new batch statistics in the running averages.</param>
     /// <param name="eps">Added to the variance before the square root.</param>
+    /// <param name="reducer">Sums the statistics over the replicas of a data-parallel job; null for this batch alone.</param>
     /// <returns>The normalised, scaled and shifted tensor, shaped like <paramref name="x"/>.</returns>
     public static Tensor BatchNorm(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, bool training,
         float momentum = 0.1f, float eps = 1e-5f, IBatchStatisticsReducer? reducer = null)
