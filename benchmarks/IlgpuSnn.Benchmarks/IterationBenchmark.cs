@@ -11,7 +11,9 @@ namespace IlgpuSnn.Benchmarks;
 /// <summary>
 /// Whole training iterations of a VGG-11-like spiking CNN (input 3×32×32; 3×3 convs 64-M-128-M-256-256-M-512-512-M-
 /// 512-512-M with M = 2×2 average pooling; BatchNorm and LIF after every conv; Linear 512 → 10; SGD) for each estimator
-/// and T: milliseconds per iteration, the pool's peak bytes and, on CUDA, the driver's view of used memory.
+/// and T: milliseconds per iteration, the host synchronisations and kernel launches inside one iteration (the device's
+/// <see cref="DeviceActivity"/>; labels as a data loader makes them), the pool's peak bytes and, on CUDA, the driver's
+/// view of used memory.
 /// Usage: <c>IlgpuSnn.Benchmarks iteration [--batch 128] [--steps 2,4,6,8,16] [--estimators bptt,sltt,...]
 /// [--iterations 5] [--size 32] [--width 1.0]</c> (plus the global <c>--device</c>).
 /// </summary>
@@ -33,14 +35,14 @@ internal static class IterationBenchmark
         var estimators = Option("--estimators", string.Join(',', EstimatorFactory.Names)).Split(',');
         using var device = Device.Create();
         Console.WriteLine($"device {device}; VGG-11-like SNN, input 3x{size}x{size}, batch {batch}, width x{width}, {iterations} timed iterations after 1 warm-up; {DateTime.UtcNow:yyyy-MM-dd}");
-        Console.WriteLine("| estimator | T | ms / iteration | pool peak MiB | driver used MiB |");
-        Console.WriteLine("|---|---|---|---|---|");
+        Console.WriteLine("| estimator | T | ms / iteration | host syncs / iteration | launches / iteration | pool peak MiB | driver used MiB |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
         foreach (var name in estimators)
             foreach (var t in steps)
             {
-                var (ms, peak, driver) = Measure(device, name, t, batch, size, width, iterations);
+                var (ms, syncs, launches, peak, driver) = Measure(device, name, t, batch, size, width, iterations);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {name} | {t} | {ms:F1} | {peak / 1048576.0:F0} | {(driver < 0 ? "-" : (driver / 1048576.0).ToString("F0", CultureInfo.InvariantCulture))} |"));
+                    $"| {name} | {t} | {ms:F1} | {syncs:F0} | {launches:F0} | {peak / 1048576.0:F0} | {(driver < 0 ? "-" : (driver / 1048576.0).ToString("F0", CultureInfo.InvariantCulture))} |"));
             }
         return 0;
     }
@@ -62,31 +64,38 @@ internal static class IterationBenchmark
         }, seed: 1);
     }
 
-    private static (double Ms, long Peak, long Driver) Measure(Device device, string name, int steps, int batch, int size, double width, int iterations)
+    private static (double Ms, double Syncs, double Launches, long Peak, long Driver) Measure(Device device, string name, int steps, int batch, int size, double width, int iterations)
     {
         using var network = Vgg11(device, size, width);
         using var estimator = EstimatorFactory.Create(name, new EstimatorOptions { K = Math.Max(1, steps / 2), Window = Math.Max(1, steps / 2) });
         estimator.Attach(network);
         using var sgd = new Sgd(network.Parameters.Concat(estimator.ExtraParameters).ToList(), 0.01f, momentum: 0.9f);
         var rng = new Random(3);
-        using var input = Tensor.FromArray(device, Enumerable.Range(0, steps * batch * 3 * size * size).Select(_ => rng.NextSingle()).ToArray(), steps, batch, 3, size, size);
+        // One frame repeated over time (the direct encoding, the trainer's default): SAF refuses BatchNorm with an input that varies.
+        var frame = Enumerable.Range(0, batch * 3 * size * size).Select(_ => rng.NextSingle()).ToArray();
+        using var input = Tensor.FromArray(device, Enumerable.Range(0, steps).SelectMany(_ => frame).ToArray(), steps, batch, 3, size, size);
         using var labels = Tensor.FromArray(device, Enumerable.Range(0, batch).Select(i => (float)(i % 10)).ToArray(), batch);
+        labels.CheckedClassCount = 10; // what the data loader marks: labels it checked on the host before the upload
         var loss = new SequenceLoss(Criterion.CrossEntropy, estimator.RequiredReduction ?? LossReduction.PerStep, labels);
         var context = new EstimatorContext { Update = () => { sgd.Step(); sgd.ZeroGrad(); } };
-        estimator.Run(network, input, loss, context);
+        estimator.Run(network, input, loss, context).Dispose();
         device.Synchronize();
         device.Pool.ResetPeak();
         long before = DriverUsedBytes(device);
         long driverPeak = before;
         var watch = Stopwatch.StartNew();
+        long syncs = 0, launches = 0;
         for (int i = 0; i < iterations; i++)
         {
-            estimator.Run(network, input, loss, context);
+            device.Activity.Reset();
+            estimator.Run(network, input, loss, context).Dispose();
+            syncs += device.Activity.HostSynchronizations;
+            launches += device.Activity.KernelLaunches;
             device.Synchronize();
             driverPeak = Math.Max(driverPeak, DriverUsedBytes(device));
         }
         watch.Stop();
-        return (watch.Elapsed.TotalMilliseconds / iterations, device.Pool.PeakBytes, driverPeak);
+        return (watch.Elapsed.TotalMilliseconds / iterations, (double)syncs / iterations, (double)launches / iterations, device.Pool.PeakBytes, driverPeak);
     }
 
     /// <summary>Device memory in use according to the CUDA driver (−1 on other devices).</summary>

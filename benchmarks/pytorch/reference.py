@@ -6,6 +6,8 @@ Strict fp32 (TF32 off for matmul and cuDNN). Each sub-command prints one Markdow
     python3 benchmarks/pytorch/reference.py gemm       # SGEMM 4096^3 (cuBLAS)
     python3 benchmarks/pytorch/reference.py conv       # 3x3 conv fwd+bwd, B=128, C=128, 32x32 (cuDNN)
     python3 benchmarks/pytorch/reference.py iteration  # VGG-11-like SNN, B=128, BPTT and SLTT, T in 2,4,6,8,16
+    python3 benchmarks/pytorch/reference.py launches   # the same iteration at T=6 on the CPU: operators per iteration
+                                                       # (torch.profiler), the count of kernels eager PyTorch launches
 
 The shapes match benchmarks/IlgpuSnn.Benchmarks (LifBenchmarks, GemmBenchmarks, Conv2dBenchmarks on a GPU, and the
 `iteration` mode). Eager PyTorch, no torch.compile: the reference a SpikingJelly/snnTorch user runs today.
@@ -144,6 +146,29 @@ def sltt_forward_step(net, x, states):
     return net.readout(h.flatten(1)), new_states
 
 
+def iterations(net, opt, x, labels):
+    """One training iteration of BPTT and of SLTT on the sequence x [T, B, 3, H, W], as (name, function) pairs."""
+    steps = x.shape[0]
+
+    def bptt():
+        opt.zero_grad(set_to_none=True)
+        out = net.forward_sequence(x)
+        loss = sum(F.cross_entropy(out[t], labels) for t in range(steps)) / steps
+        loss.backward()
+        opt.step()
+
+    def sltt():
+        opt.zero_grad(set_to_none=True)
+        states = None
+        for t in range(steps):
+            out, states = sltt_forward_step(net, x[t], states)
+            (F.cross_entropy(out, labels) / steps).backward()
+            states = [v.detach() for v in states]
+        opt.step()
+
+    return (("bptt", bptt), ("sltt", sltt))
+
+
 def bench_iteration(batch=128, steps_list=(2, 4, 6, 8, 16)):
     net = Vgg11Snn().to(DEV)
     opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
@@ -151,24 +176,7 @@ def bench_iteration(batch=128, steps_list=(2, 4, 6, 8, 16)):
     labels = torch.randint(0, 10, (batch,), device=DEV)
     for steps in steps_list:
         x = image.unsqueeze(0).expand(steps, *image.shape).contiguous()
-
-        def bptt():
-            opt.zero_grad(set_to_none=True)
-            out = net.forward_sequence(x)
-            loss = sum(F.cross_entropy(out[t], labels) for t in range(steps)) / steps
-            loss.backward()
-            opt.step()
-
-        def sltt():
-            opt.zero_grad(set_to_none=True)
-            states = None
-            for t in range(steps):
-                out, states = sltt_forward_step(net, x[t], states)
-                (F.cross_entropy(out, labels) / steps).backward()
-                states = [v.detach() for v in states]
-            opt.step()
-
-        for name, fn in (("bptt", bptt), ("sltt", sltt)):
+        for name, fn in iterations(net, opt, x, labels):
             fn()
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
@@ -177,10 +185,67 @@ def bench_iteration(batch=128, steps_list=(2, 4, 6, 8, 16)):
             print(f"| {name} | {steps} | {ms:.1f} ms | {peak:.0f} MiB |")
 
 
+# Operators that only make views or allocate: no kernel runs for them on a GPU.
+NO_KERNEL = {
+    "aten::empty", "aten::empty_like", "aten::empty_strided", "aten::view", "aten::_unsafe_view", "aten::as_strided",
+    "aten::reshape", "aten::_reshape_alias", "aten::expand", "aten::t", "aten::transpose", "aten::permute",
+    "aten::squeeze", "aten::unsqueeze", "aten::select", "aten::slice", "aten::detach", "aten::alias", "aten::resize_",
+    "aten::flatten", "aten::result_type", "aten::lift_fresh", "aten::unbind", "aten::split", "aten::chunk",
+    "aten::narrow", "aten::contiguous", "aten::numpy_T", "aten::is_nonzero", "aten::item", "aten::_local_scalar_dense",
+    "aten::to", "aten::_to_copy", "aten::zeros_like", "aten::zeros", "aten::ones_like",
+}
+
+
+def count_launches(batch=8, steps=6):
+    """
+    Operators of one iteration of the VGG-11-like SNN at T=`steps`, profiled on the CPU with torch.profiler. A CPU
+    profile has no kernels, so the number a GPU would launch is bracketed: the outermost computing ATen operators (those
+    called by Python or by the autograd engine; views and allocations left out) each launch at least one kernel, and
+    the innermost computing operators (no computing operator below them) is about one kernel each, but includes the
+    CPU's own layout copies (oneDNN reorders, scalar wrapping). The counts do not depend on the batch size.
+    """
+    torch.manual_seed(0)
+    net = Vgg11Snn()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    image = torch.rand(batch, 3, 32, 32)
+    labels = torch.randint(0, 10, (batch,))
+    x = image.unsqueeze(0).expand(steps, *image.shape).contiguous()
+
+    def computing(e):
+        return e.name.startswith("aten::") and e.name not in NO_KERNEL
+
+    def below(e):
+        return any(computing(c) or below(c) for c in e.cpu_children)
+
+    def above(e):
+        p = e.cpu_parent
+        while p is not None:
+            if p.name.startswith("aten::"):
+                return True
+            p = p.cpu_parent
+        return False
+
+    print(f"# CPU | torch {torch.__version__} | VGG-11-like SNN, B={batch}, T={steps} | {time.strftime('%Y-%m-%d')}")
+    print("| method | T | ATen operator calls | outermost computing operators (≥ 1 GPU kernel each) | innermost computing operators |")
+    print("|---|---|---|---|---|")
+    for name, fn in iterations(net, opt, x, labels):
+        fn()
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+            fn()
+        events = prof.events()
+        aten = [e for e in events if e.name.startswith("aten::")]
+        outermost = [e for e in aten if computing(e) and not above(e)]
+        innermost = [e for e in aten if computing(e) and not below(e)]
+        print(f"| {name} | {steps} | {len(aten)} | {len(outermost)} | {len(innermost)} |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["lif", "gemm", "conv", "iteration", "all"])
+    parser.add_argument("what", choices=["lif", "gemm", "conv", "iteration", "launches", "all"])
     what = parser.parse_args().what
+    if what == "launches":
+        count_launches()
+        return
     print(f"# {torch.cuda.get_device_name()} | torch {torch.__version__} | {time.strftime('%Y-%m-%d')}")
     for name, fn in (("lif", bench_lif), ("gemm", bench_gemm), ("conv", bench_conv), ("iteration", bench_iteration)):
         if what in (name, "all"):

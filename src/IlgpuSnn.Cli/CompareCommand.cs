@@ -20,7 +20,7 @@ internal static class CompareCommand
     {
         var estimators = new Option<string>("--estimators") { Description = "Comma-separated estimators (default: all).", DefaultValueFactory = _ => string.Join(',', EstimatorFactory.Names) };
         var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist, or a folder with IDX files.", DefaultValueFactory = _ => "fashion-mnist" };
-        var model = new Option<string>("--model") { Description = "mlp or conv.", DefaultValueFactory = _ => "mlp" };
+        var model = new Option<string>("--model") { Description = "One of: " + string.Join(", ", Models.Names) + " (vgg11-ws: the official OTTT VGG-11 with scaled weight standardisation).", DefaultValueFactory = _ => "mlp" };
         var timeSteps = new Option<int>("--time-steps", "-T") { Description = "Time steps for training.", DefaultValueFactory = _ => 4 };
         var epochs = new Option<int>("--epochs") { Description = "Epochs per estimator.", DefaultValueFactory = _ => 1 };
         var batchSize = new Option<int>("--batch-size") { Description = "Samples per batch.", DefaultValueFactory = _ => 64 };
@@ -31,9 +31,13 @@ internal static class CompareCommand
         var device = new Option<string?>("--device") { Description = "cuda, opencl or cpu[:index]." };
         var output = new Option<string>("--out") { Description = "Folder for compare.md, compare.csv, compare.json and memory.png.", DefaultValueFactory = _ => "out/compare" };
         var seed = new Option<int>("--seed") { Description = "Seed shared by every run.", DefaultValueFactory = _ => 1 };
+        var window = new Option<int?>("--window") { Description = "tt-lbptt: truncation window in steps (default: T/2)." };
+        var blocks = new Option<int?>("--blocks") { Description = "tt-lbptt: locally trained blocks, each but the last with an auxiliary head (1 = plain truncated BPTT; default 2, or 1 for a network with one spiking layer)." };
+        var update = new Option<string>("--update") { Description = "tt-lbptt: accumulated or per-window.", DefaultValueFactory = _ => "accumulated" };
+        var auxHead = new Option<string>("--aux-head") { Description = "tt-lbptt: pool-linear or linear.", DefaultValueFactory = _ => "pool-linear" };
         var command = new Command("compare", "Train one network with every estimator and compare accuracy, memory, MACs and time (ratios to BPTT).")
         {
-            estimators, dataset, model, timeSteps, epochs, batchSize, lr, trainLimit, testLimit, memorySteps, device, output, seed,
+            estimators, dataset, model, timeSteps, epochs, batchSize, lr, trainLimit, testLimit, memorySteps, device, output, seed, window, blocks, update, auxHead,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliErrors.Run("compare", parse, () =>
         {
@@ -53,6 +57,10 @@ internal static class CompareCommand
             OptionValidation.OneOf("--model", m, Models.Names);
             var dir = parse.GetValue(output)!;
             OptionValidation.WritableFolder("--out", dir);
+            OptionValidation.Positive("--window", parse.GetValue(window));
+            OptionValidation.Positive("--blocks", parse.GetValue(blocks));
+            bool perWindow = TtLbpttOptions.PerWindow(parse.GetValue(update)!);
+            var head = TtLbpttOptions.Head(parse.GetValue(auxHead)!);
 
             var (train, test) = VisionDatasets.Load(parse.GetValue(dataset)!);
             if (parse.GetValue(trainLimit) is { } tl) train = train.Take(Math.Min(tl, train.Count));
@@ -60,9 +68,17 @@ internal static class CompareCommand
             using var d = Device.Create(parse.GetValue(device));
             var neuron = new NeuronSpec(Decay: 0.5f);
             SpikingNetwork Build(Device dev) => Models.Create(m, dev, [train.Channels, train.Height, train.Width], train.Classes, neuron, s);
-            var options = new EstimatorOptions { K = Math.Max(1, t / 2), Window = Math.Max(1, t / 2) };
+            EstimatorOptions options;
             using (var probe = Build(d))
+            {
+                options = new EstimatorOptions
+                {
+                    K = Math.Max(1, t / 2), Window = parse.GetValue(window) ?? Math.Max(1, t / 2),
+                    Blocks = TruncatedLocalBptt.EvenBlocks(probe.NeuronLayerIndices.Count, parse.GetValue(blocks) ?? Math.Min(2, probe.NeuronLayerIndices.Count)),
+                    PerWindowUpdate = perWindow, AuxiliaryHead = head,
+                };
                 foreach (var n in names) MemoryEstimate.Require(d, probe, n, Math.Max(t, steps.Max()), Math.Min(batch, Math.Max(train.Count, 1)), options.Window);
+            }
             var training = new TrainingOptions { Epochs = epochCount, BatchSize = batch, TimeSteps = t, Seed = s };
             var rows = new List<ComparisonRow>();
             Interrupt.Current.Saved = () => rows.Count == 0 ? "no estimator finished, nothing was written" : $"the rows of {string.Join(", ", rows.Select(r => r.Estimator))} are in '{dir}'";
@@ -78,7 +94,7 @@ internal static class CompareCommand
                     Console.Error.WriteLine($"Stopped; {Interrupt.Current.Saved()}.");
                     return CliErrors.Interrupted;
                 }
-                Write(dir, rows, d.Info.ToString(), m, t, train.Count, steps);
+                Write(dir, rows, d.Info.ToString(), m, t, train.Count, steps, Describe(options));
             }
             Console.WriteLine(File.ReadAllText(Path.Combine(dir, "compare.md")));
             return 0;
@@ -87,12 +103,12 @@ internal static class CompareCommand
     }
 
     /// <summary>Rewrites the table, CSV, JSON and plot with the rows finished so far (called after every estimator).</summary>
-    private static void Write(string dir, List<ComparisonRow> rows, string device, string model, int timeSteps, int samples, int[] steps)
+    private static void Write(string dir, List<ComparisonRow> rows, string device, string model, int timeSteps, int samples, int[] steps, string settings)
     {
         var baseline = rows.FirstOrDefault(r => r.Estimator == "bptt") ?? rows[0];
         static string Ratio(double x, double b) => b == 0 ? "-" : (x / b).ToString("F2", CultureInfo.InvariantCulture);
         var md = new StringBuilder();
-        md.AppendLine(CultureInfo.InvariantCulture, $"Model {model}, T = {timeSteps}, {samples} training samples, device {device}, {DateTime.UtcNow:yyyy-MM-dd}. Ratios are to {baseline.Estimator}.");
+        md.AppendLine(CultureInfo.InvariantCulture, $"Model {model}, T = {timeSteps}, {samples} training samples, device {device}, {DateTime.UtcNow:yyyy-MM-dd}. Ratios are to {baseline.Estimator}. {settings}");
         md.AppendLine();
         md.AppendLine("| estimator | test acc | Δ acc (points) | peak pool MiB | ratio | fwd MACs/iter | ratio | bwd MACs/iter | ratio | s/epoch | ratio | " + string.Join(" | ", steps.Select(s => $"work MiB T={s}")) + " |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|" + string.Concat(steps.Select(_ => "---|")));
@@ -121,6 +137,12 @@ internal static class CompareCommand
         plot.ShowLegend();
         plot.SavePng(Path.Combine(dir, "memory.png"), 900, 560);
     }
+
+    /// <summary>The method settings the table's rows ran with, in one line.</summary>
+    private static string Describe(EstimatorOptions o) => string.Create(CultureInfo.InvariantCulture,
+        $"sltt-k K = {o.K}; tt-lbptt window {o.Window}, blocks [{string.Join("], [", o.Blocks!.Select(b => string.Join(", ", b)))}] (spiking layers), " +
+        $"{(o.Blocks!.Count > 1 ? (o.AuxiliaryHead == AuxiliaryHead.PoolLinear ? "pool-linear" : "linear") + " auxiliary heads, " : "")}" +
+        $"{(o.PerWindowUpdate ? "per-window" : "accumulated")} update.");
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 }

@@ -20,7 +20,7 @@ internal static class TrainCommand
         var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist, a folder with IDX files, or NAME:PATH with NAME cifar10, nmnist, cifar10-dvs or dvs-gesture and PATH the unpacked official folder.", DefaultValueFactory = _ => "fashion-mnist" };
         var frames = FrameCommandOptions.Create();
         var estimator = new Option<string>("--estimator") { Description = "One of: " + string.Join(", ", EstimatorFactory.Names) + ".", DefaultValueFactory = _ => "bptt" };
-        var model = new Option<string>("--model") { Description = "mlp or conv.", DefaultValueFactory = _ => "mlp" };
+        var model = new Option<string>("--model") { Description = "One of: " + string.Join(", ", Models.Names) + " (vgg11-ws: the official OTTT VGG-11 with scaled weight standardisation).", DefaultValueFactory = _ => "mlp" };
         var timeSteps = new Option<int>("--time-steps", "-T") { Description = "Time steps per sample.", DefaultValueFactory = _ => 4 };
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training set.", DefaultValueFactory = _ => 2 };
         var batchSize = new Option<int>("--batch-size") { Description = "Samples per batch.", DefaultValueFactory = _ => 64 };
@@ -33,12 +33,24 @@ internal static class TrainCommand
         var output = new Option<string>("--out") { Description = "Folder for metrics.json, metrics.csv and the checkpoint.", DefaultValueFactory = _ => "out" };
         var encoder = new Option<string>("--encoder") { Description = "direct (repeat the image) or poisson (rate spikes).", DefaultValueFactory = _ => "direct" };
         var window = new Option<int?>("--window") { Description = "tt-lbptt: truncation window in steps." };
-        var blocks = new Option<int?>("--blocks") { Description = "tt-lbptt: number of locally trained blocks." };
+        var blocks = new Option<int?>("--blocks") { Description = "tt-lbptt: number of locally trained blocks (consecutive spiking layers, as even as possible)." };
+        var update = new Option<string>("--update")
+        {
+            Description = "tt-lbptt: accumulated (one optimizer step per sequence) or per-window (a step after every window: the paper's update unlocking).",
+            DefaultValueFactory = _ => "accumulated",
+        };
+        var auxHead = new Option<string>("--aux-head")
+        {
+            Description = "tt-lbptt: the auxiliary classifier of each non-final block: pool-linear (global average pooling, then linear) or linear (flatten, then linear).",
+            DefaultValueFactory = _ => "pool-linear",
+        };
         var k = new Option<int?>("--k") { Description = "sltt-k: steps back-propagated per sequence." };
         var bnStats = new Option<string?>("--bn-stats")
         {
-            Description = "BatchNorm statistics: per-step (each step's batch; sltt, ottt, saf, ratebp always) or folded (all T·B samples, " +
-                "k·B per tt-lbptt window). Default: folded for bptt and tt-lbptt (SpikingJelly's multi-step BatchNorm), per-step otherwise.",
+            Description = "BatchNorm statistics: per-step (each step's batch; sltt, sltt-k, ottt, saf always) or folded (all T·B samples, " +
+                "k·B per tt-lbptt window). Default: folded for bptt and tt-lbptt (SpikingJelly's multi-step BatchNorm) and ratebp, per-step otherwise. " +
+                "ratebp: folded = the official code's 'm' mode (rate pass with the T·B mean and pooled variance), per-step = its 's' mode " +
+                "(per-step statistics; rate pass with the mean of the per-step means and the harmonic mean of var_t + eps, eps added again).",
         };
         var lossKind = new Option<string>("--loss")
         {
@@ -65,7 +77,7 @@ internal static class TrainCommand
         {
             frames.Frames, frames.SplitBy, frames.Duration, frames.Size, frames.Cache,
             dataset, estimator, model, timeSteps, epochs, batchSize, lr, optimizer, device, trainLimit, testLimit, seed, output, encoder, window, blocks, k, resume, neuron, surrogate,
-            forceResume, overwrite, skipNonFinite, bnStats, lossKind, lossOn, syncBn,
+            forceResume, overwrite, skipNonFinite, bnStats, lossKind, lossOn, update, auxHead, syncBn,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliErrors.Run("train", parse, () => Run(new TrainSettings(
             parse.GetValue(dataset)!, parse.GetValue(estimator)!, parse.GetValue(model)!, parse.GetValue(timeSteps), parse.GetValue(epochs),
@@ -75,7 +87,7 @@ internal static class TrainCommand
         {
             ForceResume = parse.GetValue(forceResume), Overwrite = parse.GetValue(overwrite), SkipNonFinite = parse.GetValue(skipNonFinite),
             BnStats = parse.GetValue(bnStats), Loss = parse.GetValue(lossKind)!, LossOn = parse.GetValue(lossOn),
-            SyncBn = parse.GetValue(syncBn),
+            Update = parse.GetValue(update)!, AuxHead = parse.GetValue(auxHead)!, SyncBn = parse.GetValue(syncBn),
         }, cancellationToken))));
         return command;
     }
@@ -95,6 +107,10 @@ internal static class TrainCommand
         public string Loss { get; init; } = "ce";
 
         public string? LossOn { get; init; }
+
+        public string Update { get; init; } = "accumulated";
+
+        public string AuxHead { get; init; } = "pool-linear";
 
         public bool SyncBn { get; init; }
     }
@@ -144,8 +160,21 @@ internal static class TrainCommand
         OptionValidation.OneOf("--encoder", s.Encoder, ["direct", "poisson"]);
         _ = NeuronSpec.Named(s.Neuron, Surrogate.Parse(s.Surrogate));
         var (criterion, mseWeight) = ParseLoss(s.Loss);
-        _ = ParseLossOn(s.LossOn);
+        if (ParseLossOn(s.LossOn) is { } reduction)
+        {
+            using var method = EstimatorFactory.Create(s.Estimator, new EstimatorOptions { K = s.K ?? 1 });
+            try
+            {
+                LossSupport.Require(method, reduction);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"--loss-on {s.LossOn}: {e.Message}", e);
+            }
+        }
         _ = ParseBatchNormStats(s.BnStats);
+        _ = TtLbpttOptions.PerWindow(s.Update);
+        _ = TtLbpttOptions.Head(s.AuxHead);
         if (s.Estimator == "sltt-k" && s.K is null) throw new ArgumentException("--estimator sltt-k needs --k.");
         if (s.ForceResume && !s.Resume) throw new ArgumentException("--force-resume only applies with --resume.");
         if (s.Resume && s.Overwrite) throw new ArgumentException("--resume and --overwrite exclude each other.");
@@ -159,6 +188,7 @@ internal static class TrainCommand
                 ["window"] = s.Window?.ToString(CultureInfo.InvariantCulture) ?? "-", ["blocks"] = s.Blocks?.ToString(CultureInfo.InvariantCulture) ?? "-",
                 ["k"] = s.K?.ToString(CultureInfo.InvariantCulture) ?? "-", ["neuron"] = s.Neuron, ["surrogate"] = s.Surrogate,
                 ["bn_stats"] = s.BnStats ?? "default", ["loss"] = s.Loss, ["loss_on"] = s.LossOn ?? "default",
+                ["update"] = s.Update, ["aux_head"] = s.AuxHead,
             },
         };
         ResumeCheck.Preflight(options);
@@ -182,8 +212,12 @@ internal static class TrainCommand
         using var network = Models.Create(s.Model, device, data.InputShape, train.Classes, neuron, s.Seed);
         MemoryEstimate.Require(device, network, s.Estimator, s.TimeSteps, Math.Min(s.BatchSize, Math.Max(train.Count, 1)), s.Window);
         int spiking = network.NeuronLayerIndices.Count;
-        var blocks = s.Blocks is { } nb ? SplitBlocks(spiking, nb) : null;
-        using var method = EstimatorFactory.Create(s.Estimator, new EstimatorOptions { K = s.K, Window = s.Window, Blocks = blocks, BatchNormStats = ParseBatchNormStats(s.BnStats) });
+        var blocks = s.Blocks is { } nb ? TruncatedLocalBptt.EvenBlocks(spiking, nb) : null;
+        using var method = EstimatorFactory.Create(s.Estimator, new EstimatorOptions
+        {
+            K = s.K, Window = s.Window, Blocks = blocks, BatchNormStats = ParseBatchNormStats(s.BnStats),
+            PerWindowUpdate = TtLbpttOptions.PerWindow(s.Update), AuxiliaryHead = TtLbpttOptions.Head(s.AuxHead),
+        });
         method.Attach(network);
         var parameters = network.Parameters.Concat(method.ExtraParameters).ToList();
         using var opt = s.Optimizer switch
@@ -260,15 +294,6 @@ internal static class TrainCommand
                 }), cancellationToken);
             });
         return result;
-    }
-
-    private static int[][] SplitBlocks(int spikingLayers, int blocks)
-    {
-        if (blocks < 1 || blocks > spikingLayers)
-            throw new ArgumentException($"--blocks must be between 1 and the number of spiking layers ({spikingLayers}).");
-        return Enumerable.Range(0, blocks)
-            .Select(b => Enumerable.Range(b * spikingLayers / blocks, (b + 1) * spikingLayers / blocks - b * spikingLayers / blocks).ToArray())
-            .ToArray();
     }
 
     private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>

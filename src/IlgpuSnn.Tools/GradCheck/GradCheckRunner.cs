@@ -51,6 +51,7 @@ public static class GradCheckRunner
             ? new TruncatedLocalBptt(c.Options.Window ?? steps, c.Options.Blocks, c.Options.PerWindowUpdate,
                 (block, _, net) => [new Linear(net.Device, c.AuxHeads[block])]) { BatchNormStats = c.Options.BatchNormStats ?? BatchNormStatistics.Folded }
             : EstimatorFactory.Create(c.Estimator, c.Options);
+        LossSupport.Require(estimator, c.Loss);
         estimator.Attach(network);
         var parameters = network.Parameters.Concat(estimator.ExtraParameters).ToList();
         var updates = new List<GradientSet>();

@@ -142,6 +142,7 @@ public sealed class DataLoader : IEnumerable<Batch>
             try
             {
                 var labels = Tensor.FromArray(device, host.Labels, size);
+                labels.CheckedClassCount = data.Classes;
                 return new Batch(images, labels, host.LabelArray);
             }
             catch

@@ -27,8 +27,7 @@ public sealed class Bptt : GradientEstimator
     protected override EstimatorResult RunSequence(SpikingNetwork network, Tensor input, SequenceLoss loss, EstimatorContext context)
     {
         int steps = input.Dim(0), batch = input.Dim(1);
-        var sum = new float[batch * network.Classes];
-        float value;
+        var totals = NewTotals(network, batch);
         // Every layer as it is, with time folded into the batch (neurons in their fused multi-step kernels); BatchNorm
         // split into steps when its statistics are per step.
         using var layers = new AdaptedNetwork(network, layer => PerStepBatchNorm.For(layer, BatchNormStats));
@@ -43,10 +42,10 @@ public sealed class Bptt : GradientEstimator
                 logits = layers.Run(0, network.Layers.Count, folded, pass);
                 lossTensor = loss.Sequence(logits, steps);
             }
-            value = Backward(tape, lossTensor);
-            AccumulateOutputs(sum, logits);
+            totals.SetLoss(Backward(tape, lossTensor));
+            totals.AddOutputs(logits);
         }
         context.Update();
-        return new EstimatorResult(value, sum);
+        return totals.Result();
     }
 }

@@ -17,13 +17,13 @@ public static class EstimatorFactory
         ArgumentNullException.ThrowIfNull(name);
         var o = options ?? new EstimatorOptions();
         var method = name.Trim().ToLowerInvariant();
-        if (method is not ("bptt" or "tt-lbptt") && Names.Contains(method) && o.BatchNormStats == BatchNormStatistics.Folded)
-            throw new ArgumentException($"{method}: BatchNorm statistics are per step (the method runs one step at a time); folded statistics are available with bptt and tt-lbptt.");
+        if (method is not ("bptt" or "tt-lbptt" or "ratebp") && Names.Contains(method) && o.BatchNormStats == BatchNormStatistics.Folded)
+            throw new ArgumentException($"{method}: BatchNorm statistics are per step (the method runs one step at a time); folded statistics are available with bptt, tt-lbptt and ratebp.");
         var bn = o.BatchNormStats ?? BatchNormStatistics.Folded;
         return method switch
         {
             "bptt" => new Bptt { BatchNormStats = bn },
-            "tt-lbptt" => new TruncatedLocalBptt(o.Window ?? int.MaxValue, o.Blocks, o.PerWindowUpdate) { BatchNormStats = bn },
+            "tt-lbptt" => new TruncatedLocalBptt(o.Window ?? int.MaxValue, o.Blocks, o.PerWindowUpdate, TruncatedLocalBptt.HeadFactory(o.AuxiliaryHead)) { BatchNormStats = bn },
             "sltt" => new Sltt(),
             "sltt-k" when o.KSet is { } set => new Sltt(set.Select(s => s - 1).ToArray()),
             "sltt-k" => new Sltt(o.K ?? throw new ArgumentException("sltt-k needs K (--k) or a k_set.")),
@@ -31,7 +31,7 @@ public static class EstimatorFactory
             "ottt-o" => new Ottt(online: true, o.AllTrace),
             "saf-e" => new Saf(final: false),
             "saf-f" => new Saf(final: true),
-            "ratebp" => new RateBp(o.OfficialScale),
+            "ratebp" => new RateBp(o.OfficialScale) { BatchNormStats = bn },
             _ => throw new ArgumentException($"Unknown estimator '{name}'. Valid names: {string.Join(", ", Names)}."),
         };
     }

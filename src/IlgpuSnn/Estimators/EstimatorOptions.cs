@@ -18,12 +18,15 @@ public sealed record EstimatorOptions
     /// <summary>TT-LBPTT: step the optimizer after every window instead of once per sequence.</summary>
     public bool PerWindowUpdate { get; init; }
 
+    /// <summary>TT-LBPTT: the auxiliary classifier of every non-final block.</summary>
+    public AuxiliaryHead AuxiliaryHead { get; init; } = AuxiliaryHead.PoolLinear;
+
     /// <summary>OTTT / SAF: the first layer takes its weight gradient from the accumulated input.</summary>
     public bool AllTrace { get; init; }
 
     /// <summary>
-    /// BatchNorm statistics; null takes the method's default (bptt and tt-lbptt fold the pass's steps, the
-    /// step-by-step methods normalise per step and cannot fold).
+    /// BatchNorm statistics; null takes the method's default (bptt and tt-lbptt fold the pass's steps; ratebp folds,
+    /// its official 'm' mode, and takes per step as 's'; the step-by-step methods normalise per step and cannot fold).
     /// </summary>
     public BatchNormStatistics? BatchNormStats { get; init; }
 

@@ -24,11 +24,11 @@ public abstract class GradientEstimator : IGradientEstimator
     {
         get => batchNormStats;
         init => batchNormStats = value == BatchNormStatistics.Folded && !CanFoldBatchNorm
-            ? throw new ArgumentException($"{Name}: BatchNorm statistics are per step (the method runs one step at a time); folded statistics are available with bptt and tt-lbptt.")
+            ? throw new ArgumentException($"{Name}: BatchNorm statistics are per step (the method runs one step at a time); folded statistics are available with bptt, tt-lbptt and ratebp.")
             : value;
     }
 
-    /// <summary>Whether the method runs several steps in one pass, so BatchNorm can fold them (bptt, tt-lbptt).</summary>
+    /// <summary>Whether the method runs several steps in one pass, so BatchNorm can fold them (bptt, tt-lbptt, ratebp).</summary>
     protected virtual bool CanFoldBatchNorm => false;
 
     /// <inheritdoc />
@@ -101,12 +101,15 @@ public abstract class GradientEstimator : IGradientEstimator
         return slice.Reshape([count * input.Dim(1), .. network.InputShape]);
     }
 
-    /// <summary>Adds read-outs [k·B, C] (k steps) into the running Σ_t o[t].</summary>
-    protected static void AccumulateOutputs(float[] sum, Tensor logits)
+    /// <summary>
+    /// The device-side totals of one sequence (its loss and Σ_t o[t]), so that no step waits for the device. Create them
+    /// at the start of <see cref="RunSequence"/>, outside the inner scopes; <see cref="SequenceTotals.Result"/> hands
+    /// them to the caller.
+    /// </summary>
+    protected static SequenceTotals NewTotals(SpikingNetwork network, int batch)
     {
-        ArgumentNullException.ThrowIfNull(sum);
-        var host = logits.ToArray();
-        for (int i = 0; i < host.Length; i++) sum[i % sum.Length] += host[i];
+        ArgumentNullException.ThrowIfNull(network);
+        return new SequenceTotals(network.Device, batch, network.Classes);
     }
 
     /// <summary>A pass observer that forwards spikes to the context's hook, labelled with their first time step.</summary>
@@ -129,12 +132,13 @@ public abstract class GradientEstimator : IGradientEstimator
     /// <summary>
     /// One step of a step-by-step method: runs every layer on <paramref name="x"/> ([B, ...]) through the method's
     /// adapters, with a graph when <paramref name="withGraph"/> (then back-propagates the step's per-step loss term),
-    /// adds the read-out to <paramref name="outputSum"/> and returns the loss term's value.
+    /// and adds the read-out and the loss term's value to <paramref name="totals"/>.
     /// </summary>
-    protected static float RunStep(AdaptedNetwork network, Tensor x, Pass pass, SequenceLoss loss, int steps, float[] outputSum, bool withGraph = true)
+    protected static void RunStep(AdaptedNetwork network, Tensor x, Pass pass, SequenceLoss loss, int steps, SequenceTotals totals, bool withGraph = true)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(loss);
+        ArgumentNullException.ThrowIfNull(totals);
         using var tape = new Tape();
         Tensor logits, l;
         using (withGraph ? tape.Record() : Tape.NoGrad())
@@ -142,16 +146,15 @@ public abstract class GradientEstimator : IGradientEstimator
             logits = network.Run(0, network.Network.Layers.Count, x, pass);
             l = loss.Steps(logits, 1, steps);
         }
-        AccumulateOutputs(outputSum, logits);
-        return withGraph ? Backward(tape, l) : l.Item();
+        totals.AddOutputs(logits);
+        totals.AddLoss(withGraph ? Backward(tape, l) : l);
     }
 
-    /// <summary>Back-propagates a scalar loss recorded on <paramref name="tape"/> and returns its value.</summary>
-    protected static float Backward(Tape tape, Tensor lossValue, float seed = 1f)
+    /// <summary>Back-propagates a scalar loss recorded on <paramref name="tape"/> and returns it (still on the device).</summary>
+    protected static Tensor Backward(Tape tape, Tensor lossValue, float seed = 1f)
     {
         ArgumentNullException.ThrowIfNull(tape);
         ArgumentNullException.ThrowIfNull(lossValue);
-        float value = lossValue.Item();
         if (seed == 1f)
         {
             tape.Backward(lossValue);
@@ -161,6 +164,6 @@ public abstract class GradientEstimator : IGradientEstimator
             using var s = Tensor.Full(lossValue.Device, seed, lossValue.ShapeArray());
             tape.Backward(lossValue, s);
         }
-        return value;
+        return lossValue;
     }
 }

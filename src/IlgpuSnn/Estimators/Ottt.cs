@@ -24,8 +24,7 @@ public sealed class Ottt(bool online, bool allTrace = false) : GradientEstimator
     protected override EstimatorResult RunSequence(SpikingNetwork network, Tensor input, SequenceLoss loss, EstimatorContext context)
     {
         int steps = input.Dim(0), batch = input.Dim(1);
-        var sum = new float[batch * network.Classes];
-        float total = 0f;
+        var totals = NewTotals(network, batch);
         float inputDecay = InputTrace.FirstDecay(network);
         Tensor? inputTrace = null;
         var basePass = new Pass { Training = context.Training, BatchSize = batch, DropoutSeed = context.Seed };
@@ -40,7 +39,7 @@ public sealed class Ottt(bool online, bool allTrace = false) : GradientEstimator
                 var pass = basePass with { OnSpikes = SpikeHook(network, context, t) };
                 if (AllTrace) inputTrace = InputTrace.Advance(inputTrace, xt, inputDecay);
                 flow.Trace = inputTrace;
-                total += RunStep(layers, xt, pass, loss, steps, sum);
+                RunStep(layers, xt, pass, loss, steps, totals);
                 if (Online) context.Update();
             }
         }
@@ -49,7 +48,7 @@ public sealed class Ottt(bool online, bool allTrace = false) : GradientEstimator
             inputTrace?.Dispose();
         }
         if (!Online) context.Update();
-        return new EstimatorResult(total, sum);
+        return totals.Result();
     }
 
     /// <summary>

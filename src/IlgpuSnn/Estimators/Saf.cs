@@ -35,8 +35,7 @@ public sealed class Saf(bool final) : GradientEstimator
         var readout = network.Readout;
         float inputDecay = InputTrace.FirstDecay(network);
         float outputDecay = ((NeuronLayer)network.Layers[network.NeuronLayerIndices[^1]]).Spec.Decay;
-        var sum = new float[batch * network.Classes];
-        float total = 0f, reported = 0f;
+        var totals = NewTotals(network, batch);
         Tensor? inputTrace = null;
         Tensor? previousReadout = null;
         var scale = new StepScale();
@@ -61,17 +60,18 @@ public sealed class Saf(bool final) : GradientEstimator
                     // o[t] = (W·â_L[t] + b) − λ·W·â_L[t−1]; the subtracted term is a constant.
                     instantaneous = previousReadout is null ? accumulatedReadout : Ops.Subtract(accumulatedReadout, previousReadout);
                     Tensor? next;
-                    using (Tape.NoGrad()) next = Ops.Scale(Ops.Linear(accumulation.Detach(), readout.Weight, null), outputDecay);
+                    using (Tape.NoGrad()) next = Ops.Scale(readout.ApplyWeight(accumulation.Detach()), outputDecay);
                     previousReadout?.Dispose();
                     previousReadout = TensorScope.Escape(next);
                     l = !Final ? loss.Steps(instantaneous, 1, steps) : withGraph ? FinalLoss(loss, accumulation, readout, outputDecay, steps) : null!;
                 }
-                if (withGraph) total += Backward(tape, l);
+                if (withGraph && !Final) totals.AddLoss(Backward(tape, l));
+                else if (withGraph) Backward(tape, l);
                 if (Final && loss.Reduction == LossReduction.PerStep)
                 {
-                    using (Tape.NoGrad()) reported += loss.Steps(instantaneous.Detach(), 1, steps).Item();
+                    using (Tape.NoGrad()) totals.AddLoss(loss.Steps(instantaneous.Detach(), 1, steps));
                 }
-                AccumulateOutputs(sum, instantaneous);
+                totals.AddOutputs(instantaneous);
                 if (!Final) context.Update();
             }
         }
@@ -80,15 +80,16 @@ public sealed class Saf(bool final) : GradientEstimator
             inputTrace?.Dispose();
             previousReadout?.Dispose();
         }
-        if (!Final) return new EstimatorResult(total, sum);
+        if (!Final) return totals.Result();
         context.Update();
         if (loss.Reduction == LossReduction.MeanOutput)
         {
             using var scope = TensorScope.Begin();
-            using var mean = Tensor.FromArray(network.Device, sum.Select(v => v / steps).ToArray(), batch, network.Classes);
-            reported = loss.Of(mean).Item();
+            using var count = Tensor.Full(network.Device, steps, batch, network.Classes);
+            using var mean = Ops.Divide(totals.Outputs, count);
+            totals.SetLoss(loss.Of(mean));
         }
-        return new EstimatorResult(reported, sum);
+        return totals.Result();
     }
 
     /// <summary>Σ_{k&lt;steps} λ^k: the weight a constant per-step input has in an accumulation after that many steps.</summary>

@@ -60,8 +60,7 @@ public sealed class Sltt : GradientEstimator
     {
         int steps = input.Dim(0), batch = input.Dim(1);
         var trained = StepsFor(steps, context.Seed);
-        var sum = new float[batch * network.Classes];
-        float total = 0f;
+        var totals = NewTotals(network, batch);
         var basePass = new Pass { Training = context.Training, BatchSize = batch, DropoutSeed = context.Seed };
         using var layers = new AdaptedNetwork(network, Adapt);
         for (int t = 0; t < steps; t++)
@@ -69,10 +68,10 @@ public sealed class Sltt : GradientEstimator
             using var scope = TensorScope.Begin();
             var xt = StepInput(network, input, t);
             var pass = basePass with { OnSpikes = SpikeHook(network, context, t) };
-            total += RunStep(layers, xt, pass, loss, steps, sum, withGraph: trained.Contains(t));
+            RunStep(layers, xt, pass, loss, steps, totals, withGraph: trained.Contains(t));
         }
         context.Update();
-        return new EstimatorResult(total, sum);
+        return totals.Result();
     }
 
     /// <summary>SLTT's form of each layer: neurons step with the temporal edge cut, every other layer as it is.</summary>

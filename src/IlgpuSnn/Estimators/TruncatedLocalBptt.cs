@@ -21,7 +21,7 @@ public sealed class TruncatedLocalBptt : GradientEstimator
     /// <summary>
     /// Creates the estimator. <paramref name="blocks"/> lists, per block, the 0-based spiking-layer indices it holds
     /// (consecutive, covering all; null = one block). <paramref name="headFactory"/> builds the auxiliary head of block b
-    /// from its per-sample output shape (default: global average pooling for feature maps, then a linear classifier).
+    /// from its per-sample output shape (default: <see cref="HeadFactory"/> of <see cref="AuxiliaryHead.PoolLinear"/>).
     /// </summary>
     public TruncatedLocalBptt(int window, IReadOnlyList<int[]>? blocks = null, bool perWindowUpdate = false,
         Func<int, int[], SpikingNetwork, Layer[]>? headFactory = null)
@@ -70,7 +70,7 @@ public sealed class TruncatedLocalBptt : GradientEstimator
             {
                 var shape = network.InputShape;
                 for (int i = 0; i < to; i++) shape = network.Layers[i].OutputShape(shape);
-                var head = (headFactory ?? DefaultHead)(b, shape, network);
+                var head = (headFactory ?? HeadFactory(AuxiliaryHead.PoolLinear))(b, shape, network);
                 for (int i = 0; i < head.Length; i++) head[i].Name = $"aux.{b}.{i}";
                 heads.Add(head);
             }
@@ -84,8 +84,7 @@ public sealed class TruncatedLocalBptt : GradientEstimator
         if (ranges.Count == 0)
             throw new InvalidOperationException("tt-lbptt: call Attach(network) before Run and give the optimizer ExtraParameters too; otherwise the auxiliary heads are never trained.");
         int steps = input.Dim(0), batch = input.Dim(1);
-        var sum = new float[batch * network.Classes];
-        float total = 0f;
+        var totals = NewTotals(network, batch);
         // Every layer as it is, with the window folded into the batch; the carried neuron state is a constant.
         using var layers = new AdaptedNetwork(network, layer => PerStepBatchNorm.For(layer, BatchNormStats));
         for (int start = 0; start < steps; start += window)
@@ -105,18 +104,18 @@ public sealed class TruncatedLocalBptt : GradientEstimator
                     var logits = last ? output : RunHead(heads[b], output, pass);
                     l = loss.Steps(logits, length, steps);
                 }
-                float value = Backward(tape, l);
+                var value = Backward(tape, l);
                 if (last)
                 {
-                    total += value;
-                    AccumulateOutputs(sum, output);
+                    totals.AddLoss(value);
+                    totals.AddOutputs(output);
                 }
                 blockInput = output.Detach();
             }
             if (PerWindowUpdate) context.Update();
         }
         if (!PerWindowUpdate) context.Update();
-        return new EstimatorResult(total, sum);
+        return totals.Result();
     }
 
     /// <inheritdoc />
@@ -135,11 +134,36 @@ public sealed class TruncatedLocalBptt : GradientEstimator
         return current;
     }
 
-    private static Layer[] DefaultHead(int block, int[] shape, SpikingNetwork network)
+    /// <summary>
+    /// <paramref name="blocks"/> blocks of consecutive spiking layers, as even in size as possible (0-based indices, the
+    /// form the constructor takes).
+    /// </summary>
+    /// <param name="spikingLayers">Spiking layers of the network.</param>
+    /// <param name="blocks">Number of blocks, 1 to <paramref name="spikingLayers"/>.</param>
+    /// <returns>The spiking-layer indices of each block.</returns>
+    /// <exception cref="ArgumentException"><paramref name="blocks"/> is outside 1 to <paramref name="spikingLayers"/>.</exception>
+    public static int[][] EvenBlocks(int spikingLayers, int blocks)
     {
+        if (blocks < 1 || blocks > spikingLayers)
+            throw new ArgumentException($"tt-lbptt: the number of blocks must be between 1 and the number of spiking layers ({spikingLayers}), got {blocks}.");
+        return Enumerable.Range(0, blocks)
+            .Select(b => Enumerable.Range(b * spikingLayers / blocks, (b + 1) * spikingLayers / blocks - b * spikingLayers / blocks).ToArray())
+            .ToArray();
+    }
+
+    /// <summary>
+    /// The builder of <paramref name="kind"/>'s head for block b from the block's per-sample output shape (weights
+    /// seeded by the block index, so that every run builds the same heads).
+    /// </summary>
+    /// <param name="kind">Which head.</param>
+    /// <returns>A factory for <see cref="TruncatedLocalBptt(int, IReadOnlyList{int[]}, bool, Func{int, int[], SpikingNetwork, Layer[]})"/>.</returns>
+    public static Func<int, int[], SpikingNetwork, Layer[]> HeadFactory(AuxiliaryHead kind) => (block, shape, network) =>
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(network);
         var rng = new Random(7919 * (block + 1));
-        return shape.Length == 3
+        return kind == AuxiliaryHead.PoolLinear && shape.Length == 3
             ? [new GlobalAvgPool(), new Linear(network.Device, rng, shape[0], network.Classes)]
             : [new Flatten(), new Linear(network.Device, rng, shape.Aggregate(1, (a, c) => a * c), network.Classes)];
-    }
+    };
 }

@@ -66,6 +66,16 @@ internal static class LossKernels
         SumScaled(device, partials.View, count, 1f);
     }
 
+    /// <summary>y[r, c] = 1 where c = labels[r], else 0, for y viewed as [rows, <paramref name="classes"/>].</summary>
+    public static void OneHot(Device device, ArrayView<float> labels, ArrayView<float> y, int classes)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (classes <= 0 || labels.Length * classes != y.Length)
+            throw new ArgumentException($"LossKernels.OneHot: {labels.Length} labels do not make {y.Length} one-hot values of {classes} classes.");
+        if (y.Length == 0) return;
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, int>(OneHotKernel)(device.Launch.GridStride(y.Length), labels, y, classes);
+    }
+
     /// <summary>loss[0] = mean over all elements of (x − target)².</summary>
     public static void MeanSquaredError(Device device, ArrayView<float> x, ArrayView<float> target, ArrayView<float> loss)
     {
@@ -177,6 +187,16 @@ internal static class LossKernels
                 if (j == label) p -= 1f;
                 gradLogits[row + j] = p * scale;
             }
+        }
+    }
+
+    [Kernel]
+    internal static void OneHotKernel(ArrayView<float> labels, ArrayView<float> y, int classes)
+    {
+        foreach (long i in GridStride.Over(y.Length))
+        {
+            long row = i / classes;
+            y[i] = (int)labels[row] == (int)(i - row * classes) ? 1f : 0f;
         }
     }
 

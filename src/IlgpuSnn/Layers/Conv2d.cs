@@ -2,7 +2,11 @@ using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Layers;
 
-/// <summary>2-D convolution over [N, C, H, W] (square kernel, stride, zero padding, optional bias).</summary>
+/// <summary>
+/// 2-D convolution over [N, C, H, W] (square kernel, stride, zero padding, optional bias); optionally through scaled
+/// weight standardisation (<see cref="Ops.WeightStandardize"/>, the official OTTT networks' ScaledWSConv2d) with a
+/// learnable gain per output channel.
+/// </summary>
 public sealed class Conv2d : SynapticLayer
 {
     private readonly Tensor[] parameters;
@@ -16,8 +20,10 @@ public sealed class Conv2d : SynapticLayer
     /// <param name="stride">Stride.</param>
     /// <param name="padding">Zero padding on each side.</param>
     /// <param name="bias">Whether the layer has a bias.</param>
-    /// <exception cref="ArgumentException">A size is not positive or the padding is negative.</exception>
-    public Conv2d(Device device, Random rng, int inChannels, int outChannels, int kernel, int stride = 1, int padding = 0, bool bias = true)
+    /// <param name="weightStandardization">Whether the weight is used through scaled weight standardisation (gain starts at 1).</param>
+    /// <exception cref="ArgumentException">A size is not positive or the padding is negative (or, with standardisation, the fan-in is 1).</exception>
+    public Conv2d(Device device, Random rng, int inChannels, int outChannels, int kernel, int stride = 1, int padding = 0, bool bias = true,
+        bool weightStandardization = false)
     {
         ArgumentNullException.ThrowIfNull(rng);
         if (inChannels <= 0 || outChannels <= 0 || kernel <= 0 || stride <= 0 || padding < 0)
@@ -28,9 +34,12 @@ public sealed class Conv2d : SynapticLayer
         Stride = stride;
         Padding = padding;
         int fanIn = inChannels * kernel * kernel;
+        if (weightStandardization && fanIn < 2)
+            throw new ArgumentException("Conv2d: weight standardisation needs a fan-in (in·k·k) of at least 2.");
         Weight = ParameterInit.Uniform(device, rng, fanIn, "weight", outChannels, inChannels, kernel, kernel);
         Bias = bias ? ParameterInit.Uniform(device, rng, fanIn, "bias", outChannels) : null;
-        parameters = Bias is null ? [Weight] : [Weight, Bias];
+        Gain = weightStandardization ? ParameterInit.Constant(device, 1f, "gain", outChannels) : null;
+        parameters = [Weight, .. new[] { Bias, Gain }.OfType<Tensor>()];
     }
 
     /// <summary>Input channels.</summary>
@@ -54,6 +63,9 @@ public sealed class Conv2d : SynapticLayer
     /// <summary>Bias [out], or null.</summary>
     public override Tensor? Bias { get; }
 
+    /// <summary>Gain [out] of the weight standardisation, or null when the layer uses its weight as it is.</summary>
+    public Tensor? Gain { get; }
+
     /// <inheritdoc />
     public override IReadOnlyList<Tensor> Parameters => parameters;
 
@@ -70,5 +82,10 @@ public sealed class Conv2d : SynapticLayer
     }
 
     /// <inheritdoc />
-    protected override Tensor Apply(Tensor x) => Ops.Conv2d(x, Weight, Bias, Stride, Padding);
+    protected override Tensor Apply(Tensor x)
+    {
+        if (Gain is null) return Ops.Conv2d(x, Weight, Bias, Stride, Padding);
+        using var standardized = Ops.WeightStandardize(Weight, Gain, Linear.StandardizationEps);
+        return Ops.Conv2d(x, standardized, Bias, Stride, Padding);
+    }
 }

@@ -6,14 +6,20 @@ namespace IlgpuSnn.Layers;
 /// <summary>Ready-made spiking networks for image classification.</summary>
 public static class Models
 {
+    /// <summary>The official OTTT VGG-11's convolution channels between average poolings (configuration A).</summary>
+    private static readonly int[][] OtttVggStages = [[64, 128], [256, 256], [512, 512], [512, 512]];
+
     /// <summary>The model names accepted by <see cref="Create"/>.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["mlp", "conv", "vgg"];
+    public static IReadOnlyList<string> Names { get; } = ["mlp", "conv", "vgg", "vgg11-ws"];
 
     /// <summary>
     /// Creates a model: "mlp" = Flatten → Linear(hidden) → BatchNorm → LIF → Linear(classes);
     /// "conv" = two blocks of Conv3x3 → BatchNorm → LIF → AvgPool2, then Linear(classes);
     /// "vgg" = VGG-style blocks Conv3x3 → BatchNorm → LIF → AvgPool2 with 64, 128, 256, 256, … channels until the side
-    /// is at most 8 (2 blocks for 32×32 or 34×34 frames, 3 for 48×48, 4 for 128×128), then Linear(classes).
+    /// is at most 8 (2 blocks for 32×32 or 34×34 frames, 3 for 48×48, 4 for 128×128), then Linear(classes);
+    /// "vgg11-ws" = the official OTTT VGG-11-WS (configuration A: 64, 128, M, 256, 256, M, 512, 512, M, 512, 512 with
+    /// M = AvgPool2), each conv a weight-standardised Conv3x3 with bias and gain followed by LIF and Scale(2.74), no
+    /// BatchNorm; then global average pooling (its light classifier with fc_hw = 1) and Linear(512 → classes).
     /// </summary>
     public static SpikingNetwork Create(string name, Device device, int[] inputShape, int classes, NeuronSpec neuron, int seed = 0)
     {
@@ -33,6 +39,16 @@ public static class Models
                 for (int block = 0; side > 8; block++, side /= 2)
                     b.Conv2d(Math.Min(64 << block, 256), 3, padding: 1, bias: false).BatchNorm().Lif(neuron).AvgPool2d(2);
                 b.Flatten().Linear(classes);
+            }, seed),
+            "vgg11-ws" => SpikingNetwork.Build(device, inputShape, b =>
+            {
+                foreach (var stage in OtttVggStages)
+                {
+                    if (stage[0] != 64) b.AvgPool2d(2);
+                    foreach (int channels in stage)
+                        b.Conv2d(channels, 3, padding: 1, weightStandardization: true).Lif(neuron).Scale(Scale.SpikeGain);
+                }
+                b.GlobalAvgPool().Linear(classes);
             }, seed),
             _ => throw new ArgumentException($"Unknown model '{name}'. Valid: {string.Join(", ", Names)}."),
         };

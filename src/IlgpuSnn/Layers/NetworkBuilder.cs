@@ -20,13 +20,16 @@ public sealed class NetworkBuilder
     /// <summary>The neuron used by <see cref="Lif(NeuronSpec?)"/> when none is given.</summary>
     public NeuronSpec DefaultNeuron { get; set; } = new();
 
-    /// <summary>Appends a 2-D convolution (input channels inferred).</summary>
-    public NetworkBuilder Conv2d(int outChannels, int kernel, int stride = 1, int padding = 0, bool bias = true) =>
-        Add(s => new Conv2d(device, rng, s[0], outChannels, kernel, stride, padding, bias));
+    /// <summary>Appends a 2-D convolution (input channels inferred), optionally with scaled weight standardisation.</summary>
+    public NetworkBuilder Conv2d(int outChannels, int kernel, int stride = 1, int padding = 0, bool bias = true, bool weightStandardization = false) =>
+        Add(s => new Conv2d(device, rng, s[0], outChannels, kernel, stride, padding, bias, weightStandardization));
 
-    /// <summary>Appends a fully connected layer (input features inferred).</summary>
-    public NetworkBuilder Linear(int outFeatures, bool bias = true) =>
-        Add(s => new Linear(device, rng, s[0], outFeatures, bias));
+    /// <summary>Appends a fully connected layer (input features inferred), optionally with scaled weight standardisation.</summary>
+    public NetworkBuilder Linear(int outFeatures, bool bias = true, bool weightStandardization = false) =>
+        Add(s => new Linear(device, rng, s[0], outFeatures, bias, weightStandardization));
+
+    /// <summary>Appends a multiplication by a constant (e.g. <see cref="Layers.Scale.SpikeGain"/> after spikes of a weight-standardised network).</summary>
+    public NetworkBuilder Scale(float factor) => Add(_ => new Scale(factor));
 
     /// <summary>Appends a fully connected layer with given weights [out][in] and no bias.</summary>
     public NetworkBuilder Linear(float[][] weights) => Add(_ => new Linear(device, weights));
@@ -34,6 +37,9 @@ public sealed class NetworkBuilder
     /// <summary>Appends batch normalisation over the channels.</summary>
     public NetworkBuilder BatchNorm(float momentum = 0.1f, float eps = 1e-5f) =>
         Add(s => new BatchNorm(device, s[0], momentum, eps));
+
+    /// <summary>Appends global average pooling [C, H, W] → [C].</summary>
+    public NetworkBuilder GlobalAvgPool() => Add(_ => new GlobalAvgPool());
 
     /// <summary>Appends average pooling.</summary>
     public NetworkBuilder AvgPool2d(int kernel, int? stride = null) => Add(_ => new AvgPool2d(kernel, stride ?? kernel));

@@ -58,19 +58,7 @@ public sealed class SequenceLoss(Criterion criterion, LossReduction reduction, T
         }
     }
 
-    private Tensor OneHot(int classes)
-    {
-        var labels = Target.ToArray();
-        var data = new float[labels.Length * classes];
-        for (int i = 0; i < labels.Length; i++)
-        {
-            int label = (int)labels[i];
-            if (label < 0 || label >= classes || label != labels[i])
-                throw new ArgumentException($"SequenceLoss: label {labels[i]} is not a class index in 0..{classes - 1}.");
-            data[i * classes + label] = 1f;
-        }
-        return Tensor.FromArray(Target.Device, data, labels.Length, classes);
-    }
+    private Tensor OneHot(int classes) => Ops.OneHot(Target, classes);
 
     /// <summary>
     /// The per-step term (1/T)·ℓ(o[t]) for steps folded into <paramref name="logits"/> ([k·B, C] holding k steps):
@@ -103,13 +91,14 @@ public sealed class SequenceLoss(Criterion criterion, LossReduction reduction, T
         return Of(meanLogits);
     }
 
+    /// <summary>The targets repeated <paramref name="times"/> along the first axis, copied on the device.</summary>
     private Tensor RepeatTarget(int times)
     {
-        var host = Target.ToArray();
-        var data = new float[host.Length * times];
-        for (int i = 0; i < times; i++) host.CopyTo(data, i * host.Length);
         var shape = Target.ShapeArray();
         shape[0] *= times;
-        return Tensor.FromArray(Target.Device, data, shape);
+        var repeated = Tensor.Empty(Target.Device, shape);
+        if (repeated.Length > 0) Kernels.Reduce.BroadcastAxis(Target.Device, Target.View, repeated.View, times, checked((int)Target.Length));
+        repeated.CheckedClassCount = Target.CheckedClassCount;
+        return repeated;
     }
 }

@@ -1,3 +1,4 @@
+using ILGPU;
 using IlgpuSnn.Autodiff;
 using IlgpuSnn.Kernels;
 using IlgpuSnn.Runtime;
@@ -14,7 +15,7 @@ public static partial class Ops
     /// </summary>
     /// <param name="logits">[N, C] scores.</param>
     /// <param name="labels">[N] class indices stored as floats (integral values in 0..C−1). They are read on the host
-    /// once to validate them.</param>
+    /// once to validate them, unless they come from a data loader (checked on the host before the upload).</param>
     /// <returns>The mean cross-entropy over the rows, as a [1] tensor.</returns>
     /// <exception cref="ArgumentException">Wrong ranks or sizes, or a label that is not an integer in 0..C−1.</exception>
     public static Tensor SoftmaxCrossEntropy(Tensor logits, Tensor labels)
@@ -84,6 +85,33 @@ public static partial class Ops
         return (int)MathF.Round(count.Item());
     }
 
+    /// <summary>
+    /// Writes the count of <see cref="CountCorrect(Tensor, Tensor)"/> into <paramref name="count"/> (one element) on the
+    /// device, without waiting for it.
+    /// </summary>
+    internal static void CountCorrectInto(Tensor logits, Tensor labels, ArrayView<float> count)
+    {
+        const string name = "CountCorrect";
+        var device = Check.SameDevice(name, logits, labels);
+        var (rows, classes) = CheckClassification(name, logits, labels);
+        LossKernels.CountCorrect(device, logits.View, labels.View, count, rows, classes);
+    }
+
+    /// <summary>
+    /// One-hot rows [N, <paramref name="classes"/>] of [N] class indices (validated as in <see cref="SoftmaxCrossEntropy"/>),
+    /// built on the device. Not recorded on the tape.
+    /// </summary>
+    internal static Tensor OneHot(Tensor labels, int classes)
+    {
+        const string name = "OneHot";
+        var device = Check.SameDevice(name, labels);
+        Check.Rank(name, labels, 1, "labels");
+        CheckLabels(name, labels, classes, $"one-hot rows of {classes} classes");
+        var y = Tensor.Empty(device, labels.Dim(0), classes);
+        LossKernels.OneHot(device, labels.View, y.View, classes);
+        return y;
+    }
+
     /// <summary>Checks [N, C] logits and [N] integral labels in 0..C−1; returns (N, C).</summary>
     private static (int Rows, int Classes) CheckClassification(string operation, Tensor logits, Tensor labels)
     {
@@ -94,14 +122,21 @@ public static partial class Ops
         int rows = logits.Dim(0), classes = logits.Dim(1);
         if (classes == 0)
             throw new ArgumentException($"{operation}: logits {Tensor.Format(logits.Shape)} have no classes.");
+        CheckLabels(operation, labels, classes, $"logits {Tensor.Format(logits.Shape)}");
+        return (rows, classes);
+    }
+
+    /// <summary>Every label an integer in 0..classes−1: read on the host unless the loader already checked it there.</summary>
+    private static void CheckLabels(string operation, Tensor labels, int classes, string against)
+    {
+        if (labels.CheckedClassCount > 0 && labels.CheckedClassCount <= classes) return;
         var values = labels.ToArray();
         for (int i = 0; i < values.Length; i++)
         {
             float v = values[i];
             if (!(v >= 0f && v < classes) || v != MathF.Floor(v))
                 throw new ArgumentException(
-                    $"{operation}: label {v} at row {i} is not a class index in 0..{classes - 1} (logits {Tensor.Format(logits.Shape)}, labels {Tensor.Format(labels.Shape)}).");
+                    $"{operation}: label {v} at row {i} is not a class index in 0..{classes - 1} ({against}, labels {Tensor.Format(labels.Shape)}).");
         }
-        return (rows, classes);
     }
 }

@@ -27,7 +27,7 @@ public sealed class Device : IDisposable
         Info = info;
         Pool = new BufferPool(accelerator);
         Launch = new LaunchPlan(accelerator);
-        Kernels = new KernelCache(accelerator);
+        Kernels = new KernelCache(accelerator, Activity);
     }
 
     /// <summary>The ILGPU accelerator; use it only for interop, all library work goes through tensors.</summary>
@@ -96,10 +96,14 @@ public sealed class Device : IDisposable
         return refused;
     }
 
-    /// <summary>Waits until all queued work on the device has finished.</summary>
+    /// <summary>Kernel launches, host synchronisations and uploads of this device, counted where they happen.</summary>
+    public DeviceActivity Activity { get; } = new();
+
+    /// <summary>Waits until all queued work on the device has finished (counted in <see cref="Activity"/>).</summary>
     public void Synchronize()
     {
         ThrowIfDisposed();
+        Activity.Synchronized();
         Accelerator.Synchronize();
     }
 

@@ -7,14 +7,20 @@ namespace IlgpuSnn.Runtime;
 
 /// <summary>
 /// Loads each kernel once per accelerator and keeps the launcher. Only methods marked with
-/// <see cref="KernelAttribute"/> may be loaded, so the registry cannot miss a kernel.
+/// <see cref="KernelAttribute"/> may be loaded, so the registry cannot miss a kernel. Every launcher it hands out
+/// counts its launches in the device's <see cref="DeviceActivity"/>.
 /// </summary>
 internal sealed class KernelCache : IDisposable
 {
     private readonly Accelerator accelerator;
+    private readonly DeviceActivity activity;
     private readonly ConcurrentDictionary<MethodInfo, Delegate> launchers = new();
 
-    public KernelCache(Accelerator accelerator) => this.accelerator = accelerator;
+    public KernelCache(Accelerator accelerator, DeviceActivity activity)
+    {
+        this.accelerator = accelerator;
+        this.activity = activity;
+    }
 
     private TLauncher Get<TLauncher>(Delegate kernel, Func<Accelerator, TLauncher> load)
         where TLauncher : Delegate
@@ -30,58 +36,170 @@ internal sealed class KernelCache : IDisposable
 
     public Action<KernelConfig, T1> Load<T1>(Action<T1> kernel)
         where T1 : struct =>
-        Get(kernel, a => a.LoadStreamKernel(kernel));
+        Get<Action<KernelConfig, T1>>(kernel, a =>
+        {
+            var launch = a.LoadStreamKernel(kernel);
+            return (config, a1) =>
+            {
+                activity.Launched();
+                launch(config, a1);
+            };
+        });
 
     public Action<KernelConfig, T1, T2> Load<T1, T2>(Action<T1, T2> kernel)
         where T1 : struct where T2 : struct =>
-        Get(kernel, a => a.LoadStreamKernel(kernel));
+        Get<Action<KernelConfig, T1, T2>>(kernel, a =>
+        {
+            var launch = a.LoadStreamKernel(kernel);
+            return (config, a1, a2) =>
+            {
+                activity.Launched();
+                launch(config, a1, a2);
+            };
+        });
 
     public Action<KernelConfig, T1, T2, T3> Load<T1, T2, T3>(Action<T1, T2, T3> kernel)
         where T1 : struct where T2 : struct where T3 : struct =>
-        Get(kernel, a => a.LoadStreamKernel(kernel));
+        Get<Action<KernelConfig, T1, T2, T3>>(kernel, a =>
+        {
+            var launch = a.LoadStreamKernel(kernel);
+            return (config, a1, a2, a3) =>
+            {
+                activity.Launched();
+                launch(config, a1, a2, a3);
+            };
+        });
 
     public Action<KernelConfig, T1, T2, T3, T4> Load<T1, T2, T3, T4>(Action<T1, T2, T3, T4> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct =>
-        Get(kernel, a => a.LoadStreamKernel(kernel));
+        Get<Action<KernelConfig, T1, T2, T3, T4>>(kernel, a =>
+        {
+            var launch = a.LoadStreamKernel(kernel);
+            return (config, a1, a2, a3, a4) =>
+            {
+                activity.Launched();
+                launch(config, a1, a2, a3, a4);
+            };
+        });
 
     public Action<KernelConfig, T1, T2, T3, T4, T5> Load<T1, T2, T3, T4, T5>(Action<T1, T2, T3, T4, T5> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct =>
-        Get(kernel, a => a.LoadStreamKernel(kernel));
+        Get<Action<KernelConfig, T1, T2, T3, T4, T5>>(kernel, a =>
+        {
+            var launch = a.LoadStreamKernel(kernel);
+            return (config, a1, a2, a3, a4, a5) =>
+            {
+                activity.Launched();
+                launch(config, a1, a2, a3, a4, a5);
+            };
+        });
 
     public Action<KernelConfig, T1, T2, T3, T4, T5, T6> Load<T1, T2, T3, T4, T5, T6>(Action<T1, T2, T3, T4, T5, T6> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct =>
-        Get(kernel, a => a.LoadStreamKernel(kernel));
+        Get<Action<KernelConfig, T1, T2, T3, T4, T5, T6>>(kernel, a =>
+        {
+            var launch = a.LoadStreamKernel(kernel);
+            return (config, a1, a2, a3, a4, a5, a6) =>
+            {
+                activity.Launched();
+                launch(config, a1, a2, a3, a4, a5, a6);
+            };
+        });
 
     public Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7> Load<T1, T2, T3, T4, T5, T6, T7>(Action<T1, T2, T3, T4, T5, T6, T7> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct =>
-        Get(kernel, a => a.LoadStreamKernel(kernel));
+        Get<Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7>>(kernel, a =>
+        {
+            var launch = a.LoadStreamKernel(kernel);
+            return (config, a1, a2, a3, a4, a5, a6, a7) =>
+            {
+                activity.Launched();
+                launch(config, a1, a2, a3, a4, a5, a6, a7);
+            };
+        });
 
     public Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8> Load<T1, T2, T3, T4, T5, T6, T7, T8>(Action<T1, T2, T3, T4, T5, T6, T7, T8> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct =>
-        Get(kernel, a => a.LoadStreamKernel(kernel));
+        Get<Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8>>(kernel, a =>
+        {
+            var launch = a.LoadStreamKernel(kernel);
+            return (config, a1, a2, a3, a4, a5, a6, a7, a8) =>
+            {
+                activity.Launched();
+                launch(config, a1, a2, a3, a4, a5, a6, a7, a8);
+            };
+        });
 
     public Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9> Load<T1, T2, T3, T4, T5, T6, T7, T8, T9>(Action<T1, T2, T3, T4, T5, T6, T7, T8, T9> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct where T9 : struct =>
-        Get(kernel, a => a.LoadStreamKernel(kernel));
+        Get<Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9>>(kernel, a =>
+        {
+            var launch = a.LoadStreamKernel(kernel);
+            return (config, a1, a2, a3, a4, a5, a6, a7, a8, a9) =>
+            {
+                activity.Launched();
+                launch(config, a1, a2, a3, a4, a5, a6, a7, a8, a9);
+            };
+        });
 
     public Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10> Load<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10>(Action<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct where T9 : struct where T10 : struct =>
-        Get(kernel, a => a.LoadStreamKernel(kernel));
+        Get<Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10>>(kernel, a =>
+        {
+            var launch = a.LoadStreamKernel(kernel);
+            return (config, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10) =>
+            {
+                activity.Launched();
+                launch(config, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10);
+            };
+        });
 
     public Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11> Load<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11>(Action<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct where T9 : struct where T10 : struct where T11 : struct =>
-        Get(kernel, a => a.LoadStreamKernel(kernel));
+        Get<Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11>>(kernel, a =>
+        {
+            var launch = a.LoadStreamKernel(kernel);
+            return (config, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11) =>
+            {
+                activity.Launched();
+                launch(config, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11);
+            };
+        });
 
     public Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12> Load<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12>(Action<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct where T9 : struct where T10 : struct where T11 : struct where T12 : struct =>
-        Get(kernel, a => a.LoadStreamKernel(kernel));
+        Get<Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12>>(kernel, a =>
+        {
+            var launch = a.LoadStreamKernel(kernel);
+            return (config, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12) =>
+            {
+                activity.Launched();
+                launch(config, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12);
+            };
+        });
 
     public Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13> Load<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13>(Action<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct where T9 : struct where T10 : struct where T11 : struct where T12 : struct where T13 : struct =>
-        Get(kernel, a => a.LoadStreamKernel(kernel));
+        Get<Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13>>(kernel, a =>
+        {
+            var launch = a.LoadStreamKernel(kernel);
+            return (config, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13) =>
+            {
+                activity.Launched();
+                launch(config, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13);
+            };
+        });
 
     public Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13, T14> Load<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13, T14>(Action<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13, T14> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct where T9 : struct where T10 : struct where T11 : struct where T12 : struct where T13 : struct where T14 : struct =>
-        Get(kernel, a => a.LoadStreamKernel(kernel));
+        Get<Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13, T14>>(kernel, a =>
+        {
+            var launch = a.LoadStreamKernel(kernel);
+            return (config, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14) =>
+            {
+                activity.Launched();
+                launch(config, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14);
+            };
+        });
 
 }

@@ -59,6 +59,12 @@ public sealed class Tensor : IDisposable
 
     internal TensorScope? Scope { get; set; }
 
+    /// <summary>
+    /// When positive: every element was checked on the host where the tensor was made (a data loader's labels) to be an
+    /// integer class index below this count, so operations taking labels need not read them back from the device.
+    /// </summary>
+    internal int CheckedClassCount { get; set; }
+
     internal Storage Storage => storage;
 
     /// <summary>The elements as an ILGPU view, for kernels. Throws after <see cref="Dispose"/>.</summary>
@@ -127,7 +133,9 @@ public sealed class Tensor : IDisposable
         if (data.Length != ShapeLength(shape))
             throw new ArgumentException($"Tensor.FromArray: {data.Length} values do not fill shape {Format(shape)} ({ShapeLength(shape)} elements).", nameof(data));
         var t = Empty(device, shape);
-        if (data.Length > 0) t.View.CopyFromCPU(device.Accelerator.DefaultStream, data);
+        if (data.Length == 0) return t;
+        device.Activity.Uploaded();
+        t.View.CopyFromCPU(device.Accelerator.DefaultStream, data);
         return t;
     }
 
@@ -158,6 +166,7 @@ public sealed class Tensor : IDisposable
         ThrowIfDisposed("CopyTo");
         if (destination.Length < Length) throw new ArgumentException($"CopyTo: destination holds {destination.Length} values, tensor has {Length}.", nameof(destination));
         if (Length == 0) return;
+        Device.Activity.Synchronized();
         View.CopyToCPU(Device.Accelerator.DefaultStream, destination[..(int)Length]);
         Device.Accelerator.DefaultStream.Synchronize();
     }
@@ -169,6 +178,7 @@ public sealed class Tensor : IDisposable
         ThrowIfDisposed("CopyFrom");
         if (source.Length != Length) throw new ArgumentException($"CopyFrom: {source.Length} values for a tensor of shape {Format(shape)} ({Length} elements).", nameof(source));
         if (Length == 0) return;
+        Device.Activity.Uploaded();
         View.CopyFromCPU(Device.Accelerator.DefaultStream, source);
     }
 

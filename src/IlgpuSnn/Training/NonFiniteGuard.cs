@@ -4,20 +4,38 @@ namespace IlgpuSnn.Training;
 
 /// <summary>
 /// Watches gradients and weights for NaN/∞ without a host synchronisation per step: <see cref="MarkGradients"/> and
-/// <see cref="MarkWeights"/> only enqueue a scan that sets a device-side flag; <see cref="ReadAndClear"/> copies the
-/// two flags back once, where the training loop already waits for the device (after a batch's loss is read).
+/// <see cref="MarkWeights"/> only enqueue a scan that sets a device-side flag of the current <see cref="Row"/> (one row
+/// per batch of a logging interval); <see cref="ReadRowsAndClear"/> copies every row back at once, so the first bad batch
+/// is known exactly even though the flags are read once per interval.
 /// </summary>
 public sealed class NonFiniteGuard : IDisposable
 {
-    private const int GradientSlot = 0, WeightSlot = 1;
-    private readonly Device device;
+    private const int GradientSlot = 0, WeightSlot = 1, Slots = 2;
     private readonly Tensor flags;
+    private int row;
 
-    /// <summary>Allocates the flags on <paramref name="device"/>, cleared.</summary>
-    public NonFiniteGuard(Device device)
+    /// <summary>Allocates <paramref name="rows"/> rows of flags on <paramref name="device"/>, cleared.</summary>
+    public NonFiniteGuard(Device device, int rows = 1)
     {
-        this.device = device ?? throw new ArgumentNullException(nameof(device));
-        using (TensorScope.Suspend()) flags = Tensor.Zeros(device, 2);
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        Rows = rows;
+        using (TensorScope.Suspend()) flags = Tensor.Zeros(device, rows * Slots);
+    }
+
+    /// <summary>How many rows of flags the guard holds.</summary>
+    public int Rows { get; }
+
+    /// <summary>The row the next scans mark (0-based, below <see cref="Rows"/>).</summary>
+    public int Row
+    {
+        get => row;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(value, Rows);
+            row = value;
+        }
     }
 
     /// <summary>Enqueues a scan of every gradient of <paramref name="parameters"/> (those that have one).</summary>
@@ -25,25 +43,30 @@ public sealed class NonFiniteGuard : IDisposable
     {
         ArgumentNullException.ThrowIfNull(parameters);
         foreach (var p in parameters)
-            if (p.Grad is { } g) Ops.MarkNonFinite(g, flags, GradientSlot);
+            if (p.Grad is { } g) Ops.MarkNonFinite(g, flags, row * Slots + GradientSlot);
     }
 
     /// <summary>Enqueues a scan of the values of <paramref name="tensors"/>.</summary>
     public void MarkWeights(IEnumerable<Tensor> tensors)
     {
         ArgumentNullException.ThrowIfNull(tensors);
-        foreach (var t in tensors) Ops.MarkNonFinite(t, flags, WeightSlot);
+        foreach (var t in tensors) Ops.MarkNonFinite(t, flags, row * Slots + WeightSlot);
     }
 
-    /// <summary>Waits for the scans enqueued so far, returns what they found and clears the flags.</summary>
-    public NonFiniteKinds ReadAndClear()
+    /// <summary>Waits for the scans enqueued so far (one synchronisation), returns what each row found and clears the flags.</summary>
+    public NonFiniteKinds[] ReadRowsAndClear()
     {
         var host = flags.ToArray();
-        var found = (host[GradientSlot] != 0f ? NonFiniteKinds.Gradients : NonFiniteKinds.None)
-            | (host[WeightSlot] != 0f ? NonFiniteKinds.Weights : NonFiniteKinds.None);
-        if (found != NonFiniteKinds.None) Ops.FillInPlace(flags, 0f);
+        var found = new NonFiniteKinds[Rows];
+        for (int r = 0; r < Rows; r++)
+            found[r] = (host[r * Slots + GradientSlot] != 0f ? NonFiniteKinds.Gradients : NonFiniteKinds.None)
+                | (host[r * Slots + WeightSlot] != 0f ? NonFiniteKinds.Weights : NonFiniteKinds.None);
+        if (found.Any(f => f != NonFiniteKinds.None)) Ops.FillInPlace(flags, 0f);
         return found;
     }
+
+    /// <summary>Waits for the scans enqueued so far, returns what any row found and clears the flags.</summary>
+    public NonFiniteKinds ReadAndClear() => ReadRowsAndClear().Aggregate(NonFiniteKinds.None, (a, b) => a | b);
 
     /// <summary>Whether any element of <paramref name="tensors"/> is not finite (synchronises once).</summary>
     public bool AnyNonFinite(IEnumerable<Tensor> tensors)

@@ -43,8 +43,8 @@ public sealed class Trainer
         this.optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
         this.encoder = encoder ?? throw new ArgumentNullException(nameof(encoder));
         this.options = options ?? throw new ArgumentNullException(nameof(options));
-        if (options.Epochs <= 0 || options.BatchSize <= 0 || options.TimeSteps <= 0)
-            throw new ArgumentException($"Trainer: epochs ({options.Epochs}), batch size ({options.BatchSize}) and time steps ({options.TimeSteps}) must be positive.");
+        if (options.Epochs <= 0 || options.BatchSize <= 0 || options.TimeSteps <= 0 || options.LogInterval <= 0)
+            throw new ArgumentException($"Trainer: epochs ({options.Epochs}), batch size ({options.BatchSize}), time steps ({options.TimeSteps}) and the logging interval ({options.LogInterval}) must be positive.");
         this.reduction = reduction ?? estimator.DefaultReduction;
         if (estimator.RequiredReduction is { } r && r != this.reduction)
             throw new ArgumentException($"Trainer: {estimator.Name} needs the {r} loss.");
@@ -122,7 +122,11 @@ public sealed class Trainer
             }
         }
         StartReplicas(ref firstEpoch, ref step);
-        using var guard = new NonFiniteGuard(device);
+        int interval = options.LogInterval;
+        using var guard = new NonFiniteGuard(device, interval);
+        using var gradientGuard = options.SkipNonFinite ? new NonFiniteGuard(device) : null;
+        using var metrics = new IntervalMetrics(device, interval);
+        var pending = new List<(int Batch, double Share, int Size)>(interval);
         var trained = optimizer.Parameters;
 
         for (int epoch = firstEpoch; epoch < options.Epochs; epoch++)
@@ -135,6 +139,28 @@ public sealed class Trainer
             double lossSum = 0, shareSum = 0;
             long correct = 0, seen = 0;
             int batches = 0, skipped = 0;
+            // The interval's batches are read back together (one synchronisation) and replayed in order: the same
+            // running numbers as a read per batch, and a non-finite value still names its own batch.
+            void ReadInterval()
+            {
+                if (pending.Count == 0) return;
+                var rows = metrics.Read(pending.Count);
+                var flags = guard.ReadRowsAndClear();
+                for (int r = 0; r < pending.Count; r++)
+                {
+                    var (loss, count) = rows[r];
+                    var found = flags[r] | (float.IsFinite(loss) ? NonFiniteKinds.None : NonFiniteKinds.Loss);
+                    if (found.HasFlag(NonFiniteKinds.Weights) || (found != NonFiniteKinds.None && !options.SkipNonFinite))
+                        throw new NonFiniteException(epoch + 1, pending[r].Batch, found, SavedDescription());
+                    if (float.IsFinite(loss)) lossSum += loss * pending[r].Share;
+                    shareSum += pending[r].Share;
+                    correct += count;
+                    seen += pending[r].Size;
+                    progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, pending[r].Batch, loader.BatchesPerEpoch, lossSum / shareSum, (double)correct / seen, "train"));
+                }
+                pending.Clear();
+            }
+
             foreach (var batch in loader.Epoch(epoch))
             {
                 using (batch)
@@ -147,12 +173,13 @@ public sealed class Trainer
                     var loss = new SequenceLoss(options.Criterion, reduction, batch.Labels, options.MseWeight);
                     double share = (double)batch.Size / DataShard.GlobalBatchLength(train.Count, options.BatchSize, batches);
                     stepper.LocalShare = share;
+                    guard.Row = pending.Count;
                     var result = estimator.Run(network, x, loss, new EstimatorContext
                     {
                         Update = () =>
                         {
                             stepper.Synchronize(); // before the check below, so every rank sees the same gradients and decides alike
-                            if (options.SkipNonFinite && GradientsNonFinite(guard, trained))
+                            if (gradientGuard is not null && GradientsNonFinite(gradientGuard, trained))
                             {
                                 optimizer.ZeroGrad();
                                 skipped++;
@@ -165,18 +192,14 @@ public sealed class Trainer
                         Seed = seed,
                         Cancellation = cancellationToken,
                     });
-                    var found = guard.ReadAndClear() | (float.IsFinite(result.Loss) ? NonFiniteKinds.None : NonFiniteKinds.Loss);
-                    if (found.HasFlag(NonFiniteKinds.Weights) || (found != NonFiniteKinds.None && !options.SkipNonFinite))
-                        throw new NonFiniteException(epoch + 1, batches + 1, found, SavedDescription());
-                    if (float.IsFinite(result.Loss)) lossSum += result.Loss * share;
-                    shareSum += share;
-                    correct += CountCorrect(result.OutputSum, batch.LabelArray, network.Classes);
-                    seen += batch.Size;
+                    metrics.Record(pending.Count, result.LossTensor, result.OutputSumTensor, batch.Labels);
                     batches++;
                     step++;
-                    progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, batches, loader.BatchesPerEpoch, lossSum / shareSum, (double)correct / seen, "train"));
+                    pending.Add((batches, share, batch.Size));
+                    if (pending.Count == interval) ReadInterval();
                 }
             }
+            ReadInterval();
             watch.Stop();
             (lossSum, correct, seen) = SumOverRanks(lossSum, correct, seen);
             Replicas.Average(comm, network.Layers.SelectMany(l => l.Buffers));
@@ -204,6 +227,8 @@ public sealed class Trainer
                     throw new NonFiniteException(epoch + 1, batches, NonFiniteKinds.Weights, SavedDescription());
                 WriteMetrics(outDir, history, train.Count);
                 SaveCheckpoint(Path.Combine(outDir, CheckpointFile), epoch + 1, step, history, settings);
+                // Saving handed out the optimizer's counters as tensors: take them back here, not in the next iteration.
+                _ = optimizer.StepCount;
                 SavedEpochs = epoch + 1;
             }
         }
@@ -220,6 +245,24 @@ public sealed class Trainer
         double lossSum = 0, shareSum = 0;
         long correct = 0, seen = 0;
         int batches = 0;
+        int interval = options.LogInterval;
+        using var metrics = new IntervalMetrics(network.Device, interval);
+        var pending = new List<(double Share, int Size)>(interval);
+        void ReadInterval()
+        {
+            if (pending.Count == 0) return;
+            var rows = metrics.Read(pending.Count);
+            for (int r = 0; r < pending.Count; r++)
+            {
+                shareSum += pending[r].Share;
+                lossSum += pending[r].Share * rows[r].Loss;
+                correct += rows[r].Correct;
+                seen += pending[r].Size;
+                progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, batches - pending.Count + r + 1, loader.BatchesPerEpoch, lossSum / shareSum, (double)correct / seen, "test"));
+            }
+            pending.Clear();
+        }
+
         using var noGrad = Tape.NoGrad();
         foreach (var batch in loader.Epoch(0))
         {
@@ -231,17 +274,15 @@ public sealed class Trainer
                 var logits = network.Forward(x, training: false);
                 var flat = logits.Reshape(options.TimeSteps * batch.Size, network.Classes);
                 double share = (double)batch.Size / DataShard.GlobalBatchLength(loader.Dataset.Count, loader.BatchSize, batches);
-                shareSum += share;
-                lossSum += share * new SequenceLoss(options.Criterion, reduction, batch.Labels, options.MseWeight).Sequence(flat, options.TimeSteps).Item();
-                var host = logits.ToArray();
-                var sum = new float[batch.Size * network.Classes];
-                for (int i = 0; i < host.Length; i++) sum[i % sum.Length] += host[i];
-                correct += CountCorrect(sum, batch.LabelArray, network.Classes);
-                seen += batch.Size;
+                var totals = new SequenceTotals(network.Device, batch.Size, network.Classes);
+                totals.AddOutputs(flat);
+                metrics.Record(pending.Count, new SequenceLoss(options.Criterion, reduction, batch.Labels, options.MseWeight).Sequence(flat, options.TimeSteps), totals.Outputs, batch.Labels);
                 batches++;
-                progress?.Report(new TrainingProgress(epoch + 1, options.Epochs, batches, loader.BatchesPerEpoch, lossSum / shareSum, (double)correct / seen, "test"));
+                pending.Add((share, batch.Size));
+                if (pending.Count == interval) ReadInterval();
             }
         }
+        ReadInterval();
         network.ResetState();
         if (loader.Shard.Count > 1) (lossSum, correct, seen) = SumOverRanks(lossSum, correct, seen);
         return (lossSum / Math.Max(batches, 1), (double)correct / Math.Max(seen, 1));
@@ -262,19 +303,6 @@ public sealed class Trainer
         if (Communicator.Size == 1) return (lossSum, correct, seen);
         var sums = Replicas.Sum(Communicator, lossSum, correct, seen);
         return (sums[0], (long)sums[1], (long)sums[2]);
-    }
-
-    private static int CountCorrect(float[] outputSum, int[] labels, int classes)
-    {
-        int correct = 0;
-        for (int b = 0; b < labels.Length; b++)
-        {
-            int best = 0;
-            for (int c = 1; c < classes; c++)
-                if (outputSum[b * classes + c] > outputSum[b * classes + best]) best = c;
-            if (best == labels[b]) correct++;
-        }
-        return correct;
     }
 
     private IEnumerable<KeyValuePair<string, Tensor>> CheckpointTensors() =>

@@ -40,6 +40,13 @@ public sealed record TrainingOptions
     public bool Overwrite { get; init; }
 
     /// <summary>
+    /// Batches between reads of the device-side metrics (loss, correct count, non-finite flags): the only host
+    /// synchronisations of training besides the end of an epoch. Progress is still reported for every batch (when the
+    /// interval is read), with the same numbers, and a non-finite value still names its exact batch.
+    /// </summary>
+    public int LogInterval { get; init; } = 10;
+
+    /// <summary>
     /// Skip an update whose gradients hold NaN or ∞ instead of stopping (costs one device synchronisation per update);
     /// non-finite weights still stop the run.
     /// </summary>

@@ -30,8 +30,11 @@ public sealed class LayerAdapterTests(TestDevice fixture)
         using var scope = TensorScope.Begin();
         var input = Tensor.FromArray(device, Rand.Uniform(3 * 2 * 4, 5, 0f, 1f), 3, 2, 4);
         var labels = Tensor.FromArray(device, [0f, 2f], 2);
-        return method.Run(network, input, new SequenceLoss(Criterion.CrossEntropy, method.RequiredReduction ?? LossReduction.PerStep, labels),
+        var result = method.Run(network, input, new SequenceLoss(Criterion.CrossEntropy, method.RequiredReduction ?? LossReduction.PerStep, labels),
             new EstimatorContext { Update = () => { } });
+        // The result's device tensors close with the scope: read the host values while they live.
+        _ = (result.Loss, result.OutputSum);
+        return result;
     }
 
     [Theory]

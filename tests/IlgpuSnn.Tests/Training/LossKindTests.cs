@@ -30,7 +30,7 @@ public sealed class LossKindTests(TestDevice fixture)
         {
             using var method = EstimatorFactory.Create(name);
             Assert.Equal(name == "ratebp" ? LossReduction.MeanOutput : LossReduction.PerStep, method.DefaultReduction);
-            Assert.Equal(name is "bptt" or "tt-lbptt" ? BatchNormStatistics.Folded : BatchNormStatistics.PerStep, method.BatchNormStats);
+            Assert.Equal(name is "bptt" or "tt-lbptt" or "ratebp" ? BatchNormStatistics.Folded : BatchNormStatistics.PerStep, method.BatchNormStats);
         }
         using var perStep = EstimatorFactory.Create("bptt", new EstimatorOptions { BatchNormStats = BatchNormStatistics.PerStep });
         Assert.Equal(BatchNormStatistics.PerStep, perStep.BatchNormStats);

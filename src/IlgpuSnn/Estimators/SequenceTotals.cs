@@ -1,0 +1,61 @@
+using IlgpuSnn.Runtime;
+
+namespace IlgpuSnn.Estimators;
+
+/// <summary>
+/// The running totals of one sequence on the device: the loss value (the sum of its pieces for methods that update
+/// inside the sequence) and Σ_t o[t]. They are added to by kernels, so a step never waits for the device; the
+/// <see cref="EstimatorResult"/> they become is read where the caller chooses (once per logging interval in training).
+/// </summary>
+public sealed class SequenceTotals
+{
+    private readonly int rows;
+
+    internal SequenceTotals(Device device, int batch, int classes)
+    {
+        rows = batch;
+        Loss = Tensor.Zeros(device, 1);
+        Outputs = Tensor.Zeros(device, batch, classes);
+    }
+
+    /// <summary>The loss so far, [1].</summary>
+    public Tensor Loss { get; }
+
+    /// <summary>Σ_t o[t] so far, [B, classes].</summary>
+    public Tensor Outputs { get; }
+
+    /// <summary>Loss += <paramref name="value"/> ([1]), on the device.</summary>
+    public void AddLoss(Tensor value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        Ops.AddInPlace(Loss, value);
+    }
+
+    /// <summary>Loss = <paramref name="value"/> ([1]), on the device.</summary>
+    public void SetLoss(Tensor value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.Length != 1) throw new ArgumentException($"SequenceTotals: a loss has one element, got {Tensor.Format(value.Shape)}.", nameof(value));
+        Ops.CopyFrom(value.View, Loss);
+    }
+
+    /// <summary>
+    /// Adds read-outs [k·B, C] (k steps, time-major) into Σ_t o[t], one step after the other (the order a host loop
+    /// over the steps would add them in).
+    /// </summary>
+    public void AddOutputs(Tensor logits)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        if (logits.Rank != 2 || logits.Dim(1) != Outputs.Dim(1) || logits.Dim(0) % rows != 0)
+            throw new ArgumentException($"SequenceTotals: read-outs {Tensor.Format(logits.Shape)} are not steps of [{rows}, {Outputs.Dim(1)}].", nameof(logits));
+        using var values = logits.Detach();
+        for (int start = 0; start < logits.Dim(0); start += rows)
+        {
+            using var step = values.Slice(start, rows);
+            Ops.AddInPlace(Outputs, step);
+        }
+    }
+
+    /// <summary>The totals as the sequence's result (which then owns them).</summary>
+    public EstimatorResult Result() => new(Loss, Outputs);
+}
