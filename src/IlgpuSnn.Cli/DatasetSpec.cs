@@ -2,6 +2,8 @@ using System.Globalization;
 using IlgpuSnn.Data;
 using IlgpuSnn.Data.Cifar10;
 using IlgpuSnn.Data.Events;
+using IlgpuSnn.Data.SpikeTrains;
+using IlgpuSnn.Hdf5.Shd;
 using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Cli;
@@ -15,7 +17,7 @@ internal sealed record LoadedData(ImageDataset Train, ImageDataset Test, int[] I
 
 /// <summary>
 /// Parses `--dataset`: a name of an installed image dataset (fashion-mnist, mnist), an IDX folder, or NAME:PATH with
-/// NAME one of cifar10, nmnist, cifar10-dvs, dvs-gesture and PATH the folder where the official archive was unpacked.
+/// NAME one of cifar10, nmnist, cifar10-dvs, dvs-gesture, shd, ssc and PATH the folder where the official archive was unpacked.
 /// </summary>
 internal static class DatasetSpec
 {
@@ -30,10 +32,10 @@ internal static class DatasetSpec
         int colon = spec.IndexOf(':', StringComparison.Ordinal);
         if (colon <= 0) return null;
         var name = spec[..colon].Trim().ToLowerInvariant();
-        if (name != "cifar10" && !EventNames.Contains(name))
+        if (name != "cifar10" && !EventNames.Contains(name) && !HeidelbergDatasets.Names.Contains(name))
         {
             if (name.Length == 1) return null; // a Windows drive letter
-            throw new ArgumentException($"--dataset {spec}: unknown dataset '{name}'. Valid: cifar10, {string.Join(", ", EventNames)} (as NAME:PATH), fashion-mnist, mnist or an IDX folder.");
+            throw new ArgumentException($"--dataset {spec}: unknown dataset '{name}'. Valid: cifar10, {string.Join(", ", EventNames.Concat(HeidelbergDatasets.Names))} (as NAME:PATH), fashion-mnist, mnist or an IDX folder.");
         }
         var path = spec[(colon + 1)..];
         if (path.Length == 0 || !Directory.Exists(path))
@@ -53,6 +55,8 @@ internal static class DatasetSpec
             return new LoadedData(train, test, [train.Channels, train.Height, train.Width], null);
         }
         var (name, path) = parsed.Value;
+        var options = new FrameOptions(frames.Frames, ParseSplit(frames.SplitBy), frames.DurationUs, frames.FrameSize);
+        if (HeidelbergDatasets.Names.Contains(name)) return LoadSpikeTrains(name, path, options, trainLimit, testLimit, report);
         var (trainEvents, testEvents) = name switch
         {
             "nmnist" => EventDatasets.NMnist(path),
@@ -61,19 +65,33 @@ internal static class DatasetSpec
         };
         if (trainLimit is { } a) trainEvents = trainEvents.Take(a);
         if (testLimit is { } b) testEvents = testEvents.Take(b);
-        var split = frames.SplitBy switch
-        {
-            "count" => FrameSplit.Count,
-            "time" => FrameSplit.Time,
-            "duration" => FrameSplit.Duration,
-            _ => throw new ArgumentException($"--split-by {frames.SplitBy}: valid are count, time, duration."),
-        };
-        var options = new FrameOptions(frames.Frames, split, frames.DurationUs, frames.FrameSize, frames.FrameSize);
+        options = options with { OutputHeight = frames.FrameSize };
         var cache = frames.CacheFolder ?? DefaultCache();
         var trainFrames = FrameDatasets.Build(device, trainEvents, options, cache, report);
         var testFrames = FrameDatasets.Build(device, testEvents, options, cache, report);
         return new LoadedData(trainFrames, testFrames, [2, trainFrames.Height, trainFrames.Width], frames.Frames);
     }
+
+    /// <summary>SHD or SSC binned into [T, 1, 700] per sample (the frame options' rules; --frame-size merges channels).</summary>
+    private static LoadedData LoadSpikeTrains(string name, string path, FrameOptions options, int? trainLimit, int? testLimit, Action<string> report)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var splits = HeidelbergDatasets.Open(name, path);
+        var train = splits.Train.Take(trainLimit ?? int.MaxValue).ToList();
+        var test = splits.Test.Take(testLimit ?? int.MaxValue).ToList();
+        var trainSet = SpikeBinning.ToDataset(train, splits.Classes, options, $"{name}-train");
+        var testSet = SpikeBinning.ToDataset(test, splits.Classes, options, $"{name}-test");
+        report(string.Create(CultureInfo.InvariantCulture, $"{name}: {train.Count} training and {test.Count} test spike trains read and binned into {options.Frames} steps of {trainSet.Width} channels in {watch.Elapsed.TotalSeconds:F1} s."));
+        return new LoadedData(trainSet, testSet, [1, 1, trainSet.Width], options.Frames);
+    }
+
+    private static FrameSplit ParseSplit(string splitBy) => splitBy switch
+    {
+        "count" => FrameSplit.Count,
+        "time" => FrameSplit.Time,
+        "duration" => FrameSplit.Duration,
+        _ => throw new ArgumentException($"--split-by {splitBy}: valid are count, time, duration."),
+    };
 
     private static string DefaultCache()
     {

@@ -5,13 +5,14 @@ using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Cli;
 
-/// <summary>`snn plot curves|frames`: training curves of one or more runs, and the event frames of one sample.</summary>
+/// <summary>`snn plot curves|rates|frames`: training curves of one or more runs, firing rates per layer over a run, and the event frames of one sample.</summary>
 internal static class PlotCommand
 {
     public static Command Create()
     {
-        var command = new Command("plot", "Draw PNG pictures: training curves of runs (snn plot curves), event frames of a sample (snn plot frames).");
+        var command = new Command("plot", "Draw PNG pictures: training curves of runs (snn plot curves), firing rates per layer (snn plot rates), event frames of a sample (snn plot frames).");
         command.Subcommands.Add(Curves());
+        command.Subcommands.Add(Rates());
         command.Subcommands.Add(Frames());
         return command;
     }
@@ -25,6 +26,19 @@ internal static class PlotCommand
         {
             var list = parse.GetValue(runs)!.Select(r => TrainingRun.Read(Directory.Exists(r) ? Path.Combine(r, "metrics.json") : r)).ToList();
             Console.WriteLine(SnnPlots.TrainingCurves(list, parse.GetValue(output)!));
+        }));
+        return command;
+    }
+
+    private static Command Rates()
+    {
+        var run = new Argument<string>("RUN") { Description = "A run folder or its metrics.json." };
+        var output = new Option<string>("--out") { Description = "PNG file.", DefaultValueFactory = _ => "firing-rates.png" };
+        var command = new Command("rates", "Firing rate of every spiking layer at the end of each epoch, from metrics.json.") { run, output };
+        command.SetAction(parse => Guard(() =>
+        {
+            var r = parse.GetValue(run)!;
+            Console.WriteLine(SnnPlots.FiringRates(TrainingRun.Read(Directory.Exists(r) ? Path.Combine(r, "metrics.json") : r), parse.GetValue(output)!));
         }));
         return command;
     }

@@ -9,6 +9,7 @@ root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(PlotCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
 // Ctrl-C is ours (Interrupt): System.CommandLine's termination handler would abort a second Ctrl-C with an exception.
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };
 var parse = root.Parse(args);

@@ -6,12 +6,17 @@ using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Cli;
 
-/// <summary>The pictures `snn train` leaves in its output folder: training curves, and the spikes and membranes of the first test sample.</summary>
+/// <summary>The pictures `snn train` leaves in its output folder: training curves, firing rate per layer over the epochs, and the spikes and membranes of the first test sample.</summary>
 internal static class RunPictures
 {
     public static IReadOnlyList<string> Write(string folder, SpikingNetwork network, IEncoder encoder, ImageDataset test, int timeSteps, float threshold)
     {
-        var written = new List<string> { SnnPlots.TrainingCurves([TrainingRun.Read(Path.Combine(folder, "metrics.json"))], Path.Combine(folder, "curves.png")) };
+        var run = TrainingRun.Read(Path.Combine(folder, "metrics.json"));
+        var written = new List<string>
+        {
+            SnnPlots.TrainingCurves([run], Path.Combine(folder, "curves.png")),
+            SnnPlots.FiringRates(run, Path.Combine(folder, "firing-rates.png"), network.NeuronLayerIndices),
+        };
         if (test.Count == 0) return written;
         IReadOnlyList<LayerTrace> traces;
         using (var scope = TensorScope.Begin())

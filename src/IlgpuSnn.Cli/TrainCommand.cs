@@ -17,10 +17,10 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist, a folder with IDX files, or NAME:PATH with NAME cifar10, nmnist, cifar10-dvs or dvs-gesture and PATH the unpacked official folder.", DefaultValueFactory = _ => "fashion-mnist" };
+        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist, a folder with IDX files, or NAME:PATH with NAME cifar10, nmnist, cifar10-dvs, dvs-gesture, shd or ssc and PATH the unpacked official folder.", DefaultValueFactory = _ => "fashion-mnist" };
         var frames = FrameCommandOptions.Create();
         var estimator = new Option<string>("--estimator") { Description = "One of: " + string.Join(", ", EstimatorFactory.Names) + ".", DefaultValueFactory = _ => "bptt" };
-        var model = new Option<string>("--model") { Description = "One of: " + string.Join(", ", Models.Names) + " (vgg11-ws: the official OTTT VGG-11 with scaled weight standardisation).", DefaultValueFactory = _ => "mlp" };
+        var model = new Option<string>("--model") { Description = "One of: " + string.Join(", ", Models.Names) + " (vgg11-ws: the official OTTT VGG-11 with scaled weight standardisation; rsnn: recurrent, for shd/ssc).", DefaultValueFactory = _ => "mlp" };
         var timeSteps = new Option<int>("--time-steps", "-T") { Description = "Time steps per sample.", DefaultValueFactory = _ => 4 };
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training set.", DefaultValueFactory = _ => 2 };
         var batchSize = new Option<int>("--batch-size") { Description = "Samples per batch.", DefaultValueFactory = _ => 64 };
@@ -72,12 +72,13 @@ internal static class TrainCommand
         var overwrite = new Option<bool>("--overwrite") { Description = "Start again and replace an existing checkpoint in --out." };
         var skipNonFinite = new Option<bool>("--skip-nonfinite") { Description = "Skip updates whose gradients are NaN or infinite instead of stopping." };
         var neuron = new Option<string>("--neuron") { Description = "One of: " + string.Join(", ", NeuronSpec.Names) + ".", DefaultValueFactory = _ => "lif" };
+        var reset = new Option<string>("--reset") { Description = "soft (subtract the threshold) or hard (to zero; NIR export needs it).", DefaultValueFactory = _ => "soft" };
         var surrogate = new Option<string>("--surrogate") { Description = "NAME[:alpha], NAME one of: " + string.Join(", ", Surrogate.Names) + " (e.g. sigmoid:4).", DefaultValueFactory = _ => "sigmoid" };
         var command = new Command("train", "Train a spiking network on an image dataset with the chosen gradient estimator.")
         {
             frames.Frames, frames.SplitBy, frames.Duration, frames.Size, frames.Cache,
             dataset, estimator, model, timeSteps, epochs, batchSize, lr, optimizer, device, trainLimit, testLimit, seed, output, encoder, window, blocks, k, resume, neuron, surrogate,
-            forceResume, overwrite, skipNonFinite, bnStats, lossKind, lossOn, update, auxHead, syncBn,
+            forceResume, overwrite, skipNonFinite, bnStats, lossKind, lossOn, update, auxHead, syncBn, reset,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliErrors.Run("train", parse, () => Run(new TrainSettings(
             parse.GetValue(dataset)!, parse.GetValue(estimator)!, parse.GetValue(model)!, parse.GetValue(timeSteps), parse.GetValue(epochs),
@@ -87,7 +88,7 @@ internal static class TrainCommand
         {
             ForceResume = parse.GetValue(forceResume), Overwrite = parse.GetValue(overwrite), SkipNonFinite = parse.GetValue(skipNonFinite),
             BnStats = parse.GetValue(bnStats), Loss = parse.GetValue(lossKind)!, LossOn = parse.GetValue(lossOn),
-            Update = parse.GetValue(update)!, AuxHead = parse.GetValue(auxHead)!, SyncBn = parse.GetValue(syncBn),
+            Update = parse.GetValue(update)!, AuxHead = parse.GetValue(auxHead)!, SyncBn = parse.GetValue(syncBn), Reset = parse.GetValue(reset)!,
         }, cancellationToken))));
         return command;
     }
@@ -113,6 +114,8 @@ internal static class TrainCommand
         public string AuxHead { get; init; } = "pool-linear";
 
         public bool SyncBn { get; init; }
+
+        public string Reset { get; init; } = "soft";
     }
 
     private static BatchNormStatistics? ParseBatchNormStats(string? value) => value switch
@@ -158,6 +161,7 @@ internal static class TrainCommand
         OptionValidation.OneOf("--model", s.Model, Models.Names);
         OptionValidation.OneOf("--optimizer", s.Optimizer, ["sgd", "adamw"]);
         OptionValidation.OneOf("--encoder", s.Encoder, ["direct", "poisson"]);
+        OptionValidation.OneOf("--reset", s.Reset, ["soft", "hard"]);
         _ = NeuronSpec.Named(s.Neuron, Surrogate.Parse(s.Surrogate));
         var (criterion, mseWeight) = ParseLoss(s.Loss);
         if (ParseLossOn(s.LossOn) is { } reduction)
@@ -188,7 +192,7 @@ internal static class TrainCommand
                 ["window"] = s.Window?.ToString(CultureInfo.InvariantCulture) ?? "-", ["blocks"] = s.Blocks?.ToString(CultureInfo.InvariantCulture) ?? "-",
                 ["k"] = s.K?.ToString(CultureInfo.InvariantCulture) ?? "-", ["neuron"] = s.Neuron, ["surrogate"] = s.Surrogate,
                 ["bn_stats"] = s.BnStats ?? "default", ["loss"] = s.Loss, ["loss_on"] = s.LossOn ?? "default",
-                ["update"] = s.Update, ["aux_head"] = s.AuxHead,
+                ["update"] = s.Update, ["aux_head"] = s.AuxHead, ["reset"] = s.Reset,
             },
         };
         ResumeCheck.Preflight(options);
@@ -208,7 +212,8 @@ internal static class TrainCommand
         var (train, test) = (data.Train, data.Test);
         if (data.Frames is { } f && s.TimeSteps != f)
             throw new ArgumentException($"--time-steps {s.TimeSteps}: event data is presented as its {f} frames; pass -T {f} (or --frames {s.TimeSteps}).");
-        var neuron = NeuronSpec.Named(s.Neuron, Surrogate.Parse(s.Surrogate));
+        var description = new RunNetwork(s.Model, data.InputShape, train.Classes, s.Neuron, s.Surrogate, s.Reset, s.Seed);
+        var neuron = description.NeuronSpec;
         using var network = Models.Create(s.Model, device, data.InputShape, train.Classes, neuron, s.Seed);
         MemoryEstimate.Require(device, network, s.Estimator, s.TimeSteps, Math.Min(s.BatchSize, Math.Max(train.Count, 1)), s.Window);
         int spiking = network.NeuronLayerIndices.Count;
@@ -235,6 +240,8 @@ internal static class TrainCommand
         var trainer = new Trainer(network, method, opt, encoder, options, ParseLossOn(s.LossOn)) { Communicator = (ICommunicator?)nccl ?? world, SynchronizeBatchNorm = s.SyncBn };
         Console.WriteLine($"Training {s.Model} with {method.Name} on {device.Info} (T={s.TimeSteps}, {train.Count} training / {test.Count} test samples, {s.Epochs} epochs).");
         if (world.Size > 1) Console.WriteLine($"Data-parallel over {world.Size} ranks ({trainer.Communicator.Backend}): global batch {s.BatchSize}, about {s.BatchSize / world.Size} per rank{(s.SyncBn ? ", synchronised BatchNorm" : "")}.");
+        Directory.CreateDirectory(s.Out);
+        description.Write(s.Out);
         Interrupt.Current.Saved = () => SavedMessage(trainer, s.Out);
         IReadOnlyList<EpochMetrics> history;
         try

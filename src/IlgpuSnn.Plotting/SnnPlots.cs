@@ -1,3 +1,4 @@
+using IlgpuSnn.Training;
 using IlgpuSnn.Diagnostics;
 using ScottPlot;
 
@@ -65,10 +66,29 @@ public static class SnnPlots
             line.LegendText = layer;
         }
         plot.Title("Firing rate per layer");
+        double top = ratesPerLayer.Values.SelectMany(r => r).DefaultIfEmpty(0).Max();
+        plot.Axes.SetLimitsY(0, top > 0 ? top * 1.15 : 1); // rates start at zero, so layers compare at a glance
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(Math.Max(1, ratesPerLayer.Values.Select(r => r.Length).DefaultIfEmpty(1).Max() / 10));
         plot.XLabel(xLabel);
         plot.YLabel("spikes per neuron and step");
         plot.ShowLegend();
         return Save(plot, path, 800, 500);
+    }
+
+    /// <summary>
+    /// The firing rate of every spiking layer at the end of each epoch of <paramref name="run"/> (measured on the test
+    /// set, <see cref="EpochMetrics.FiringRates"/>); layers are named by their position among the spiking layers.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The run recorded no firing rates (metrics written before they were).</exception>
+    public static string FiringRates(TrainingRun run, string path, IReadOnlyList<int>? layerIndices = null)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        int layers = run.History.Count == 0 ? 0 : run.History.Min(h => h.FiringRates.Count);
+        if (layers == 0) throw new InvalidDataException($"{run.Label}: the metrics hold no firing rates per layer (written by an older snn train).");
+        var series = Enumerable.Range(0, layers).ToDictionary(
+            k => layerIndices is { } ix && k < ix.Count ? $"layer {ix[k]}" : $"spiking layer {k + 1}",
+            k => run.History.Select(h => h.FiringRates[k]).ToArray());
+        return FiringRates(series, path);
     }
 
     /// <summary>Loss (left) and accuracy (right) against the epoch, train dashed and test solid, one colour per run.</summary>

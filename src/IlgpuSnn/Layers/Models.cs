@@ -3,14 +3,14 @@ using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Layers;
 
-/// <summary>Ready-made spiking networks for image classification.</summary>
+/// <summary>Ready-made spiking networks for image, event-frame and spike-train classification.</summary>
 public static class Models
 {
     /// <summary>The official OTTT VGG-11's convolution channels between average poolings (configuration A).</summary>
     private static readonly int[][] OtttVggStages = [[64, 128], [256, 256], [512, 512], [512, 512]];
 
     /// <summary>The model names accepted by <see cref="Create"/>.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["mlp", "conv", "vgg", "vgg11-ws"];
+    public static IReadOnlyList<string> Names { get; } = ["mlp", "conv", "vgg", "vgg11-ws", "rsnn"];
 
     /// <summary>
     /// Creates a model: "mlp" = Flatten → Linear(hidden) → BatchNorm → LIF → Linear(classes);
@@ -20,6 +20,8 @@ public static class Models
     /// "vgg11-ws" = the official OTTT VGG-11-WS (configuration A: 64, 128, M, 256, 256, M, 512, 512, M, 512, 512 with
     /// M = AvgPool2), each conv a weight-standardised Conv3x3 with bias and gain followed by LIF and Scale(2.74), no
     /// BatchNorm; then global average pooling (its light classifier with fc_hw = 1) and Linear(512 → classes).
+    /// "rsnn" = Flatten → Linear(256) → BatchNorm → recurrent LIF layer (W_rec·s[t−1] added to its current) →
+    /// Linear(classes), for spike trains such as SHD's 700 channels (train it with bptt, tt-lbptt or sltt).
     /// </summary>
     public static SpikingNetwork Create(string name, Device device, int[] inputShape, int classes, NeuronSpec neuron, int seed = 0)
     {
@@ -50,6 +52,9 @@ public static class Models
                 }
                 b.GlobalAvgPool().Linear(classes);
             }, seed),
+            "rsnn" => SpikingNetwork.Build(device, inputShape, b => b
+                .Flatten().Linear(256, bias: false).BatchNorm().Recurrent(neuron)
+                .Linear(classes), seed),
             _ => throw new ArgumentException($"Unknown model '{name}'. Valid: {string.Join(", ", Names)}."),
         };
     }

@@ -141,15 +141,16 @@ public sealed class SpikingNetwork : IDisposable
     /// <summary>Runs a whole sequence [T, B, ...] with time folded into the batch (state reset first).</summary>
     /// <param name="sequence">Input [T, B, ...].</param>
     /// <param name="training">Training mode (batch statistics, dropout).</param>
+    /// <param name="onSpikes">Observer of the spikes of every neuron layer (e.g. to measure firing rates), or null.</param>
     /// <returns>The read-out [T, B, classes].</returns>
-    public Tensor Forward(Tensor sequence, bool training = false)
+    public Tensor Forward(Tensor sequence, bool training = false, Action<NeuronLayer, Tensor>? onSpikes = null)
     {
         ArgumentNullException.ThrowIfNull(sequence);
         using var exclusive = EnterExclusive("Forward");
         int t = sequence.Dim(0), b = sequence.Dim(1);
         ResetState();
         using var folded = sequence.Reshape([t * b, .. InputShape]);
-        using var logits = Run(0, layers.Count, folded, new Pass { Training = training, TimeSteps = t, BatchSize = b });
+        using var logits = Run(0, layers.Count, folded, new Pass { Training = training, TimeSteps = t, BatchSize = b, OnSpikes = onSpikes });
         return logits.Reshape(t, b, Classes);
     }
 

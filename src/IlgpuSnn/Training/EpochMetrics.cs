@@ -38,4 +38,10 @@ public sealed record EpochMetrics
 
     /// <summary>Updates skipped because their gradients were not finite (with <see cref="TrainingOptions.SkipNonFinite"/>).</summary>
     public int SkippedUpdates { get; init; }
+
+    /// <summary>
+    /// Mean firing rate (spikes per neuron and step) of every spiking layer over the test set at the end of the epoch,
+    /// in the order of <see cref="Layers.SpikingNetwork.NeuronLayerIndices"/>; empty in metrics written before it existed.
+    /// </summary>
+    public IReadOnlyList<double> FiringRates { get; init; } = [];
 }

@@ -205,7 +205,7 @@ public sealed class Trainer
             Replicas.Average(comm, network.Layers.SelectMany(l => l.Buffers));
             long peak = device.Pool.PeakBytes;
             long forwardMacs = device.Macs.Forward, backwardMacs = device.Macs.Backward;
-            var (testLoss, testAccuracy) = Evaluate(testLoader, progress, epoch, cancellationToken);
+            var (testLoss, testAccuracy, firingRates) = Evaluate(testLoader, progress, epoch, cancellationToken);
             history.Add(new EpochMetrics
             {
                 Epoch = epoch + 1,
@@ -220,6 +220,7 @@ public sealed class Trainer
                 BackwardMacsPerIteration = (double)backwardMacs / Math.Max(batches, 1),
                 LearningRate = optimizer.LearningRate,
                 SkippedUpdates = skipped,
+                FiringRates = firingRates,
             });
             if (options.OutputDirectory is { } outDir && comm.Rank == 0)
             {
@@ -236,15 +237,16 @@ public sealed class Trainer
     }
 
     /// <summary>
-    /// Test loss and accuracy of the network (evaluation mode, no graph). With a sharded loader (data-parallel) every
+    /// Test loss, accuracy and the firing rate of every spiking layer (evaluation mode, no graph). With a sharded loader (data-parallel) every
     /// rank must call it; the result then covers all ranks' parts.
     /// </summary>
-    public (double Loss, double Accuracy) Evaluate(DataLoader loader, IProgress<TrainingProgress>? progress = null, int epoch = 0, CancellationToken cancellationToken = default)
+    public (double Loss, double Accuracy, IReadOnlyList<double> FiringRates) Evaluate(DataLoader loader, IProgress<TrainingProgress>? progress = null, int epoch = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loader);
         double lossSum = 0, shareSum = 0;
         long correct = 0, seen = 0;
         int batches = 0;
+        using var rates = new FiringRateMeter(network);
         int interval = options.LogInterval;
         using var metrics = new IntervalMetrics(network.Device, interval);
         var pending = new List<(double Share, int Size)>(interval);
@@ -271,7 +273,7 @@ public sealed class Trainer
                 cancellationToken.ThrowIfCancellationRequested();
                 using var scope = TensorScope.Begin();
                 var x = encoder.Encode(batch.Images, options.TimeSteps, unchecked((ulong)options.Seed + 0xE7A1UL + (ulong)batches));
-                var logits = network.Forward(x, training: false);
+                var logits = network.Forward(x, training: false, rates.Observe);
                 var flat = logits.Reshape(options.TimeSteps * batch.Size, network.Classes);
                 double share = (double)batch.Size / DataShard.GlobalBatchLength(loader.Dataset.Count, loader.BatchSize, batches);
                 var totals = new SequenceTotals(network.Device, batch.Size, network.Classes);
@@ -285,7 +287,7 @@ public sealed class Trainer
         ReadInterval();
         network.ResetState();
         if (loader.Shard.Count > 1) (lossSum, correct, seen) = SumOverRanks(lossSum, correct, seen);
-        return (lossSum / Math.Max(batches, 1), (double)correct / Math.Max(seen, 1));
+        return (lossSum / Math.Max(batches, 1), (double)correct / Math.Max(seen, 1), rates.Rates(loader.Shard.Count > 1 ? Communicator : SingleProcessCommunicator.Instance));
     }
 
     /// <summary>Rank 0's parameters, buffers, estimator state and optimizer state (and its epoch and step) on every rank.</summary>

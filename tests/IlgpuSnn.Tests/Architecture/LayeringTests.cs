@@ -23,6 +23,7 @@ public sealed class LayeringTests
         ["IlgpuSnn.Data"] = 50,            // datasets, loaders, encoders
         ["IlgpuSnn.Data.Events"] = 55,     // event-camera formats and frame integration (datasets of frames)
         ["IlgpuSnn.Data.Cifar10"] = 58,    // CIFAR-10 binary batches (reuses the event readers' located errors)
+        ["IlgpuSnn.Data.SpikeTrains"] = 58, // spike-train samples (SHD, SSC) binned by the event frame rules
         ["IlgpuSnn.Diagnostics"] = 60,     // probes of a network's spikes and membranes
         ["IlgpuSnn.Estimators"] = 60,      // training methods and their layer adapters
         ["IlgpuSnn.Training"] = 70,        // trainer, optimizers (gradient all-reduce among them), schedules
