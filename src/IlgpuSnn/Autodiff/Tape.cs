@@ -46,6 +46,7 @@ public sealed class Tape : IDisposable
     }
 
     /// <summary>Starts recording on this thread until the returned handle is disposed.</summary>
+    /// <returns>A handle that restores the previous recording state when disposed.</returns>
     public IDisposable Record()
     {
         var previous = recording;
@@ -54,6 +55,7 @@ public sealed class Tape : IDisposable
     }
 
     /// <summary>Stops any recording on this thread until the returned handle is disposed.</summary>
+    /// <returns>A handle that restores the previous recording state when disposed.</returns>
     public static IDisposable NoGrad()
     {
         var previous = recording;
@@ -94,9 +96,13 @@ public sealed class Tape : IDisposable
     /// Back-propagates from <paramref name="root"/> with the given output gradient (ones when null), adds the result
     /// to the <see cref="Tensor.Grad"/> of every leaf that requires gradients, and clears the tape.
     /// </summary>
+    /// <param name="root">The tensor to differentiate (usually a scalar loss).</param>
+    /// <param name="seed">The gradient of the final result with respect to <paramref name="root"/>, shaped like it; null for ones.</param>
     public void Backward(Tensor root, Tensor? seed = null) => Backward([root], [seed]);
 
     /// <summary>Back-propagates from several roots at once (seeds of ones where null), then clears the tape.</summary>
+    /// <param name="roots">The tensors to differentiate together.</param>
+    /// <param name="seeds">One gradient (or null for ones) per root, in the same order.</param>
     public void Backward(IReadOnlyList<Tensor> roots, IReadOnlyList<Tensor?> seeds)
     {
         ArgumentNullException.ThrowIfNull(roots);

@@ -2,6 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using IlgpuSnn.Neurons;
 using IlgpuSnn.Runtime;
+using static IlgpuSnn.Kernels.NeuronFlags;
 
 namespace IlgpuSnn.Kernels;
 
@@ -16,10 +17,6 @@ namespace IlgpuSnn.Kernels;
 /// </summary>
 internal static class AdaptiveNeuronKernels
 {
-    /// <summary>Flag bits (the meanings of <see cref="LifKernels"/>' and <see cref="LifBackwardKernels"/>' flags).</summary>
-    internal const int HasState = 1, SaveSurrogate = 2, SavePotential = 4, HasSpikeGrad = 8, HasStateGrad = 16,
-        WriteCurrentGrad = 32, WritePreviousGrad = 64;
-
     /// <summary>
     /// Runs T steps over N neurons: spikes [T, N]; optionally saves σ' [T, N] and (u, a) [2, T, N]; reads the state
     /// [2, N] when given and writes the final one back.
@@ -30,7 +27,7 @@ internal static class AdaptiveNeuronKernels
         where TNeuron : struct, IAdaptiveNeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
         if (n == 0 || steps == 0) return;
-        int flags = (state.HasValue ? HasState : 0) | (surrogate.HasValue ? SaveSurrogate : 0) | (potential.HasValue ? SavePotential : 0);
+        int flags = Forward(state.HasValue, surrogate.HasValue, potential.HasValue);
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TNeuron, TSurrogate, int>(
             SequenceKernel<TNeuron, TSurrogate>)(
             device.Launch.GridStride(n), current, spikes, surrogate ?? spikes, potential ?? spikes, state ?? spikes, n, steps,
@@ -60,7 +57,7 @@ internal static class AdaptiveNeuronKernels
     {
         long n = current.Length;
         if (n == 0) return;
-        int flags = (previous.HasValue ? HasState : 0) | (surrogate.HasValue ? SaveSurrogate : 0) | (potential.HasValue ? SavePotential : 0);
+        int flags = Forward(previous.HasValue, surrogate.HasValue, potential.HasValue);
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, TNeuron, TSurrogate, int>(
             StepKernel<TNeuron, TSurrogate>)(
             device.Launch.GridStride(n), current, previous ?? current, spikes, state, surrogate ?? spikes, potential ?? spikes,

@@ -22,8 +22,8 @@ internal static class HostLifKernels
     {
         (long start, long end) = GridStride.Chunk(n);
         float* pc = (float*)current, ps = (float*)spikes, pg = (float*)surrogate, pu = (float*)potential, pv = (float*)state;
-        bool hasState = (flags & LifKernels.HasState) != 0;
-        bool saveSurrogate = (flags & LifKernels.SaveSurrogate) != 0, savePotential = (flags & LifKernels.SavePotential) != 0;
+        bool hasState = (flags & NeuronFlags.HasState) != 0;
+        bool saveSurrogate = (flags & NeuronFlags.SaveSurrogate) != 0, savePotential = (flags & NeuronFlags.SavePotential) != 0;
         for (long i = start; i < end; i++)
         {
             float v = hasState ? pv[i] : 0f;
@@ -50,8 +50,8 @@ internal static class HostLifKernels
     {
         (long start, long end) = GridStride.Chunk(n);
         float* pc = (float*)current, pp = (float*)previousV, ps = (float*)spikes, pv = (float*)v, pg = (float*)surrogate, pu = (float*)potential;
-        bool hasState = (flags & LifKernels.HasState) != 0;
-        bool saveSurrogate = (flags & LifKernels.SaveSurrogate) != 0, savePotential = (flags & LifKernels.SavePotential) != 0;
+        bool hasState = (flags & NeuronFlags.HasState) != 0;
+        bool saveSurrogate = (flags & NeuronFlags.SaveSurrogate) != 0, savePotential = (flags & NeuronFlags.SavePotential) != 0;
         for (long i = start; i < end; i++)
         {
             float prev = hasState ? pp[i] : 0f;
@@ -74,8 +74,8 @@ internal static class HostLifKernels
         (long start, long end) = GridStride.Chunk(n);
         float* pgs = (float*)spikeGrad, pg = (float*)surrogate, ps = (float*)spikes, pu = (float*)potential, pv0 = (float*)initial;
         float* pgi = (float*)currentGrad, pgp = (float*)parameterGrad;
-        bool readU = (flags & LifBackwardKernels.ReadPotential) != 0, readS = (flags & LifBackwardKernels.ReadSpikes) != 0;
-        bool hasInitial = (flags & LifBackwardKernels.HasInitial) != 0, writeParameter = (flags & LifBackwardKernels.WriteParameterGrad) != 0;
+        bool readU = (flags & NeuronFlags.ReadPotential) != 0, readS = (flags & NeuronFlags.ReadSpikes) != 0;
+        bool hasInitial = (flags & NeuronFlags.HasState) != 0, writeParameter = (flags & NeuronFlags.WriteParameterGrad) != 0;
         for (long i = start; i < end; i++)
         {
             float gv = 0f; // ∂L/∂v[t], carried from step t+1 (zero after the last step: v[T] is detached)
@@ -114,11 +114,11 @@ internal static class HostLifKernels
         (long start, long end) = GridStride.Chunk(n);
         float* pgs = (float*)spikeGrad, pgv = (float*)potentialGrad, pg = (float*)surrogate, ps = (float*)spikes, pu = (float*)potential;
         float* pvp = (float*)previousV, pgi = (float*)currentGrad, pgprev = (float*)previousGrad, pgp = (float*)parameterGrad;
-        bool readU = (flags & LifBackwardKernels.ReadPotential) != 0, readS = (flags & LifBackwardKernels.ReadSpikes) != 0;
-        bool hasSpikeGrad = (flags & LifBackwardKernels.HasSpikeGrad) != 0, hasPotentialGrad = (flags & LifBackwardKernels.HasPotentialGrad) != 0;
-        bool hasInitial = (flags & LifBackwardKernels.HasInitial) != 0;
-        bool writeCurrent = (flags & LifBackwardKernels.WriteCurrentGrad) != 0, writePrevious = (flags & LifBackwardKernels.WritePreviousGrad) != 0;
-        bool writeParameter = (flags & LifBackwardKernels.WriteParameterGrad) != 0;
+        bool readU = (flags & NeuronFlags.ReadPotential) != 0, readS = (flags & NeuronFlags.ReadSpikes) != 0;
+        bool hasSpikeGrad = (flags & NeuronFlags.HasSpikeGrad) != 0, hasPotentialGrad = (flags & NeuronFlags.HasStateGrad) != 0;
+        bool hasInitial = (flags & NeuronFlags.HasState) != 0;
+        bool writeCurrent = (flags & NeuronFlags.WriteCurrentGrad) != 0, writePrevious = (flags & NeuronFlags.WritePreviousGrad) != 0;
+        bool writeParameter = (flags & NeuronFlags.WriteParameterGrad) != 0;
         for (long i = start; i < end; i++)
         {
             float sg = pg[i];

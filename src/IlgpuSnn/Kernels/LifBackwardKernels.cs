@@ -2,6 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using IlgpuSnn.Neurons;
 using IlgpuSnn.Runtime;
+using static IlgpuSnn.Kernels.NeuronFlags;
 
 namespace IlgpuSnn.Kernels;
 
@@ -14,10 +15,6 @@ namespace IlgpuSnn.Kernels;
 /// </summary>
 internal static class LifBackwardKernels
 {
-    /// <summary>Flag bits of the backward kernels.</summary>
-    internal const int HasSpikeGrad = 1, HasPotentialGrad = 2, WriteCurrentGrad = 4, WritePreviousGrad = 8,
-        WriteParameterGrad = 16, ReadSpikes = 32, ReadPotential = 64, HasInitial = 128;
-
     /// <summary>
     /// BPTT through T steps: from the spike gradients g_s [T, N] and the saved σ' (and s or u as the neuron needs)
     /// writes g_I [T, N] and, when <paramref name="parameterGrad"/> is given, Σ_t g_u·∂u/∂θ per neuron [N].
@@ -30,7 +27,7 @@ internal static class LifBackwardKernels
     {
         if (n == 0 || steps == 0) return;
         int flags = (spikes.HasValue ? ReadSpikes : 0) | (potential.HasValue ? ReadPotential : 0)
-            | (initial.HasValue ? HasInitial : 0) | (parameterGrad.HasValue ? WriteParameterGrad : 0);
+            | (initial.HasValue ? HasState : 0) | (parameterGrad.HasValue ? WriteParameterGrad : 0);
         if (device.Launch.UseHostKernels)
         {
             device.Kernels.Load<long, long, long, long, long, long, long, long, int, TNeuron, int>(HostLifKernels.SequenceBackwardKernel<TNeuron>)(
@@ -55,10 +52,10 @@ internal static class LifBackwardKernels
         where TNeuron : struct, INeuronDynamics
     {
         if (surrogate.Length == 0) return;
-        int flags = (spikeGrad.HasValue ? HasSpikeGrad : 0) | (potentialGrad.HasValue ? HasPotentialGrad : 0)
+        int flags = (spikeGrad.HasValue ? HasSpikeGrad : 0) | (potentialGrad.HasValue ? HasStateGrad : 0)
             | (currentGrad.HasValue ? WriteCurrentGrad : 0) | (previousGrad.HasValue ? WritePreviousGrad : 0)
             | (parameterGrad.HasValue ? WriteParameterGrad : 0) | (spikes.HasValue ? ReadSpikes : 0)
-            | (potential.HasValue ? ReadPotential : 0) | (previousV.HasValue ? HasInitial : 0);
+            | (potential.HasValue ? ReadPotential : 0) | (previousV.HasValue ? HasState : 0);
         if (device.Launch.UseHostKernels)
         {
             device.Kernels.Load<long, long, long, long, long, long, long, long, long, long, TNeuron, int>(HostLifKernels.StepBackwardKernel<TNeuron>)(
@@ -102,7 +99,7 @@ internal static class LifBackwardKernels
                     float uPrev = potential[k - n];
                     vPrev = neuron.Reset(uPrev, Spike(neuron, uPrev));
                 }
-                else if (readU && (flags & HasInitial) != 0)
+                else if (readU && (flags & HasState) != 0)
                 {
                     vPrev = initial[i];
                 }
@@ -125,11 +122,11 @@ internal static class LifBackwardKernels
         {
             float sg = surrogate[i];
             float gs = (flags & HasSpikeGrad) != 0 ? spikeGrad[i] : 0f;
-            float gv = (flags & HasPotentialGrad) != 0 ? potentialGrad[i] : 0f;
+            float gv = (flags & HasStateGrad) != 0 ? potentialGrad[i] : 0f;
             float u = readU ? potential[i] : 0f;
             float s = readU ? Spike(neuron, u) : (flags & ReadSpikes) != 0 ? spikes[i] : 0f;
             float gu = gs * sg + gv * neuron.ResetDerivative(u, s, sg);
-            float vPrev = readU && (flags & HasInitial) != 0 ? previousV[i] : 0f;
+            float vPrev = readU && (flags & HasState) != 0 ? previousV[i] : 0f;
             if ((flags & WriteCurrentGrad) != 0) currentGrad[i] = gu * neuron.ChargeCurrentDerivative(vPrev);
             if ((flags & WritePreviousGrad) != 0) previousGrad[i] = gu * neuron.ChargeStateDerivative(vPrev);
             if ((flags & WriteParameterGrad) != 0) parameterGrad[i] = gu * neuron.ChargeParameterDerivative(vPrev);

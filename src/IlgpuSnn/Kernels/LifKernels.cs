@@ -2,6 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using IlgpuSnn.Neurons;
 using IlgpuSnn.Runtime;
+using static IlgpuSnn.Kernels.NeuronFlags;
 
 namespace IlgpuSnn.Kernels;
 
@@ -14,9 +15,6 @@ namespace IlgpuSnn.Kernels;
 /// </summary>
 internal static class LifKernels
 {
-    /// <summary>Flag bits of <see cref="SequenceKernel"/> and <see cref="StepKernel"/>.</summary>
-    internal const int HasState = 1, SaveSurrogate = 2, SavePotential = 4;
-
     /// <summary>
     /// Runs T steps over N neurons: spikes [T, N]; optionally saves σ'[t] and u[t] for the backward; reads v[0]
     /// from <paramref name="state"/> and writes v[T] back when <paramref name="state"/> is given.
@@ -27,7 +25,7 @@ internal static class LifKernels
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
         if (n == 0 || steps == 0) return;
-        int flags = (state.HasValue ? HasState : 0) | (surrogate.HasValue ? SaveSurrogate : 0) | (potential.HasValue ? SavePotential : 0);
+        int flags = Forward(state.HasValue, surrogate.HasValue, potential.HasValue);
         if (device.Launch.UseHostKernels)
         {
             device.Kernels.Load<long, long, long, long, long, long, int, TNeuron, TSurrogate, int>(HostLifKernels.SequenceKernel<TNeuron, TSurrogate>)(
@@ -52,7 +50,7 @@ internal static class LifKernels
     {
         long n = current.Length;
         if (n == 0) return;
-        int flags = (previousV.HasValue ? HasState : 0) | (surrogate.HasValue ? SaveSurrogate : 0) | (potential.HasValue ? SavePotential : 0);
+        int flags = Forward(previousV.HasValue, surrogate.HasValue, potential.HasValue);
         if (device.Launch.UseHostKernels)
         {
             device.Kernels.Load<long, long, long, long, long, long, long, TNeuron, TSurrogate, int>(HostLifKernels.StepKernel<TNeuron, TSurrogate>)(

@@ -45,11 +45,22 @@ public sealed record NeuronSpec(
     public static IReadOnlyList<string> Names { get; } = ["lif", "if", "plif", "alif"];
 
     /// <summary>A LIF neuron with decay λ (0.5 = τ of 2).</summary>
+    /// <param name="decay">λ, the factor the potential keeps per step, in [0, 1].</param>
+    /// <param name="threshold">Vth, the firing threshold.</param>
+    /// <param name="reset">Soft (subtract the threshold) or hard (to zero) reset.</param>
+    /// <param name="detachReset">Whether the spike inside the reset term is a constant for the backward.</param>
+    /// <param name="surrogate">The surrogate; null means sigmoid α = 4.</param>
+    /// <returns>The neuron parameters.</returns>
     public static NeuronSpec Lif(float decay = 0.5f, float threshold = 1f, ResetMode reset = ResetMode.Soft,
         bool detachReset = false, Surrogate? surrogate = null) =>
         new(decay, threshold, reset, detachReset, surrogate);
 
     /// <summary>An integrate-and-fire neuron (λ = 1).</summary>
+    /// <param name="threshold">Vth, the firing threshold.</param>
+    /// <param name="reset">Soft (subtract the threshold) or hard (to zero) reset.</param>
+    /// <param name="detachReset">Whether the spike inside the reset term is a constant for the backward.</param>
+    /// <param name="surrogate">The surrogate; null means sigmoid α = 4.</param>
+    /// <returns>The neuron parameters.</returns>
     public static NeuronSpec If(float threshold = 1f, ResetMode reset = ResetMode.Soft,
         bool detachReset = false, Surrogate? surrogate = null) =>
         new(1f, threshold, reset, detachReset, surrogate);
@@ -58,6 +69,12 @@ public sealed record NeuronSpec(
     /// A PLIF neuron (<see cref="PlifNeuron"/>): LIF whose decay λ = sigmoid(w) is learned per layer, starting at
     /// <paramref name="initialDecay"/> (strictly between 0 and 1).
     /// </summary>
+    /// <param name="initialDecay">The starting λ, strictly between 0 and 1.</param>
+    /// <param name="threshold">Vth, the firing threshold.</param>
+    /// <param name="reset">Soft (subtract the threshold) or hard (to zero) reset.</param>
+    /// <param name="detachReset">Whether the spike inside the reset term is a constant for the backward.</param>
+    /// <param name="surrogate">The surrogate; null means sigmoid α = 4.</param>
+    /// <returns>The neuron parameters.</returns>
     public static NeuronSpec Plif(float initialDecay = 0.5f, float threshold = 1f, ResetMode reset = ResetMode.Soft,
         bool detachReset = false, Surrogate? surrogate = null) =>
         new(initialDecay, threshold, reset, detachReset, surrogate) { Model = NeuronModel.Plif };
@@ -102,6 +119,8 @@ public sealed record NeuronSpec(
     }
 
     /// <summary>λ from a membrane time constant: 1 − 1/τ (τ ≥ 1).</summary>
+    /// <param name="tau">The membrane time constant τ in steps, at least 1.</param>
+    /// <returns>λ = 1 − 1/τ.</returns>
     public static float DecayFromTau(float tau) =>
         tau >= 1f && float.IsFinite(tau) ? 1f - 1f / tau : throw new ArgumentException(
             $"NeuronSpec.DecayFromTau: tau must be finite and at least 1, got {tau.ToString(CultureInfo.InvariantCulture)}.", nameof(tau));

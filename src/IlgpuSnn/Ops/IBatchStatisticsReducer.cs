@@ -10,5 +10,6 @@ namespace IlgpuSnn;
 public interface IBatchStatisticsReducer
 {
     /// <summary>Replaces every value by its sum over the replicas, in place (every replica passes the same length).</summary>
+    /// <param name="values">This replica's values; on return, the sums over all replicas.</param>
     void Sum(Span<double> values);
 }

@@ -16,6 +16,16 @@ public static partial class Ops
     /// With a <paramref name="reducer"/> (training only) the batch is the global batch of all replicas: the statistics,
     /// the running-statistics update and the backward's sums are those of the union of the replicas' inputs.
     /// </summary>
+    /// <param name="x">Input [N, C, ...] (channels on axis 1).</param>
+    /// <param name="gamma">Per-channel scale [C].</param>
+    /// <param name="beta">Per-channel shift [C].</param>
+    /// <param name="runningMean">Running mean [C]: read in evaluation, updated in place in training.</param>
+    /// <param name="runningVar">Running (unbiased) variance [C]: read in evaluation, updated in place in training.</param>
+    /// <param name="training">True to normalise with the batch statistics and update the running ones.</param>
+    /// <param name="momentum">Weight of the new batch statistics in the running averages.</param>
+    /// <param name="eps">Added to the variance before the square root.</param>
+    /// <param name="reducer">Sums the statistics over the replicas of a data-parallel job; null for this batch alone.</param>
+    /// <returns>The normalised, scaled and shifted tensor, shaped like <paramref name="x"/>.</returns>
     public static Tensor BatchNorm(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, bool training,
         float momentum = 0.1f, float eps = 1e-5f, IBatchStatisticsReducer? reducer = null)
     {
@@ -43,6 +53,13 @@ public static partial class Ops
     /// dx = (1/s)·[g − mean(g) − x̂·mean(g⊙x̂)], g = gamma·dL/dy. Differentiable in x, gamma and beta (not in the
     /// statistics). Used by the RateBP rate pass.
     /// </summary>
+    /// <param name="x">Input [N, C, ...] (channels on axis 1).</param>
+    /// <param name="gamma">Per-channel scale [C].</param>
+    /// <param name="beta">Per-channel shift [C].</param>
+    /// <param name="mean">The per-channel mean [C] to normalise with (a constant).</param>
+    /// <param name="variance">The per-channel biased variance [C] to normalise with (a constant).</param>
+    /// <param name="eps">Added to the variance before the square root.</param>
+    /// <returns>The normalised, scaled and shifted tensor, shaped like <paramref name="x"/>.</returns>
     public static Tensor BatchNormWithStatistics(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor variance, float eps = 1e-5f)
     {
         const string name = "BatchNormWithStatistics";
@@ -56,6 +73,9 @@ public static partial class Ops
     /// Per-channel mean and biased variance of x [N, C] or [N, C, H, W] (over N and H, W), as new tensors of shape
     /// [C]. Not recorded on the tape.
     /// </summary>
+    /// <param name="x">Input [N, C, ...] (channels on axis 1).</param>
+    /// <param name="mean">The per-channel mean [C].</param>
+    /// <param name="variance">The per-channel biased variance [C].</param>
     public static void ChannelStatistics(Tensor x, out Tensor mean, out Tensor variance)
     {
         const string name = "ChannelStatistics";

@@ -18,6 +18,12 @@ public static partial class Ops
     /// batch chunks whose column buffer stays under 32 MB; the backward keeps only x and weight and rebuilds the
     /// columns. Differentiable in x, weight and bias.
     /// </summary>
+    /// <param name="x">Input [N, C, H, W].</param>
+    /// <param name="weight">Filters [O, C, kh, kw].</param>
+    /// <param name="bias">Per-output-channel bias [O], or null.</param>
+    /// <param name="stride">Step of the filter window in both directions.</param>
+    /// <param name="padding">Zeros added on every side of each plane.</param>
+    /// <returns>The output [N, O, (H + 2·padding − kh)/stride + 1, (W + 2·padding − kw)/stride + 1].</returns>
     /// <exception cref="ArgumentException">The shapes, stride or padding do not fit together.</exception>
     public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, int stride = 1, int padding = 0)
     {

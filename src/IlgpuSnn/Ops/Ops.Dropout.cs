@@ -11,6 +11,11 @@ public static partial class Ops
     /// the device from a counter-based hash of (<paramref name="seed"/>, element index): the same seed gives the same
     /// mask on every device. p = 0 gives all ones, p = 1 all zeros.
     /// </summary>
+    /// <param name="device">Where the mask is created.</param>
+    /// <param name="shape">Shape of the mask.</param>
+    /// <param name="p">Probability of dropping an element, in [0, 1].</param>
+    /// <param name="seed">Seed of the counter-based random stream (the same seed gives the same mask).</param>
+    /// <returns>The mask: 0 for dropped elements, 1/(1 − p) for kept ones.</returns>
     /// <exception cref="ArgumentException"><paramref name="p"/> is outside [0, 1] or the shape is invalid.</exception>
     public static Tensor DropoutMask(Device device, int[] shape, float p, ulong seed)
     {
@@ -28,6 +33,9 @@ public static partial class Ops
     /// (time) axis, in which case the same mask applies at every step: x [T, ...rest], mask [...rest].
     /// Differentiable in x (not in the mask); keeps the mask for its backward.
     /// </summary>
+    /// <param name="x">The input.</param>
+    /// <param name="mask">A mask from <see cref="DropoutMask"/>, shaped like <paramref name="x"/> or like it without its leading (time) axis.</param>
+    /// <returns>x ⊙ mask, shaped like <paramref name="x"/>.</returns>
     public static Tensor Dropout(Tensor x, Tensor mask)
     {
         const string name = "Dropout";

@@ -11,45 +11,79 @@ namespace IlgpuSnn;
 public static partial class Ops
 {
     /// <summary>a + b (same shapes).</summary>
+    /// <param name="a">First operand.</param>
+    /// <param name="b">Second operand, shaped like <paramref name="a"/>.</param>
+    /// <returns>a + b, element by element.</returns>
     public static Tensor Add(Tensor a, Tensor b) => Binary(a, b, BinaryOp.Add);
 
     /// <summary>a - b (same shapes).</summary>
+    /// <param name="a">First operand.</param>
+    /// <param name="b">Second operand, shaped like <paramref name="a"/>.</param>
+    /// <returns>a − b, element by element.</returns>
     public static Tensor Subtract(Tensor a, Tensor b) => Binary(a, b, BinaryOp.Subtract);
 
     /// <summary>a * b element by element (same shapes).</summary>
+    /// <param name="a">First operand.</param>
+    /// <param name="b">Second operand, shaped like <paramref name="a"/>.</param>
+    /// <returns>a · b, element by element.</returns>
     public static Tensor Multiply(Tensor a, Tensor b) => Binary(a, b, BinaryOp.Multiply);
 
     /// <summary>a / b element by element (same shapes).</summary>
+    /// <param name="a">Dividend.</param>
+    /// <param name="b">Divisor, shaped like <paramref name="a"/>.</param>
+    /// <returns>a / b, element by element.</returns>
     public static Tensor Divide(Tensor a, Tensor b) => Binary(a, b, BinaryOp.Divide);
 
     /// <summary>max(a, b) element by element (the gradient goes to a on ties).</summary>
+    /// <param name="a">First operand.</param>
+    /// <param name="b">Second operand, shaped like <paramref name="a"/>.</param>
+    /// <returns>max(a, b), element by element.</returns>
     public static Tensor Maximum(Tensor a, Tensor b) => Binary(a, b, BinaryOp.Maximum);
 
     /// <summary>s * x.</summary>
+    /// <param name="x">The input.</param>
+    /// <param name="s">The factor.</param>
+    /// <returns>s · x.</returns>
     public static Tensor Scale(Tensor x, float s) => Unary(x, UnaryOp.Scale, s);
 
     /// <summary>exp(x).</summary>
+    /// <param name="x">The input.</param>
+    /// <returns>exp(x), element by element.</returns>
     public static Tensor Exp(Tensor x) => Unary(x, UnaryOp.Exp);
 
     /// <summary>log(x).</summary>
+    /// <param name="x">The input.</param>
+    /// <returns>ln(x), element by element.</returns>
     public static Tensor Log(Tensor x) => Unary(x, UnaryOp.Log);
 
     /// <summary>max(x, 0).</summary>
+    /// <param name="x">The input.</param>
+    /// <returns>max(x, 0), element by element.</returns>
     public static Tensor Relu(Tensor x) => Unary(x, UnaryOp.Relu);
 
     /// <summary>The logistic function.</summary>
+    /// <param name="x">The input.</param>
+    /// <returns>1 / (1 + exp(−x)), element by element.</returns>
     public static Tensor Sigmoid(Tensor x) => Unary(x, UnaryOp.Sigmoid);
 
     /// <summary>tanh(x).</summary>
+    /// <param name="x">The input.</param>
+    /// <returns>tanh(x), element by element.</returns>
     public static Tensor Tanh(Tensor x) => Unary(x, UnaryOp.Tanh);
 
     /// <summary>x * x.</summary>
+    /// <param name="x">The input.</param>
+    /// <returns>x², element by element.</returns>
     public static Tensor Square(Tensor x) => Unary(x, UnaryOp.Square);
 
     /// <summary>sqrt(x).</summary>
+    /// <param name="x">The input.</param>
+    /// <returns>√x, element by element.</returns>
     public static Tensor Sqrt(Tensor x) => Unary(x, UnaryOp.Sqrt);
 
     /// <summary>A copy of <paramref name="x"/> in new memory (gradients flow through).</summary>
+    /// <param name="x">The input.</param>
+    /// <returns>The copy.</returns>
     public static Tensor Clone(Tensor x) => Unary(x, UnaryOp.Scale, 1f);
 
     private static Tensor Binary(Tensor a, Tensor b, BinaryOp op)

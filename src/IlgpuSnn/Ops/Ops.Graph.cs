@@ -10,6 +10,9 @@ public static partial class Ops
     /// (same number of elements). This is how OTTT takes a layer's output value from spikes but its weight gradient from
     /// traces, and how SAF hands accumulations forward while gradients reach the spikes.
     /// </summary>
+    /// <param name="value">The tensor whose values the result takes (treated as a constant).</param>
+    /// <param name="gradientTarget">The tensor that receives the result's gradient, with as many elements as <paramref name="value"/>.</param>
+    /// <returns>A new tensor with the values of <paramref name="value"/> whose gradient flows into <paramref name="gradientTarget"/>.</returns>
     public static Tensor WithGradientOf(Tensor value, Tensor gradientTarget)
     {
         var device = Check.SameDevice("WithGradientOf", value, gradientTarget);

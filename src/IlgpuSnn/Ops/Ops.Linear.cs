@@ -10,6 +10,10 @@ public static partial class Ops
     /// Fully connected layer: y = x weightᵀ + bias, with x [N, in], weight [out, in], bias [out] or null; returns
     /// [N, out]. Differentiable in x, weight and bias.
     /// </summary>
+    /// <param name="x">Input [B, in].</param>
+    /// <param name="weight">Weights [out, in].</param>
+    /// <param name="bias">Bias [out], or null.</param>
+    /// <returns>x·Wᵀ + b, [B, out].</returns>
     /// <exception cref="ArgumentException">The shapes do not fit together.</exception>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias)
     {

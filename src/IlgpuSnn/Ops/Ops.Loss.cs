@@ -16,6 +16,7 @@ public static partial class Ops
     /// <param name="logits">[N, C] scores.</param>
     /// <param name="labels">[N] class indices stored as floats (integral values in 0..C−1). They are read on the host
     /// once to validate them, unless they come from a data loader (checked on the host before the upload).</param>
+    /// <returns>The mean cross-entropy over the rows, as a [1] tensor.</returns>
     /// <exception cref="ArgumentException">Wrong ranks or sizes, or a label that is not an integer in 0..C−1.</exception>
     public static Tensor SoftmaxCrossEntropy(Tensor logits, Tensor labels)
     {
@@ -40,6 +41,9 @@ public static partial class Ops
     /// Mean squared error: the mean over all elements of (x − target)², as a [1] tensor. Differentiable in both
     /// inputs (2(x − target)/n and its negative, times the incoming gradient).
     /// </summary>
+    /// <param name="x">The prediction.</param>
+    /// <param name="target">The target, shaped like <paramref name="x"/>.</param>
+    /// <returns>The mean squared error, as a [1] tensor.</returns>
     /// <exception cref="ArgumentException">The shapes differ.</exception>
     public static Tensor MseLoss(Tensor x, Tensor target)
     {
@@ -67,6 +71,9 @@ public static partial class Ops
     /// The number of rows of <paramref name="logits"/> [N, C] whose first maximal entry is at the index given by
     /// <paramref name="labels"/> [N] (waits for the device). Not recorded on the tape.
     /// </summary>
+    /// <param name="logits">[N, C] scores.</param>
+    /// <param name="labels">[N] class indices stored as floats.</param>
+    /// <returns>How many rows are classified correctly.</returns>
     /// <exception cref="ArgumentException">Wrong ranks or sizes, or a label that is not an integer in 0..C−1.</exception>
     public static int CountCorrect(Tensor logits, Tensor labels)
     {

@@ -11,6 +11,11 @@ public static partial class Ops
     /// (a is [k, m] when <paramref name="transA"/>), op(b) is [k, n] (b is [n, k] when <paramref name="transB"/>).
     /// Returns [m, n]. Differentiable in both operands.
     /// </summary>
+    /// <param name="a">Left matrix [m, k] ([k, m] when transposed).</param>
+    /// <param name="b">Right matrix [k, n] ([n, k] when transposed).</param>
+    /// <param name="transA">Use the transpose of <paramref name="a"/>.</param>
+    /// <param name="transB">Use the transpose of <paramref name="b"/>.</param>
+    /// <returns>op(a)·op(b), [m, n].</returns>
     /// <exception cref="ArgumentException">An operand is not 2-D or the inner dimensions differ.</exception>
     public static Tensor MatMul(Tensor a, Tensor b, bool transA = false, bool transB = false)
     {

@@ -161,6 +161,7 @@ public static partial class Ops
     /// <param name="spec">Neuron parameters (RateBP: sigmoid α = 4, the default surrogate).</param>
     /// <param name="rate">The firing rate, shaped like current without its time axis.</param>
     /// <param name="eligibility">∂r/∂c under a constant-input assumption, same shape as <paramref name="rate"/>.</param>
+    /// <returns>The spikes [T, ...], shaped like <paramref name="current"/>.</returns>
     public static Tensor LifRateStatistics(Tensor current, NeuronSpec spec, out Tensor rate, out Tensor eligibility)
     {
         const string name = "LifRateStatistics";
@@ -186,6 +187,10 @@ public static partial class Ops
     /// <see cref="RateAccumulator.Rate"/> and <see cref="RateAccumulator.Eligibility"/> equal what
     /// <see cref="LifRateStatistics"/> computes over the whole sequence, with memory independent of T.
     /// </summary>
+    /// <param name="current">Input current of this step, [B, ...].</param>
+    /// <param name="spec">Neuron parameters.</param>
+    /// <param name="accumulator">The layer's running potential, recursion and sums, advanced in place.</param>
+    /// <returns>The spikes of this step, shaped like <paramref name="current"/>.</returns>
     public static Tensor LifRateStep(Tensor current, NeuronSpec spec, RateAccumulator accumulator)
     {
         const string name = "LifRateStep";
@@ -209,6 +214,7 @@ public static partial class Ops
     /// <param name="input">The rate-pass pre-activation c (receives the gradient).</param>
     /// <param name="rate">The firing rate from the spike pass (constant).</param>
     /// <param name="eligibility">∂r/∂c from the spike pass (constant).</param>
+    /// <returns>A copy of <paramref name="rate"/> whose gradient flows into <paramref name="input"/>.</returns>
     /// <exception cref="ArgumentException">The three shapes differ.</exception>
     public static Tensor RateNeuron(Tensor input, Tensor rate, Tensor eligibility)
     {

@@ -10,6 +10,10 @@ public static partial class Ops
     /// Average pooling of x [N, C, H, W] with a square <paramref name="kernel"/> and <paramref name="stride"/>, no
     /// padding: output [N, C, (H−k)/s + 1, (W−k)/s + 1]. Differentiable; keeps nothing for its backward.
     /// </summary>
+    /// <param name="x">Input [N, C, H, W].</param>
+    /// <param name="kernel">Window size (square).</param>
+    /// <param name="stride">Step between windows.</param>
+    /// <returns>The window means, [N, C, (H−k)/s + 1, (W−k)/s + 1].</returns>
     public static Tensor AvgPool2d(Tensor x, int kernel, int stride)
     {
         const string name = "AvgPool2d";
@@ -34,6 +38,10 @@ public static partial class Ops
     /// padding: output [N, C, (H−k)/s + 1, (W−k)/s + 1]. Differentiable: each window's gradient goes to its first
     /// maximum; keeps only the argmax positions (one int per output) for its backward.
     /// </summary>
+    /// <param name="x">Input [N, C, H, W].</param>
+    /// <param name="kernel">Window size (square).</param>
+    /// <param name="stride">Step between windows.</param>
+    /// <returns>The window maxima, [N, C, (H−k)/s + 1, (W−k)/s + 1].</returns>
     public static Tensor MaxPool2d(Tensor x, int kernel, int stride)
     {
         const string name = "MaxPool2d";

@@ -8,27 +8,39 @@ namespace IlgpuSnn;
 public static partial class Ops
 {
     /// <summary>The sum of all elements, as a tensor of shape [1] (differentiable).</summary>
+    /// <param name="x">The input.</param>
+    /// <returns>The sum of all elements, as a [1] tensor.</returns>
     public static Tensor Sum(Tensor x) => ReduceAll("Sum", x, mean: false);
 
     /// <summary>The mean of all elements, as a tensor of shape [1] (differentiable; an empty tensor gives NaN).</summary>
+    /// <param name="x">The input.</param>
+    /// <returns>The mean of all elements, as a [1] tensor (NaN when empty).</returns>
     public static Tensor Mean(Tensor x) => ReduceAll("Mean", x, mean: true);
 
     /// <summary>
     /// Sums over dimension <paramref name="axis"/> (negative counts from the end) and removes it; a rank-1 input
     /// gives shape [1]. Differentiable.
     /// </summary>
+    /// <param name="x">The input.</param>
+    /// <param name="axis">The axis to sum over; negative counts from the end.</param>
+    /// <returns>The sums, shaped like <paramref name="x"/> without <paramref name="axis"/> ([1] for a rank-1 input).</returns>
     public static Tensor SumAxis(Tensor x, int axis) => ReduceAxis("SumAxis", x, axis, mean: false);
 
     /// <summary>
     /// Averages over dimension <paramref name="axis"/> (negative counts from the end) and removes it; a rank-1 input
     /// gives shape [1]. Differentiable.
     /// </summary>
+    /// <param name="x">The input.</param>
+    /// <param name="axis">The axis to average over; negative counts from the end.</param>
+    /// <returns>The means, shaped like <paramref name="x"/> without <paramref name="axis"/> ([1] for a rank-1 input).</returns>
     public static Tensor MeanAxis(Tensor x, int axis) => ReduceAxis("MeanAxis", x, axis, mean: true);
 
     /// <summary>
     /// The index of the first maximum of every row of the last axis, on the host (one entry per row, rows in
     /// row-major order). Not differentiable.
     /// </summary>
+    /// <param name="x">The input.</param>
+    /// <returns>For every row of the last axis, the index of its first maximum (on the host).</returns>
     public static int[] ArgmaxLastAxis(Tensor x)
     {
         const string name = "ArgmaxLastAxis";
@@ -45,6 +57,8 @@ public static partial class Ops
     /// The maximum of every row of the last axis, shaped like <paramref name="x"/> without its last axis ([1] for a
     /// rank-1 input). Differentiable: the gradient goes to the first maximum of each row.
     /// </summary>
+    /// <param name="x">The input.</param>
+    /// <returns>The row maxima.</returns>
     public static Tensor MaxLastAxis(Tensor x)
     {
         const string name = "MaxLastAxis";

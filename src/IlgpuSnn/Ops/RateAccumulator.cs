@@ -9,6 +9,8 @@ namespace IlgpuSnn;
 public sealed class RateAccumulator : IDisposable
 {
     /// <summary>Creates the state for neurons of the given shape, at the start of a sequence.</summary>
+    /// <param name="device">Where the state lives.</param>
+    /// <param name="shape">Shape of one step of the layer's input, [B, ...].</param>
     public RateAccumulator(Device device, int[] shape)
     {
         using (TensorScope.Suspend())
@@ -36,9 +38,11 @@ public sealed class RateAccumulator : IDisposable
     public int Steps { get; internal set; }
 
     /// <summary>The firing rate r = Σ s[t] / T (a new tensor).</summary>
+    /// <returns>A new tensor: the spike sum divided by the number of steps.</returns>
     public Tensor Rate() => Ops.Scale(SpikeSum, 1f / Math.Max(Steps, 1));
 
     /// <summary>The eligibility Σ σ'[t]·e[t] / T (a new tensor).</summary>
+    /// <returns>A new tensor: the eligibility sum divided by the number of steps.</returns>
     public Tensor Eligibility() => Ops.Scale(EligibilitySum, 1f / Math.Max(Steps, 1));
 
     /// <summary>Frees the state.</summary>

@@ -63,6 +63,8 @@ public sealed class BufferPool : IDisposable
     }
 
     /// <summary>The size class, in floats, that a request of <paramref name="floats"/> is served from.</summary>
+    /// <param name="floats">The requested number of floats.</param>
+    /// <returns>The number of floats of the block that serves the request.</returns>
     public static long SizeClass(long floats)
     {
         if (floats <= MinClassFloats) return MinClassFloats;

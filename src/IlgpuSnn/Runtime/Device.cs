@@ -56,6 +56,8 @@ public sealed class Device : IDisposable
     /// Creates a device. <paramref name="name"/> is "cuda", "opencl" or "cpu", optionally with an index
     /// ("cuda:1"); null reads <c>ILGPUSNN_DEVICE</c> and, if that is unset, picks CUDA &gt; OpenCL &gt; CPU.
     /// </summary>
+    /// <param name="name">cuda, opencl or cpu, optionally with :index (e.g. cuda:1); null for the environment variable or the best present.</param>
+    /// <returns>The device; dispose it when done.</returns>
     /// <exception cref="ArgumentException">The requested device is not present; the message lists those that are.</exception>
     public static Device Create(string? name = null)
     {
@@ -78,6 +80,7 @@ public sealed class Device : IDisposable
     }
 
     /// <summary>Lists the devices present on this machine, in the order of preference.</summary>
+    /// <returns>Every accelerator ILGPU can use here, in the order <see cref="Create"/> prefers them.</returns>
     public static IReadOnlyList<DeviceInfo> ListAvailable()
     {
         using var context = CreateContext([]);
@@ -85,6 +88,7 @@ public sealed class Device : IDisposable
     }
 
     /// <summary>Lists the OpenCL devices the drivers report but ILGPU cannot run on, each with the reason.</summary>
+    /// <returns>The refused OpenCL devices, each with the reason.</returns>
     public static IReadOnlyList<RefusedDevice> ListRefused()
     {
         var refused = new List<RefusedDevice>();

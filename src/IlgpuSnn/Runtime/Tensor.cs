@@ -80,15 +80,21 @@ public sealed class Tensor : IDisposable
     }
 
     /// <summary>Size of dimension <paramref name="axis"/> (negative counts from the end).</summary>
+    /// <param name="axis">The axis; negative counts from the end.</param>
+    /// <returns>The extent of that axis.</returns>
     public int Dim(int axis) => shape[axis < 0 ? shape.Length + axis : axis];
 
     /// <summary>A copy of the shape.</summary>
+    /// <returns>A copy of the shape.</returns>
     public int[] ShapeArray() => (int[])shape.Clone();
 
     /// <summary>Whether the tensor was disposed.</summary>
     public bool IsDisposed => disposed;
 
     /// <summary>Allocates an uninitialised tensor.</summary>
+    /// <param name="device">Where the memory lives.</param>
+    /// <param name="shape">The shape.</param>
+    /// <returns>The tensor, registered with the current <see cref="TensorScope"/>.</returns>
     public static Tensor Empty(Device device, params int[] shape)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -99,9 +105,16 @@ public sealed class Tensor : IDisposable
     }
 
     /// <summary>Allocates a tensor filled with zeros.</summary>
+    /// <param name="device">Where the memory lives.</param>
+    /// <param name="shape">The shape.</param>
+    /// <returns>The tensor, registered with the current <see cref="TensorScope"/>.</returns>
     public static Tensor Zeros(Device device, params int[] shape) => Full(device, 0f, shape);
 
     /// <summary>Allocates a tensor filled with <paramref name="value"/>.</summary>
+    /// <param name="device">Where the memory lives.</param>
+    /// <param name="value">The value of every element.</param>
+    /// <param name="shape">The shape.</param>
+    /// <returns>The tensor, registered with the current <see cref="TensorScope"/>.</returns>
     public static Tensor Full(Device device, float value, params int[] shape)
     {
         var t = Empty(device, shape);
@@ -110,6 +123,10 @@ public sealed class Tensor : IDisposable
     }
 
     /// <summary>Copies host data into a new tensor of the given shape.</summary>
+    /// <param name="device">Where the memory lives.</param>
+    /// <param name="data">The elements in row-major order.</param>
+    /// <param name="shape">The shape; its product must equal the length of <paramref name="data"/>.</param>
+    /// <returns>The tensor, registered with the current <see cref="TensorScope"/>.</returns>
     public static Tensor FromArray(Device device, ReadOnlySpan<float> data, params int[] shape)
     {
         ValidateShape("Tensor.FromArray", shape);
@@ -123,6 +140,7 @@ public sealed class Tensor : IDisposable
     }
 
     /// <summary>Marks a leaf tensor as requiring gradients and returns it.</summary>
+    /// <returns>This tensor.</returns>
     public Tensor RequireGrad()
     {
         ThrowIfDisposed("RequireGrad");
@@ -132,6 +150,7 @@ public sealed class Tensor : IDisposable
     }
 
     /// <summary>Copies the elements to a new host array (waits for pending work).</summary>
+    /// <returns>The elements in row-major order.</returns>
     public float[] ToArray()
     {
         ThrowIfDisposed("ToArray");
@@ -141,6 +160,7 @@ public sealed class Tensor : IDisposable
     }
 
     /// <summary>Copies the elements into <paramref name="destination"/> (waits for pending work).</summary>
+    /// <param name="destination">Receives the elements in row-major order; exactly <see cref="Length"/> long.</param>
     public void CopyTo(Span<float> destination)
     {
         ThrowIfDisposed("CopyTo");
@@ -152,6 +172,7 @@ public sealed class Tensor : IDisposable
     }
 
     /// <summary>Overwrites the elements with host data of the same length.</summary>
+    /// <param name="source">The elements in row-major order; exactly <see cref="Length"/> long.</param>
     public void CopyFrom(ReadOnlySpan<float> source)
     {
         ThrowIfDisposed("CopyFrom");
@@ -162,6 +183,7 @@ public sealed class Tensor : IDisposable
     }
 
     /// <summary>The single value of a one-element tensor.</summary>
+    /// <returns>The only element.</returns>
     public float Item()
     {
         if (Length != 1) throw new InvalidOperationException($"Item: tensor of shape {Format(shape)} has {Length} elements, not 1.");
@@ -172,6 +194,8 @@ public sealed class Tensor : IDisposable
     /// A view with another shape and the same elements (no copy). One dimension may be -1 and is inferred.
     /// Gradients flow through the view when the tape records.
     /// </summary>
+    /// <param name="newShape">The new shape; its product must equal <see cref="Length"/>, one entry may be −1.</param>
+    /// <returns>The view.</returns>
     public Tensor Reshape(params int[] newShape)
     {
         ThrowIfDisposed("Reshape");
@@ -186,12 +210,16 @@ public sealed class Tensor : IDisposable
     }
 
     /// <summary>Collapses all dimensions after the first: [N, ...] to [N, rest].</summary>
+    /// <returns>The [N, rest] view.</returns>
     public Tensor Flatten() => Reshape(shape[0], Rank == 1 ? 1 : checked((int)(Length / Math.Max(shape[0], 1))));
 
     /// <summary>
     /// A view of <paramref name="count"/> entries of the first dimension starting at <paramref name="start"/>
     /// (e.g. one time step of a [T, B, ...] sequence). Gradients flow into the slice when the tape records.
     /// </summary>
+    /// <param name="start">The first entry of the first dimension.</param>
+    /// <param name="count">How many entries.</param>
+    /// <returns>The view [count, ...].</returns>
     public Tensor Slice(int start, int count)
     {
         ThrowIfDisposed("Slice");
@@ -216,6 +244,7 @@ public sealed class Tensor : IDisposable
     }
 
     /// <summary>A view of the same memory that the tape treats as a constant (stop-gradient).</summary>
+    /// <returns>The view.</returns>
     public Tensor Detach()
     {
         ThrowIfDisposed("Detach");
@@ -257,6 +286,8 @@ public sealed class Tensor : IDisposable
     }
 
     /// <summary>Formats a shape as [a, b, c].</summary>
+    /// <param name="shape">The shape.</param>
+    /// <returns>The shape as text, e.g. [2, 3].</returns>
     public static string Format(IReadOnlyList<int> shape) => "[" + string.Join(", ", shape) + "]";
 
     internal static long ShapeLength(IReadOnlyList<int> shape)

@@ -17,9 +17,11 @@ public sealed class TensorScope : IDisposable
     private TensorScope(TensorScope? parent) => this.parent = parent;
 
     /// <summary>Opens a scope on the current thread.</summary>
+    /// <returns>The scope; disposing it disposes the tensors created in it.</returns>
     public static TensorScope Begin() => current = new TensorScope(current);
 
     /// <summary>Tensors created while the returned handle is open belong to no scope (e.g. parameters, state).</summary>
+    /// <returns>A handle that restores the current scope when disposed.</returns>
     public static IDisposable Suspend()
     {
         suspended++;
@@ -27,6 +29,8 @@ public sealed class TensorScope : IDisposable
     }
 
     /// <summary>Removes <paramref name="tensor"/> from whatever scope owns it: the caller disposes it.</summary>
+    /// <param name="tensor">A tensor owned by a scope.</param>
+    /// <returns>The same tensor, now owned by the caller.</returns>
     public static Tensor Escape(Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
