@@ -9,6 +9,9 @@ namespace IlgpuSnn.Data;
 public sealed class Batch : IDisposable
 {
     /// <summary>Wraps tensors already on the device; the batch takes ownership of them.</summary>
+    /// <param name="images">The encoded-ready images [B, ...sample shape] on the device.</param>
+    /// <param name="labels">The labels [B] as float class indices, on the device.</param>
+    /// <param name="labelArray">The same labels on the host, one class index per sample.</param>
     /// <exception cref="ArgumentException">The sizes of the parts disagree.</exception>
     public Batch(Tensor images, Tensor labels, int[] labelArray)
     {

@@ -65,6 +65,8 @@ public sealed class DataLoader : IEnumerable<Batch>
     public double WaitSeconds { get; private set; }
 
     /// <summary>The sample order of epoch <paramref name="epoch"/>: a permutation of [0, Count), identity without shuffle.</summary>
+    /// <param name="epoch">0-based epoch number; with shuffling it seeds the permutation together with the loader's seed.</param>
+    /// <returns>The sample indices of the epoch, in the order they are batched.</returns>
     public int[] Order(int epoch)
     {
         var order = new int[data.Count];
@@ -80,6 +82,8 @@ public sealed class DataLoader : IEnumerable<Batch>
     }
 
     /// <summary>The batches of epoch <paramref name="epoch"/>, in the order given by <see cref="Order"/>.</summary>
+    /// <param name="epoch">0-based epoch number; selects the order.</param>
+    /// <returns>The epoch's batches, built lazily as the sequence is enumerated.</returns>
     public IEnumerable<Batch> Epoch(int epoch)
     {
         var order = Order(epoch);
@@ -110,6 +114,7 @@ public sealed class DataLoader : IEnumerable<Batch>
     }
 
     /// <summary>Enumerates epoch <see cref="NextEpoch"/> and advances it.</summary>
+    /// <returns>An enumerator over the batches of the current epoch.</returns>
     public IEnumerator<Batch> GetEnumerator() => Epoch(NextEpoch++).GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();

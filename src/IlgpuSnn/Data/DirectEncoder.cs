@@ -8,6 +8,10 @@ namespace IlgpuSnn.Data;
 public sealed class DirectEncoder : IEncoder
 {
     /// <summary>Returns [T, ...images.Shape] with every step equal to <paramref name="images"/> (seed unused).</summary>
+    /// <param name="images">The batch [B, ...sample shape], values as they are.</param>
+    /// <param name="timeSteps">Number of time steps T; must be positive.</param>
+    /// <param name="seed">Ignored: the encoding is deterministic.</param>
+    /// <returns>A new tensor [T, B, ...sample shape] that the caller owns.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeSteps"/> is not positive.</exception>
     public Tensor Encode(Tensor images, int timeSteps, ulong seed)
     {

@@ -73,6 +73,8 @@ public sealed class ImageDataset
 #pragma warning restore CA1819
 
     /// <summary>A new dataset holding copies of the first <paramref name="n"/> samples.</summary>
+    /// <param name="n">Number of samples to keep, in [0, <see cref="Count"/>].</param>
+    /// <returns>A new dataset with the first samples and their labels.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="n"/> is negative or larger than <see cref="Count"/>.</exception>
     public ImageDataset Take(int n)
     {

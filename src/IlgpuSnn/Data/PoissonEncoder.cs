@@ -16,6 +16,10 @@ namespace IlgpuSnn.Data;
 public sealed class PoissonEncoder : IEncoder
 {
     /// <summary>Returns [T, ...images.Shape] of 0/1 spikes.</summary>
+    /// <param name="images">The batch [B, ...sample shape]; each intensity, clamped to [0, 1], is the spike probability per step.</param>
+    /// <param name="timeSteps">Number of time steps T; must be positive.</param>
+    /// <param name="seed">Seed of the random draws; the same seed gives the same spikes.</param>
+    /// <returns>A new tensor [T, B, ...sample shape] of 0/1 spikes that the caller owns.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeSteps"/> is not positive.</exception>
     public Tensor Encode(Tensor images, int timeSteps, ulong seed)
     {

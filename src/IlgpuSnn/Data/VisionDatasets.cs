@@ -21,6 +21,10 @@ public static class VisionDatasets
     /// Loads one split from an IDX image file ([N, H, W] or [N, C, H, W], uint8) and an IDX label file ([N], uint8).
     /// Pixels are scaled to [0, 1] (value / 255).
     /// </summary>
+    /// <param name="imagesPath">Path of the IDX image file, optionally gzip-compressed.</param>
+    /// <param name="labelsPath">Path of the IDX label file, optionally gzip-compressed.</param>
+    /// <param name="classes">Number of classes; every label must be below it.</param>
+    /// <returns>The images [N, C, H, W] in [0, 1] (C = 1 for rank-3 files) with their labels.</returns>
     /// <exception cref="InvalidDataException">The files are malformed, have the wrong type or rank, or disagree in count.</exception>
     /// <exception cref="ArgumentException">A label is outside [0, <paramref name="classes"/>).</exception>
     public static ImageDataset LoadIdx(string imagesPath, string labelsPath, int classes = 10)
@@ -60,6 +64,8 @@ public static class VisionDatasets
     /// Loads the train and test splits from a folder holding train-images-idx3-ubyte, train-labels-idx1-ubyte,
     /// t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each optionally with a .gz suffix.
     /// </summary>
+    /// <param name="folder">The folder holding the four MNIST-style files.</param>
+    /// <returns>The training and test splits.</returns>
     /// <exception cref="FileNotFoundException">A file is missing; the message lists every name looked for.</exception>
     public static (ImageDataset Train, ImageDataset Test) LoadMnistLike(string folder)
     {
@@ -75,6 +81,8 @@ public static class VisionDatasets
     /// Loads a dataset by name: "fashion-mnist" (from <see cref="FashionMnistFolder"/>), "mnist" (from
     /// <see cref="MnistFolder"/>), or otherwise a folder path with MNIST-style files. Nothing is downloaded.
     /// </summary>
+    /// <param name="dataset">"mnist", "fashion-mnist" or a folder path.</param>
+    /// <returns>The training and test splits.</returns>
     /// <exception cref="DirectoryNotFoundException">The dataset folder is absent; the message says how to install it.</exception>
     public static (ImageDataset Train, ImageDataset Test) Load(string dataset)
     {

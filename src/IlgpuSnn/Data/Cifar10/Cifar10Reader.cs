@@ -19,6 +19,8 @@ public static class Cifar10Reader
     public const string TestFile = "test_batch.bin";
 
     /// <summary>Reads one batch file.</summary>
+    /// <param name="path">Path of one CIFAR-10 binary batch file (records of 1 label byte + 3072 pixel bytes).</param>
+    /// <returns>The images as [N, 3, 32, 32] in [0, 1] with their labels 0–9.</returns>
     /// <exception cref="InvalidDataException">The length is not a whole number of records, or a label is above 9; the message names the file and byte offset.</exception>
     public static ImageDataset ReadBatch(string path)
     {
@@ -27,6 +29,9 @@ public static class Cifar10Reader
     }
 
     /// <summary>Parses the bytes of one or more concatenated batches (<paramref name="name"/> is used in messages).</summary>
+    /// <param name="name">Name of the source, used in error messages and as the dataset name.</param>
+    /// <param name="bytes">The file contents: a whole number of 3073-byte records.</param>
+    /// <returns>The images as [N, 3, 32, 32] in [0, 1] with their labels 0–9.</returns>
     public static ImageDataset Parse(string name, ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length == 0 || bytes.Length % RecordBytes != 0)
@@ -50,6 +55,8 @@ public static class Cifar10Reader
     /// Loads the train (five batches) and test splits from <paramref name="folder"/>, or from its subfolder
     /// cifar-10-batches-bin.
     /// </summary>
+    /// <param name="folder">The folder holding data_batch_1.bin … data_batch_5.bin and test_batch.bin, or one holding cifar-10-batches-bin/.</param>
+    /// <returns>The training split (50 000 images when complete) and the test split.</returns>
     /// <exception cref="FileNotFoundException">A batch file is missing; the message says which and what is expected.</exception>
     public static (ImageDataset Train, ImageDataset Test) Load(string folder)
     {

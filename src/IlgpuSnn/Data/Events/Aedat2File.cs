@@ -18,6 +18,8 @@ public static class Aedat2File
     public const int SensorSize = 128;
 
     /// <summary>Reads one file.</summary>
+    /// <param name="path">Path of an AEDAT 2.0 file.</param>
+    /// <returns>The events, time-ordered, on the 128 × 128 DVS128 sensor.</returns>
     /// <exception cref="InvalidDataException">Wrong version line, truncated event, bad address or time going back; the message names the file and byte offset.</exception>
     public static EventRecording Read(string path)
     {
@@ -26,6 +28,9 @@ public static class Aedat2File
     }
 
     /// <summary>Parses the bytes of one file (<paramref name="path"/> is used in messages only).</summary>
+    /// <param name="path">Name of the source, used in messages only.</param>
+    /// <param name="bytes">The file contents, header lines included.</param>
+    /// <returns>The events, time-ordered, on the 128 × 128 DVS128 sensor.</returns>
     public static EventRecording Parse(string path, ReadOnlySpan<byte> bytes)
     {
         int start = AedatHeader.Skip(path, bytes, VersionLine, endLine: null);

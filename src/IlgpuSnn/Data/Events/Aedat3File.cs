@@ -26,6 +26,10 @@ public static class Aedat3File
     public const short PolarityType = 1;
 
     /// <summary>Reads one file recorded by a <paramref name="width"/> × <paramref name="height"/> sensor (DVS128: 128 × 128).</summary>
+    /// <param name="path">Path of an AEDAT 3.1 file.</param>
+    /// <param name="width">Sensor width in pixels; every event's x must be below it.</param>
+    /// <param name="height">Sensor height in pixels; every event's y must be below it.</param>
+    /// <returns>The polarity events of the file, time-ordered.</returns>
     /// <exception cref="InvalidDataException">Wrong version line, truncated packet, inconsistent packet header, pixel off the sensor or time going back; the message names the file and byte offset.</exception>
     public static EventRecording Read(string path, int width = 128, int height = 128)
     {
@@ -34,6 +38,11 @@ public static class Aedat3File
     }
 
     /// <summary>Parses the bytes of one file (<paramref name="path"/> is used in messages only).</summary>
+    /// <param name="path">Name of the source, used in messages only.</param>
+    /// <param name="bytes">The file contents, header lines included.</param>
+    /// <param name="width">Sensor width in pixels; every event's x must be below it.</param>
+    /// <param name="height">Sensor height in pixels; every event's y must be below it.</param>
+    /// <returns>The polarity events of the file, time-ordered.</returns>
     public static EventRecording Parse(string path, ReadOnlySpan<byte> bytes, int width = 128, int height = 128)
     {
         int offset = AedatHeader.Skip(path, bytes, VersionLine, EndLine);

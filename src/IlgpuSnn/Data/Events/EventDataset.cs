@@ -53,6 +53,8 @@ public sealed class EventDataset
     public int Count => Samples.Count;
 
     /// <summary>The events of sample <paramref name="index"/>.</summary>
+    /// <param name="index">0-based sample index, in [0, <see cref="Count"/>).</param>
+    /// <returns>The sample's events (the time window of the sample when it is part of a longer file).</returns>
     /// <exception cref="InvalidDataException">The file is malformed or its sensor differs from the dataset's.</exception>
     public EventRecording Load(int index)
     {
@@ -68,6 +70,8 @@ public sealed class EventDataset
     }
 
     /// <summary>A new split holding the first <paramref name="n"/> samples.</summary>
+    /// <param name="n">Number of samples to keep; clamped to [0, <see cref="Count"/>].</param>
+    /// <returns>A dataset of the same sensor, classes and reader over the first samples.</returns>
     public EventDataset Take(int n) =>
         new(Name, Width, Height, Classes, Samples.Take(Math.Clamp(n, 0, Count)).ToList(), reader);
 }

@@ -14,6 +14,10 @@ public static class EventDatasets
     /// N-MNIST (and any dataset laid out the same way, e.g. a converted one): <c>Train/</c> and <c>Test/</c>, each with
     /// one folder per class (0–9) of ATIS .bin files, sensor 34 × 34.
     /// </summary>
+    /// <param name="folder">The dataset root holding Train/ and Test/.</param>
+    /// <param name="width">Sensor width in pixels (34 for N-MNIST).</param>
+    /// <param name="height">Sensor height in pixels (34 for N-MNIST).</param>
+    /// <returns>The training and test splits, files listed but not yet read.</returns>
     /// <exception cref="DirectoryNotFoundException">The folder layout is wrong; the message says what is expected.</exception>
     public static (EventDataset Train, EventDataset Test) NMnist(string folder, int width = 34, int height = 34)
     {
@@ -32,6 +36,9 @@ public static class EventDatasets
     /// shuffle driven by <c>new Random(seed * 1000003 + classIndex)</c>, and the first 90 % (rounded down) are the
     /// training set, the rest the test set.
     /// </summary>
+    /// <param name="folder">The dataset root holding one folder per class.</param>
+    /// <param name="seed">Seed of the per-class shuffle that makes the 90/10 split.</param>
+    /// <returns>The training and test splits on the 128 × 128 sensor, files listed but not yet read.</returns>
     /// <exception cref="DirectoryNotFoundException">The folder layout is wrong.</exception>
     public static (EventDataset Train, EventDataset Test) Cifar10Dvs(string folder, int seed = 0)
     {
@@ -61,6 +68,8 @@ public static class EventDatasets
     /// .aedat files; each <c>userXX_light.aedat</c> has <c>userXX_light_labels.csv</c> with lines
     /// <c>class,startTime_usec,endTime_usec</c> (classes 1–11, labels 0–10 here). One sample per CSV line.
     /// </summary>
+    /// <param name="folder">The unpacked DvsGesture folder holding the trial lists.</param>
+    /// <returns>The training and test splits (11 classes, 128 × 128), files listed but not yet read.</returns>
     /// <exception cref="DirectoryNotFoundException">The folder or a listed file is missing.</exception>
     /// <exception cref="InvalidDataException">A labels file is malformed; the message names the file and byte offset.</exception>
     public static (EventDataset Train, EventDataset Test) DvsGesture(string folder)
@@ -73,6 +82,10 @@ public static class EventDatasets
     }
 
     /// <summary>Parses a DVS128 Gesture labels file: an optional header line, then <c>class,start,end</c> per line.</summary>
+    /// <param name="csvPath">Path of the labels file, used in messages.</param>
+    /// <param name="aedatPath">Path of the recording the labels belong to, stored in every sample.</param>
+    /// <param name="bytes">The contents of the labels file.</param>
+    /// <returns>One sample per labelled segment: label 0–10 and its [start, end) time in µs.</returns>
     /// <exception cref="InvalidDataException">A malformed line, a class outside 1–11 or start ≥ end; names the file and byte offset.</exception>
     public static IReadOnlyList<EventSample> ParseGestureLabels(string csvPath, string aedatPath, ReadOnlySpan<byte> bytes)
     {

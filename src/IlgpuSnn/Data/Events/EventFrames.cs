@@ -8,12 +8,20 @@ namespace IlgpuSnn.Data.Events;
 public static class EventFrames
 {
     /// <summary>The frames of one recording, [Frames, 2, height, width] in C order (channel 0 = OFF, 1 = ON), as event counts.</summary>
+    /// <param name="device">The device the integration kernel runs on.</param>
+    /// <param name="events">The recording.</param>
+    /// <param name="options">How events become frames (count, split, output size).</param>
+    /// <returns>Event counts [Frames, 2, height, width], C order.</returns>
     /// <exception cref="ArgumentException">The options do not fit the sensor.</exception>
     public static float[] Integrate(Device device, EventRecording events, FrameOptions options) => Integrate(device, [events], options);
 
     /// <summary>
     /// The frames of several recordings of one sensor in one launch, [recordings, Frames, 2, height, width] in C order.
     /// </summary>
+    /// <param name="device">The device the integration kernel runs on.</param>
+    /// <param name="recordings">The recordings, all of one sensor size.</param>
+    /// <param name="options">How events become frames (count, split, output size).</param>
+    /// <returns>Event counts [recordings, Frames, 2, height, width], C order.</returns>
     /// <exception cref="ArgumentException">The options do not fit the sensor, or the recordings come from different sensors.</exception>
     public static float[] Integrate(Device device, IReadOnlyList<EventRecording> recordings, FrameOptions options)
     {

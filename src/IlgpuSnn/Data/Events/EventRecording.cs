@@ -8,6 +8,12 @@ namespace IlgpuSnn.Data.Events;
 public sealed class EventRecording
 {
     /// <summary>Wraps the arrays (no copy) after checking that they agree, lie on the sensor and are time-ordered.</summary>
+    /// <param name="width">Sensor width in pixels; every x must be in [0, width).</param>
+    /// <param name="height">Sensor height in pixels; every y must be in [0, height).</param>
+    /// <param name="timestamps">Event times in µs, non-decreasing.</param>
+    /// <param name="x">Column of every event.</param>
+    /// <param name="y">Row of every event.</param>
+    /// <param name="polarity">Polarity of every event: 0 = OFF, 1 = ON.</param>
     /// <exception cref="ArgumentException">Lengths differ, a coordinate or polarity is out of range, or time goes back.</exception>
     public EventRecording(int width, int height, long[] timestamps, int[] x, int[] y, byte[] polarity)
     {
@@ -61,6 +67,9 @@ public sealed class EventRecording
 #pragma warning restore CA1819
 
     /// <summary>The events with <paramref name="start"/> ≤ t &lt; <paramref name="end"/> (copies).</summary>
+    /// <param name="start">First time included, µs.</param>
+    /// <param name="end">First time excluded, µs.</param>
+    /// <returns>A new recording of the same sensor with the selected events.</returns>
     public EventRecording Slice(long start, long end)
     {
         int lo = LowerBound(start), hi = Math.Max(lo, LowerBound(end));

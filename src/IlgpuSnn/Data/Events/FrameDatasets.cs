@@ -32,6 +32,7 @@ public static class FrameDatasets
     /// <param name="options">How events become frames.</param>
     /// <param name="cacheFolder">Folder of the cache files; null = no cache.</param>
     /// <param name="report">Receives one line saying whether the frames were integrated or read, and how long it took.</param>
+    /// <returns>The frames as images [N, Frames·2, height, width] with the events' labels.</returns>
     public static ImageDataset Build(Device device, EventDataset events, FrameOptions options, string? cacheFolder = null, Action<string>? report = null)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -62,6 +63,9 @@ public static class FrameDatasets
     }
 
     /// <summary>The identity of a split with given options: 16 hex digits of a SHA-256 over the options and every sample's file identity.</summary>
+    /// <param name="events">The split.</param>
+    /// <param name="options">The frame options.</param>
+    /// <returns>16 lowercase hex digits, used in cache file names.</returns>
     public static string Identity(EventDataset events, FrameOptions options)
     {
         ArgumentNullException.ThrowIfNull(events);

@@ -9,6 +9,7 @@ namespace IlgpuSnn.Data.Events;
 public sealed class FrameEncoder : IEncoder
 {
     /// <summary>Creates the encoder for samples of <paramref name="frames"/> frames.</summary>
+    /// <param name="frames">Number of frames T per sample; must be positive.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="frames"/> is not positive.</exception>
     public FrameEncoder(int frames)
     {
@@ -20,6 +21,10 @@ public sealed class FrameEncoder : IEncoder
     public int Frames { get; }
 
     /// <summary>Returns [T, B, C, H, W] (seed unused).</summary>
+    /// <param name="images">The batch [B, T·C, H, W]: every sample's T frames stacked along the channels.</param>
+    /// <param name="timeSteps">Number of time steps; must equal <see cref="Frames"/>.</param>
+    /// <param name="seed">Ignored: the encoding is deterministic.</param>
+    /// <returns>A new tensor [T, B, C, H, W] that the caller owns.</returns>
     /// <exception cref="ArgumentException"><paramref name="timeSteps"/> differs from <see cref="Frames"/>, or the channels are not a multiple of it.</exception>
     public Tensor Encode(Tensor images, int timeSteps, ulong seed)
     {

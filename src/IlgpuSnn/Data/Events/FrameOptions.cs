@@ -13,6 +13,9 @@ namespace IlgpuSnn.Data.Events;
 public sealed record FrameOptions(int Frames, FrameSplit Split = FrameSplit.Count, long DurationUs = 0, int? OutputWidth = null, int? OutputHeight = null)
 {
     /// <summary>Checks the options against a sensor and returns the frame size.</summary>
+    /// <param name="sensorWidth">Sensor width in pixels.</param>
+    /// <param name="sensorHeight">Sensor height in pixels.</param>
+    /// <returns>The frame width and height: the output size if set, else the sensor's.</returns>
     /// <exception cref="ArgumentException">A count or size is not positive, a duration is missing, or the frame is larger than the sensor.</exception>
     public (int Width, int Height) Resolve(int sensorWidth, int sensorHeight)
     {
@@ -27,6 +30,10 @@ public sealed record FrameOptions(int Frames, FrameSplit Split = FrameSplit.Coun
     }
 
     /// <summary>A stable text form of the options, used in cache keys.</summary>
+    /// <param name="sensorWidth">Sensor width in pixels, used to resolve the frame size.</param>
+    /// <param name="sensorHeight">Sensor height in pixels, used to resolve the frame size.</param>
+    /// <returns>Culture-invariant text naming every option that affects the frames.</returns>
+    /// <exception cref="ArgumentException">The options do not fit the sensor (see <see cref="Resolve"/>).</exception>
     public string Key(int sensorWidth, int sensorHeight)
     {
         var (w, h) = Resolve(sensorWidth, sensorHeight);

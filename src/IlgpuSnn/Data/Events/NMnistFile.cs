@@ -22,6 +22,10 @@ public static class NMnistFile
     public const long MaxTimestamp = (1L << 23) - 1;
 
     /// <summary>Reads one file; every event must lie on the <paramref name="width"/> × <paramref name="height"/> sensor (N-MNIST: 34 × 34).</summary>
+    /// <param name="path">Path of an N-MNIST .bin file.</param>
+    /// <param name="width">Sensor width in pixels (34 for N-MNIST).</param>
+    /// <param name="height">Sensor height in pixels (34 for N-MNIST).</param>
+    /// <returns>The events, time-ordered, with timestamps in µs.</returns>
     /// <exception cref="InvalidDataException">Length not a multiple of 5, a pixel off the sensor, or time going back; the message names the file and byte offset.</exception>
     public static EventRecording Read(string path, int width = 34, int height = 34)
     {
@@ -30,6 +34,11 @@ public static class NMnistFile
     }
 
     /// <summary>Parses the bytes of one file (<paramref name="path"/> is used in messages only).</summary>
+    /// <param name="path">Name of the source, used in messages only.</param>
+    /// <param name="bytes">The file contents: 5 bytes per event.</param>
+    /// <param name="width">Sensor width in pixels (34 for N-MNIST).</param>
+    /// <param name="height">Sensor height in pixels (34 for N-MNIST).</param>
+    /// <returns>The events, time-ordered, with timestamps in µs.</returns>
     public static EventRecording Parse(string path, ReadOnlySpan<byte> bytes, int width = 34, int height = 34)
     {
         if (bytes.Length % EventBytes != 0)
@@ -69,6 +78,8 @@ public static class NMnistFile
     /// Writes <paramref name="events"/> as a .bin file, atomically. Timestamps above 23 bits are written with overflow
     /// markers, so <see cref="Read"/> returns the same events.
     /// </summary>
+    /// <param name="path">The file to write; replaced if it exists.</param>
+    /// <param name="events">The recording to write.</param>
     /// <exception cref="ArgumentException">The sensor is larger than 240 × 240 (x and y are one byte; y = 240 is the marker).</exception>
     public static void Write(string path, EventRecording events)
     {
@@ -79,6 +90,9 @@ public static class NMnistFile
     }
 
     /// <summary>The bytes of <paramref name="events"/> in .bin format (see <see cref="Write"/>).</summary>
+    /// <param name="events">The recording to encode; its sensor must be at most 240 × 240.</param>
+    /// <returns>The file contents: 5 bytes per event, plus overflow markers.</returns>
+    /// <exception cref="ArgumentException">The sensor is larger than 240 × 240.</exception>
     public static byte[] Encode(EventRecording events)
     {
         ArgumentNullException.ThrowIfNull(events);

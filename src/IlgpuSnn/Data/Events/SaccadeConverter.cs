@@ -21,6 +21,11 @@ namespace IlgpuSnn.Data.Events;
 public static class SaccadeConverter
 {
     /// <summary>Converts one image ([height, width] row-major, values in [0, 1]).</summary>
+    /// <param name="image">The pixels, [height, width] row-major, values in [0, 1].</param>
+    /// <param name="height">Image height in pixels.</param>
+    /// <param name="width">Image width in pixels.</param>
+    /// <param name="options">Saccade path, timing and thresholds.</param>
+    /// <returns>The events a sensor of the image's size would see along the saccades.</returns>
     /// <exception cref="ArgumentException">The image size disagrees with the array, or the options are not positive.</exception>
     public static EventRecording Convert(ReadOnlySpan<float> image, int height, int width, SaccadeOptions options)
     {
@@ -87,7 +92,15 @@ public static class SaccadeConverter
     /// <paramref name="folder"/>/<paramref name="split"/>/&lt;label&gt;/&lt;index:D5&gt;.bin. Existing files are kept
     /// (a rerun completes an interrupted conversion); returns the number of files written.
     /// </summary>
+    /// <param name="data">The images; one channel only.</param>
+    /// <param name="folder">The output root.</param>
+    /// <param name="split">Name of the split subfolder ("Train", "Test").</param>
+    /// <param name="options">Saccade path, timing and thresholds.</param>
+    /// <param name="progress">Receives the number of images done every 1000 images; may be null.</param>
+    /// <param name="cancellationToken">Stops the conversion between images.</param>
+    /// <returns>The number of files written in this call (existing files are not counted).</returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; finished files stay.</exception>
+    /// <exception cref="ArgumentException"><paramref name="data"/> has more than one channel.</exception>
     public static int WriteSplit(ImageDataset data, string folder, string split, SaccadeOptions options, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);

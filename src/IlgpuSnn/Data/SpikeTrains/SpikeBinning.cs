@@ -13,6 +13,9 @@ namespace IlgpuSnn.Data.SpikeTrains;
 public static class SpikeBinning
 {
     /// <summary>The bins of one sample, [T, width] in C order.</summary>
+    /// <param name="sample">The spike train (channels, spike times and units).</param>
+    /// <param name="options">How spikes become steps (number of bins T, split by count or duration).</param>
+    /// <returns>Spike counts [T, width] in C order, width = the channels (or the output width when set).</returns>
     /// <exception cref="ArgumentException">The options do not fit the channels.</exception>
     public static float[] Bin(SpikeTrain sample, FrameOptions options)
     {
@@ -32,6 +35,7 @@ public static class SpikeBinning
     /// <param name="classes">Number of classes; every label must be below it.</param>
     /// <param name="options">How spikes become steps.</param>
     /// <param name="name">A name for messages.</param>
+    /// <returns>The binned samples with their labels.</returns>
     /// <exception cref="ArgumentException">Channels differ between samples, a label is out of range, or the options do not fit.</exception>
     public static ImageDataset ToDataset(IReadOnlyList<SpikeTrain> samples, int classes, FrameOptions options, string name)
     {
@@ -53,6 +57,12 @@ public static class SpikeBinning
     }
 
     /// <summary>Samples [first, first + count) binned as one time-first tensor [T, count, width] on <paramref name="device"/>.</summary>
+    /// <param name="device">The device the tensor is created on.</param>
+    /// <param name="samples">The samples, all with the same number of channels.</param>
+    /// <param name="first">Index of the first sample.</param>
+    /// <param name="count">Number of samples (the batch size).</param>
+    /// <param name="options">How spikes become steps.</param>
+    /// <returns>A new tensor [T, count, width] that the caller owns.</returns>
     public static Tensor ToTensor(Device device, IReadOnlyList<SpikeTrain> samples, int first, int count, FrameOptions options)
     {
         ArgumentNullException.ThrowIfNull(device);
