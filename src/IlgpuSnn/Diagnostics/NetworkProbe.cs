@@ -21,6 +21,9 @@ public sealed record LayerTrace(int LayerIndex, float[][] Spikes, float[][] Memb
 public static class NetworkProbe
 {
     /// <summary>Runs <paramref name="sequence"/> ([T, 1, ...input shape]) through the network in evaluation mode, one step at a time (each neuron layer carries its state between the one-step passes).</summary>
+    /// <param name="network">The network to probe; its neuron state is reset before and after.</param>
+    /// <param name="sequence">The input [T, 1, ...input shape]: exactly one sample.</param>
+    /// <returns>One trace per spiking (neuron) layer: its spikes and membrane potential at every step.</returns>
     /// <exception cref="ArgumentException">The sequence does not hold exactly one sample.</exception>
     public static IReadOnlyList<LayerTrace> Record(SpikingNetwork network, Tensor sequence)
     {

@@ -9,12 +9,15 @@ public sealed class CollectiveException : Exception
     }
 
     /// <summary>Creates the exception with a message.</summary>
+    /// <param name="message">What failed, for the user.</param>
     public CollectiveException(string message)
         : base(message)
     {
     }
 
     /// <summary>Creates the exception with a message and a cause.</summary>
+    /// <param name="message">What failed, for the user.</param>
+    /// <param name="innerException">The underlying failure.</param>
     public CollectiveException(string message, Exception innerException)
         : base(message, innerException)
     {

@@ -16,6 +16,8 @@ public static class Communicator
     /// launcher is then an MPI job of one). For "nccl" this returns the MPI communicator that
     /// <see cref="NcclCommunicator"/> bootstraps from once the device is chosen (<see cref="ForDevice"/>).
     /// </summary>
+    /// <param name="backend">"auto", "single", "mpi" or "nccl"; null = the environment variable, else "auto".</param>
+    /// <returns>The job's communicator (a single-process one when MPI is not joined); the caller disposes it.</returns>
     /// <exception cref="ArgumentException">An unknown name.</exception>
     /// <exception cref="InvalidOperationException">MPI is needed but absent; the message says how to install it.</exception>
     public static ICommunicator Create(string? backend = null)
@@ -32,6 +34,10 @@ public static class Communicator
     /// when "nccl" was chosen, or "auto" on a CUDA device of a job of several ranks where libnccl is present; otherwise
     /// null (use <paramref name="world"/>). The caller disposes the result before <paramref name="world"/>.
     /// </summary>
+    /// <param name="world">The job's communicator that NCCL bootstraps from.</param>
+    /// <param name="device">The device of this rank.</param>
+    /// <param name="backend">The backend name as for <see cref="Create"/>; null = the environment variable, else "auto".</param>
+    /// <returns>The NCCL communicator, or null when tensors go through <paramref name="world"/>.</returns>
     public static NcclCommunicator? ForDevice(ICommunicator world, Runtime.Device device, string? backend = null)
     {
         ArgumentNullException.ThrowIfNull(world);

@@ -11,6 +11,8 @@ namespace IlgpuSnn.Distributed;
 public readonly record struct DataShard
 {
     /// <summary>Creates the shard of rank <paramref name="rank"/> among <paramref name="count"/> ranks.</summary>
+    /// <param name="rank">This rank, in [0, <paramref name="count"/>).</param>
+    /// <param name="count">Number of ranks; at least 1.</param>
     /// <exception cref="ArgumentOutOfRangeException">Not 0 ≤ rank &lt; count.</exception>
     public DataShard(int rank, int count)
     {
@@ -30,6 +32,9 @@ public readonly record struct DataShard
     public int Count { get; }
 
     /// <summary>This rank's part of the global batch order[start, start + length).</summary>
+    /// <param name="start">Offset of the global batch in the epoch's order.</param>
+    /// <param name="length">Number of samples of the global batch.</param>
+    /// <returns>Offset in the epoch's order and number of this rank's samples.</returns>
     public (int Start, int Length) Part(int start, int length)
     {
         int from = (int)((long)length * Rank / Count), to = (int)((long)length * (Rank + 1) / Count);
@@ -37,9 +42,17 @@ public readonly record struct DataShard
     }
 
     /// <summary>Samples of global batch <paramref name="batch"/> (all ranks together).</summary>
+    /// <param name="samples">Samples in the epoch.</param>
+    /// <param name="batchSize">The global batch size.</param>
+    /// <param name="batch">0-based global batch index.</param>
+    /// <returns>The batch's sample count: <paramref name="batchSize"/>, fewer for the last batch, 0 past the end.</returns>
     public static int GlobalBatchLength(int samples, int batchSize, int batch) => Math.Clamp(samples - batch * batchSize, 0, batchSize);
 
     /// <summary>Global batches per epoch (see the class remarks for the last one).</summary>
+    /// <param name="samples">Samples in the epoch.</param>
+    /// <param name="batchSize">The global batch size; at least the number of ranks.</param>
+    /// <param name="dropLast">Whether a last, smaller batch is dropped.</param>
+    /// <returns>The number of global batches of the epoch.</returns>
     /// <exception cref="ArgumentException">The global batch is smaller than the number of ranks.</exception>
     public int Batches(int samples, int batchSize, bool dropLast)
     {

@@ -26,18 +26,28 @@ public interface ICommunicator : IDisposable
     int LocalSize { get; }
 
     /// <summary>Replaces the elements of a device tensor by their sum or average over all ranks (in place).</summary>
+    /// <param name="tensor">The tensor; same shape on every rank.</param>
+    /// <param name="operation">Sum or average.</param>
     void AllReduce(Tensor tensor, ReduceOperation operation);
 
     /// <summary>Replaces host values by their sum or average over all ranks (in place).</summary>
+    /// <param name="values">The values; same length on every rank.</param>
+    /// <param name="operation">Sum or average.</param>
     void AllReduce(Span<float> values, ReduceOperation operation);
 
     /// <summary>Replaces host values by their sum or average over all ranks (in place); exact for counts below 2^53.</summary>
+    /// <param name="values">The values; same length on every rank.</param>
+    /// <param name="operation">Sum or average.</param>
     void AllReduce(Span<double> values, ReduceOperation operation);
 
     /// <summary>Overwrites the tensor on every rank with its value on <paramref name="root"/>.</summary>
+    /// <param name="tensor">The tensor; same shape on every rank.</param>
+    /// <param name="root">The rank whose value is sent, in [0, Size).</param>
     void Broadcast(Tensor tensor, int root);
 
     /// <summary>Overwrites the bytes on every rank with their value on <paramref name="root"/>.</summary>
+    /// <param name="data">The bytes; same length on every rank.</param>
+    /// <param name="root">The rank whose value is sent, in [0, Size).</param>
     void Broadcast(Span<byte> data, int root);
 
     /// <summary>Returns once every rank has called it.</summary>
@@ -47,5 +57,6 @@ public interface ICommunicator : IDisposable
     /// Ends every rank of the job with <paramref name="exitCode"/> (a failing rank calls it so the others do not wait
     /// in a collective forever). Does not return for a job of several ranks; a single process just exits.
     /// </summary>
+    /// <param name="exitCode">The process exit code of every rank.</param>
     void Abort(int exitCode);
 }

@@ -13,9 +13,12 @@ namespace IlgpuSnn.Distributed;
 public sealed record LaunchEnvironment(bool Launched, int? Rank, int? Size, int? LocalRank)
 {
     /// <summary>Reads OMPI_COMM_WORLD_*, PMI_* and PMIX_RANK.</summary>
+    /// <returns>Whether a launcher started the process, with the rank, size and local rank it set (null where unset).</returns>
     public static LaunchEnvironment Detect() => Detect(Environment.GetEnvironmentVariable);
 
     /// <summary>Reads the launcher's variables through <paramref name="variable"/> (for tests).</summary>
+    /// <param name="variable">Looks up an environment variable by name; null when unset.</param>
+    /// <returns>Whether a launcher started the process, with the rank, size and local rank it set (null where unset).</returns>
     public static LaunchEnvironment Detect(Func<string, string?> variable)
     {
         ArgumentNullException.ThrowIfNull(variable);

@@ -9,6 +9,9 @@ public static class LocalDevice
     /// Creates the device for this rank. A name with an index ("cuda:1") is taken as given; otherwise, in a job of
     /// several ranks, the device of that kind (or of the best kind present) with index local rank modulo their count.
     /// </summary>
+    /// <param name="name">A device name ("cpu", "cuda", "cuda:1"); null = the device environment variable, else the best present.</param>
+    /// <param name="communicator">The job's communicator; its size and local rank choose the index.</param>
+    /// <returns>The device for this rank; the caller disposes it.</returns>
     public static Device Create(string? name, ICommunicator communicator)
     {
         ArgumentNullException.ThrowIfNull(communicator);

@@ -50,9 +50,12 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     }
 
     /// <summary>Whether an MPI library this class can use is present (loads it; does not initialise MPI).</summary>
+    /// <param name="reason">Why not, when absent (the library names tried, or why a library found is unusable); otherwise empty.</param>
+    /// <returns>True when an MPI library was loaded.</returns>
     public static bool IsAvailable(out string reason) => MpiLibrary.TryLoad(out reason) is not null;
 
     /// <summary>Initialises MPI and joins MPI_COMM_WORLD.</summary>
+    /// <returns>The communicator of MPI_COMM_WORLD; disposing it finalises MPI.</returns>
     /// <exception cref="InvalidOperationException">No usable MPI library, or MPI was already initialised and finalised by this class.</exception>
     public static MpiCommunicator Create()
     {

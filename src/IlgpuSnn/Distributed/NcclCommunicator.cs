@@ -20,6 +20,8 @@ public sealed unsafe class NcclCommunicator : ICommunicator
     private nint communicator;
 
     /// <summary>Creates the NCCL communicator of all ranks of <paramref name="bootstrap"/> on <paramref name="device"/>.</summary>
+    /// <param name="bootstrap">The communicator that shares the NCCL unique id; its ranks become NCCL's.</param>
+    /// <param name="device">The CUDA device of this rank.</param>
     /// <exception cref="InvalidOperationException">The device is not CUDA or NCCL is absent.</exception>
     public NcclCommunicator(ICommunicator bootstrap, Device device)
     {
@@ -41,6 +43,8 @@ public sealed unsafe class NcclCommunicator : ICommunicator
     }
 
     /// <summary>Whether libnccl can be loaded here.</summary>
+    /// <param name="reason">Why not, when absent (what is missing and how to install it, or the load error); otherwise empty.</param>
+    /// <returns>True when libnccl was loaded.</returns>
     public static bool IsAvailable(out string reason) => NcclLibrary.TryLoad(out reason) is not null;
 
     /// <inheritdoc />

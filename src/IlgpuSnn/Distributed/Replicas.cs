@@ -7,6 +7,8 @@ namespace IlgpuSnn.Distributed;
 public static class Replicas
 {
     /// <summary>Overwrites every tensor on every rank with rank 0's (parameters, buffers, optimizer state).</summary>
+    /// <param name="communicator">The job's communicator.</param>
+    /// <param name="tensors">The tensors, the same list in the same order on every rank.</param>
     public static void BroadcastFromRoot(ICommunicator communicator, IEnumerable<Tensor> tensors)
     {
         ArgumentNullException.ThrowIfNull(communicator);
@@ -16,6 +18,9 @@ public static class Replicas
     }
 
     /// <summary>Rank 0's values of <paramref name="values"/> on every rank (e.g. the epoch and step a resumed run starts from).</summary>
+    /// <param name="communicator">The job's communicator.</param>
+    /// <param name="values">This rank's values; the same count on every rank.</param>
+    /// <returns>A new array with rank 0's values.</returns>
     public static long[] BroadcastFromRoot(ICommunicator communicator, params long[] values)
     {
         ArgumentNullException.ThrowIfNull(communicator);
@@ -28,6 +33,8 @@ public static class Replicas
     }
 
     /// <summary>Replaces every tensor by its average over the ranks (BatchNorm running statistics).</summary>
+    /// <param name="communicator">The job's communicator.</param>
+    /// <param name="tensors">The tensors, the same list in the same order on every rank.</param>
     public static void Average(ICommunicator communicator, IEnumerable<Tensor> tensors)
     {
         ArgumentNullException.ThrowIfNull(communicator);
@@ -37,6 +44,9 @@ public static class Replicas
     }
 
     /// <summary>The sums over the ranks of <paramref name="values"/> (loss sums, correct and seen counts).</summary>
+    /// <param name="communicator">The job's communicator.</param>
+    /// <param name="values">This rank's values; the same count on every rank.</param>
+    /// <returns>A new array with the element-wise sums.</returns>
     public static double[] Sum(ICommunicator communicator, params double[] values)
     {
         ArgumentNullException.ThrowIfNull(communicator);
