@@ -80,12 +80,21 @@ public abstract class GradientEstimator : IGradientEstimator
     }
 
     /// <summary>The method itself; state was reset before and is reset after.</summary>
+    /// <param name="network">The network, state reset.</param>
+    /// <param name="input">The encoded sequence [T, B, ...input shape].</param>
+    /// <param name="loss">The loss with the batch's targets and the trainer's reduction.</param>
+    /// <param name="context">The optimizer, the spike observer and the other per-run settings.</param>
+    /// <returns>The sequence's loss and Σ_t o[t] ([B, classes]), still on the device.</returns>
     protected abstract EstimatorResult RunSequence(SpikingNetwork network, Tensor input, SequenceLoss loss, EstimatorContext context);
 
     /// <summary>Frees what the estimator owns.</summary>
     public virtual void Dispose() => GC.SuppressFinalize(this);
 
     /// <summary>Time step <paramref name="t"/> of [T, B, ...] as [B, ...] (a view).</summary>
+    /// <param name="network">The network; its input shape gives the view's shape.</param>
+    /// <param name="input">The sequence [T, B, ...input shape].</param>
+    /// <param name="t">0-based time step, in [0, T).</param>
+    /// <returns>A view [B, ...input shape] of step <paramref name="t"/>; dispose it after use.</returns>
     protected static Tensor StepInput(SpikingNetwork network, Tensor input, int t)
     {
         cancellation.ThrowIfCancellationRequested();
@@ -94,6 +103,11 @@ public abstract class GradientEstimator : IGradientEstimator
     }
 
     /// <summary>Steps [start, start+count) of [T, B, ...] folded as [count·B, ...] (a view).</summary>
+    /// <param name="network">The network; its input shape gives the view's shape.</param>
+    /// <param name="input">The sequence [T, B, ...input shape].</param>
+    /// <param name="start">First time step of the window.</param>
+    /// <param name="count">Number of steps in the window; start + count must not exceed T.</param>
+    /// <returns>A view [count·B, ...input shape], time-major; dispose it after use.</returns>
     protected static Tensor Window(SpikingNetwork network, Tensor input, int start, int count)
     {
         cancellation.ThrowIfCancellationRequested();
@@ -106,6 +120,9 @@ public abstract class GradientEstimator : IGradientEstimator
     /// at the start of <see cref="RunSequence"/>, outside the inner scopes; <see cref="SequenceTotals.Result"/> hands
     /// them to the caller.
     /// </summary>
+    /// <param name="network">The network; gives the device and the number of classes.</param>
+    /// <param name="batch">The batch size B.</param>
+    /// <returns>Zeroed totals: loss [1] and Σ_t o[t] [B, classes].</returns>
     protected static SequenceTotals NewTotals(SpikingNetwork network, int batch)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -113,6 +130,10 @@ public abstract class GradientEstimator : IGradientEstimator
     }
 
     /// <summary>A pass observer that forwards spikes to the context's hook, labelled with their first time step.</summary>
+    /// <param name="network">The network whose layer index labels the spikes.</param>
+    /// <param name="context">The context whose spike observer is forwarded.</param>
+    /// <param name="firstStep">The time step of the first spikes the pass produces.</param>
+    /// <returns>The observer for a <see cref="Pass"/>, or null when the context has none.</returns>
     protected static Action<NeuronLayer, Tensor>? SpikeHook(SpikingNetwork network, EstimatorContext context, int firstStep)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -134,6 +155,13 @@ public abstract class GradientEstimator : IGradientEstimator
     /// adapters, with a graph when <paramref name="withGraph"/> (then back-propagates the step's per-step loss term),
     /// and adds the read-out and the loss term's value to <paramref name="totals"/>.
     /// </summary>
+    /// <param name="network">The network wrapped in the method's layer adapters.</param>
+    /// <param name="x">The input of one step, [B, ...input shape].</param>
+    /// <param name="pass">The forward pass settings (training mode, one time step).</param>
+    /// <param name="loss">The sequence loss; its per-step term is taken.</param>
+    /// <param name="steps">The sequence length T that scales the per-step term (1/T).</param>
+    /// <param name="totals">The sequence totals the read-out and the loss term are added to.</param>
+    /// <param name="withGraph">Whether to record and back-propagate the step; false runs it without a graph.</param>
     protected static void RunStep(AdaptedNetwork network, Tensor x, Pass pass, SequenceLoss loss, int steps, SequenceTotals totals, bool withGraph = true)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -151,6 +179,10 @@ public abstract class GradientEstimator : IGradientEstimator
     }
 
     /// <summary>Back-propagates a scalar loss recorded on <paramref name="tape"/> and returns it (still on the device).</summary>
+    /// <param name="tape">The tape the loss was recorded on.</param>
+    /// <param name="lossValue">The scalar loss ([1]) to back-propagate.</param>
+    /// <param name="seed">The gradient seeded at the loss, d(objective)/d(loss); 1 for the loss itself.</param>
+    /// <returns><paramref name="lossValue"/>, for chaining.</returns>
     protected static Tensor Backward(Tape tape, Tensor lossValue, float seed = 1f)
     {
         ArgumentNullException.ThrowIfNull(tape);

@@ -28,8 +28,14 @@ public interface IGradientEstimator : IDisposable
     IReadOnlyList<Tensor> ExtraParameters { get; }
 
     /// <summary>Prepares the estimator for <paramref name="network"/> (creates auxiliary heads); call once.</summary>
+    /// <param name="network">The network this estimator will train.</param>
     void Attach(SpikingNetwork network);
 
     /// <summary>Runs one sequence <paramref name="input"/> [T, B, ...].</summary>
+    /// <param name="network">The network, attached with <see cref="Attach"/>.</param>
+    /// <param name="input">The encoded sequence [T, B, ...input shape].</param>
+    /// <param name="loss">The loss with the batch's targets.</param>
+    /// <param name="context">The optimizer, the spike observer and the other per-run settings.</param>
+    /// <returns>The sequence's loss and Σ_t o[t] ([B, classes]), on the device; the caller disposes it.</returns>
     EstimatorResult Run(SpikingNetwork network, Tensor input, SequenceLoss loss, EstimatorContext context);
 }

@@ -25,6 +25,7 @@ public sealed class SequenceTotals
     public Tensor Outputs { get; }
 
     /// <summary>Loss += <paramref name="value"/> ([1]), on the device.</summary>
+    /// <param name="value">A loss term, [1].</param>
     public void AddLoss(Tensor value)
     {
         ArgumentNullException.ThrowIfNull(value);
@@ -32,6 +33,7 @@ public sealed class SequenceTotals
     }
 
     /// <summary>Loss = <paramref name="value"/> ([1]), on the device.</summary>
+    /// <param name="value">The sequence loss, [1].</param>
     public void SetLoss(Tensor value)
     {
         ArgumentNullException.ThrowIfNull(value);
@@ -43,6 +45,7 @@ public sealed class SequenceTotals
     /// Adds read-outs [k·B, C] (k steps, time-major) into Σ_t o[t], one step after the other (the order a host loop
     /// over the steps would add them in).
     /// </summary>
+    /// <param name="logits">Read-outs of k consecutive steps, [k·B, C], time-major.</param>
     public void AddOutputs(Tensor logits)
     {
         ArgumentNullException.ThrowIfNull(logits);
@@ -57,5 +60,6 @@ public sealed class SequenceTotals
     }
 
     /// <summary>The totals as the sequence's result (which then owns them).</summary>
+    /// <returns>A result that owns the loss and output-sum tensors.</returns>
     public EstimatorResult Result() => new(Loss, Outputs);
 }

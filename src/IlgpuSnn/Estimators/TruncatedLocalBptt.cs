@@ -23,6 +23,11 @@ public sealed class TruncatedLocalBptt : GradientEstimator
     /// (consecutive, covering all; null = one block). <paramref name="headFactory"/> builds the auxiliary head of block b
     /// from its per-sample output shape (default: <see cref="HeadFactory"/> of <see cref="AuxiliaryHead.PoolLinear"/>).
     /// </summary>
+    /// <param name="window">Steps per window; at least 1.</param>
+    /// <param name="blocks">The spiking-layer indices of each block; null = all layers in one block.</param>
+    /// <param name="perWindowUpdate">True: an optimizer step after every window; false: one step per sequence.</param>
+    /// <param name="headFactory">Builds block b's head from (b, per-sample output shape, network); null = the default pool-and-linear head.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="window"/> is less than 1.</exception>
     public TruncatedLocalBptt(int window, IReadOnlyList<int[]>? blocks = null, bool perWindowUpdate = false,
         Func<int, int[], SpikingNetwork, Layer[]>? headFactory = null)
     {

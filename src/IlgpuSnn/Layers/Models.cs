@@ -23,6 +23,14 @@ public static class Models
     /// "rsnn" = Flatten → Linear(256) → BatchNorm → recurrent LIF layer (W_rec·s[t−1] added to its current) →
     /// Linear(classes), for spike trains such as SHD's 700 channels (train it with bptt, tt-lbptt or sltt).
     /// </summary>
+    /// <param name="name">"mlp", "conv", "vgg", "vgg11-ws" or "rsnn".</param>
+    /// <param name="device">The device the parameters live on.</param>
+    /// <param name="inputShape">Per-sample input shape, e.g. [1, 28, 28] or [2, 34, 34].</param>
+    /// <param name="classes">Number of output classes.</param>
+    /// <param name="neuron">The spiking neuron of every spiking layer.</param>
+    /// <param name="seed">Seed of the weight initialisation.</param>
+    /// <returns>The new network with freshly initialised weights on <paramref name="device"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not a known model.</exception>
     public static SpikingNetwork Create(string name, Device device, int[] inputShape, int classes, NeuronSpec neuron, int seed = 0)
     {
         ArgumentNullException.ThrowIfNull(name);

@@ -21,36 +21,64 @@ public sealed class NetworkBuilder
     public NeuronSpec DefaultNeuron { get; set; } = new();
 
     /// <summary>Appends a 2-D convolution (input channels inferred), optionally with scaled weight standardisation.</summary>
+    /// <param name="outChannels">Number of output channels.</param>
+    /// <param name="kernel">Side of the square kernel.</param>
+    /// <param name="stride">Step between applications.</param>
+    /// <param name="padding">Zero padding on each side.</param>
+    /// <param name="bias">Whether the layer adds a learned bias per output channel.</param>
+    /// <param name="weightStandardization">Whether the weights are standardised per output channel (with a learned gain).</param>
+    /// <returns>This builder.</returns>
     public NetworkBuilder Conv2d(int outChannels, int kernel, int stride = 1, int padding = 0, bool bias = true, bool weightStandardization = false) =>
         Add(s => new Conv2d(device, rng, s[0], outChannels, kernel, stride, padding, bias, weightStandardization));
 
     /// <summary>Appends a fully connected layer (input features inferred), optionally with scaled weight standardisation.</summary>
+    /// <param name="outFeatures">Number of output features.</param>
+    /// <param name="bias">Whether the layer adds a learned bias.</param>
+    /// <param name="weightStandardization">Whether the weights are standardised per output feature (with a learned gain).</param>
+    /// <returns>This builder.</returns>
     public NetworkBuilder Linear(int outFeatures, bool bias = true, bool weightStandardization = false) =>
         Add(s => new Linear(device, rng, s[0], outFeatures, bias, weightStandardization));
 
     /// <summary>Appends a multiplication by a constant (e.g. <see cref="Layers.Scale.SpikeGain"/> after spikes of a weight-standardised network).</summary>
+    /// <param name="factor">The constant multiplier.</param>
+    /// <returns>This builder.</returns>
     public NetworkBuilder Scale(float factor) => Add(_ => new Scale(factor));
 
     /// <summary>Appends a fully connected layer with given weights [out][in] and no bias.</summary>
+    /// <param name="weights">The weights, one row of input weights per output feature.</param>
+    /// <returns>This builder.</returns>
     public NetworkBuilder Linear(float[][] weights) => Add(_ => new Linear(device, weights));
 
     /// <summary>Appends batch normalisation over the channels.</summary>
+    /// <param name="momentum">Weight of the newest batch in the running statistics, in [0, 1].</param>
+    /// <param name="eps">Added to the variance before the square root.</param>
+    /// <returns>This builder.</returns>
     public NetworkBuilder BatchNorm(float momentum = 0.1f, float eps = 1e-5f) =>
         Add(s => new BatchNorm(device, s[0], momentum, eps));
 
     /// <summary>Appends global average pooling [C, H, W] → [C].</summary>
+    /// <returns>This builder.</returns>
     public NetworkBuilder GlobalAvgPool() => Add(_ => new GlobalAvgPool());
 
     /// <summary>Appends average pooling.</summary>
+    /// <param name="kernel">Side of the square pooling window.</param>
+    /// <param name="stride">Step between windows; null = <paramref name="kernel"/>.</param>
+    /// <returns>This builder.</returns>
     public NetworkBuilder AvgPool2d(int kernel, int? stride = null) => Add(_ => new AvgPool2d(kernel, stride ?? kernel));
 
     /// <summary>Appends max pooling.</summary>
+    /// <param name="kernel">Side of the square pooling window.</param>
+    /// <param name="stride">Step between windows; null = <paramref name="kernel"/>.</param>
+    /// <returns>This builder.</returns>
     public NetworkBuilder MaxPool2d(int kernel, int? stride = null) => Add(_ => new MaxPool2d(kernel, stride ?? kernel));
 
     /// <summary>Appends a flatten.</summary>
+    /// <returns>This builder.</returns>
     public NetworkBuilder Flatten() => Add(_ => new Flatten());
 
     /// <summary>Appends dropout with one mask per sequence.</summary>
+    /// <param name="p">Probability that an element is dropped, in [0, 1).</param>
+    /// <returns>This builder.</returns>
     public NetworkBuilder Dropout(float p)
     {
         var salt = dropoutSalt;
@@ -59,6 +87,8 @@ public sealed class NetworkBuilder
     }
 
     /// <summary>Appends a layer of LIF neurons (the builder's default neuron unless given).</summary>
+    /// <param name="spec">The neuron; null = <see cref="DefaultNeuron"/>.</param>
+    /// <returns>This builder.</returns>
     public NetworkBuilder Lif(NeuronSpec? spec = null) => Neuron(spec ?? DefaultNeuron);
 
     /// <summary>Appends a layer of any neuron model (<see cref="NeuronSpec.Model"/>).</summary>
@@ -100,6 +130,8 @@ public sealed class NetworkBuilder
         Neuron(NeuronSpec.Alif(adaptationDecay: adaptationDecay, adaptationStrength: adaptationStrength, surrogate: surrogate));
 
     /// <summary>Appends any layer built from the current per-sample shape.</summary>
+    /// <param name="factory">Builds the layer from the per-sample shape of its input.</param>
+    /// <returns>This builder.</returns>
     public NetworkBuilder Add(Func<int[], Layer> factory)
     {
         factories.Add(factory ?? throw new ArgumentNullException(nameof(factory)));

@@ -158,6 +158,8 @@ public sealed class SpikingNetwork : IDisposable
     /// Claims the network for the calling thread until the returned handle is disposed (re-entrant on that thread).
     /// Neuron state, gradients and the tape are per network, so a second thread is refused instead of corrupting them.
     /// </summary>
+    /// <param name="operation">The caller's name, used in the message when another thread holds the network.</param>
+    /// <returns>The claim; disposing it releases the network.</returns>
     /// <exception cref="InvalidOperationException">Another thread is running the network.</exception>
     public IDisposable EnterExclusive(string operation)
     {

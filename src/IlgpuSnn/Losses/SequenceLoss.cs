@@ -27,6 +27,8 @@ public sealed class SequenceLoss(Criterion criterion, LossReduction reduction, T
         : throw new ArgumentOutOfRangeException(nameof(mseWeight), $"SequenceLoss: the MSE weight must be in [0, 1], got {mseWeight}.");
 
     /// <summary>ℓ of one read-out [B, C], averaged over the batch.</summary>
+    /// <param name="logits">One read-out [B, C] (or several steps folded as [k·B, C] with matching targets).</param>
+    /// <returns>The loss, a [1] tensor the caller owns.</returns>
     public Tensor Of(Tensor logits)
     {
         ArgumentNullException.ThrowIfNull(logits);
@@ -64,6 +66,11 @@ public sealed class SequenceLoss(Criterion criterion, LossReduction reduction, T
     /// The per-step term (1/T)·ℓ(o[t]) for steps folded into <paramref name="logits"/> ([k·B, C] holding k steps):
     /// (1/T)·Σ over those steps. Used by online and windowed estimators; needs <see cref="LossReduction.PerStep"/>.
     /// </summary>
+    /// <param name="logits">Read-outs [k·B, C] of k steps, time-major.</param>
+    /// <param name="stepsInLogits">The number of steps k folded into <paramref name="logits"/>.</param>
+    /// <param name="timeSteps">The sequence length T.</param>
+    /// <returns>(1/T)·Σ over the k steps of ℓ(o[t]), a [1] tensor the caller owns.</returns>
+    /// <exception cref="InvalidOperationException"><see cref="Reduction"/> is not <see cref="LossReduction.PerStep"/>.</exception>
     public Tensor Steps(Tensor logits, int stepsInLogits, int timeSteps)
     {
         ArgumentNullException.ThrowIfNull(logits);
@@ -81,6 +88,9 @@ public sealed class SequenceLoss(Criterion criterion, LossReduction reduction, T
     }
 
     /// <summary>The loss of a whole sequence of read-outs [T·B, C] (time-major) under <see cref="Reduction"/>.</summary>
+    /// <param name="logits">Read-outs [T·B, C] of the whole sequence, time-major.</param>
+    /// <param name="timeSteps">The sequence length T.</param>
+    /// <returns>The loss, a [1] tensor the caller owns.</returns>
     public Tensor Sequence(Tensor logits, int timeSteps)
     {
         ArgumentNullException.ThrowIfNull(logits);
