@@ -8,6 +8,8 @@ namespace IlgpuSnn.Formats;
 public static class AtomicFile
 {
     /// <summary>Atomically replaces <paramref name="path"/> with <paramref name="bytes"/>.</summary>
+    /// <param name="path">The file to replace or create.</param>
+    /// <param name="bytes">The new contents.</param>
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
         var tmp = Begin(path, out var full);
@@ -28,6 +30,8 @@ public static class AtomicFile
     }
 
     /// <summary>Atomically replaces <paramref name="path"/> with <paramref name="text"/> (UTF-8, no byte-order mark).</summary>
+    /// <param name="path">The file to replace or create.</param>
+    /// <param name="text">The new contents.</param>
     public static void WriteAllText(string path, string text)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -38,6 +42,8 @@ public static class AtomicFile
     /// Atomically replaces <paramref name="path"/> with what <paramref name="writer"/> writes to the stream it is given.
     /// If <paramref name="writer"/> throws, the exception propagates and the old file (if any) is left intact.
     /// </summary>
+    /// <param name="path">The file to replace or create.</param>
+    /// <param name="writer">Writes the new contents to the stream it is given (a temporary file).</param>
     public static void Write(string path, Action<Stream> writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
@@ -62,6 +68,7 @@ public static class AtomicFile
     /// Deletes the temporary files that writes of <paramref name="path"/> leave behind when the process is killed
     /// mid-write (".NAME.*.tmp" beside it). Call it when no other process writes the same file.
     /// </summary>
+    /// <param name="path">The file whose stale temporary files are removed.</param>
     /// <returns>How many were removed.</returns>
     public static int RemoveStale(string path)
     {

@@ -41,6 +41,8 @@ public sealed record IdxFile(int[] Dimensions, byte ElementType, byte[] Data)
     }
 
     /// <summary>Bytes per element of <paramref name="elementType"/>, or 0 for an unknown type code.</summary>
+    /// <param name="elementType">The IDX type code (byte 2 of the header, e.g. 0x08 = uint8).</param>
+    /// <returns>1, 2, 4 or 8, or 0 when unknown.</returns>
     public static int ElementSize(byte elementType) => elementType switch
     {
         UInt8 or Int8 => 1,
@@ -51,6 +53,8 @@ public sealed record IdxFile(int[] Dimensions, byte ElementType, byte[] Data)
     };
 
     /// <summary>A readable name of a type code ("uint8", "float32", ...).</summary>
+    /// <param name="elementType">The IDX type code (byte 2 of the header).</param>
+    /// <returns>The type name, or "unknown (0xNN)" for an unknown code.</returns>
     public static string TypeName(byte elementType) => elementType switch
     {
         UInt8 => "uint8",
@@ -63,6 +67,7 @@ public sealed record IdxFile(int[] Dimensions, byte ElementType, byte[] Data)
     };
 
     /// <summary>Decodes every element (of any supported type) to a float.</summary>
+    /// <returns>A new array of all elements, in file order.</returns>
     public float[] ToSingles()
     {
         var result = new float[Count];

@@ -19,6 +19,8 @@ public static class IdxReader
     /// dimensions, then one big-endian int32 per dimension, then exactly product(dims) elements (at most
     /// <see cref="Array.MaxLength"/> bytes; larger files are refused).
     /// </summary>
+    /// <param name="path">Path of the file; gzip-compressed content (detected by its magic bytes) is decompressed.</param>
+    /// <returns>The element type, dimensions and data of the file.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">Bad magic, unknown type, bad dimensions, truncated data, trailing bytes, a corrupt gzip stream, or a path that is a folder.</exception>
     public static IdxFile Read(string path)

@@ -22,6 +22,9 @@ public static class SafeTensors
     /// Writes <paramref name="tensors"/> (copied from the device) and optional string <paramref name="metadata"/> to
     /// <paramref name="path"/>, atomically (see <see cref="AtomicFile"/>). Tensors are stored in the order given.
     /// </summary>
+    /// <param name="path">The file to write.</param>
+    /// <param name="tensors">Names and tensors, stored in this order.</param>
+    /// <param name="metadata">String key/value pairs for the "__metadata__" header entry; null = none.</param>
     /// <exception cref="ArgumentException">A name is empty, repeated or "__metadata__".</exception>
     public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {

@@ -23,6 +23,11 @@ public static class CheckpointValidator
     public const string Format = "ilgpusnn-checkpoint-1";
 
     /// <summary>Checks <paramref name="metadata"/> and that <paramref name="stored"/> holds every tensor of <paramref name="expected"/> with its shape, all finite.</summary>
+    /// <param name="path">Path of the checkpoint, used in messages.</param>
+    /// <param name="stored">The tensors read from the checkpoint: name → (shape, values).</param>
+    /// <param name="metadata">The checkpoint's string metadata.</param>
+    /// <param name="expected">Every tensor the network and optimizer need: name → shape.</param>
+    /// <returns>The counters, history and settings the checkpoint records.</returns>
     /// <exception cref="InvalidDataException">Anything is missing, of the wrong type, out of range or not finite.</exception>
     public static CheckpointState Validate(string path, IReadOnlyDictionary<string, (int[] Shape, float[] Data)> stored,
         IReadOnlyDictionary<string, string> metadata, IEnumerable<KeyValuePair<string, IReadOnlyList<int>>> expected)
@@ -45,6 +50,9 @@ public static class CheckpointValidator
     }
 
     /// <summary>Checks the metadata alone (format, counters, history).</summary>
+    /// <param name="path">Path of the checkpoint, used in messages.</param>
+    /// <param name="metadata">The checkpoint's string metadata.</param>
+    /// <returns>The counters, history and settings the metadata records.</returns>
     /// <exception cref="InvalidDataException">A key is missing, of the wrong type or out of range.</exception>
     public static CheckpointState ValidateMetadata(string path, IReadOnlyDictionary<string, string> metadata)
     {

@@ -47,6 +47,8 @@ public sealed class CosineSchedule
     public float MinLearningRate { get; }
 
     /// <summary>The learning rate for the 0-based optimizer step <paramref name="step"/>.</summary>
+    /// <param name="step">0-based optimizer step; non-negative.</param>
+    /// <returns>The warm-up rate before <see cref="WarmupSteps"/>, then the cosine decay, and <see cref="MinLearningRate"/> from <see cref="TotalSteps"/> on.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is negative.</exception>
     public float At(long step)
     {
@@ -58,6 +60,9 @@ public sealed class CosineSchedule
     }
 
     /// <summary>Sets <paramref name="optimizer"/>'s learning rate to <see cref="At"/>(<paramref name="step"/>).</summary>
+    /// <param name="optimizer">The optimizer whose learning rate is set.</param>
+    /// <param name="step">0-based optimizer step; non-negative.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is negative.</exception>
     public void Apply(IOptimizer optimizer, long step)
     {
         ArgumentNullException.ThrowIfNull(optimizer);

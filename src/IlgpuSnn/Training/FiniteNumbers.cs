@@ -17,6 +17,8 @@ public static class FiniteNumbers
     public static JsonSerializerOptions CompactJson { get; } = Create(indented: false, snakeCase: false);
 
     /// <summary>One CSV cell: invariant culture, empty for NaN or ∞.</summary>
+    /// <param name="value">The value; null gives an empty cell.</param>
+    /// <returns>The invariant-culture text, or "" for null and non-finite floats and doubles.</returns>
     public static string Cell(object? value) => value switch
     {
         double d when !double.IsFinite(d) => "",

@@ -23,6 +23,10 @@ public sealed class GradientAllReduceOptimizer : IOptimizer
     private readonly ICommunicator communicator;
 
     /// <summary>Wraps <paramref name="inner"/>; its parameters must live on one device.</summary>
+    /// <param name="inner">The optimizer that updates the parameters after the all-reduce.</param>
+    /// <param name="communicator">The job's communicator the gradients are reduced over.</param>
+    /// <param name="bucketBytes">Largest bucket in bytes; at least 4 (one float).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="bucketBytes"/> is less than 4.</exception>
     public GradientAllReduceOptimizer(IOptimizer inner, ICommunicator communicator, long bucketBytes = DefaultBucketBytes)
     {
         this.inner = inner ?? throw new ArgumentNullException(nameof(inner));

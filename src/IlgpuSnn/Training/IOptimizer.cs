@@ -32,5 +32,6 @@ public interface IOptimizer : IDisposable
     /// one-element tensor). The tensors belong to the optimizer: a saver reads them, a loader copies values into them
     /// (same names and shapes) and the optimizer picks the loaded values up at its next use.
     /// </summary>
+    /// <returns>Name and tensor pairs, in checkpoint order.</returns>
     IEnumerable<KeyValuePair<string, Tensor>> State();
 }

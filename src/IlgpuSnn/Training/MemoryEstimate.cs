@@ -17,6 +17,13 @@ public static class MemoryEstimate
     public const int SavedCopiesPerActivation = 6;
 
     /// <summary>Bytes a training iteration of <paramref name="network"/> may need with the given settings.</summary>
+    /// <param name="network">The network to train.</param>
+    /// <param name="estimator">The estimator name ("bptt", "tt-lbptt", ...); decides how many steps of activations are kept.</param>
+    /// <param name="timeSteps">Time steps T per sequence; positive.</param>
+    /// <param name="batchSize">Samples per batch; positive.</param>
+    /// <param name="window">The tt-lbptt window in steps; null = T.</param>
+    /// <returns>An estimate in bytes of inputs, kept activations and parameters with their gradients and state.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeSteps"/> or <paramref name="batchSize"/> is not positive.</exception>
     public static long TrainingBytes(SpikingNetwork network, string estimator, int timeSteps, int batchSize, int? window = null)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -42,6 +49,8 @@ public static class MemoryEstimate
     }
 
     /// <summary>Memory available to <paramref name="device"/>: the GPU's memory, or for the CPU what the process may use.</summary>
+    /// <param name="device">The device.</param>
+    /// <returns>Available bytes.</returns>
     public static long AvailableBytes(Device device)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -52,6 +61,12 @@ public static class MemoryEstimate
     }
 
     /// <summary>Refuses a run whose estimate exceeds the device memory.</summary>
+    /// <param name="device">The device the run would use.</param>
+    /// <param name="network">The network to train.</param>
+    /// <param name="estimator">The estimator name ("bptt", "tt-lbptt", ...).</param>
+    /// <param name="timeSteps">Time steps T per sequence; positive.</param>
+    /// <param name="batchSize">Samples per batch; positive.</param>
+    /// <param name="window">The tt-lbptt window in steps; null = T.</param>
     /// <exception cref="InsufficientMemoryException">"needs X, device has Y", with the settings to change.</exception>
     public static void Require(Device device, SpikingNetwork network, string estimator, int timeSteps, int batchSize, int? window = null)
     {
@@ -63,6 +78,8 @@ public static class MemoryEstimate
     }
 
     /// <summary>Bytes as a readable size ("1.5 GiB").</summary>
+    /// <param name="bytes">A size in bytes.</param>
+    /// <returns>The size in KiB, MiB or GiB with one decimal.</returns>
     public static string Format(long bytes) => bytes switch
     {
         >= 1L << 30 => (bytes / (double)(1L << 30)).ToString("F1", System.Globalization.CultureInfo.InvariantCulture) + " GiB",

@@ -15,6 +15,8 @@ public sealed class NonFiniteGuard : IDisposable
     private int row;
 
     /// <summary>Allocates <paramref name="rows"/> rows of flags on <paramref name="device"/>, cleared.</summary>
+    /// <param name="device">The device the scanned tensors live on.</param>
+    /// <param name="rows">Number of flag rows (e.g. one per batch of a logging interval); positive.</param>
     public NonFiniteGuard(Device device, int rows = 1)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -39,6 +41,7 @@ public sealed class NonFiniteGuard : IDisposable
     }
 
     /// <summary>Enqueues a scan of every gradient of <paramref name="parameters"/> (those that have one).</summary>
+    /// <param name="parameters">The parameters whose gradients are scanned.</param>
     public void MarkGradients(IEnumerable<Tensor> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
@@ -47,6 +50,7 @@ public sealed class NonFiniteGuard : IDisposable
     }
 
     /// <summary>Enqueues a scan of the values of <paramref name="tensors"/>.</summary>
+    /// <param name="tensors">The tensors to scan.</param>
     public void MarkWeights(IEnumerable<Tensor> tensors)
     {
         ArgumentNullException.ThrowIfNull(tensors);
@@ -54,6 +58,7 @@ public sealed class NonFiniteGuard : IDisposable
     }
 
     /// <summary>Waits for the scans enqueued so far (one synchronisation), returns what each row found and clears the flags.</summary>
+    /// <returns>One entry per row: the kinds of non-finite values found, <see cref="NonFiniteKinds.None"/> if none.</returns>
     public NonFiniteKinds[] ReadRowsAndClear()
     {
         var host = flags.ToArray();
@@ -66,9 +71,12 @@ public sealed class NonFiniteGuard : IDisposable
     }
 
     /// <summary>Waits for the scans enqueued so far, returns what any row found and clears the flags.</summary>
+    /// <returns>The union of the kinds found over all rows.</returns>
     public NonFiniteKinds ReadAndClear() => ReadRowsAndClear().Aggregate(NonFiniteKinds.None, (a, b) => a | b);
 
     /// <summary>Whether any element of <paramref name="tensors"/> is not finite (synchronises once).</summary>
+    /// <param name="tensors">The tensors to check.</param>
+    /// <returns>True when some element is NaN or infinite.</returns>
     public bool AnyNonFinite(IEnumerable<Tensor> tensors)
     {
         MarkWeights(tensors);
@@ -100,6 +108,10 @@ public enum NonFiniteKinds
 public sealed class NonFiniteException : InvalidOperationException
 {
     /// <summary>Creates the exception for the 1-based <paramref name="epoch"/> and <paramref name="batch"/>.</summary>
+    /// <param name="epoch">1-based epoch of the bad batch.</param>
+    /// <param name="batch">1-based batch within the epoch.</param>
+    /// <param name="kinds">What was non-finite.</param>
+    /// <param name="saved">What was saved before stopping, completing the message.</param>
     public NonFiniteException(int epoch, int batch, NonFiniteKinds kinds, string saved)
         : base($"Non-finite {Describe(kinds)} at epoch {epoch}, batch {batch}: training stopped; {saved}. Lower the learning rate, check the input data, or pass --skip-nonfinite to skip such updates.")
     {

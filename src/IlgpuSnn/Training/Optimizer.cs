@@ -19,6 +19,9 @@ public abstract class Optimizer : IOptimizer
     private bool disposed;
 
     /// <summary>Checks the parameters and the learning rate.</summary>
+    /// <param name="name">The method's name, used in messages.</param>
+    /// <param name="parameters">The parameters to update, all on one device.</param>
+    /// <param name="learningRate">The initial learning rate; finite and positive.</param>
     /// <exception cref="ArgumentException">An empty, duplicated, disposed or mixed-device parameter list, or a bad learning rate.</exception>
     protected Optimizer(string name, IReadOnlyList<Tensor> parameters, float learningRate)
     {
@@ -111,9 +114,13 @@ public abstract class Optimizer : IOptimizer
     }
 
     /// <summary>Updates one parameter that has a gradient.</summary>
+    /// <param name="index">Position of the parameter in <see cref="Parameters"/> (selects its state).</param>
+    /// <param name="parameter">The parameter, updated in place.</param>
+    /// <param name="gradient">Its gradient, same shape.</param>
     protected abstract void Update(int index, Tensor parameter, Tensor gradient);
 
     /// <summary>The method's own named state tensors, in checkpoint order.</summary>
+    /// <returns>Name and tensor pairs, without the step count.</returns>
     protected abstract IEnumerable<KeyValuePair<string, Tensor>> StateTensors();
 
     /// <summary>Copies host-side counters into their state tensors before <see cref="State"/> hands them out.</summary>
@@ -127,11 +134,15 @@ public abstract class Optimizer : IOptimizer
     }
 
     /// <summary>Called when <see cref="StepCount"/> is set.</summary>
+    /// <param name="value">The new step count.</param>
     protected virtual void OnStepCountSet(long value)
     {
     }
 
     /// <summary>A zero state tensor that lives until <see cref="Dispose"/>.</summary>
+    /// <param name="name">The tensor's name in checkpoints.</param>
+    /// <param name="shape">The tensor's shape.</param>
+    /// <returns>A zero tensor on the optimizer's device that the optimizer owns.</returns>
     protected Tensor CreateState(string name, params int[] shape)
     {
         using (TensorScope.Suspend())
@@ -144,6 +155,10 @@ public abstract class Optimizer : IOptimizer
     }
 
     /// <summary>Checks a hyper-parameter that must be finite and ≥ 0.</summary>
+    /// <param name="value">The value to check.</param>
+    /// <param name="what">Name of the hyper-parameter in the message.</param>
+    /// <param name="parameterName">Name of the constructor parameter for the exception.</param>
+    /// <exception cref="ArgumentException"><paramref name="value"/> is negative, NaN or infinite.</exception>
     protected void RequireNonNegative(float value, string what, string parameterName)
     {
         if (!(value >= 0f) || float.IsInfinity(value))

@@ -16,6 +16,7 @@ public static class ResumeCheck
     /// written: with <see cref="TrainingOptions.Resume"/> the checkpoint must exist; without it an existing checkpoint
     /// is an error unless <see cref="TrainingOptions.Overwrite"/> is set.
     /// </summary>
+    /// <param name="options">The run's options (output folder, resume and overwrite).</param>
     /// <exception cref="FileNotFoundException">Resume was asked but there is no checkpoint.</exception>
     /// <exception cref="IOException">A checkpoint exists and neither resume nor overwrite was asked.</exception>
     public static void Preflight(TrainingOptions options)
@@ -35,6 +36,9 @@ public static class ResumeCheck
     /// The differences between the settings a checkpoint was written with and those of this run, one readable line
     /// per key ("time_steps: checkpoint 4, this run 8"); empty when they agree.
     /// </summary>
+    /// <param name="stored">The settings in the checkpoint.</param>
+    /// <param name="current">The settings of this run.</param>
+    /// <returns>One line per differing key, sorted by key.</returns>
     public static IReadOnlyList<string> Differences(IReadOnlyDictionary<string, string> stored, IReadOnlyDictionary<string, string> current)
     {
         ArgumentNullException.ThrowIfNull(stored);
@@ -51,6 +55,8 @@ public static class ResumeCheck
     }
 
     /// <summary>The run settings stored in checkpoint <paramref name="metadata"/> (keys without the prefix).</summary>
+    /// <param name="metadata">The checkpoint's string metadata.</param>
+    /// <returns>A new dictionary of setting name → value.</returns>
     public static Dictionary<string, string> StoredSettings(IReadOnlyDictionary<string, string> metadata)
     {
         ArgumentNullException.ThrowIfNull(metadata);
@@ -63,6 +69,8 @@ public static class ResumeCheck
 public sealed class ResumeMismatchException : InvalidOperationException
 {
     /// <summary>Creates the exception for the checkpoint at <paramref name="path"/>.</summary>
+    /// <param name="path">The checkpoint's path.</param>
+    /// <param name="differences">The differing settings, one readable line each.</param>
     public ResumeMismatchException(string path, IReadOnlyList<string> differences)
         : base($"'{path}' was written with other settings ({string.Join("; ", differences ?? [])}). Resuming would mix two runs: use the same settings, another --out, or --force-resume to continue anyway.")
     {

@@ -36,6 +36,13 @@ public sealed class Trainer
     private readonly LossReduction reduction;
 
     /// <summary>Creates a trainer; the optimizer must hold the network's parameters and the estimator's extra ones.</summary>
+    /// <param name="network">The network to train.</param>
+    /// <param name="estimator">The gradient estimator (training method).</param>
+    /// <param name="optimizer">The optimizer; it holds the network's and the estimator's parameters.</param>
+    /// <param name="encoder">Turns a batch of samples into an input sequence [T, B, ...].</param>
+    /// <param name="options">Epochs, batch size, time steps, output folder and the other run settings.</param>
+    /// <param name="reduction">The loss reduction; null = the estimator's default.</param>
+    /// <exception cref="ArgumentException">A count in <paramref name="options"/> is not positive, the estimator needs another reduction, or the optimizer's parameters do not match the network's and the estimator's.</exception>
     public Trainer(SpikingNetwork network, IGradientEstimator estimator, IOptimizer optimizer, IEncoder encoder, TrainingOptions options, LossReduction? reduction = null)
     {
         this.network = network ?? throw new ArgumentNullException(nameof(network));
@@ -88,6 +95,11 @@ public sealed class Trainer
     /// Trains for the configured epochs (continuing from a checkpoint when resuming) and returns every epoch's metrics.
     /// Cancellation stops between batches; everything written before stays intact.
     /// </summary>
+    /// <param name="train">The training split.</param>
+    /// <param name="test">The test split, evaluated after every epoch.</param>
+    /// <param name="progress">Receives progress reports; may be null.</param>
+    /// <param name="cancellationToken">Stops training between batches.</param>
+    /// <returns>Every epoch's metrics, those of a resumed checkpoint included.</returns>
     public IReadOnlyList<EpochMetrics> Fit(ImageDataset train, ImageDataset test, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -240,6 +252,11 @@ public sealed class Trainer
     /// Test loss, accuracy and the firing rate of every spiking layer (evaluation mode, no graph). With a sharded loader (data-parallel) every
     /// rank must call it; the result then covers all ranks' parts.
     /// </summary>
+    /// <param name="loader">The batches to evaluate.</param>
+    /// <param name="progress">Receives progress reports; may be null.</param>
+    /// <param name="epoch">0-based epoch; progress reports carry it 1-based.</param>
+    /// <param name="cancellationToken">Stops evaluation between batches.</param>
+    /// <returns>The mean loss, the accuracy in [0, 1] and every spiking layer's mean firing rate.</returns>
     public (double Loss, double Accuracy, IReadOnlyList<double> FiringRates) Evaluate(DataLoader loader, IProgress<TrainingProgress>? progress = null, int epoch = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loader);
