@@ -418,12 +418,7 @@ internal static unsafe class HostGemm
         c00.Store(tile); c01.Store(tile + 8); c10.Store(tile + 16); c11.Store(tile + 24);
         c20.Store(tile + 32); c21.Store(tile + 40); c30.Store(tile + 48); c31.Store(tile + 56);
         c40.Store(tile + 64); c41.Store(tile + 72); c50.Store(tile + 80); c51.Store(tile + 88);
-        for (int r = 0; r < mr; r++)
-        {
-            float* row = c + (long)r * ldc;
-            for (int j = 0; j < nr; j++)
-                row[j] = beta == 0f ? alpha * tile[r * 16 + j] : alpha * tile[r * 16 + j] + beta * row[j];
-        }
+        StoreEdge(tile, 16, c, ldc, alpha, beta, mr, nr);
     }
 
     /// <summary>
@@ -491,11 +486,28 @@ internal static unsafe class HostGemm
         c60.Store(tile + 192); c61.Store(tile + 208); c70.Store(tile + 224); c71.Store(tile + 240);
         c80.Store(tile + 256); c81.Store(tile + 272); c90.Store(tile + 288); c91.Store(tile + 304);
         ca0.Store(tile + 320); ca1.Store(tile + 336); cb0.Store(tile + 352); cb1.Store(tile + 368);
+        StoreEdge(tile, 32, c, ldc, alpha, beta, mr, nr);
+    }
+
+    /// <summary>
+    /// Writes the mr x nr corner of an edge tile held row-major in <paramref name="tile"/> (row stride
+    /// <paramref name="width"/>) to C: alpha*acc + beta*C, C not read when beta is 0.
+    /// </summary>
+    /// <param name="tile">The accumulators of a full register block.</param>
+    /// <param name="width">The register block's columns (the tile's row stride).</param>
+    /// <param name="c">The first element of the C block.</param>
+    /// <param name="ldc">The row stride of C.</param>
+    /// <param name="alpha">The product's scale.</param>
+    /// <param name="beta">The scale of C's old value.</param>
+    /// <param name="mr">Rows of C to write.</param>
+    /// <param name="nr">Columns of C to write.</param>
+    private static void StoreEdge(float* tile, int width, float* c, int ldc, float alpha, float beta, int mr, int nr)
+    {
         for (int r = 0; r < mr; r++)
         {
             float* row = c + (long)r * ldc;
             for (int j = 0; j < nr; j++)
-                row[j] = beta == 0f ? alpha * tile[r * 32 + j] : alpha * tile[r * 32 + j] + beta * row[j];
+                row[j] = beta == 0f ? alpha * tile[r * width + j] : alpha * tile[r * width + j] + beta * row[j];
         }
     }
 
