@@ -39,17 +39,15 @@ public sealed class DataParallelExactnessTests(DistributedRuns runs) : IClassFix
 
     private static double[] Doubles(JsonElement e, string name) => e.GetProperty(name).EnumerateArray().Select(v => v.GetDouble()).ToArray();
 
+    /// <summary>The runs made with one process and with two ranks, compared by both tests below.</summary>
+    public static TheoryData<string> ComparedRuns { get; } =
+    [
+        "bptt-conv", "ottt-o-mlp", "tt-lbptt-mlp", "saf-e-mlp", "bptt-bn-mlp-sync", "bptt-bn-conv-per-step-sync",
+        "ottt-o-bn-mlp-sync", "sltt-bn-conv-sync", "tt-lbptt-bn-mlp2-sync", "saf-e-bn-mlp-sync",
+    ];
+
     [Theory]
-    [InlineData("bptt-conv")]
-    [InlineData("ottt-o-mlp")]
-    [InlineData("tt-lbptt-mlp")]
-    [InlineData("saf-e-mlp")]
-    [InlineData("bptt-bn-mlp-sync")]
-    [InlineData("bptt-bn-conv-per-step-sync")]
-    [InlineData("ottt-o-bn-mlp-sync")]
-    [InlineData("sltt-bn-conv-sync")]
-    [InlineData("tt-lbptt-bn-mlp2-sync")]
-    [InlineData("saf-e-bn-mlp-sync")]
+    [MemberData(nameof(ComparedRuns))]
     public void Two_ranks_at_half_batch_step_with_the_gradients_of_one_process(string run)
     {
         var single = Gradients(runs.Read(1, run, 0));
@@ -69,16 +67,7 @@ public sealed class DataParallelExactnessTests(DistributedRuns runs) : IClassFix
     }
 
     [Theory]
-    [InlineData("bptt-conv")]
-    [InlineData("ottt-o-mlp")]
-    [InlineData("tt-lbptt-mlp")]
-    [InlineData("saf-e-mlp")]
-    [InlineData("bptt-bn-mlp-sync")]
-    [InlineData("bptt-bn-conv-per-step-sync")]
-    [InlineData("ottt-o-bn-mlp-sync")]
-    [InlineData("sltt-bn-conv-sync")]
-    [InlineData("tt-lbptt-bn-mlp2-sync")]
-    [InlineData("saf-e-bn-mlp-sync")]
+    [MemberData(nameof(ComparedRuns))]
     public void Two_ranks_end_with_the_weights_and_metrics_of_one_process(string run)
     {
         var single = runs.Read(1, run, 0);
