@@ -2,22 +2,30 @@
 # Side-by-side training time of `snn train` (IlgpuSnn, CPU accelerator) and the PyTorch peer (torch_peer.py), plus
 # SGEMM GFLOP/s of our CPU GEMM and of OpenBLAS on the same cores, all in one run. Outside the solution: CI never runs it.
 #
-# Same net, data order, optimizer, schedule, T, batch; one epoch; training time only (ours: the epoch's TrainSeconds
+# Same net, data order, optimizer, schedule, T, batch and estimator (each peer computes what our estimator computes with
+# its defaults: check_peers.sh shows it weight by weight); one epoch; training time only (ours: the epoch's TrainSeconds
 # from `snn train`; peer: its timed loop). ROUNDS interleaved rounds (ours, peer, ours, peer, ...), median per side.
 #
 # Usage: benchmarks/peers/compare.sh            (from the repository root)
-# Environment: ROUNDS (2), MLP_SAMPLES (60000), CONV_SAMPLES (6000), CASES ("mlp:bptt conv:bptt conv:sltt"),
-#              THREADS (2, torch and OpenBLAS threads), OUT (out/peers), BASE_SNN (optional: the snn.dll of an
-#              earlier build, timed in the same rounds as a third column).
+# Environment: ROUNDS (2), MLP_SAMPLES (60000), CONV_SAMPLES (6000), STEP_CONV_SAMPLES (CONV_SAMPLES: conv samples for
+#              the step-by-step methods sltt, sltt-k, ottt-a, ottt-o, saf-e, saf-f), CASES (model:estimator for both
+#              models and every estimator, plus conv:tt-lbptt-w2b2 = tt-lbptt --window 2 --blocks 2), GEMM (1; 0 skips
+#              the SGEMM section), TORCHSHARP (1: also time the TorchSharp peer, torchsharp/run.sh, in the bptt cases;
+#              0 skips it), THREADS (2, torch, TorchSharp and OpenBLAS threads), OUT (out/peers), BASE_SNN (optional:
+#              the snn.dll of an earlier build, timed in the same rounds as another column).
 # Needs: python3-torch and python3-numpy from Debian (/usr/bin/python3), libopenblas0-pthread selected for
 # libblas.so.3 (update-alternatives --set libblas.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3),
-# the fashion-mnist dataset package. TorchSharp is not part of it: TorchSharp-cpu's libtorch needs a newer libstdc++
-# (GLIBCXX) than Debian 12's GCC 12 runtime provides.
+# the fashion-mnist dataset package; for TorchSharp: gcc and the TorchSharp-cpu 0.107.0 NuGet package (torchsharp/run.sh
+# explains how its library is made to load with Debian 12's libstdc++).
 set -euo pipefail
 ROUNDS=${ROUNDS:-2}
 MLP_SAMPLES=${MLP_SAMPLES:-60000}
 CONV_SAMPLES=${CONV_SAMPLES:-6000}
-CASES=${CASES:-"mlp:bptt conv:bptt conv:sltt"}
+STEP_CONV_SAMPLES=${STEP_CONV_SAMPLES:-$CONV_SAMPLES}
+ALL="bptt tt-lbptt sltt sltt-k ottt-a ottt-o saf-e saf-f ratebp"
+CASES=${CASES:-"$(for m in mlp conv; do for e in $ALL; do printf '%s:%s ' $m $e; done; done)conv:tt-lbptt-w2b2"}
+GEMM=${GEMM:-1}
+TORCHSHARP=${TORCHSHARP:-1}
 THREADS=${THREADS:-2}
 OUT=${OUT:-out/peers}
 PY=/usr/bin/python3
@@ -27,6 +35,7 @@ mkdir -p "$OUT"
 dotnet build src/IlgpuSnn.Cli -c Release -v q -nologo >/dev/null
 dotnet build benchmarks/IlgpuSnn.Benchmarks -c Release -v q -nologo >/dev/null
 SNN="dotnet src/IlgpuSnn.Cli/bin/Release/net10.0/snn.dll"
+[ "$TORCHSHARP" != 0 ] && "$HERE/torchsharp/run.sh" --prepare
 BENCH=benchmarks/IlgpuSnn.Benchmarks/bin/Release/net10.0/IlgpuSnn.Benchmarks
 
 echo "# Side-by-side run, $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -36,8 +45,22 @@ echo "- torch: $($PY -c 'import torch; print(torch.__version__, "| BLAS", torch.
 echo "- threads: torch/OpenBLAS $THREADS, IlgpuSnn CPU accelerator one worker per core"
 echo
 
+# The flags of a case's estimator label (ours and the peer take the same ones).
+options() {
+  case "$1" in
+    sltt-k) echo "--estimator sltt-k --k 2" ;;
+    tt-lbptt-w2b2) echo "--estimator tt-lbptt --window 2 --blocks 2" ;;
+    *) echo "--estimator $1" ;;
+  esac
+}
+samples() {
+  if [ "$1" = mlp ]; then echo "$MLP_SAMPLES"
+  else case "$2" in sltt|sltt-k|ottt-a|ottt-o|saf-e|saf-f) echo "$STEP_CONV_SAMPLES" ;; *) echo "$CONV_SAMPLES" ;; esac; fi
+}
+
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
+if [ "$GEMM" != 0 ]; then
 echo "## SGEMM GFLOP/s (median of 3 per round; ours = Gemm.Run on the CPU accelerator incl. launch + sync)"
 SHAPES=${SHAPES:-512x512x512,1024x1024x1024,64x29008x288,64x288x29008:b,288x29008x64:a,256x256x784:b}
 rm -f "$OUT"/gemm-*.txt
@@ -59,43 +82,51 @@ for s in ${SHAPES//,/ }; do
   echo "| $s | $o | $b | $(awk -v o="$o" -v b="$b" 'BEGIN {printf "%.2f", o / b}') | $oc | $bc | $(awk -v o="$oc" -v b="$bc" 'BEGIN {printf "%.2f", o / b}') | $b1 |"
 done
 echo
+fi
 
 echo "## One epoch of training (median of $ROUNDS interleaved rounds)"
 echo "Training seconds: ours = the epoch's TrainSeconds, the peer's = its timed loop. CPU-s: user + system time of the whole"
 echo "process (start-up, data loading and JIT included on both sides), which a loaded machine distorts far less than wall time."
 echo
-echo "| model | estimator | samples | IlgpuSnn s | PyTorch s | IlgpuSnn / PyTorch | IlgpuSnn CPU-s | PyTorch CPU-s | CPU-s ratio | earlier build s | IlgpuSnn / earlier |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| model | estimator | samples | IlgpuSnn s | PyTorch s | IlgpuSnn / PyTorch | IlgpuSnn CPU-s | PyTorch CPU-s | CPU-s ratio | TorchSharp s | IlgpuSnn / TorchSharp | TorchSharp CPU-s | CPU-s ratio | earlier build s | IlgpuSnn / earlier |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 cpu() { awk '{print $1 + $2}' "$1"; }
 for c in $CASES; do
   model=${c%%:*}; est=${c##*:}
-  n=$([ "$model" = mlp ] && echo "$MLP_SAMPLES" || echo "$CONV_SAMPLES")
-  for side in ours peer base; do : > "$OUT/$model-$est-$side.txt"; : > "$OUT/$model-$est-$side-cpu.txt"; done
+  n=$(samples "$model" "$est"); opts=$(options "$est")
+  for side in ours peer sharp base; do : > "$OUT/$model-$est-$side.txt"; : > "$OUT/$model-$est-$side-cpu.txt"; done
   for r in $(seq "$ROUNDS"); do
-    /usr/bin/time -f '%U %S' -o "$OUT/time.txt" $SNN train --model "$model" --estimator "$est" --epochs 1 --train-limit "$n" --test-limit 500 \
+    /usr/bin/time -f '%U %S' -o "$OUT/time.txt" $SNN train --model "$model" $opts --epochs 1 --train-limit "$n" --test-limit 500 \
       --out "$OUT/run-$model-$est" --overwrite | grep '^epoch 1:' | sed 's/.*| \([0-9.]*\) s (.*/\1/' >> "$OUT/$model-$est-ours.txt"
     cpu "$OUT/time.txt" >> "$OUT/$model-$est-ours-cpu.txt"
     if [ -n "${BASE_SNN:-}" ]; then
-      /usr/bin/time -f '%U %S' -o "$OUT/time.txt" dotnet "$BASE_SNN" train --model "$model" --estimator "$est" --epochs 1 --train-limit "$n" \
+      /usr/bin/time -f '%U %S' -o "$OUT/time.txt" dotnet "$BASE_SNN" train --model "$model" $opts --epochs 1 --train-limit "$n" \
         --test-limit 500 --out "$OUT/base-$model-$est" --overwrite | grep '^epoch 1:' | sed 's/.*| \([0-9.]*\) s (.*/\1/' >> "$OUT/$model-$est-base.txt"
       cpu "$OUT/time.txt" >> "$OUT/$model-$est-base-cpu.txt"
     fi
-    if $PY "$HERE/torch_peer.py" --help | grep -q -- "$est"; then
-      /usr/bin/time -f '%U %S' -o "$OUT/time.txt" $PY "$HERE/torch_peer.py" --model "$model" --estimator "$est" --train-limit "$n" --threads "$THREADS" \
-        | sed 's/.*train_seconds=\([0-9.]*\).*/\1/' >> "$OUT/$model-$est-peer.txt"
-      cpu "$OUT/time.txt" >> "$OUT/$model-$est-peer-cpu.txt"
+    /usr/bin/time -f '%U %S' -o "$OUT/time.txt" $PY "$HERE/torch_peer.py" --model "$model" $opts --train-limit "$n" --threads "$THREADS" \
+      | sed 's/.*train_seconds=\([0-9.]*\).*/\1/' >> "$OUT/$model-$est-peer.txt"
+    cpu "$OUT/time.txt" >> "$OUT/$model-$est-peer-cpu.txt"
+    if [ "$TORCHSHARP" != 0 ] && [ "$est" = bptt ]; then
+      /usr/bin/time -f '%U %S' -o "$OUT/time.txt" "$HERE/torchsharp/run.sh" --model "$model" --train-limit "$n" --threads "$THREADS" \
+        | sed 's/.*train_seconds=\([0-9.]*\).*/\1/' >> "$OUT/$model-$est-sharp.txt"
+      cpu "$OUT/time.txt" >> "$OUT/$model-$est-sharp-cpu.txt"
     fi
-    echo "round $r $model $est: ours $(tail -1 "$OUT/$model-$est-ours.txt") s ($(tail -1 "$OUT/$model-$est-ours-cpu.txt") CPU-s), peer $(tail -1 "$OUT/$model-$est-peer.txt" 2>/dev/null) s ($(tail -1 "$OUT/$model-$est-peer-cpu.txt" 2>/dev/null) CPU-s)" >&2
+    echo "round $r $model $est: ours $(tail -1 "$OUT/$model-$est-ours.txt") s ($(tail -1 "$OUT/$model-$est-ours-cpu.txt") CPU-s), peer $(tail -1 "$OUT/$model-$est-peer.txt" 2>/dev/null) s ($(tail -1 "$OUT/$model-$est-peer-cpu.txt" 2>/dev/null) CPU-s), torchsharp $(tail -1 "$OUT/$model-$est-sharp.txt" 2>/dev/null) s" >&2
   done
   o=$(median < "$OUT/$model-$est-ours.txt"); oc=$(median < "$OUT/$model-$est-ours-cpu.txt")
   if [ -s "$OUT/$model-$est-peer.txt" ]; then
     p=$(median < "$OUT/$model-$est-peer.txt"); ratio=$(awk -v o="$o" -v p="$p" 'BEGIN {printf "%.2f", o / p}')
     pc=$(median < "$OUT/$model-$est-peer-cpu.txt"); cratio=$(awk -v o="$oc" -v p="$pc" 'BEGIN {printf "%.2f", o / p}')
   else p="(no peer)"; ratio="-"; pc="-"; cratio="-"; fi
+  if [ -s "$OUT/$model-$est-sharp.txt" ]; then
+    t=$(median < "$OUT/$model-$est-sharp.txt"); tratio=$(awk -v o="$o" -v p="$t" 'BEGIN {printf "%.2f", o / p}')
+    tc=$(median < "$OUT/$model-$est-sharp-cpu.txt"); tcratio=$(awk -v o="$oc" -v p="$tc" 'BEGIN {printf "%.2f", o / p}')
+  else t="-"; tratio="-"; tc="-"; tcratio="-"; fi
   if [ -s "$OUT/$model-$est-base.txt" ]; then
     b=$(median < "$OUT/$model-$est-base.txt"); bratio=$(awk -v o="$o" -v b="$b" 'BEGIN {printf "%.2f", o / b}')
   else b="-"; bratio="-"; fi
-  echo "| $model | $est | $n | $o | $p | $ratio | $oc | $pc | $cratio | $b | $bratio |"
+  echo "| $model | $est | $n | $o | $p | $ratio | $oc | $pc | $cratio | $t | $tratio | $tc | $tcratio | $b | $bratio |"
 done
 echo
 echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

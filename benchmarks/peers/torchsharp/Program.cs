@@ -1,0 +1,174 @@
+// TorchSharp peer of `snn train --estimator bptt` (mlp, conv) for side-by-side timing: the same computation as
+// torch_peer.py's bptt (see there and torch_nets.py). Outside the solution; run it through run.sh, which makes
+// TorchSharp's libtorch load on Debian 12 (see the header of run.sh).
+using System.Diagnostics;
+using System.IO.Compression;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+string model = Arg("--model", "mlp");
+int? limit = args.Contains("--train-limit") ? int.Parse(Arg("--train-limit", "0")) : null;
+int threads = int.Parse(Arg("--threads", "2"));
+int steps = int.Parse(Arg("-T", "4"));
+const int BatchSize = 64, Seed = 1;
+const double BaseLr = 0.05;
+torch.set_num_threads(threads);
+torch.manual_seed(Seed);
+
+var data = "/usr/share/datasets/fashion-mnist";
+var images = ReadIdx($"{data}/train-images-idx3-ubyte.gz");
+var labels = ReadIdx($"{data}/train-labels-idx1-ubyte.gz");
+int count = Math.Min(limit ?? labels.Length, labels.Length);
+var order = Order(count, Seed, 0);
+var batches = new List<(Tensor X, Tensor Y)>();
+for (int b0 = 0; b0 < count; b0 += BatchSize)
+{
+    var idx = order.Skip(b0).Take(BatchSize).ToArray();
+    var pixels = new float[idx.Length * 784];
+    var ys = new long[idx.Length];
+    for (int i = 0; i < idx.Length; i++)
+    {
+        for (int p = 0; p < 784; p++) pixels[i * 784 + p] = images[16 + idx[i] * 784 + p] / 255f;
+        ys[i] = labels[8 + idx[i]];
+    }
+    var x = tensor(pixels, model == "mlp" ? [idx.Length, 784] : [idx.Length, 1, 28, 28]);
+    batches.Add((x, tensor(ys)));
+}
+
+var net = new Net(model);
+net.train();
+var opt = optim.SGD(net.parameters(), BaseLr, momentum: 0.9, weight_decay: 5e-4);
+long correct = 0;
+var watch = Stopwatch.StartNew();
+for (int i = 0; i < batches.Count; i++)
+{
+    using var scope = NewDisposeScope();
+    var (x, y) = batches[i];
+    foreach (var g in opt.ParamGroups) g.LearningRate = BaseLr * 0.5 * (1 + Math.Cos(Math.PI * i / batches.Count));
+    opt.zero_grad();
+    var xs = x.unsqueeze(0).expand([steps, .. x.shape]).reshape([steps * x.shape[0], .. x.shape.Skip(1)]);
+    var logits = net.forward(xs, steps);
+    var loss = functional.cross_entropy(logits, y.repeat(steps));
+    loss.backward();
+    opt.step();
+    var sum = logits.detach().reshape(steps, -1, 10).sum(0L);
+    correct += sum.argmax(1).eq(y).sum().item<long>();
+}
+Console.WriteLine($"peer torchsharp {model} bptt T={steps} samples={count} threads={threads} train_seconds={watch.Elapsed.TotalSeconds:F2} train_acc={(double)correct / count:F4}");
+return 0;
+
+string Arg(string name, string fallback)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}
+
+static byte[] ReadIdx(string path)
+{
+    using var gz = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
+    using var memory = new MemoryStream();
+    gz.CopyTo(memory);
+    return memory.ToArray();
+}
+
+// DataLoader.Order: Fisher-Yates with SplitMix64 and rejection sampling (as dotnet_ports.py).
+static int[] Order(int count, int seed, int epoch)
+{
+    const ulong Golden = 0x9E3779B97F4A7C15UL;
+    static ulong Mix(ulong z)
+    {
+        z += Golden;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+    var perm = Enumerable.Range(0, count).ToArray();
+    ulong state = Mix((ulong)(uint)seed ^ Mix(0x5EEDUL + (uint)epoch));
+    for (int i = count - 1; i > 0; i--)
+    {
+        ulong bound = (ulong)i + 1, limit = ulong.MaxValue - ulong.MaxValue % bound, r;
+        do
+        {
+            state += Golden;
+            r = Mix(state);
+        }
+        while (r >= limit);
+        int j = (int)(r % bound);
+        (perm[i], perm[j]) = (perm[j], perm[i]);
+    }
+    return perm;
+}
+
+/// <summary>Heaviside spike with the sigmoid surrogate derivative (alpha 4).</summary>
+internal sealed class Spike : autograd.SingleTensorFunction<Spike>
+{
+    public override string Name => "Spike";
+
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        var z = (Tensor)vars[0];
+        ctx.save_for_backward([z]);
+        return z.ge(0).to_type(ScalarType.Float32);
+    }
+
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor g)
+    {
+        var z = ctx.get_saved_variables()[0];
+        var s = torch.sigmoid(z * 4f);
+        return [g * 4f * s * (1f - s)];
+    }
+}
+
+/// <summary>Models.cs's mlp and conv: [synapse, BatchNorm, LIF, (AvgPool2)] per hidden layer, then Linear(10).</summary>
+internal sealed class Net : Module
+{
+    private readonly ModuleList<Module<Tensor, Tensor>> syn = new();
+    private readonly ModuleList<Module<Tensor, Tensor>> bn = new();
+    private readonly Linear head;
+    private readonly bool pooled;
+
+    public Net(string model) : base("Net")
+    {
+        pooled = model == "conv";
+        if (pooled)
+        {
+            syn.Add(Conv2d(1, 32, 3, padding: 1, bias: false));
+            bn.Add(BatchNorm2d(32));
+            syn.Add(Conv2d(32, 64, 3, padding: 1, bias: false));
+            bn.Add(BatchNorm2d(64));
+            head = Linear(64 * 7 * 7, 10);
+        }
+        else
+        {
+            syn.Add(Linear(784, 256, hasBias: false));
+            bn.Add(BatchNorm1d(256));
+            head = Linear(256, 10);
+        }
+        RegisterComponents();
+    }
+
+    /// <summary>x [T*B, ...] (time folded into the batch) -> logits [T*B, 10]; LIF decay 0.5, threshold 1, soft reset kept in the graph.</summary>
+    public Tensor forward(Tensor x, int steps)
+    {
+        var h = x;
+        for (int i = 0; i < syn.Count; i++)
+        {
+            var a = bn[i].forward(syn[i].forward(h));
+            var current = a.reshape([steps, -1, .. a.shape.Skip(1)]);
+            Tensor? v = null;
+            var spikes = new Tensor[steps];
+            for (int t = 0; t < steps; t++)
+            {
+                var u = v is null ? current[t] : v * 0.5f + current[t];
+                var s = Spike.apply(u - 1f);
+                v = u - s;
+                spikes[t] = s;
+            }
+            h = torch.stack(spikes).reshape(a.shape);
+            if (pooled) h = functional.avg_pool2d(h, 2);
+        }
+        return head.forward(h.flatten(1));
+    }
+}
