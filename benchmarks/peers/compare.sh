@@ -12,7 +12,8 @@
 #              models and every estimator, plus conv:tt-lbptt-w2b2 = tt-lbptt --window 2 --blocks 2), GEMM (1; 0 skips
 #              the SGEMM section), TORCHSHARP (1: also time the TorchSharp peer, torchsharp/run.sh, in the bptt cases;
 #              0 skips it), THREADS (2, torch, TorchSharp and OpenBLAS threads), OUT (out/peers), BASE_SNN (optional:
-#              the snn.dll of an earlier build, timed in the same rounds as another column).
+#              the snn.dll of an earlier build, timed in the same rounds as another column), TABLE_ONLY (1: no
+#              measuring, the table of what an earlier, possibly interrupted run left in OUT; with GEMM=0).
 # Needs: python3-torch and python3-numpy from Debian (/usr/bin/python3), libopenblas0-pthread selected for
 # libblas.so.3 (update-alternatives --set libblas.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3),
 # the fashion-mnist dataset package; for TorchSharp: gcc and the TorchSharp-cpu 0.107.0 NuGet package (torchsharp/run.sh
@@ -84,48 +85,66 @@ done
 echo
 fi
 
+cpu() { awk '{print $1 + $2}' "$1"; }
+# One measurement: side (ours, peer, sharp, base), model, estimator, command; appends the training seconds and the
+# process's CPU seconds to the case's files.
+measure() {
+  local side=$1 model=$2 est=$3; shift 3
+  case "$side" in
+    ours|base) /usr/bin/time -f '%U %S' -o "$OUT/time.txt" "$@" | grep '^epoch 1:' | sed 's/.*| \([0-9.]*\) s (.*/\1/' >> "$OUT/$model-$est-$side.txt" ;;
+    *) /usr/bin/time -f '%U %S' -o "$OUT/time.txt" "$@" | sed 's/.*train_seconds=\([0-9.]*\).*/\1/' >> "$OUT/$model-$est-$side.txt" ;;
+  esac
+  cpu "$OUT/time.txt" >> "$OUT/$model-$est-$side-cpu.txt"
+}
+
+# Rounds outside, cases inside: every case has its first round before any has its second, and within a round each
+# case runs ours, then the peers, one after the other. TABLE_ONLY=1 prints the table of the files an earlier
+# (possibly interrupted) run left in OUT, without measuring.
+if [ "${TABLE_ONLY:-0}" = 0 ]; then
+  for c in $CASES; do
+    for side in ours peer sharp base; do : > "$OUT/${c%%:*}-${c##*:}-$side.txt"; : > "$OUT/${c%%:*}-${c##*:}-$side-cpu.txt"; done
+  done
+  for r in $(seq "$ROUNDS"); do
+    for c in $CASES; do
+      model=${c%%:*}; est=${c##*:}
+      n=$(samples "$model" "$est"); opts=$(options "$est")
+      measure ours "$model" "$est" $SNN train --model "$model" $opts --epochs 1 --train-limit "$n" --test-limit 500 \
+        --out "$OUT/run-$model-$est" --overwrite
+      if [ -n "${BASE_SNN:-}" ]; then
+        measure base "$model" "$est" dotnet "$BASE_SNN" train --model "$model" $opts --epochs 1 --train-limit "$n" --test-limit 500 \
+          --out "$OUT/base-$model-$est" --overwrite
+      fi
+      measure peer "$model" "$est" $PY "$HERE/torch_peer.py" --model "$model" $opts --train-limit "$n" --threads "$THREADS"
+      if [ "$TORCHSHARP" != 0 ] && [ "$est" = bptt ]; then
+        measure sharp "$model" "$est" "$HERE/torchsharp/run.sh" --model "$model" --train-limit "$n" --threads "$THREADS"
+      fi
+      echo "$(date -u +%H:%M:%S) round $r $model $est: ours $(tail -1 "$OUT/$model-$est-ours.txt") s ($(tail -1 "$OUT/$model-$est-ours-cpu.txt") CPU-s)," \
+        "peer $(tail -1 "$OUT/$model-$est-peer.txt") s ($(tail -1 "$OUT/$model-$est-peer-cpu.txt") CPU-s), torchsharp $(tail -1 "$OUT/$model-$est-sharp.txt") s" >&2
+    done
+  done
+fi
+
 echo "## One epoch of training (median of $ROUNDS interleaved rounds)"
-echo "Training seconds: ours = the epoch's TrainSeconds, the peer's = its timed loop. CPU-s: user + system time of the whole"
-echo "process (start-up, data loading and JIT included on both sides), which a loaded machine distorts far less than wall time."
+echo "Training seconds: ours = the epoch's TrainSeconds, the peers' = their timed loop. CPU-s: user + system time of the whole"
+echo "process (start-up, data loading and JIT included on every side), which a loaded machine distorts far less than wall time."
 echo
 echo "| model | estimator | samples | IlgpuSnn s | PyTorch s | IlgpuSnn / PyTorch | IlgpuSnn CPU-s | PyTorch CPU-s | CPU-s ratio | TorchSharp s | IlgpuSnn / TorchSharp | TorchSharp CPU-s | CPU-s ratio | earlier build s | IlgpuSnn / earlier |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-cpu() { awk '{print $1 + $2}' "$1"; }
+# Median of a side's values and its ratio to ours ("-" when the side has none).
+versus() {
+  local file=$1 ours=$2
+  if [ -s "$file" ]; then
+    local m; m=$(median < "$file")
+    echo "$m $(awk -v o="$ours" -v p="$m" 'BEGIN {printf "%.2f", o / p}')"
+  else echo "- -"; fi
+}
 for c in $CASES; do
-  model=${c%%:*}; est=${c##*:}
-  n=$(samples "$model" "$est"); opts=$(options "$est")
-  for side in ours peer sharp base; do : > "$OUT/$model-$est-$side.txt"; : > "$OUT/$model-$est-$side-cpu.txt"; done
-  for r in $(seq "$ROUNDS"); do
-    /usr/bin/time -f '%U %S' -o "$OUT/time.txt" $SNN train --model "$model" $opts --epochs 1 --train-limit "$n" --test-limit 500 \
-      --out "$OUT/run-$model-$est" --overwrite | grep '^epoch 1:' | sed 's/.*| \([0-9.]*\) s (.*/\1/' >> "$OUT/$model-$est-ours.txt"
-    cpu "$OUT/time.txt" >> "$OUT/$model-$est-ours-cpu.txt"
-    if [ -n "${BASE_SNN:-}" ]; then
-      /usr/bin/time -f '%U %S' -o "$OUT/time.txt" dotnet "$BASE_SNN" train --model "$model" $opts --epochs 1 --train-limit "$n" \
-        --test-limit 500 --out "$OUT/base-$model-$est" --overwrite | grep '^epoch 1:' | sed 's/.*| \([0-9.]*\) s (.*/\1/' >> "$OUT/$model-$est-base.txt"
-      cpu "$OUT/time.txt" >> "$OUT/$model-$est-base-cpu.txt"
-    fi
-    /usr/bin/time -f '%U %S' -o "$OUT/time.txt" $PY "$HERE/torch_peer.py" --model "$model" $opts --train-limit "$n" --threads "$THREADS" \
-      | sed 's/.*train_seconds=\([0-9.]*\).*/\1/' >> "$OUT/$model-$est-peer.txt"
-    cpu "$OUT/time.txt" >> "$OUT/$model-$est-peer-cpu.txt"
-    if [ "$TORCHSHARP" != 0 ] && [ "$est" = bptt ]; then
-      /usr/bin/time -f '%U %S' -o "$OUT/time.txt" "$HERE/torchsharp/run.sh" --model "$model" --train-limit "$n" --threads "$THREADS" \
-        | sed 's/.*train_seconds=\([0-9.]*\).*/\1/' >> "$OUT/$model-$est-sharp.txt"
-      cpu "$OUT/time.txt" >> "$OUT/$model-$est-sharp-cpu.txt"
-    fi
-    echo "round $r $model $est: ours $(tail -1 "$OUT/$model-$est-ours.txt") s ($(tail -1 "$OUT/$model-$est-ours-cpu.txt") CPU-s), peer $(tail -1 "$OUT/$model-$est-peer.txt" 2>/dev/null) s ($(tail -1 "$OUT/$model-$est-peer-cpu.txt" 2>/dev/null) CPU-s), torchsharp $(tail -1 "$OUT/$model-$est-sharp.txt" 2>/dev/null) s" >&2
-  done
-  o=$(median < "$OUT/$model-$est-ours.txt"); oc=$(median < "$OUT/$model-$est-ours-cpu.txt")
-  if [ -s "$OUT/$model-$est-peer.txt" ]; then
-    p=$(median < "$OUT/$model-$est-peer.txt"); ratio=$(awk -v o="$o" -v p="$p" 'BEGIN {printf "%.2f", o / p}')
-    pc=$(median < "$OUT/$model-$est-peer-cpu.txt"); cratio=$(awk -v o="$oc" -v p="$pc" 'BEGIN {printf "%.2f", o / p}')
-  else p="(no peer)"; ratio="-"; pc="-"; cratio="-"; fi
-  if [ -s "$OUT/$model-$est-sharp.txt" ]; then
-    t=$(median < "$OUT/$model-$est-sharp.txt"); tratio=$(awk -v o="$o" -v p="$t" 'BEGIN {printf "%.2f", o / p}')
-    tc=$(median < "$OUT/$model-$est-sharp-cpu.txt"); tcratio=$(awk -v o="$oc" -v p="$tc" 'BEGIN {printf "%.2f", o / p}')
-  else t="-"; tratio="-"; tc="-"; tcratio="-"; fi
-  if [ -s "$OUT/$model-$est-base.txt" ]; then
-    b=$(median < "$OUT/$model-$est-base.txt"); bratio=$(awk -v o="$o" -v b="$b" 'BEGIN {printf "%.2f", o / b}')
-  else b="-"; bratio="-"; fi
+  model=${c%%:*}; est=${c##*:}; n=$(samples "$model" "$est"); f="$OUT/$model-$est"
+  [ -s "$f-ours.txt" ] || continue
+  o=$(median < "$f-ours.txt"); oc=$(median < "$f-ours-cpu.txt")
+  read -r p ratio <<< "$(versus "$f-peer.txt" "$o")"; read -r pc cratio <<< "$(versus "$f-peer-cpu.txt" "$oc")"
+  read -r t tratio <<< "$(versus "$f-sharp.txt" "$o")"; read -r tc tcratio <<< "$(versus "$f-sharp-cpu.txt" "$oc")"
+  read -r b bratio <<< "$(versus "$f-base.txt" "$o")"
   echo "| $model | $est | $n | $o | $p | $ratio | $oc | $pc | $cratio | $t | $tratio | $tc | $tcratio | $b | $bratio |"
 done
 echo
