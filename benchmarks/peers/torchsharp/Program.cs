@@ -1,6 +1,7 @@
 // TorchSharp peer of `snn train --estimator bptt` (mlp, conv) for side-by-side timing: the same computation as
 // torch_peer.py's bptt (see there and torch_nets.py). Outside the solution; run it through run.sh, which makes
-// TorchSharp's libtorch load on Debian 12 (see the header of run.sh).
+// TorchSharp's libtorch load on Debian 12 (see the header of run.sh). --init CHECKPOINT starts from our checkpoint's weights
+// and prints the mean batch loss (check_peers.sh compares it with ours).
 using System.Diagnostics;
 using System.IO.Compression;
 using TorchSharp;
@@ -12,6 +13,7 @@ string model = Arg("--model", "mlp");
 int? limit = args.Contains("--train-limit") ? int.Parse(Arg("--train-limit", "0")) : null;
 int threads = int.Parse(Arg("--threads", "2"));
 int steps = int.Parse(Arg("-T", "4"));
+string? init = args.Contains("--init") ? Arg("--init", "") : null;
 const int BatchSize = 64, Seed = 1;
 const double BaseLr = 0.05;
 torch.set_num_threads(threads);
@@ -38,9 +40,11 @@ for (int b0 = 0; b0 < count; b0 += BatchSize)
 }
 
 var net = new Net(model);
+if (init is not null) net.LoadOurs(init);
 net.train();
 var opt = optim.SGD(net.parameters(), BaseLr, momentum: 0.9, weight_decay: 5e-4);
 long correct = 0;
+double lossSum = 0;
 var watch = Stopwatch.StartNew();
 for (int i = 0; i < batches.Count; i++)
 {
@@ -55,8 +59,10 @@ for (int i = 0; i < batches.Count; i++)
     opt.step();
     var sum = logits.detach().reshape(steps, -1, 10).sum(0L);
     correct += sum.argmax(1).eq(y).sum().item<long>();
+    if (init is not null) lossSum += loss.item<float>();
 }
-Console.WriteLine($"peer torchsharp {model} bptt T={steps} samples={count} threads={threads} train_seconds={watch.Elapsed.TotalSeconds:F2} train_acc={(double)correct / count:F4}");
+Console.WriteLine($"peer torchsharp {model} bptt T={steps} samples={count} threads={threads} train_seconds={watch.Elapsed.TotalSeconds:F2} train_acc={(double)correct / count:F4}"
+    + (init is not null ? $" train_loss={lossSum / batches.Count:F6}" : ""));
 return 0;
 
 string Arg(string name, string fallback)
@@ -147,6 +153,37 @@ internal sealed class Net : Module
             head = Linear(256, 10);
         }
         RegisterComponents();
+    }
+
+    /// <summary>
+    /// Copies the parameters of one of our checkpoints (safetensors, float32) into the net: our layer index of each
+    /// module in Models.cs's order (BatchNorm's running statistics keep their initial 0 and 1).
+    /// </summary>
+    public void LoadOurs(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        long headerLength = BitConverter.ToInt64(bytes, 0);
+        using var header = System.Text.Json.JsonDocument.Parse(bytes.AsMemory(8, (int)headerLength));
+        int[] synIndex = pooled ? [0, 4] : [1], bnIndex = pooled ? [1, 5] : [2];
+        int headIndex = pooled ? 9 : 4;
+        var targets = new List<(string Name, Tensor Target)>();
+        for (int i = 0; i < syn.Count; i++)
+        {
+            targets.Add(($"layers.{synIndex[i]}.weight", ((dynamic)syn[i]).weight));
+            targets.Add(($"layers.{bnIndex[i]}.weight", ((dynamic)bn[i]).weight));
+            targets.Add(($"layers.{bnIndex[i]}.bias", ((dynamic)bn[i]).bias));
+        }
+        targets.Add(($"layers.{headIndex}.weight", head.weight!));
+        targets.Add(($"layers.{headIndex}.bias", head.bias!));
+        using var noGrad = torch.no_grad();
+        foreach (var (name, target) in targets)
+        {
+            var offsets = header.RootElement.GetProperty(name).GetProperty("data_offsets");
+            long from = 8 + headerLength + offsets[0].GetInt64(), to = 8 + headerLength + offsets[1].GetInt64();
+            var values = new float[(to - from) / 4];
+            Buffer.BlockCopy(bytes, (int)from, values, 0, values.Length * 4);
+            target.copy_(torch.tensor(values).reshape(target.shape));
+        }
     }
 
     /// <summary>x [T*B, ...] (time folded into the batch) -> logits [T*B, 10]; LIF decay 0.5, threshold 1, soft reset kept in the graph.</summary>
