@@ -166,7 +166,8 @@ public sealed class CrossDeviceTests(TestDevice fixture) : IDisposable
     {
         const int n = 3000, steps = 8;
         var spec = NeuronSpec.Named(neuron, Surrogate.Parse(surrogate)) with { Reset = hardReset ? ResetMode.Hard : ResetMode.Soft };
-        var kernels = NeuronKernelSetFactory.For(spec, parameter: 0.3f);
+        var kernels = NeuronKernelSetFactory.For(spec);
+        bool hasParameter = spec.Model.HasParameter;
         var current = Rand.Uniform(n * steps, 11, -0.5f, 1.5f);
         var initial = Rand.Uniform(n, 13, 0f, 0.5f);
         var spikeGrad = Rand.Uniform(n * steps, 12, -1f, 1f);
@@ -180,8 +181,9 @@ public sealed class CrossDeviceTests(TestDevice fixture) : IDisposable
             var v0 = Tensor.FromArray(d, initial, n);
             var gi = Tensor.Empty(d, n * steps);
             var gp = Tensor.Empty(d, n);
-            kernels.Sequence(d, Tensor.FromArray(d, current, current.Length).View, s.View, sg.View, u.View, v.View, n, steps);
-            kernels.SequenceBackward(d, Tensor.FromArray(d, spikeGrad, spikeGrad.Length).View, sg.View, s.View, u.View, v0.View, gi.View, gp.View, n, steps);
+            ILGPU.ArrayView<float>? theta = hasParameter ? Tensor.FromArray(d, [0.3f], 1).View : null;
+            kernels.Sequence(d, Tensor.FromArray(d, current, current.Length).View, s.View, sg.View, u.View, v.View, theta, n, steps);
+            kernels.SequenceBackward(d, Tensor.FromArray(d, spikeGrad, spikeGrad.Length).View, sg.View, s.View, u.View, v0.View, gi.View, gp.View, theta, n, steps);
             return (s.ToArray(), sg.ToArray(), u.ToArray(), v.ToArray(), gi.ToArray(), gp.ToArray());
         }
 
