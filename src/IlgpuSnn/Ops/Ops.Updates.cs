@@ -17,4 +17,15 @@ public static partial class Ops
         Tensor? skip, float learningRate, float decay, float beta1, float beta2, float eps) =>
         OptimizerKernels.AdamW(parameter.Device, parameter.View, gradient.View, expAvg.View, expAvgSq.View, steps.View, increments.View, index,
             skip?.View, learningRate, decay, beta1, beta2, eps);
+
+    /// <summary>
+    /// Ends an optimizer step on the device: unless skip[0] ≠ 0, stepCount[0] += 1; counts[i] += increments[i] and
+    /// increments[i] = 0 when per-parameter counters are given.
+    /// </summary>
+    internal static void CommitOptimizerStep(Tensor? skip, Tensor stepCount, Tensor? counts, Tensor? increments) =>
+        OptimizerKernels.CommitStep(stepCount.Device, skip?.View, stepCount.View, counts?.View ?? default, increments?.View ?? default);
+
+    /// <summary>On the device: counter[0] += 1 when flag[0] ≠ 0, then flag[0] = 0.</summary>
+    internal static void CountFlagAndClear(Tensor flag, Tensor counter) =>
+        OptimizerKernels.CountAndClear(flag.Device, flag.View, counter.View);
 }

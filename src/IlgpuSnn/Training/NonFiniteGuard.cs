@@ -68,7 +68,8 @@ public sealed class NonFiniteGuard : IDisposable
         ArgumentNullException.ThrowIfNull(counter);
         if (counter.Length != 1 || !ReferenceEquals(counter.Device, flags.Device))
             throw new ArgumentException($"NonFiniteGuard: the counter must be one element on the guard's device, got {Tensor.Format(counter.Shape)}.", nameof(counter));
-        Kernels.OptimizerKernels.CountAndClear(flags.Device, flags.View.SubView(row * Slots + GradientSlot, 1), counter.View);
+        using var flag = GradientFlag();
+        Ops.CountFlagAndClear(flag, counter);
     }
 
     /// <summary>Waits for the scans enqueued so far (one synchronisation), returns what each row found and clears the flags.</summary>

@@ -169,8 +169,7 @@ public abstract class Optimizer : IOptimizer
             Update(i, p, g, skip);
         }
         var counters = ParameterStepCounters;
-        Kernels.OptimizerKernels.CommitStep(Device, skip?.View, stepTensor.View,
-            counters?.Counts.View ?? default, counters?.Increments.View ?? default);
+        Ops.CommitOptimizerStep(skip, stepTensor, counters?.Counts, counters?.Increments);
     }
 
     private static Device ValidateParameters(string optimizer, IReadOnlyList<Tensor> parameters)
