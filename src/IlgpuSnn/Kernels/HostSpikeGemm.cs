@@ -33,8 +33,8 @@ internal static unsafe class HostSpikeGemm
     /// <summary>Inputs per transposed weight block of the forward (a 512 x 128 block is 256 KB, in L2).</summary>
     private const int ForwardInputs = 512;
 
-    /// <summary>Inputs per gradient block (a 128 x 128 accumulator tile, 64 KB).</summary>
-    private const int GradientInputs = 128;
+    /// <summary>Inputs per gradient block (a 64 x 128 accumulator tile, 32 KB, in L1).</summary>
+    private const int GradientInputs = 64;
 
     /// <summary>Rows of x sampled to measure its density.</summary>
     private const int SampleRows = 32;
@@ -46,10 +46,13 @@ internal static unsafe class HostSpikeGemm
     internal static bool Available { get; } = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
     /// <summary>
-    /// The density of x (share of non-zero entries) below which a call runs the event-driven form; measured crossover
-    /// on the 2-core AMD EPYC (benchmarks/RESULTS.md). The sparsity benchmark changes it to compare both forms.
+    /// The density of x (share of non-zero entries) below which a forward runs the event-driven form; the crossover
+    /// measured on the 2-core AMD EPYC (benchmarks/RESULTS.md). The sparsity benchmark changes it to compare both forms.
     /// </summary>
-    internal static float EventDrivenBelow { get; set; } = 0.3f;
+    internal static float ForwardBelow { get; set; } = 0.1f;
+
+    /// <summary>The same for the weight gradient.</summary>
+    internal static float WeightGradientBelow { get; set; } = 0.01f;
 
     /// <summary>When set (diagnostics only), every worker's share of every call reports to it.</summary>
     internal static SpikeGemmProfile? Profile { get; set; }
@@ -128,6 +131,7 @@ internal static unsafe class HostSpikeGemm
     /// Non-zero entries (any bit pattern but ±0: NaN counts) among the sampled rows of x [rows, cols] and how many
     /// entries were sampled: all rows when there are at most <see cref="SampleRows"/>, else that many spread evenly.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static (long NonZero, long Sampled) Density(float* x, int rows, int cols)
     {
         int sample = Math.Min(rows, SampleRows);
@@ -135,9 +139,12 @@ internal static unsafe class HostSpikeGemm
         for (int s = 0; s < sample; s++)
         {
             float* row = x + (long)((long)s * rows / sample) * cols;
+            // Each lane counts its zeros (an all-ones compare result is -1), summed once per row.
+            var zeros = Vector512<int>.Zero;
             int p = 0;
             for (; p + Lanes <= cols; p += Lanes)
-                nonZero += Lanes - BitOperations.PopCount(Vector512.Equals(Vector512.Load(row + p), Vector512<float>.Zero).ExtractMostSignificantBits());
+                zeros -= Vector512.Equals(Vector512.Load(row + p), Vector512<float>.Zero).AsInt32();
+            nonZero += p - Vector512.Sum(zeros);
             for (; p < cols; p++) nonZero += row[p] == 0f ? 0 : 1;
         }
         return (nonZero, (long)sample * cols);
@@ -145,28 +152,34 @@ internal static unsafe class HostSpikeGemm
 
     /// <summary>
     /// Lists the non-zero entries of row[0, length): their positions in <paramref name="indices"/> and values in
-    /// <paramref name="values"/>, in increasing position; returns how many.
+    /// <paramref name="values"/>, in increasing position; returns how many. With AVX-512 each vector of 16 entries
+    /// is compressed in registers (a vector of zeros, most of a spike row, costs one compare); both lists need
+    /// <see cref="Lanes"/> entries of slack beyond <paramref name="length"/>, which the full-vector stores may write.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Active(float* row, int length, int* indices, float* values)
     {
         int count = 0, p = 0;
-        for (; p + Lanes <= length; p += Lanes)
+        if (Avx512F.IsSupported)
         {
-            ulong mask = ~Vector512.Equals(Vector512.Load(row + p), Vector512<float>.Zero).ExtractMostSignificantBits() & 0xFFFFUL;
-            while (mask != 0)
+            var position = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            for (; p + Lanes <= length; p += Lanes, position += Vector512.Create(Lanes))
             {
-                int q = p + BitOperations.TrailingZeroCount(mask);
-                indices[count] = q;
-                values[count++] = row[q];
-                mask &= mask - 1;
+                var v = Vector512.Load(row + p);
+                var zero = Vector512.Equals(v, Vector512<float>.Zero);
+                uint bits = ~(uint)zero.ExtractMostSignificantBits() & 0xFFFFu;
+                if (bits == 0) continue;
+                var nonZero = ~zero;
+                Avx512F.Compress(Vector512<float>.Zero, nonZero, v).Store(values + count);
+                Avx512F.Compress(Vector512<int>.Zero, nonZero.AsInt32(), position).Store(indices + count);
+                count += BitOperations.PopCount(bits);
             }
         }
         for (; p < length; p++)
         {
-            if (row[p] == 0f) continue;
             indices[count] = p;
-            values[count++] = row[p];
+            values[count] = row[p];
+            count += row[p] == 0f ? 0 : 1;
         }
         return count;
     }
@@ -179,12 +192,13 @@ internal static unsafe class HostSpikeGemm
     /// <see cref="ForwardInputs"/> inputs, transposes that block of W (zero-padded to whole vectors), then for each row
     /// adds value × transposed row over the row's non-zero inputs (the first block applies beta, later ones add).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardRectangle(float* x, float* w, float* y, int outs, int ins, float alpha, float beta,
         int o0, int o1, int n0, int n1)
     {
-        blockBuffer ??= GC.AllocateUninitializedArray<float>(Math.Max(ForwardInputs, GradientInputs) * Slab, pinned: true);
-        activeValues ??= GC.AllocateUninitializedArray<float>(ForwardInputs, pinned: true);
-        activeIndices ??= GC.AllocateUninitializedArray<int>(ForwardInputs, pinned: true);
+        blockBuffer ??= GC.AllocateUninitializedArray<float>(Math.Max(ForwardInputs * Slab, GradientInputs * (Slab + Lanes)), pinned: true);
+        activeValues ??= GC.AllocateUninitializedArray<float>(Math.Max(ForwardInputs, GradientInputs) + Lanes, pinned: true);
+        activeIndices ??= GC.AllocateUninitializedArray<int>(Math.Max(ForwardInputs, GradientInputs) + Lanes, pinned: true);
         float* tile = stackalloc float[Slab];
         fixed (float* wt = blockBuffer, values = activeValues)
         fixed (int* indices = activeIndices)
@@ -195,18 +209,7 @@ internal static unsafe class HostSpikeGemm
                 for (int ic = 0; ic < ins; ic += ForwardInputs)
                 {
                     int kc = Math.Min(ForwardInputs, ins - ic);
-                    for (int o = 0; o < stride; o++)
-                    {
-                        if (o < width)
-                        {
-                            float* src = w + (long)(oc + o) * ins + ic;
-                            for (int p = 0; p < kc; p++) wt[p * stride + o] = src[p];
-                        }
-                        else
-                        {
-                            for (int p = 0; p < kc; p++) wt[p * stride + o] = 0f;
-                        }
-                    }
+                    Transpose(w + (long)oc * ins + ic, ins, wt, stride, width, kc);
                     float betaHere = ic == 0 ? beta : 1f;
                     for (int n = n0; n < n1; n++)
                     {
@@ -255,6 +258,24 @@ internal static unsafe class HostSpikeGemm
                 c7 = Vector512.FusedMultiplyAdd(v, Vector512.Load(row + 7 * Lanes), c7);
             }
         }
+        if (width == stride)
+        {
+            Put(c0, y, alpha, beta);
+            if (TGroups.Count > 1) Put(c1, y + Lanes, alpha, beta);
+            if (TGroups.Count > 2)
+            {
+                Put(c2, y + 2 * Lanes, alpha, beta);
+                Put(c3, y + 3 * Lanes, alpha, beta);
+            }
+            if (TGroups.Count > 4)
+            {
+                Put(c4, y + 4 * Lanes, alpha, beta);
+                Put(c5, y + 5 * Lanes, alpha, beta);
+                Put(c6, y + 6 * Lanes, alpha, beta);
+                Put(c7, y + 7 * Lanes, alpha, beta);
+            }
+            return;
+        }
         c0.Store(tile);
         if (TGroups.Count > 1) c1.Store(tile + Lanes);
         if (TGroups.Count > 2)
@@ -272,60 +293,96 @@ internal static unsafe class HostSpikeGemm
         for (int j = 0; j < width; j++) y[j] = beta == 0f ? alpha * tile[j] : alpha * tile[j] + beta * y[j];
     }
 
+    /// <summary>Writes 16 outputs: y = alpha·acc + beta·y, y not read when beta is 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put(Vector512<float> acc, float* y, float alpha, float beta)
+    {
+        var scaled = acc * Vector512.Create(alpha);
+        (beta == 0f ? scaled : Vector512.FusedMultiplyAdd(Vector512.Create(beta), Vector512.Load(y), scaled)).Store(y);
+    }
+
+    /// <summary>
+    /// wt[p·stride + o] = w[o·ld + p] for o &lt; width, p &lt; kc, and 0 for width ≤ o &lt; stride: the block of W
+    /// transposed, in 16 x 16 tiles so that both sides stay within 16 cache lines.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose(float* w, int ld, float* wt, int stride, int width, int kc)
+    {
+        for (int o0 = 0; o0 < stride; o0 += Lanes)
+            for (int p0 = 0; p0 < kc; p0 += Lanes)
+            {
+                int p1 = Math.Min(kc, p0 + Lanes);
+                for (int o = o0; o < o0 + Lanes; o++)
+                {
+                    float* src = w + (long)o * ld;
+                    if (o < width)
+                        for (int p = p0; p < p1; p++) wt[p * stride + o] = src[p];
+                    else
+                        for (int p = p0; p < p1; p++) wt[p * stride + o] = 0f;
+                }
+            }
+    }
+
     /// <summary>
     /// Inputs [i0, i1) (columns of dW) of the weight gradient: per slab of up to 128 outputs and block of
     /// <see cref="GradientInputs"/> inputs, a transposed accumulator tile [input, output] gets value × g[n, slab] for
     /// every non-zero x[n, input] (rows in increasing order), then is written to dW as alpha·tile + beta·dW.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WeightGradientRectangle(float* g, float* x, float* dw, int rows, int outs, int ins, float alpha, float beta,
         int i0, int i1)
     {
-        blockBuffer ??= GC.AllocateUninitializedArray<float>(Math.Max(ForwardInputs, GradientInputs) * Slab, pinned: true);
-        activeValues ??= GC.AllocateUninitializedArray<float>(ForwardInputs, pinned: true);
-        activeIndices ??= GC.AllocateUninitializedArray<int>(ForwardInputs, pinned: true);
+        blockBuffer ??= GC.AllocateUninitializedArray<float>(Math.Max(ForwardInputs * Slab, GradientInputs * (Slab + Lanes)), pinned: true);
+        activeValues ??= GC.AllocateUninitializedArray<float>(Math.Max(ForwardInputs, GradientInputs) + Lanes, pinned: true);
+        activeIndices ??= GC.AllocateUninitializedArray<int>(Math.Max(ForwardInputs, GradientInputs) + Lanes, pinned: true);
         float* gradientRow = stackalloc float[Slab];
         fixed (float* acc = blockBuffer, values = activeValues)
         fixed (int* indices = activeIndices)
         {
             for (int oc = 0; oc < outs; oc += Slab)
             {
-                int width = Math.Min(Slab, outs - oc), groups = SlabGroups(width), stride = groups * Lanes;
+                // The tile's rows are one vector longer than the slab: a power-of-two pitch would map the column the
+                // write-out reads onto a few cache sets.
+                int width = Math.Min(Slab, outs - oc), groups = SlabGroups(width), stride = groups * Lanes, pitch = stride + Lanes;
                 for (int j = width; j < stride; j++) gradientRow[j] = 0f;
                 for (int ib = i0; ib < i1; ib += GradientInputs)
                 {
                     int kb = Math.Min(GradientInputs, i1 - ib);
-                    new Span<float>(acc, kb * stride).Clear();
+                    new Span<float>(acc, kb * pitch).Clear();
                     for (int n = 0; n < rows; n++)
                     {
                         int count = Active(x + (long)n * ins + ib, kb, indices, values);
                         if (count == 0) continue;
                         float* src = g + (long)n * outs + oc;
-                        for (int j = 0; j < width; j++) gradientRow[j] = src[j];
+                        if (width < stride)
+                        {
+                            for (int j = 0; j < width; j++) gradientRow[j] = src[j];
+                            src = gradientRow;
+                        }
                         switch (groups)
                         {
-                            case 1: GradientSlab<One>(count, indices, values, gradientRow, acc); break;
-                            case 2: GradientSlab<Two>(count, indices, values, gradientRow, acc); break;
-                            case 4: GradientSlab<Four>(count, indices, values, gradientRow, acc); break;
-                            default: GradientSlab<Eight>(count, indices, values, gradientRow, acc); break;
+                            case 1: GradientSlab<One>(count, indices, values, src, acc, pitch); break;
+                            case 2: GradientSlab<Two>(count, indices, values, src, acc, pitch); break;
+                            case 4: GradientSlab<Four>(count, indices, values, src, acc, pitch); break;
+                            default: GradientSlab<Eight>(count, indices, values, src, acc, pitch); break;
                         }
                     }
                     for (int o = 0; o < width; o++)
                     {
                         float* dst = dw + (long)(oc + o) * ins + ib;
                         for (int i = 0; i < kb; i++)
-                            dst[i] = beta == 0f ? alpha * acc[i * stride + o] : alpha * acc[i * stride + o] + beta * dst[i];
+                            dst[i] = beta == 0f ? alpha * acc[i * pitch + o] : alpha * acc[i * pitch + o] + beta * dst[i];
                     }
                 }
             }
         }
     }
 
-    /// <summary>acc[input, :] += value × gradient row (TGroups vectors held in registers) for each listed input.</summary>
+    /// <summary>acc[input·pitch, :] += value × gradient row (TGroups vectors held in registers) for each listed input.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GradientSlab<TGroups>(int count, int* indices, float* values, float* gradientRow, float* acc)
+    private static void GradientSlab<TGroups>(int count, int* indices, float* values, float* gradientRow, float* acc, int pitch)
         where TGroups : struct, IGroups
     {
-        int stride = TGroups.Count * Lanes;
         var g0 = Vector512.Load(gradientRow);
         var g1 = TGroups.Count > 1 ? Vector512.Load(gradientRow + Lanes) : default;
         var g2 = TGroups.Count > 2 ? Vector512.Load(gradientRow + 2 * Lanes) : default;
@@ -337,7 +394,7 @@ internal static unsafe class HostSpikeGemm
         for (int a = 0; a < count; a++)
         {
             var v = Vector512.Create(values[a]);
-            float* row = acc + indices[a] * stride;
+            float* row = acc + indices[a] * pitch;
             Vector512.FusedMultiplyAdd(v, g0, Vector512.Load(row)).Store(row);
             if (TGroups.Count > 1) Vector512.FusedMultiplyAdd(v, g1, Vector512.Load(row + Lanes)).Store(row + Lanes);
             if (TGroups.Count > 2)

@@ -7,7 +7,8 @@ namespace IlgpuSnn.Kernels;
 /// <summary>
 /// The two products of a fully connected layer with its input x [rows, ins]: the forward y = alpha·x·Wᵀ + beta·y and
 /// the weight gradient dW = alpha·gᵀ·x + beta·dW. On the CPU accelerator one kernel measures x's density and runs the
-/// event-driven form below <see cref="HostSpikeGemm.EventDrivenBelow"/> (spikes: most entries are zero), the dense
+/// event-driven form below a measured density (<see cref="HostSpikeGemm.ForwardBelow"/>,
+/// <see cref="HostSpikeGemm.WeightGradientBelow"/>) (spikes: most entries are zero), the dense
 /// packed GEMM above (<see cref="HostSpikeGemm"/>); the choice is made inside the kernel, per call, with no host
 /// read. GPUs run the dense GEMM (<see cref="Gemm.Run"/>). Both forms give the dense product up to float summation
 /// order, whatever the values of x. Every call adds the dense product's multiply-adds to <see cref="Device.Macs"/>.
@@ -24,7 +25,7 @@ internal static class SpikeGemm
         int rows, int outs, int ins, float alpha = 1f, float beta = 0f, float? eventDrivenBelow = null)
     {
         ArgumentNullException.ThrowIfNull(device);
-        float threshold = Threshold(device, eventDrivenBelow);
+        float threshold = Threshold(device, eventDrivenBelow, HostSpikeGemm.ForwardBelow);
         if (threshold <= 0f || rows <= 0 || outs <= 0 || ins <= 0)
         {
             Gemm.Run(device, x, w, y, rows, outs, ins, false, true, alpha, beta);
@@ -48,7 +49,7 @@ internal static class SpikeGemm
         int rows, int outs, int ins, float alpha = 1f, float beta = 0f, float? eventDrivenBelow = null)
     {
         ArgumentNullException.ThrowIfNull(device);
-        float threshold = Threshold(device, eventDrivenBelow);
+        float threshold = Threshold(device, eventDrivenBelow, HostSpikeGemm.WeightGradientBelow);
         if (threshold <= 0f || rows <= 0 || outs <= 0 || ins <= 0)
         {
             Gemm.Run(device, g, x, dw, outs, ins, rows, true, false, alpha, beta);
@@ -64,10 +65,10 @@ internal static class SpikeGemm
     }
 
     /// <summary>The density threshold of a call: 0 (dense) off the CPU accelerator and where the form is not on by default.</summary>
-    private static float Threshold(Device device, float? eventDrivenBelow)
+    private static float Threshold(Device device, float? eventDrivenBelow, float measured)
     {
         if (!device.Launch.IsCpu) return 0f;
-        return eventDrivenBelow ?? (HostSpikeGemm.Available ? HostSpikeGemm.EventDrivenBelow : 0f);
+        return eventDrivenBelow ?? (HostSpikeGemm.Available ? measured : 0f);
     }
 
     private static void Require(string name, ArrayView<float> view, long needed, string shape)
