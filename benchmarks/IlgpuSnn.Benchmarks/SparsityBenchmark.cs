@@ -125,7 +125,7 @@ internal static class SparsityBenchmark
         {
             (HostSpikeGemm.ForwardBelow, HostSpikeGemm.WeightGradientBelow, HostSpikeGemm.Profile, HostGemm.Profile) = (forward, gradient, null, null);
         }
-        Console.WriteLine($"linear layers' products ({rounds} interleaved rounds; worker-ms summed over workers and rounds; default: forward below {forward:P0}, weight gradient below {gradient:P0}):");
+        Console.WriteLine($"linear layers' products ({rounds} interleaved rounds; worker-ms summed over workers and rounds; default: forward below {forward:P0} − 4/outs, weight gradient below {gradient:P0}):");
         Console.WriteLine("| product rows x outs x ins | input density | dense worker-ms | event worker-ms | event / dense | default runs |");
         Console.WriteLine("|---|---|---|---|---|---|");
         foreach (var (key, e) in events.Entries.OrderBy(p => p.Key, StringComparer.Ordinal))

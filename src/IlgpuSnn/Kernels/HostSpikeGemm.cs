@@ -46,13 +46,30 @@ internal static unsafe class HostSpikeGemm
     internal static bool Available { get; } = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
     /// <summary>
-    /// The density of x (share of non-zero entries) below which a forward runs the event-driven form; the crossover
-    /// measured on the 2-core AMD EPYC (benchmarks/RESULTS.md). The sparsity benchmark changes it to compare both forms.
+    /// The forward's crossover for many outputs: with <c>outs</c> outputs it runs event-driven below a density of
+    /// ForwardBelow − <see cref="ForwardScanOutputs"/> / outs (<see cref="ForwardThreshold"/>). Measured on the 2-core
+    /// AMD EPYC (benchmarks/RESULTS.md: event-driven 0.3-0.4x the dense time at 1-2 % density and 256 outputs, about
+    /// even at 40-50 %); the sparsity benchmark changes it to compare both forms.
     /// </summary>
-    internal static float ForwardBelow { get; set; } = 0.1f;
+    internal static float ForwardBelow { get; set; } = 0.4f;
 
-    /// <summary>The same for the weight gradient.</summary>
-    internal static float WeightGradientBelow { get; set; } = 0.01f;
+    /// <summary>
+    /// Listing the non-zero entries costs about as much per input entry as this many outputs' multiply-adds, so with
+    /// few outputs (a 10-class read-out) the event-driven forward pays only at densities near 0 (measured: 256 x 10 x
+    /// 3136 even at 1 %, 1.3x slower at 2 %).
+    /// </summary>
+    private const float ForwardScanOutputs = 4f;
+
+    /// <summary>
+    /// The density below which a weight gradient runs the event-driven form: 0 (always dense), because on the 2-core
+    /// AMD EPYC it measured slower than the packed GEMM at every density, 0 % included (benchmarks/RESULTS.md: writing
+    /// the transposed accumulators back costs about what the dense product does). The sparsity benchmark and tests
+    /// set it to run the form.
+    /// </summary>
+    internal static float WeightGradientBelow { get; set; }
+
+    /// <summary>The density below which a forward with <paramref name="outs"/> outputs runs event-driven (≤ 0: never).</summary>
+    internal static float ForwardThreshold(int outs) => ForwardBelow - ForwardScanOutputs / outs;
 
     /// <summary>When set (diagnostics only), every worker's share of every call reports to it.</summary>
     internal static SpikeGemmProfile? Profile { get; set; }

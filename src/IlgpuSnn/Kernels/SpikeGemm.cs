@@ -7,7 +7,7 @@ namespace IlgpuSnn.Kernels;
 /// <summary>
 /// The two products of a fully connected layer with its input x [rows, ins]: the forward y = alpha·x·Wᵀ + beta·y and
 /// the weight gradient dW = alpha·gᵀ·x + beta·dW. On the CPU accelerator one kernel measures x's density and runs the
-/// event-driven form below a measured density (<see cref="HostSpikeGemm.ForwardBelow"/>,
+/// event-driven form below a measured density (<see cref="HostSpikeGemm.ForwardThreshold"/>,
 /// <see cref="HostSpikeGemm.WeightGradientBelow"/>) (spikes: most entries are zero), the dense
 /// packed GEMM above (<see cref="HostSpikeGemm"/>); the choice is made inside the kernel, per call, with no host
 /// read. GPUs run the dense GEMM (<see cref="Gemm.Run"/>). Both forms give the dense product up to float summation
@@ -25,7 +25,7 @@ internal static class SpikeGemm
         int rows, int outs, int ins, float alpha = 1f, float beta = 0f, float? eventDrivenBelow = null)
     {
         ArgumentNullException.ThrowIfNull(device);
-        float threshold = Threshold(device, eventDrivenBelow, HostSpikeGemm.ForwardBelow);
+        float threshold = Threshold(device, eventDrivenBelow, HostSpikeGemm.ForwardThreshold(outs));
         if (threshold <= 0f || rows <= 0 || outs <= 0 || ins <= 0)
         {
             Gemm.Run(device, x, w, y, rows, outs, ins, false, true, alpha, beta);
@@ -68,7 +68,7 @@ internal static class SpikeGemm
     private static float Threshold(Device device, float? eventDrivenBelow, float measured)
     {
         if (!device.Launch.IsCpu) return 0f;
-        return eventDrivenBelow ?? (HostSpikeGemm.Available ? measured : 0f);
+        return eventDrivenBelow ?? (HostSpikeGemm.Available ? Math.Max(0f, measured) : 0f);
     }
 
     private static void Require(string name, ArrayView<float> view, long needed, string shape)
