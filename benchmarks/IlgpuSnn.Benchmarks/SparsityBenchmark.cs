@@ -125,7 +125,7 @@ internal static class SparsityBenchmark
         {
             (HostSpikeGemm.ForwardBelow, HostSpikeGemm.WeightGradientBelow, HostSpikeGemm.Profile, HostGemm.Profile) = (forward, gradient, null, null);
         }
-        Console.WriteLine($"linear layers' products ({rounds} interleaved rounds; worker-ms summed over workers and rounds; default: forward below {forward:P0} − 4/outs, weight gradient below {gradient:P0}):");
+        Console.WriteLine($"linear layers' products ({rounds} interleaved rounds; worker-ms summed over workers and rounds; default: forward below {forward:P0} (− 4/outs where ins ≥ 4·max(rows, outs)), weight gradient below {gradient:P0}):");
         Console.WriteLine("| product rows x outs x ins | input density | dense worker-ms | event worker-ms | event / dense | default runs |");
         Console.WriteLine("|---|---|---|---|---|---|");
         foreach (var (key, e) in events.Entries.OrderBy(p => p.Key, StringComparer.Ordinal))
@@ -134,7 +134,8 @@ internal static class SparsityBenchmark
             string gemm = key.StartsWith("forward", StringComparison.Ordinal) ? $"{d[0]}x{d[1]}x{d[2]}:b" : $"{d[1]}x{d[2]}x{d[0]}:a";
             double denseSeconds = dense.Entries.TryGetValue(gemm, out var de) ? de.Seconds : double.NaN;
             var c = chosen.Entries.GetValueOrDefault(key);
-            string choice = c is null ? "?" : c.EventDriven == 0 ? "dense" : c.EventDriven == c.Calls ? "event" : $"event {c.EventDriven}/{c.Calls}";
+            // A product absent from the default's profile had a threshold of 0: it went straight to the dense GEMM.
+            string choice = c is null ? "dense (threshold 0)" : c.EventDriven == 0 ? "dense" : c.EventDriven == c.Calls ? "event" : $"event {c.EventDriven}/{c.Calls}";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {key} | {(double)e.NonZero / Math.Max(1, e.Sampled):P1} | {denseSeconds * 1e3:F2} | {e.Seconds * 1e3:F2} | {e.Seconds / denseSeconds:F2} | {choice} |"));
         }

@@ -46,20 +46,19 @@ internal static unsafe class HostSpikeGemm
     internal static bool Available { get; } = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
     /// <summary>
-    /// The forward's crossover for many outputs: with <c>outs</c> outputs it runs event-driven below a density of
-    /// ForwardBelow − <see cref="ForwardScanOutputs"/> / outs (<see cref="ForwardThreshold"/>). Measured on the 2-core
-    /// AMD EPYC (benchmarks/RESULTS.md: event-driven 0.3-0.4x the dense time at 1-2 % density and 256 outputs, about
-    /// even at 40-50 %); the sparsity benchmark changes it to compare both forms.
+    /// The forward's crossover: below this density it runs event-driven (<see cref="ForwardThreshold"/>). Measured on
+    /// the 2-core AMD EPYC (benchmarks/RESULTS.md: event-driven 0.3-0.4x the dense time at 1-2 % density with 256
+    /// outputs, about even at 40-50 %); the sparsity benchmark changes it to compare both forms.
     /// </summary>
     internal static float ForwardBelow { get; set; } = 0.4f;
 
     /// <summary>
-    /// Listing the non-zero entries costs about as much per input entry as this many outputs' multiply-adds, so with
-    /// few outputs (a 10-class read-out) the event-driven forward pays only at densities near 0 (measured: 256 x 10 x
-    /// 3136 even at 1 %, 1.3x slower at 2 %).
+    /// Listing the non-zero entries costs about as much per input entry as this many outputs' multiply-adds. It matters
+    /// where the dense product is efficient even with few outputs: with a long inner dimension (ins ≥ 4·max(rows,
+    /// outs)) the packed GEMM runs as dot products, with no padding of a 10-class read-out to a 32-wide register block
+    /// (measured: 256 x 10 x 3136 even at 1 %, 1.3x slower at 2 %, while 256 x 10 x 256 ran 0.3x at 27 %).
     /// </summary>
     private const float ForwardScanOutputs = 4f;
-
     /// <summary>
     /// The density below which a weight gradient runs the event-driven form: 0 (always dense), because on the 2-core
     /// AMD EPYC it measured slower than the packed GEMM at every density, 0 % included (benchmarks/RESULTS.md: writing
@@ -68,8 +67,9 @@ internal static unsafe class HostSpikeGemm
     /// </summary>
     internal static float WeightGradientBelow { get; set; }
 
-    /// <summary>The density below which a forward with <paramref name="outs"/> outputs runs event-driven (≤ 0: never).</summary>
-    internal static float ForwardThreshold(int outs) => ForwardBelow - ForwardScanOutputs / outs;
+    /// <summary>The density below which a forward of x [rows, ins] with <paramref name="outs"/> outputs runs event-driven (≤ 0: never).</summary>
+    internal static float ForwardThreshold(int rows, int outs, int ins) =>
+        ins >= 4L * Math.Max(rows, outs) ? ForwardBelow - ForwardScanOutputs / outs : ForwardBelow;
 
     /// <summary>When set (diagnostics only), every worker's share of every call reports to it.</summary>
     internal static SpikeGemmProfile? Profile { get; set; }

@@ -25,7 +25,7 @@ internal static class SpikeGemm
         int rows, int outs, int ins, float alpha = 1f, float beta = 0f, float? eventDrivenBelow = null)
     {
         ArgumentNullException.ThrowIfNull(device);
-        float threshold = Threshold(device, eventDrivenBelow, HostSpikeGemm.ForwardThreshold(outs));
+        float threshold = Threshold(device, eventDrivenBelow, HostSpikeGemm.ForwardThreshold(rows, outs, ins));
         if (threshold <= 0f || rows <= 0 || outs <= 0 || ins <= 0)
         {
             Gemm.Run(device, x, w, y, rows, outs, ins, false, true, alpha, beta);

@@ -122,7 +122,7 @@ public sealed class SpikeGemmTests(TestDevice fixture)
         try
         {
             // Densities well below and well above the forward's measured crossover for this many outputs.
-            Assert.InRange(HostSpikeGemm.ForwardThreshold(outs), 0.05f, 0.6f);
+            Assert.InRange(HostSpikeGemm.ForwardThreshold(rows, outs, ins), 0.05f, 0.6f);
             CheckForward(Spikes(rows, ins, 0.02, 8), rows, outs, ins, 1f, 0f, null, "sparse");
             var sparse = profile.Entries[$"forward {rows}x{outs}x{ins}"];
             CheckForward(Spikes(rows, ins, 0.8, 9), rows, outs, ins, 1f, 0f, null, "dense");
