@@ -93,7 +93,7 @@ internal static unsafe class HostSpikeGemm
         bool eventDriven = nonZero < eventDrivenBelow * sampled;
         if (!eventDriven)
         {
-            HostGemm.Compute(x, w, y, rows, outs, ins, false, true, alpha, beta, HostGemm.Wide, thread, threads);
+            HostGemm.Compute(x, w, y, rows, outs, ins, false, true, alpha, beta, HostGemm.Wide, thread, threads, default, HostGemm.PlainForm);
         }
         else
         {
@@ -131,7 +131,7 @@ internal static unsafe class HostSpikeGemm
         bool eventDriven = nonZero < eventDrivenBelow * sampled;
         if (!eventDriven)
         {
-            HostGemm.Compute(g, x, dw, outs, ins, rows, true, false, alpha, beta, HostGemm.Wide, thread, threads);
+            HostGemm.Compute(g, x, dw, outs, ins, rows, true, false, alpha, beta, HostGemm.Wide, thread, threads, default, HostGemm.PlainForm);
         }
         else
         {

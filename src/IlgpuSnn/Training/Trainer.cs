@@ -53,8 +53,7 @@ public sealed class Trainer
         if (options.Epochs <= 0 || options.BatchSize <= 0 || options.TimeSteps <= 0 || options.LogInterval <= 0)
             throw new ArgumentException($"Trainer: epochs ({options.Epochs}), batch size ({options.BatchSize}), time steps ({options.TimeSteps}) and the logging interval ({options.LogInterval}) must be positive.");
         this.reduction = reduction ?? estimator.DefaultReduction;
-        if (estimator.RequiredReduction is { } r && r != this.reduction)
-            throw new ArgumentException($"Trainer: {estimator.Name} needs the {r} loss.");
+        LossSupport.Require(estimator, this.reduction);
         CheckOptimizerParameters();
     }
 

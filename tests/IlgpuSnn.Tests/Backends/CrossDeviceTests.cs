@@ -16,8 +16,9 @@ namespace IlgpuSnn.Tests.Backends;
 /// CPU accelerator the device under test runs the portable element-wise kernels against the reference's host-pointer
 /// kernels, so the comparison is never of a code path with itself.
 /// Tolerances, stated per check: GEMM and sums by the float32 rounding bound of their terms (2e-5 · Σ|term|); spikes
-/// equal except where a potential lies within rounding of the threshold (at most 0.2 % of spikes); gradients of a
-/// whole network within 2e-3 of their norm (a spike flipped by rounding moves them by about that much).
+/// equal except where a potential lies within rounding of the threshold (at most 0.2 % of spikes); the loss within 1e-4
+/// plus 2e-3 per flipped spike; gradients of a whole network within 2e-3 of their norm (a spike flipped by rounding
+/// moves them by about that much).
 /// </summary>
 public sealed class CrossDeviceTests(TestDevice fixture) : IDisposable
 {
@@ -216,7 +217,9 @@ public sealed class CrossDeviceTests(TestDevice fixture) : IDisposable
         var actual = Gradients(Tested, estimator);
         int flipped = expected.Spikes.Zip(actual.Spikes).Count(e => e.First != e.Second);
         Assert.True(flipped <= expected.Spikes.Count / 500, $"{estimator}: {flipped} of {expected.Spikes.Count} spikes differ");
-        Assert.Equal(expected.Loss, actual.Loss, 1e-4 * (1 + Math.Abs(expected.Loss)));
+        // A spike flipped by rounding (a potential within float32 rounding of the threshold, allowed above) moves the
+        // loss by about 1e-3 of its size; with every spike equal the losses agree to summation-order rounding.
+        Assert.Equal(expected.Loss, actual.Loss, (1e-4 + 2e-3 * flipped) * (1 + Math.Abs(expected.Loss)));
         Assert.Equal(expected.Grads.Count, actual.Grads.Count);
         for (int i = 0; i < expected.Grads.Count; i++)
         {
