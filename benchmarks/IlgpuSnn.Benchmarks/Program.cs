@@ -5,7 +5,8 @@ using IlgpuSnn.Runtime;
 // `iteration` runs the whole-iteration benchmark of a VGG-11-like spiking CNN instead (see IterationBenchmark.cs);
 // `throughput` prints GEMM and convolution GFLOP/s for given shapes (see GemmThroughput.cs);
 // `bandwidth` prints GB/s of the element-wise kernels beside STREAM-like copy and triad (see BandwidthBenchmark.cs);
-// `sparsity` prints spike densities per layer and the GEMM's sparse/dense times while a net trains (SparsityBenchmark.cs).
+// `sparsity` prints spike densities per layer and the sparse paths' times while a net trains, `sparsity --crossover` the
+// event-driven linear products' crossover per shape and density (SparsityBenchmark.cs, SpikeGemmCrossover.cs).
 // --device is ours (it sets ILGPUSNN_DEVICE, which the benchmark processes inherit); everything else goes to BenchmarkDotNet.
 var rest = new List<string>();
 for (int i = 0; i < args.Length; i++)
