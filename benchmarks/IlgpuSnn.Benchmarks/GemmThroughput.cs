@@ -7,7 +7,8 @@ using IlgpuSnn.Runtime;
 namespace IlgpuSnn.Benchmarks;
 
 /// <summary>
-/// GFLOP/s of the library's GEMM and of a 3x3 convolution (forward + backward through the tape) for given shapes,
+/// GFLOP/s of the library's GEMM and of a 3x3 convolution (forward + backward through the tape, then the forward, the
+/// weight gradient and the input gradient alone, each counted as one GEMM's 2·B·O·Ho·Wo·C·9 FLOPs) for given shapes,
 /// median of a few timed repetitions after a warm-up, one line per shape; also per CPU-second of the process
 /// (cpugflops: FLOPs over the user+system time of all threads), which a loaded machine distorts far less than wall time. Fast enough to interleave with OpenBLAS
 /// (benchmarks/peers/compare.sh) on a shared machine, where BenchmarkDotNet runs minutes apart would see different load.
@@ -61,23 +62,54 @@ internal static class GemmThroughput
         {
             var d = spec.Split('x').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
             int batch = d[0], cin = d[1], cout = d[2], size = d[3];
-            using var x = Tensor.FromArray(device, Random(batch * cin * size * size, 3), batch, cin, size, size).RequireGrad();
-            using var w = Tensor.FromArray(device, Random(cout * cin * 9, 4), cout, cin, 3, 3).RequireGrad();
-            var (seconds, cpu) = Median(reps, () =>
+            using var x = Tensor.FromArray(device, Random(batch * cin * size * size, 3), batch, cin, size, size);
+            using var w = Tensor.FromArray(device, Random(cout * cin * 9, 4), cout, cin, 3, 3);
+            double pass = 2.0 * batch * cout * size * size * cin * 9;
+            // The whole op (forward + both gradients), then each pass alone: the forward without a tape, and the backward
+            // of a recorded forward with only the weight (or only the input) requiring its gradient, the forward untimed.
+            foreach (var (name, gradX, gradW) in new[] { ("fwd-bwd", true, true), ("forward", false, false), ("weight-grad", false, true), ("input-grad", true, false) })
             {
-                using (TensorScope.Begin())
+                x.RequiresGrad = gradX;
+                w.RequiresGrad = gradW;
+                bool whole = gradX && gradW;
+                Tape? tape = null;
+                Tensor? y = null;
+                TensorScope? scope = null;
+                var (seconds, cpu) = Median(reps, () =>
                 {
-                    using var tape = new Tape();
-                    Tensor y;
+                    scope = TensorScope.Begin();
+                    if (name == "forward" || whole) return;
+                    tape = new Tape();
                     using (tape.Record()) y = Ops.Conv2d(x, w, bias: null, stride: 1, padding: 1);
-                    tape.Backward(y);
-                }
-                x.ClearGrad();
-                w.ClearGrad();
-                device.Synchronize();
-            });
-            double flops = 3.0 * 2 * batch * cout * size * size * cin * 9;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours conv3x3-fwd-bwd {spec} column-budget={Ops.ConvColumnBudget} gflops={flops / seconds / 1e9:F2} cpugflops={flops / cpu / 1e9:F2} ms={seconds * 1e3:F2}"));
+                    device.Synchronize();
+                }, () =>
+                {
+                    if (name == "forward")
+                    {
+                        Ops.Conv2d(x, w, bias: null, stride: 1, padding: 1);
+                    }
+                    else if (whole)
+                    {
+                        using var wholeTape = new Tape();
+                        Tensor yy;
+                        using (wholeTape.Record()) yy = Ops.Conv2d(x, w, bias: null, stride: 1, padding: 1);
+                        wholeTape.Backward(yy);
+                    }
+                    else
+                    {
+                        tape!.Backward(y!);
+                    }
+                    device.Synchronize();
+                }, () =>
+                {
+                    tape?.Dispose();
+                    scope!.Dispose();
+                    x.ClearGrad();
+                    w.ClearGrad();
+                });
+                double flops = whole ? 3 * pass : pass;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours conv3x3-{name} {spec} column-budget={Ops.ConvColumnBudget} gflops={flops / seconds / 1e9:F2} cpugflops={flops / cpu / 1e9:F2} ms={seconds * 1e3:F2}"));
+            }
         }
         return 0;
     }
@@ -91,22 +123,33 @@ internal static class GemmThroughput
     }
 
     /// <summary>Median wall seconds of one run, and CPU seconds (all threads of the process) per run over all runs.</summary>
-    private static (double Wall, double Cpu) Median(int reps, Action action)
+    private static (double Wall, double Cpu) Median(int reps, Action action) => Median(reps, () => { }, action, () => { });
+
+    /// <summary>
+    /// As <see cref="Median(int, Action)"/>, with <paramref name="prepare"/> before and <paramref name="cleanup"/> after
+    /// each run left out of both times.
+    /// </summary>
+    private static (double Wall, double Cpu) Median(int reps, Action prepare, Action action, Action cleanup)
     {
+        prepare();
         action();
+        cleanup();
         var times = new double[reps];
         var process = Process.GetCurrentProcess();
-        process.Refresh();
-        var cpu0 = process.TotalProcessorTime;
+        double cpu = 0;
         for (int r = 0; r < reps; r++)
         {
+            prepare();
+            process.Refresh();
+            var cpu0 = process.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             action();
             times[r] = sw.Elapsed.TotalSeconds;
+            process.Refresh();
+            cpu += (process.TotalProcessorTime - cpu0).TotalSeconds;
+            cleanup();
         }
-        process.Refresh();
-        double cpu = (process.TotalProcessorTime - cpu0).TotalSeconds / reps;
         Array.Sort(times);
-        return (times[reps / 2], cpu);
+        return (times[reps / 2], cpu / reps);
     }
 }

@@ -13,9 +13,9 @@ namespace IlgpuSnn.Benchmarks;
 /// 512-512-M with M = 2×2 average pooling; BatchNorm and LIF after every conv; Linear 512 → 10; SGD) for each estimator
 /// and T: milliseconds per iteration, the host synchronisations and kernel launches inside one iteration (the device's
 /// <see cref="DeviceActivity"/>; labels as a data loader makes them), the pool's peak bytes and, on CUDA, the driver's
-/// view of used memory.
-/// Usage: <c>IlgpuSnn.Benchmarks iteration [--batch 128] [--steps 2,4,6,8,16] [--estimators bptt,sltt,...]
-/// [--iterations 5] [--size 32] [--width 1.0]</c> (plus the global <c>--device</c>).
+/// view of used memory. <c>--model conv</c> measures the CLI's conv net instead (Fashion-MNIST shape, 1×28×28).
+/// Usage: <c>IlgpuSnn.Benchmarks iteration [--model vgg11|conv] [--batch 128] [--steps 2,4,6,8,16]
+/// [--estimators bptt,sltt,...] [--iterations 5] [--size 32] [--width 1.0]</c> (plus the global <c>--device</c>).
 /// </summary>
 internal static class IterationBenchmark
 {
@@ -33,14 +33,18 @@ internal static class IterationBenchmark
         double width = double.Parse(Option("--width", "1.0"), CultureInfo.InvariantCulture);
         var steps = Option("--steps", "2,4,6,8,16").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var estimators = Option("--estimators", string.Join(',', EstimatorFactory.Names)).Split(',');
+        bool conv = Option("--model", "vgg11") == "conv";
+        int[] shape = conv ? [1, 28, 28] : [3, size, size];
         using var device = Device.Create();
-        Console.WriteLine($"device {device}; VGG-11-like SNN, input 3x{size}x{size}, batch {batch}, width x{width}, {iterations} timed iterations after 1 warm-up; {DateTime.UtcNow:yyyy-MM-dd}");
+        Console.WriteLine(conv
+            ? $"device {device}; the CLI's conv net, input 1x28x28, batch {batch}, {iterations} timed iterations after 1 warm-up; {DateTime.UtcNow:yyyy-MM-dd}"
+            : $"device {device}; VGG-11-like SNN, input 3x{size}x{size}, batch {batch}, width x{width}, {iterations} timed iterations after 1 warm-up; {DateTime.UtcNow:yyyy-MM-dd}");
         Console.WriteLine("| estimator | T | ms / iteration | host syncs / iteration | launches / iteration | pool peak MiB | driver used MiB |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
         foreach (var name in estimators)
             foreach (var t in steps)
             {
-                var (ms, syncs, launches, peak, driver) = Measure(device, name, t, batch, size, width, iterations);
+                var (ms, syncs, launches, peak, driver) = Measure(device, conv, shape, name, t, batch, width, iterations);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {name} | {t} | {ms:F1} | {syncs:F0} | {launches:F0} | {peak / 1048576.0:F0} | {(driver < 0 ? "-" : (driver / 1048576.0).ToString("F0", CultureInfo.InvariantCulture))} |"));
             }
@@ -64,16 +68,17 @@ internal static class IterationBenchmark
         }, seed: 1);
     }
 
-    private static (double Ms, double Syncs, double Launches, long Peak, long Driver) Measure(Device device, string name, int steps, int batch, int size, double width, int iterations)
+    private static (double Ms, double Syncs, double Launches, long Peak, long Driver) Measure(Device device, bool conv, int[] shape, string name, int steps, int batch,
+        double width, int iterations)
     {
-        using var network = Vgg11(device, size, width);
+        using var network = conv ? Models.Create("conv", device, shape, 10, new NeuronSpec(Decay: 0.5f), seed: 1) : Vgg11(device, shape[1], width);
         using var estimator = EstimatorFactory.Create(name, new EstimatorOptions { K = Math.Max(1, steps / 2), Window = Math.Max(1, steps / 2) });
         estimator.Attach(network);
         using var sgd = new Sgd(network.Parameters.Concat(estimator.ExtraParameters).ToList(), 0.01f, momentum: 0.9f);
         var rng = new Random(3);
         // One frame repeated over time (the direct encoding, the trainer's default): SAF refuses BatchNorm with an input that varies.
-        var frame = Enumerable.Range(0, batch * 3 * size * size).Select(_ => rng.NextSingle()).ToArray();
-        using var input = Tensor.FromArray(device, Enumerable.Range(0, steps).SelectMany(_ => frame).ToArray(), steps, batch, 3, size, size);
+        var frame = Enumerable.Range(0, batch * shape[0] * shape[1] * shape[2]).Select(_ => rng.NextSingle()).ToArray();
+        using var input = Tensor.FromArray(device, Enumerable.Range(0, steps).SelectMany(_ => frame).ToArray(), steps, batch, shape[0], shape[1], shape[2]);
         using var labels = Tensor.FromArray(device, Enumerable.Range(0, batch).Select(i => (float)(i % 10)).ToArray(), batch);
         labels.CheckedClassCount = 10; // what the data loader marks: labels it checked on the host before the upload
         var loss = new SequenceLoss(Criterion.CrossEntropy, estimator.RequiredReduction ?? LossReduction.PerStep, labels);

@@ -4,7 +4,9 @@ using IlgpuSnn.Runtime;
 // Usage: dotnet run -c Release --project benchmarks/IlgpuSnn.Benchmarks -- [--device cuda|opencl|cpu[:index]] [BenchmarkDotNet options]
 // `iteration` runs the whole-iteration benchmark of a VGG-11-like spiking CNN instead (see IterationBenchmark.cs);
 // `throughput` prints GEMM and convolution GFLOP/s for given shapes (see GemmThroughput.cs);
-// `sparsity` prints spike densities per layer and the GEMM's sparse/dense times while a net trains (SparsityBenchmark.cs).
+// `bandwidth` prints GB/s of the element-wise kernels beside STREAM-like copy and triad (see BandwidthBenchmark.cs);
+// `sparsity` prints spike densities per layer and the sparse paths' times while a net trains, `sparsity --crossover` the
+// event-driven linear products' crossover per shape and density (SparsityBenchmark.cs, SpikeGemmCrossover.cs).
 // --device is ours (it sets ILGPUSNN_DEVICE, which the benchmark processes inherit); everything else goes to BenchmarkDotNet.
 var rest = new List<string>();
 for (int i = 0; i < args.Length; i++)
@@ -19,6 +21,7 @@ for (int i = 0; i < args.Length; i++)
 
 if (rest.Count > 0 && rest[0] == "iteration") return IlgpuSnn.Benchmarks.IterationBenchmark.Run(rest.Skip(1).ToList());
 if (rest.Count > 0 && rest[0] == "sparsity") return IlgpuSnn.Benchmarks.SparsityBenchmark.Run(rest.Skip(1).ToList());
+if (rest.Count > 0 && rest[0] == "bandwidth") return IlgpuSnn.Benchmarks.BandwidthBenchmark.Run(rest.Skip(1).ToList());
 if (rest.Count > 0 && rest[0] == "throughput") return IlgpuSnn.Benchmarks.GemmThroughput.Run(rest.Skip(1).ToList());
 BenchmarkSwitcher.FromAssembly(typeof(IlgpuSnn.Benchmarks.ElementwiseBenchmarks).Assembly).Run([.. rest]);
 return 0;

@@ -10,6 +10,10 @@ namespace CustomNeuron;
 /// Its fields must be blittable (float, int; no bool or references): the struct is a kernel parameter.
 public readonly struct DecayInputLifNeuron(float tau, float threshold, int detachReset) : INeuronDynamics
 {
+    public void BindParameter(float parameter)
+    {
+    }
+
     public float Charge(float v, float current) => v + (current - v) / tau;
     public float ChargeStateDerivative(float v) => 1f - 1f / tau;
     public float ChargeCurrentDerivative(float v) => 1f / tau;

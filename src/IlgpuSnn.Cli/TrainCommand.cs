@@ -215,7 +215,7 @@ internal static class TrainCommand
         var description = new RunNetwork(s.Model, data.InputShape, train.Classes, s.Neuron, s.Surrogate, s.Reset, s.Seed);
         var neuron = description.NeuronSpec;
         using var network = Models.Create(s.Model, device, data.InputShape, train.Classes, neuron, s.Seed);
-        MemoryEstimate.Require(device, network, s.Estimator, s.TimeSteps, Math.Min(s.BatchSize, Math.Max(train.Count, 1)), s.Window);
+        MemoryEstimate.Require(device, network, s.Estimator, s.TimeSteps, Math.Min(s.BatchSize, Math.Max(train.Count, 1)), s.Window, ParseBatchNormStats(s.BnStats));
         int spiking = network.NeuronLayerIndices.Count;
         var blocks = s.Blocks is { } nb ? TruncatedLocalBptt.EvenBlocks(spiking, nb) : null;
         using var method = EstimatorFactory.Create(s.Estimator, new EstimatorOptions

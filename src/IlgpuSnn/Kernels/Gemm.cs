@@ -26,6 +26,26 @@ internal static class Gemm
     }
 
     /// <summary>
+    /// Convolution forward as an implicit GEMM on the CPU accelerator: y[image, o, l] = alpha · sum over (c, ki, kj) of
+    /// weight[o, (c, ki, kj)] · x[image, c, window of l at (ki, kj)] + beta · y, for x [nb, C, H, W] and y [nb, O, Ho·Wo]
+    /// with the geometry of <paramref name="shape"/>; the packing reads x through the window (zero padding), the tiles
+    /// are written straight into y's planes: no column matrix, no layout copy. Same values as im2col + <see cref="Run"/>
+    /// + the NCHW copy (same packed values, same summation order).
+    /// </summary>
+    /// <exception cref="NotSupportedException">The device is not the CPU accelerator.</exception>
+    internal static void RunImplicitForward(Device device, ArrayView<float> weight, ArrayView<float> x, ArrayView<float> y,
+        int outChannels, HostIm2Col.ConvShape shape, float alpha = 1f, float beta = 0f)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (!device.Launch.IsCpu) throw new NotSupportedException($"Gemm: the implicit convolution reads host pointers and runs on the CPU accelerator only, not on {device}.");
+        long columns = (long)shape.Nb * shape.OutH * shape.OutW;
+        if (columns > int.MaxValue) throw new ArgumentException($"Gemm: {shape.Nb} images of {shape.OutH}x{shape.OutW} outputs are more columns than one implicit GEMM holds; split the batch.");
+        Require("x", x, (long)shape.Nb * shape.Channels * shape.Height * shape.Width, $"[{shape.Nb}, {shape.Channels}, {shape.Height}, {shape.Width}]");
+        Execute(device, weight, x, y, outChannels, (int)columns, shape.Channels * shape.Kh * shape.Kw, false, false, alpha, beta, 0, HostGemm.Wide,
+            shape, HostGemm.WindowB | HostGemm.NchwC);
+    }
+
+    /// <summary>
     /// Runs the barrier-free packed CPU kernel (CPU accelerator only; for tests and benchmarks), with the 512-bit
     /// register block when <paramref name="wide"/> is true (the CPU must have AVX-512), the 256-bit one when false, the
     /// CPU's best when null.
@@ -60,13 +80,14 @@ internal static class Gemm
     }
 
     private static void Execute(Device device, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
-        int m, int n, int k, bool transA, bool transB, float alpha, float beta, int tiled, bool wide)
+        int m, int n, int k, bool transA, bool transB, float alpha, float beta, int tiled, bool wide,
+        HostIm2Col.ConvShape images = default, int imageForm = HostGemm.PlainForm)
     {
         ArgumentNullException.ThrowIfNull(device);
         if (m < 0 || n < 0 || k < 0)
             throw new ArgumentException($"Gemm: sizes must be non-negative, got m={m}, n={n}, k={k}.");
         Require("A", a, (long)m * k, transA ? $"[{k}, {m}]" : $"[{m}, {k}]");
-        Require("B", b, (long)k * n, transB ? $"[{n}, {k}]" : $"[{k}, {n}]");
+        if ((imageForm & HostGemm.WindowB) == 0) Require("B", b, (long)k * n, transB ? $"[{n}, {k}]" : $"[{k}, {n}]");
         Require("C", c, (long)m * n, $"[{m}, {n}]");
         if (m == 0 || n == 0) return;
         device.Macs.Add((long)m * n * k);
@@ -78,14 +99,15 @@ internal static class Gemm
             return;
         }
         var av = a.SubView(0, (long)m * k);
-        var bv = b.SubView(0, (long)k * n);
+        var bv = (imageForm & HostGemm.WindowB) == 0 ? b.SubView(0, (long)k * n) : b;
         int ta = transA ? 1 : 0, tb = transB ? 1 : 0;
         if (tiled == 0)
         {
             int mr = HostGemm.RowsOf(wide), nr = HostGemm.ColumnsOf(wide);
             long items = Math.Max((n + nr - 1) / nr, (m + mr - 1) / mr);
-            device.Kernels.Load<long, long, long, int, int, int, int, int, float, float, int>(GemmKernels.BlockedKernel)(
-                device.Launch.GridStride(items), HostMemory.Address(av), HostMemory.Address(bv), HostMemory.Address(cv), m, n, k, ta, tb, alpha, beta, wide ? 1 : 0);
+            device.Kernels.Load<long, long, long, int, int, int, int, int, float, float, int, HostIm2Col.ConvShape, int>(GemmKernels.BlockedKernel)(
+                device.Launch.GridStride(items), HostMemory.Address(av), HostMemory.Address(bv), HostMemory.Address(cv), m, n, k, ta, tb, alpha, beta, wide ? 1 : 0,
+                images, imageForm);
         }
         else
         {

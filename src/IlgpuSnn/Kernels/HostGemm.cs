@@ -18,7 +18,7 @@ namespace IlgpuSnn.Kernels;
 /// Marked <see cref="ExternalAttribute"/>: ILGPU's frontend treats it as opaque (it cannot translate hardware
 /// intrinsics), the CPU accelerator calls it as ordinary .NET code from inside the kernel. Never reached on GPUs.
 /// </summary>
-internal static unsafe class HostGemm
+internal static unsafe partial class HostGemm
 {
     /// <summary>
     /// Whether the CPU runs the 512-bit register block (AVX-512F with Vector512 accelerated, e.g. AMD Zen 4/5, Intel
@@ -89,11 +89,11 @@ internal static unsafe class HostGemm
     /// </summary>
     [External("ilgpusnn_host_gemm")]
     internal static void Compute(float* a, float* b, float* c, int m, int n, int k, bool transA, bool transB,
-        float alpha, float beta, bool wide, int thread, int threads)
+        float alpha, float beta, bool wide, int thread, int threads, HostIm2Col.ConvShape images, int imageForm)
     {
         var profile = Profile;
         long start = profile is null ? 0 : Stopwatch.GetTimestamp();
-        if (wide && DotForm && !transA && transB && k >= DotFormRatio * (long)Math.Max(m, n))
+        if (imageForm == PlainForm && wide && DotForm && !transA && transB && k >= DotFormRatio * (long)Math.Max(m, n))
         {
             int rowGroups = (m + DotRows - 1) / DotRows, colGroups = (n + DotCols - 1) / DotCols;
             int d0 = 0, d1 = m, e0 = 0, e1 = n;
@@ -128,16 +128,18 @@ internal static unsafe class HostGemm
             i0 = (int)Math.Min(m, (long)thread * per * mr);
             i1 = (int)Math.Min(m, (long)(thread + 1) * per * mr);
         }
-        var (nonZeroRows, rows) = Rectangle(a, b, c, m, n, k, transA, transB, alpha, beta, wide, i0, i1, j0, j1);
+        var (nonZeroRows, rows) = Rectangle(a, b, c, m, n, k, transA, transB, alpha, beta, wide, i0, i1, j0, j1, images, imageForm);
         profile?.Add(m, n, k, transA, transB, Stopwatch.GetElapsedTime(start).TotalSeconds, nonZeroRows, rows);
     }
 
     /// <summary>
     /// Computes rows [i0, i1) and columns [j0, j1) of C (see <see cref="Compute"/>); returns how many rows of the
-    /// packed op(B) strips held a non-zero, and how many rows they had.
+    /// packed op(B) strips held a non-zero, and how many rows they had. With <see cref="WindowB"/> in
+    /// <paramref name="imageForm"/> op(B) is read from images through the convolution window of
+    /// <paramref name="images"/>, with <see cref="NchwC"/> C is written into NCHW planes (see <see cref="PackWindow"/>).
     /// </summary>
     private static (long NonZeroRows, long Rows) Rectangle(float* a, float* b, float* c, int m, int n, int k, bool transA, bool transB,
-        float alpha, float beta, bool wide, int i0, int i1, int j0, int j1)
+        float alpha, float beta, bool wide, int i0, int i1, int j0, int j1, in HostIm2Col.ConvShape images, int imageForm)
     {
         if (i0 >= i1 || j0 >= j1) return (0, 0);
         int MR = RowsOf(wide), NR = ColumnsOf(wide);
@@ -146,6 +148,8 @@ internal static unsafe class HostGemm
         packedB ??= GC.AllocateUninitializedArray<float>(KC * NC, pinned: true);
         nonZeroRows ??= GC.AllocateUninitializedArray<int>(KC * NC / MinNR + NC / MinNR, pinned: true);
         float* tile = stackalloc float[MaxTile];
+        float* scattered = stackalloc float[MaxTile];
+        int spatial = images.OutH * images.OutW;
         fixed (float* pa = packedA, pb = packedB)
         fixed (int* rows = nonZeroRows)
         {
@@ -156,7 +160,8 @@ internal static unsafe class HostGemm
                 {
                     int kc = Math.Min(KC, k - pc);
                     float betaHere = pc == 0 ? beta : 1f;
-                    PackB(b, pb, n, k, transB, pc, kc, jc, nc, NR);
+                    if ((imageForm & WindowB) != 0) PackWindow(b, pb, images, pc, kc, jc, nc, NR);
+                    else PackB(b, pb, n, k, transB, pc, kc, jc, nc, NR);
                     int* counts = rows + KC * NC / MinNR;
                     IndexNonZeroRows(pb, kc, nc, rows, counts, NR);
                     for (int strip = 0; strip < (nc + NR - 1) / NR; strip++) nonZero += counts[strip];
@@ -170,18 +175,27 @@ internal static unsafe class HostGemm
                             int nr = Math.Min(NR, nc - jr);
                             int strip = jr / NR;
                             bool sparse = counts[strip] < SparseBelow * kc;
+                            int count = sparse ? counts[strip] : kc;
+                            int* list = sparse ? rows + strip * KC : null;
                             for (int ir = 0; ir < mc; ir += MR)
                             {
                                 int mr = Math.Min(MR, mc - ir);
-                                float* cTile = c + (long)(ic + ir) * n + jc + jr;
                                 float* aStrip = pa + ir * kc, bStrip = pb + jr * kc;
-                                if (wide)
+                                if ((imageForm & NchwC) == 0)
                                 {
-                                    if (sparse) MicroKernel12x32<SparseRows>(counts[strip], rows + strip * KC, aStrip, bStrip, cTile, n, alpha, betaHere, mr, nr, tile);
-                                    else MicroKernel12x32<DenseRows>(kc, null, aStrip, bStrip, cTile, n, alpha, betaHere, mr, nr, tile);
+                                    Tile(wide, sparse, count, list, aStrip, bStrip, c + (long)(ic + ir) * n + jc + jr, n, alpha, betaHere, mr, nr, tile);
+                                    continue;
                                 }
-                                else if (sparse) MicroKernel6x16<SparseRows>(counts[strip], rows + strip * KC, aStrip, bStrip, cTile, n, alpha, betaHere, mr, nr, tile);
-                                else MicroKernel6x16<DenseRows>(kc, null, aStrip, bStrip, cTile, n, alpha, betaHere, mr, nr, tile);
+                                // C [m, images*spatial] lives as NCHW planes: a tile within one image is a block of
+                                // rows of stride spatial; one that crosses images goes through a buffer.
+                                int j = jc + jr, image = j / spatial, l = j - image * spatial;
+                                if (l + nr <= spatial)
+                                {
+                                    Tile(wide, sparse, count, list, aStrip, bStrip, c + ((long)image * m + ic + ir) * spatial + l, spatial, alpha, betaHere, mr, nr, tile);
+                                    continue;
+                                }
+                                Tile(wide, sparse, count, list, aStrip, bStrip, scattered, NR, 1f, 0f, MR, NR, tile);
+                                ScatterNchw(scattered, NR, c, m, spatial, ic + ir, j, mr, nr, alpha, betaHere);
                             }
                         }
                     }
@@ -189,6 +203,21 @@ internal static unsafe class HostGemm
             }
         }
         return (nonZero, allRows);
+    }
+
+    /// <summary>
+    /// Runs the register block (<paramref name="wide"/>: 12x32, else 6x16) over one tile: all <paramref name="count"/>
+    /// rows of the strips, or the <paramref name="count"/> listed in <paramref name="rows"/> when sparse.
+    /// </summary>
+    private static void Tile(bool wide, bool sparse, int count, int* rows, float* aStrip, float* bStrip, float* c, int ldc, float alpha, float beta, int mr, int nr, float* tile)
+    {
+        if (wide)
+        {
+            if (sparse) MicroKernel12x32<SparseRows>(count, rows, aStrip, bStrip, c, ldc, alpha, beta, mr, nr, tile);
+            else MicroKernel12x32<DenseRows>(count, null, aStrip, bStrip, c, ldc, alpha, beta, mr, nr, tile);
+        }
+        else if (sparse) MicroKernel6x16<SparseRows>(count, rows, aStrip, bStrip, c, ldc, alpha, beta, mr, nr, tile);
+        else MicroKernel6x16<DenseRows>(count, null, aStrip, bStrip, c, ldc, alpha, beta, mr, nr, tile);
     }
 
     /// <summary>

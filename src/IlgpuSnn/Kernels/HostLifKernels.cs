@@ -17,9 +17,10 @@ internal static class HostLifKernels
     /// <summary>The host form of <see cref="LifKernels.SequenceKernel{TNeuron, TSurrogate}"/>.</summary>
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run LifKernels.SequenceKernel.")]
     internal static unsafe void SequenceKernel<TNeuron, TSurrogate>(long current, long spikes, long surrogate, long potential, long state,
-        long n, int steps, TNeuron neuron, TSurrogate surrogateFunction, int flags)
+        long parameter, long n, int steps, TNeuron dynamics, TSurrogate surrogateFunction, int flags)
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
+        TNeuron neuron = NeuronFlags.Bound(dynamics, parameter, flags);
         (long start, long end) = GridStride.Chunk(n);
         float* pc = (float*)current, ps = (float*)spikes, pg = (float*)surrogate, pu = (float*)potential, pv = (float*)state;
         bool hasState = (flags & NeuronFlags.HasState) != 0;
@@ -45,9 +46,10 @@ internal static class HostLifKernels
     /// <summary>The host form of <see cref="LifKernels.StepKernel{TNeuron, TSurrogate}"/>.</summary>
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run LifKernels.StepKernel.")]
     internal static unsafe void StepKernel<TNeuron, TSurrogate>(long current, long previousV, long spikes, long v, long surrogate, long potential,
-        long n, TNeuron neuron, TSurrogate surrogateFunction, int flags)
+        long parameter, long n, TNeuron dynamics, TSurrogate surrogateFunction, int flags)
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
+        TNeuron neuron = NeuronFlags.Bound(dynamics, parameter, flags);
         (long start, long end) = GridStride.Chunk(n);
         float* pc = (float*)current, pp = (float*)previousV, ps = (float*)spikes, pv = (float*)v, pg = (float*)surrogate, pu = (float*)potential;
         bool hasState = (flags & NeuronFlags.HasState) != 0;
@@ -68,9 +70,10 @@ internal static class HostLifKernels
     /// <summary>The host form of <see cref="LifBackwardKernels.SequenceBackwardKernel{TNeuron}"/>.</summary>
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run LifBackwardKernels.SequenceBackwardKernel.")]
     internal static unsafe void SequenceBackwardKernel<TNeuron>(long spikeGrad, long surrogate, long spikes, long potential, long initial,
-        long currentGrad, long parameterGrad, long n, int steps, TNeuron neuron, int flags)
+        long currentGrad, long parameterGrad, long parameter, long n, int steps, TNeuron dynamics, int flags)
         where TNeuron : struct, INeuronDynamics
     {
+        TNeuron neuron = NeuronFlags.Bound(dynamics, parameter, flags);
         (long start, long end) = GridStride.Chunk(n);
         float* pgs = (float*)spikeGrad, pg = (float*)surrogate, ps = (float*)spikes, pu = (float*)potential, pv0 = (float*)initial;
         float* pgi = (float*)currentGrad, pgp = (float*)parameterGrad;
@@ -108,9 +111,10 @@ internal static class HostLifKernels
     /// <summary>The host form of <see cref="LifBackwardKernels.StepBackwardKernel{TNeuron}"/>.</summary>
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run LifBackwardKernels.StepBackwardKernel.")]
     internal static unsafe void StepBackwardKernel<TNeuron>(long spikeGrad, long potentialGrad, long surrogate, long spikes, long potential,
-        long previousV, long currentGrad, long previousGrad, long parameterGrad, long n, TNeuron neuron, int flags)
+        long previousV, long currentGrad, long previousGrad, long parameterGrad, long parameter, long n, TNeuron dynamics, int flags)
         where TNeuron : struct, INeuronDynamics
     {
+        TNeuron neuron = NeuronFlags.Bound(dynamics, parameter, flags);
         (long start, long end) = GridStride.Chunk(n);
         float* pgs = (float*)spikeGrad, pgv = (float*)potentialGrad, pg = (float*)surrogate, ps = (float*)spikes, pu = (float*)potential;
         float* pvp = (float*)previousV, pgi = (float*)currentGrad, pgprev = (float*)previousGrad, pgp = (float*)parameterGrad;

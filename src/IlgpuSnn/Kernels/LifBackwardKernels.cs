@@ -22,24 +22,24 @@ internal static class LifBackwardKernels
     /// </summary>
     public static void Sequence<TNeuron>(Device device, ArrayView<float> spikeGrad, ArrayView<float> surrogate,
         ArrayView<float>? spikes, ArrayView<float>? potential, ArrayView<float>? initial, ArrayView<float> currentGrad,
-        ArrayView<float>? parameterGrad, long n, int steps, TNeuron neuron)
+        ArrayView<float>? parameterGrad, ArrayView<float>? parameter, long n, int steps, TNeuron neuron)
         where TNeuron : struct, INeuronDynamics
     {
         if (n == 0 || steps == 0) return;
         int flags = (spikes.HasValue ? ReadSpikes : 0) | (potential.HasValue ? ReadPotential : 0)
-            | (initial.HasValue ? HasState : 0) | (parameterGrad.HasValue ? WriteParameterGrad : 0);
+            | (initial.HasValue ? HasState : 0) | (parameterGrad.HasValue ? WriteParameterGrad : 0) | (parameter.HasValue ? HasParameter : 0);
         if (device.Launch.UseHostKernels)
         {
-            device.Kernels.Load<long, long, long, long, long, long, long, long, int, TNeuron, int>(HostLifKernels.SequenceBackwardKernel<TNeuron>)(
+            device.Kernels.Load<long, long, long, long, long, long, long, long, long, int, TNeuron, int>(HostLifKernels.SequenceBackwardKernel<TNeuron>)(
                 device.Launch.GridStride(n), HostMemory.Address(spikeGrad), HostMemory.Address(surrogate), LifKernels.Address(spikes),
                 LifKernels.Address(potential), LifKernels.Address(initial), HostMemory.Address(currentGrad), LifKernels.Address(parameterGrad),
-                n, steps, neuron, flags);
+                LifKernels.Address(parameter), n, steps, neuron, flags);
             return;
         }
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TNeuron, int>(
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TNeuron, int>(
             SequenceBackwardKernel<TNeuron>)(
             device.Launch.GridStride(n), spikeGrad, surrogate, spikes ?? surrogate, potential ?? surrogate, initial ?? surrogate,
-            currentGrad, parameterGrad ?? surrogate, n, steps, neuron, flags);
+            currentGrad, parameterGrad ?? surrogate, parameter ?? surrogate, n, steps, neuron, flags);
     }
 
     /// <summary>
@@ -48,27 +48,28 @@ internal static class LifBackwardKernels
     /// </summary>
     public static void Step<TNeuron>(Device device, ArrayView<float>? spikeGrad, ArrayView<float>? potentialGrad, ArrayView<float> surrogate,
         ArrayView<float>? spikes, ArrayView<float>? potential, ArrayView<float>? previousV, ArrayView<float>? currentGrad,
-        ArrayView<float>? previousGrad, ArrayView<float>? parameterGrad, TNeuron neuron)
+        ArrayView<float>? previousGrad, ArrayView<float>? parameterGrad, ArrayView<float>? parameter, TNeuron neuron)
         where TNeuron : struct, INeuronDynamics
     {
         if (surrogate.Length == 0) return;
         int flags = (spikeGrad.HasValue ? HasSpikeGrad : 0) | (potentialGrad.HasValue ? HasStateGrad : 0)
             | (currentGrad.HasValue ? WriteCurrentGrad : 0) | (previousGrad.HasValue ? WritePreviousGrad : 0)
             | (parameterGrad.HasValue ? WriteParameterGrad : 0) | (spikes.HasValue ? ReadSpikes : 0)
-            | (potential.HasValue ? ReadPotential : 0) | (previousV.HasValue ? HasState : 0);
+            | (potential.HasValue ? ReadPotential : 0) | (previousV.HasValue ? HasState : 0) | (parameter.HasValue ? HasParameter : 0);
         if (device.Launch.UseHostKernels)
         {
-            device.Kernels.Load<long, long, long, long, long, long, long, long, long, long, TNeuron, int>(HostLifKernels.StepBackwardKernel<TNeuron>)(
+            device.Kernels.Load<long, long, long, long, long, long, long, long, long, long, long, TNeuron, int>(HostLifKernels.StepBackwardKernel<TNeuron>)(
                 device.Launch.GridStride(surrogate.Length), LifKernels.Address(spikeGrad), LifKernels.Address(potentialGrad),
                 HostMemory.Address(surrogate), LifKernels.Address(spikes), LifKernels.Address(potential), LifKernels.Address(previousV),
-                LifKernels.Address(currentGrad), LifKernels.Address(previousGrad), LifKernels.Address(parameterGrad), surrogate.Length, neuron, flags);
+                LifKernels.Address(currentGrad), LifKernels.Address(previousGrad), LifKernels.Address(parameterGrad), LifKernels.Address(parameter),
+                surrogate.Length, neuron, flags);
             return;
         }
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, TNeuron, int>(
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, TNeuron, int>(
             StepBackwardKernel<TNeuron>)(
             device.Launch.GridStride(surrogate.Length), spikeGrad ?? surrogate, potentialGrad ?? surrogate, surrogate,
             spikes ?? surrogate, potential ?? surrogate, previousV ?? surrogate, currentGrad ?? surrogate, previousGrad ?? surrogate,
-            parameterGrad ?? surrogate, neuron, flags);
+            parameterGrad ?? surrogate, parameter ?? surrogate, neuron, flags);
     }
 
     /// <summary>The spike of pre-reset potential u (the forward's H(z)).</summary>
@@ -78,9 +79,10 @@ internal static class LifBackwardKernels
     [Kernel]
     internal static void SequenceBackwardKernel<TNeuron>(ArrayView<float> spikeGrad, ArrayView<float> surrogate, ArrayView<float> spikes,
         ArrayView<float> potential, ArrayView<float> initial, ArrayView<float> currentGrad, ArrayView<float> parameterGrad,
-        long n, int steps, TNeuron neuron, int flags)
+        ArrayView<float> parameter, long n, int steps, TNeuron dynamics, int flags)
         where TNeuron : struct, INeuronDynamics
     {
+        TNeuron neuron = Bound(dynamics, parameter, flags);
         bool readU = (flags & ReadPotential) != 0;
         foreach (long i in GridStride.Over(n))
         {
@@ -114,9 +116,10 @@ internal static class LifBackwardKernels
     [Kernel]
     internal static void StepBackwardKernel<TNeuron>(ArrayView<float> spikeGrad, ArrayView<float> potentialGrad, ArrayView<float> surrogate,
         ArrayView<float> spikes, ArrayView<float> potential, ArrayView<float> previousV, ArrayView<float> currentGrad,
-        ArrayView<float> previousGrad, ArrayView<float> parameterGrad, TNeuron neuron, int flags)
+        ArrayView<float> previousGrad, ArrayView<float> parameterGrad, ArrayView<float> parameter, TNeuron dynamics, int flags)
         where TNeuron : struct, INeuronDynamics
     {
+        TNeuron neuron = Bound(dynamics, parameter, flags);
         bool readU = (flags & ReadPotential) != 0;
         foreach (long i in GridStride.Over(surrogate.Length))
         {

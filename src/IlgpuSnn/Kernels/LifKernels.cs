@@ -20,47 +20,47 @@ internal static class LifKernels
     /// from <paramref name="state"/> and writes v[T] back when <paramref name="state"/> is given.
     /// </summary>
     public static void Sequence<TNeuron, TSurrogate>(Device device, ArrayView<float> current, ArrayView<float> spikes,
-        ArrayView<float>? surrogate, ArrayView<float>? potential, ArrayView<float>? state, long n, int steps,
+        ArrayView<float>? surrogate, ArrayView<float>? potential, ArrayView<float>? state, ArrayView<float>? parameter, long n, int steps,
         TNeuron neuron, TSurrogate surrogateFunction)
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
         if (n == 0 || steps == 0) return;
-        int flags = Forward(state.HasValue, surrogate.HasValue, potential.HasValue);
+        int flags = Forward(state.HasValue, surrogate.HasValue, potential.HasValue) | (parameter.HasValue ? HasParameter : 0);
         if (device.Launch.UseHostKernels)
         {
-            device.Kernels.Load<long, long, long, long, long, long, int, TNeuron, TSurrogate, int>(HostLifKernels.SequenceKernel<TNeuron, TSurrogate>)(
+            device.Kernels.Load<long, long, long, long, long, long, long, int, TNeuron, TSurrogate, int>(HostLifKernels.SequenceKernel<TNeuron, TSurrogate>)(
                 device.Launch.GridStride(n), HostMemory.Address(current), HostMemory.Address(spikes), Address(surrogate), Address(potential),
-                Address(state), n, steps, neuron, surrogateFunction, flags);
+                Address(state), Address(parameter), n, steps, neuron, surrogateFunction, flags);
             return;
         }
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TNeuron, TSurrogate, int>(
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TNeuron, TSurrogate, int>(
             SequenceKernel<TNeuron, TSurrogate>)(
-            device.Launch.GridStride(n), current, spikes, surrogate ?? spikes, potential ?? spikes, state ?? spikes, n, steps,
+            device.Launch.GridStride(n), current, spikes, surrogate ?? spikes, potential ?? spikes, state ?? spikes, parameter ?? spikes, n, steps,
             neuron, surrogateFunction, flags);
     }
 
     /// <summary>
     /// One step: u = charge(v_prev, I) (v_prev = 0 when <paramref name="previousV"/> is null), spikes, new v;
-    /// optionally saves σ' and u.
+    /// optionally saves σ' and u. A given <paramref name="parameter"/> (one element) is the layer's θ, bound on the device.
     /// </summary>
     public static void Step<TNeuron, TSurrogate>(Device device, ArrayView<float> current, ArrayView<float>? previousV,
-        ArrayView<float> spikes, ArrayView<float> v, ArrayView<float>? surrogate, ArrayView<float>? potential,
+        ArrayView<float> spikes, ArrayView<float> v, ArrayView<float>? surrogate, ArrayView<float>? potential, ArrayView<float>? parameter,
         TNeuron neuron, TSurrogate surrogateFunction)
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
         long n = current.Length;
         if (n == 0) return;
-        int flags = Forward(previousV.HasValue, surrogate.HasValue, potential.HasValue);
+        int flags = Forward(previousV.HasValue, surrogate.HasValue, potential.HasValue) | (parameter.HasValue ? HasParameter : 0);
         if (device.Launch.UseHostKernels)
         {
-            device.Kernels.Load<long, long, long, long, long, long, long, TNeuron, TSurrogate, int>(HostLifKernels.StepKernel<TNeuron, TSurrogate>)(
+            device.Kernels.Load<long, long, long, long, long, long, long, long, TNeuron, TSurrogate, int>(HostLifKernels.StepKernel<TNeuron, TSurrogate>)(
                 device.Launch.GridStride(n), HostMemory.Address(current), Address(previousV), HostMemory.Address(spikes), HostMemory.Address(v),
-                Address(surrogate), Address(potential), n, neuron, surrogateFunction, flags);
+                Address(surrogate), Address(potential), Address(parameter), n, neuron, surrogateFunction, flags);
             return;
         }
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, TNeuron, TSurrogate, int>(
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, TNeuron, TSurrogate, int>(
             StepKernel<TNeuron, TSurrogate>)(
-            device.Launch.GridStride(n), current, previousV ?? current, spikes, v, surrogate ?? spikes, potential ?? spikes,
+            device.Launch.GridStride(n), current, previousV ?? current, spikes, v, surrogate ?? spikes, potential ?? spikes, parameter ?? spikes,
             neuron, surrogateFunction, flags);
     }
 
@@ -101,9 +101,10 @@ internal static class LifKernels
 
     [Kernel]
     internal static void SequenceKernel<TNeuron, TSurrogate>(ArrayView<float> current, ArrayView<float> spikes, ArrayView<float> surrogate,
-        ArrayView<float> potential, ArrayView<float> state, long n, int steps, TNeuron neuron, TSurrogate surrogateFunction, int flags)
+        ArrayView<float> potential, ArrayView<float> state, ArrayView<float> parameter, long n, int steps, TNeuron dynamics, TSurrogate surrogateFunction, int flags)
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
+        TNeuron neuron = Bound(dynamics, parameter, flags);
         foreach (long i in GridStride.Over(n))
         {
             float v = (flags & HasState) != 0 ? state[i] : 0f;
@@ -124,9 +125,11 @@ internal static class LifKernels
 
     [Kernel]
     internal static void StepKernel<TNeuron, TSurrogate>(ArrayView<float> current, ArrayView<float> previousV, ArrayView<float> spikes,
-        ArrayView<float> v, ArrayView<float> surrogate, ArrayView<float> potential, TNeuron neuron, TSurrogate surrogateFunction, int flags)
+        ArrayView<float> v, ArrayView<float> surrogate, ArrayView<float> potential, ArrayView<float> parameter, TNeuron dynamics,
+        TSurrogate surrogateFunction, int flags)
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
+        TNeuron neuron = Bound(dynamics, parameter, flags);
         foreach (long i in GridStride.Over(current.Length))
         {
             float prev = (flags & HasState) != 0 ? previousV[i] : 0f;

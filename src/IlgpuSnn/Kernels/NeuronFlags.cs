@@ -1,3 +1,5 @@
+using ILGPU;
+
 namespace IlgpuSnn.Kernels;
 
 /// <summary>
@@ -36,6 +38,35 @@ internal static class NeuronFlags
 
     /// <summary>The backward reads the saved potential.</summary>
     internal const int ReadPotential = 512;
+
+    /// <summary>The layer's learnable θ is read from its one-element buffer on the device (see <see cref="Neurons.INeuronDynamics.BindParameter"/>).</summary>
+    internal const int HasParameter = 1024;
+
+    /// <summary>The dynamics a kernel thread runs: <paramref name="neuron"/> with θ bound when <paramref name="flags"/> say so.</summary>
+    /// <typeparam name="TNeuron">The neuron struct.</typeparam>
+    /// <param name="neuron">The struct the host passed.</param>
+    /// <param name="parameter">The layer's θ (read only with <see cref="HasParameter"/>).</param>
+    /// <param name="flags">The launch's flags.</param>
+    /// <returns>The struct to run.</returns>
+    internal static TNeuron Bound<TNeuron>(TNeuron neuron, ArrayView<float> parameter, int flags) where TNeuron : struct, Neurons.INeuronDynamics
+    {
+        TNeuron bound = neuron;
+        if ((flags & HasParameter) != 0) bound.BindParameter(parameter[0]);
+        return bound;
+    }
+
+    /// <summary>The host-pointer form of <see cref="Bound{TNeuron}(TNeuron, ArrayView{float}, int)"/>.</summary>
+    /// <typeparam name="TNeuron">The neuron struct.</typeparam>
+    /// <param name="neuron">The struct the host passed.</param>
+    /// <param name="parameter">Host address of the layer's θ (read only with <see cref="HasParameter"/>).</param>
+    /// <param name="flags">The launch's flags.</param>
+    /// <returns>The struct to run.</returns>
+    internal static unsafe TNeuron Bound<TNeuron>(TNeuron neuron, long parameter, int flags) where TNeuron : struct, Neurons.INeuronDynamics
+    {
+        TNeuron bound = neuron;
+        if ((flags & HasParameter) != 0) bound.BindParameter(*(float*)parameter);
+        return bound;
+    }
 
     /// <summary>The flags of a forward launch.</summary>
     /// <param name="hasState">The carried state is given.</param>

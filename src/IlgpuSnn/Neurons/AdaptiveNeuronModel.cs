@@ -30,6 +30,6 @@ public abstract class AdaptiveNeuronModel<TNeuron> : NeuronModel
     /// <inheritdoc />
     public sealed override bool SupportsRateRecursion(NeuronSpec spec) => false;
 
-    internal sealed override TResult Accept<TResult>(INeuronVisitor<TResult> visitor, NeuronSpec spec, float parameter) =>
+    internal sealed override TResult Accept<TResult>(INeuronVisitor<TResult> visitor, NeuronSpec spec) =>
         spec.Surrogate.Family.AcceptAdaptive(visitor, Create(spec), spec.Surrogate.Alpha);
 }

@@ -13,6 +13,13 @@ namespace IlgpuSnn.Neurons;
 /// </summary>
 public interface INeuronDynamics
 {
+    /// <summary>
+    /// Takes the layer's learnable θ as read on the device: each kernel thread calls it once on its own copy of the
+    /// struct before any other method, so θ never travels through the host. Neurons without a parameter do nothing.
+    /// </summary>
+    /// <param name="parameter">θ.</param>
+    void BindParameter(float parameter);
+
     /// <summary>The pre-reset potential u = f(v, I) from the previous post-reset potential and the input current.</summary>
     /// <param name="v">Post-reset potential of the previous step (0 at the start of a sequence).</param>
     /// <param name="current">The input current I of this step.</param>

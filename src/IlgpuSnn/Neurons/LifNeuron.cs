@@ -36,6 +36,11 @@ public readonly struct LifNeuron : INeuronDynamics
     public static NeuronModel<LifNeuron> Model { get; } = new LifModel();
 
     /// <inheritdoc />
+    public void BindParameter(float parameter)
+    {
+    }
+
+    /// <inheritdoc />
     public float Charge(float v, float current) => Decay * v + current;
 
     /// <inheritdoc />

@@ -59,8 +59,11 @@ public abstract class NeuronModel
     /// <returns>True when RateBP applies.</returns>
     public virtual bool SupportsRateRecursion(NeuronSpec spec) => !HasParameter;
 
-    /// <summary>Calls the visitor with the device structs of <paramref name="spec"/> (neuron and surrogate).</summary>
-    internal abstract TResult Accept<TResult>(INeuronVisitor<TResult> visitor, NeuronSpec spec, float parameter);
+    /// <summary>
+    /// Calls the visitor with the device structs of <paramref name="spec"/> (neuron and surrogate); a learnable θ is
+    /// bound later, on the device (<see cref="INeuronDynamics.BindParameter"/>).
+    /// </summary>
+    internal abstract TResult Accept<TResult>(INeuronVisitor<TResult> visitor, NeuronSpec spec);
 
     /// <inheritdoc />
     public override string ToString() => Name;
@@ -80,12 +83,14 @@ public abstract class NeuronModel<TNeuron> : NeuronModel
     {
     }
 
-    /// <summary>The device struct for <paramref name="spec"/> and the layer's current θ.</summary>
+    /// <summary>
+    /// The device struct for <paramref name="spec"/> and a θ. The kernels call it with θ = 0 and replace θ by the layer's current value on the device through <see cref="INeuronDynamics.BindParameter"/>.
+    /// </summary>
     /// <param name="spec">The layer's neuron parameters.</param>
     /// <param name="parameter">θ (0 when the model has none).</param>
     /// <returns>The struct the kernels receive.</returns>
     public abstract TNeuron Create(NeuronSpec spec, float parameter);
 
-    internal sealed override TResult Accept<TResult>(INeuronVisitor<TResult> visitor, NeuronSpec spec, float parameter) =>
-        spec.Surrogate.Family.Accept(visitor, Create(spec, parameter), spec.Surrogate.Alpha);
+    internal sealed override TResult Accept<TResult>(INeuronVisitor<TResult> visitor, NeuronSpec spec) =>
+        spec.Surrogate.Family.Accept(visitor, Create(spec, 0f), spec.Surrogate.Alpha);
 }

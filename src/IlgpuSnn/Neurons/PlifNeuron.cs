@@ -4,12 +4,12 @@ namespace IlgpuSnn.Neurons;
 /// Parametric LIF (Fang et al. 2021, SpikingJelly <c>ParametricLIFNode</c> with <c>decay_input=False</c>): LIF with a
 /// decay learned per layer, λ = sigmoid(w): u[t] = λ·v[t−1] + I[t], so ∂u[t]/∂w = v[t−1]·λ(1 − λ).
 /// w starts at logit(<see cref="NeuronSpec.Decay"/>) (λ = 0.5, SpikingJelly's init_tau = 2, gives w = 0).
-/// Fire and reset as <see cref="LifNeuron"/>. The backward keeps u to rebuild v[t−1].
+/// Fire and reset as <see cref="LifNeuron"/>. The backward keeps u to rebuild v[t−1]. The kernels bind the layer's w on
+/// the device (<see cref="BindParameter"/>), so a forward never reads it back to the host.
 /// </summary>
-public readonly struct PlifNeuron : INeuronDynamics
+public struct PlifNeuron : INeuronDynamics
 {
-    /// <summary>λ = sigmoid(w).</summary>
-    public readonly float Decay;
+    private float decay;
 
     /// <summary>Vth.</summary>
     public readonly float Threshold;
@@ -27,7 +27,7 @@ public readonly struct PlifNeuron : INeuronDynamics
     /// <param name="detach">Whether the reset is detached from the backward.</param>
     public PlifNeuron(float w, float threshold, bool hard, bool detach)
     {
-        Decay = 1f / (1f + MathF.Exp(-w));
+        decay = Sigmoid(w);
         Threshold = threshold;
         Hard = hard ? 1 : 0;
         Detach = detach ? 1 : 0;
@@ -36,30 +36,39 @@ public readonly struct PlifNeuron : INeuronDynamics
     /// <summary>The model "plif": one learnable w per layer, initialised to logit(<see cref="NeuronSpec.Decay"/>).</summary>
     public static NeuronModel<PlifNeuron> Model { get; } = new PlifModel();
 
-    /// <inheritdoc />
-    public float Charge(float v, float current) => Decay * v + current;
+    /// <summary>λ = sigmoid(w).</summary>
+    public readonly float Decay => decay;
+
+    /// <summary>Sets λ = sigmoid(w) from the layer's w.</summary>
+    /// <param name="parameter">w.</param>
+    public void BindParameter(float parameter) => decay = Sigmoid(parameter);
 
     /// <inheritdoc />
-    public float ChargeStateDerivative(float v) => Decay;
+    public readonly float Charge(float v, float current) => Decay * v + current;
 
     /// <inheritdoc />
-    public float ChargeCurrentDerivative(float v) => 1f;
+    public readonly float ChargeStateDerivative(float v) => Decay;
 
     /// <inheritdoc />
-    public float ChargeParameterDerivative(float v) => v * Decay * (1f - Decay);
+    public readonly float ChargeCurrentDerivative(float v) => 1f;
 
     /// <inheritdoc />
-    public float Overshoot(float u) => u - Threshold;
+    public readonly float ChargeParameterDerivative(float v) => v * Decay * (1f - Decay);
 
     /// <inheritdoc />
-    public float Reset(float u, float spike) => LifNeuron.ResetPotential(Threshold, Hard, u, spike);
+    public readonly float Overshoot(float u) => u - Threshold;
 
     /// <inheritdoc />
-    public float ResetDerivative(float u, float spike, float surrogate) =>
+    public readonly float Reset(float u, float spike) => LifNeuron.ResetPotential(Threshold, Hard, u, spike);
+
+    /// <inheritdoc />
+    public readonly float ResetDerivative(float u, float spike, float surrogate) =>
         LifNeuron.ResetJacobian(Threshold, Hard, Detach, u, spike, surrogate);
 
     /// <inheritdoc />
-    public NeuronBackwardNeeds BackwardNeeds => NeuronBackwardNeeds.Potential;
+    public readonly NeuronBackwardNeeds BackwardNeeds => NeuronBackwardNeeds.Potential;
+
+    private static float Sigmoid(float w) => 1f / (1f + MathF.Exp(-w));
 
     private sealed class PlifModel() : NeuronModel<PlifNeuron>("plif")
     {

@@ -20,20 +20,20 @@ internal sealed class AdaptiveNeuronKernelSet<TNeuron, TSurrogate>(TNeuron neuro
     public int StateVariables => 2;
 
     public void Sequence(Device device, ArrayView<float> current, ArrayView<float> spikes, ArrayView<float>? surrogate,
-        ArrayView<float>? potential, ArrayView<float>? state, long n, int steps) =>
+        ArrayView<float>? potential, ArrayView<float>? state, ArrayView<float>? parameter, long n, int steps) =>
         AdaptiveNeuronKernels.Sequence(device, current, spikes, surrogate, potential, state, n, steps, neuron, surrogateFunction);
 
     public void SequenceBackward(Device device, ArrayView<float> spikeGrad, ArrayView<float> surrogate, ArrayView<float>? spikes,
-        ArrayView<float>? potential, ArrayView<float>? initial, ArrayView<float> currentGrad, ArrayView<float>? parameterGrad, long n, int steps) =>
+        ArrayView<float>? potential, ArrayView<float>? initial, ArrayView<float> currentGrad, ArrayView<float>? parameterGrad, ArrayView<float>? parameter, long n, int steps) =>
         AdaptiveNeuronKernels.SequenceBackward(device, spikeGrad, surrogate, potential!.Value, initial, currentGrad, n, steps, neuron);
 
     public void Step(Device device, ArrayView<float> current, ArrayView<float>? previousV, ArrayView<float> spikes, ArrayView<float> v,
-        ArrayView<float>? surrogate, ArrayView<float>? potential) =>
+        ArrayView<float>? surrogate, ArrayView<float>? potential, ArrayView<float>? parameter) =>
         AdaptiveNeuronKernels.Step(device, current, previousV, spikes, v, surrogate, potential, neuron, surrogateFunction);
 
     public void StepBackward(Device device, ArrayView<float>? spikeGrad, ArrayView<float>? potentialGrad, ArrayView<float> surrogate,
         ArrayView<float>? spikes, ArrayView<float>? potential, ArrayView<float>? previousV, ArrayView<float>? currentGrad,
-        ArrayView<float>? previousGrad, ArrayView<float>? parameterGrad) =>
+        ArrayView<float>? previousGrad, ArrayView<float>? parameterGrad, ArrayView<float>? parameter) =>
         AdaptiveNeuronKernels.StepBackward(device, spikeGrad, potentialGrad, surrogate, potential!.Value, previousV, currentGrad, previousGrad, neuron);
 
     public void RateStatistics(Device device, ArrayView<float> current, ArrayView<float> spikes, ArrayView<float> potential,

@@ -12,6 +12,9 @@ namespace IlgpuSnn;
 /// </summary>
 internal interface INeuronKernelSet
 {
+    // Sequence, SequenceBackward, Step and StepBackward take the layer's learnable θ as a one-element buffer (null when the
+    // model has none); the kernels bind it on the device (INeuronDynamics.BindParameter), so no launch waits for it.
+
     /// <summary>What the backward reads besides σ'.</summary>
     NeuronBackwardNeeds BackwardNeeds { get; }
 
@@ -22,17 +25,17 @@ internal interface INeuronKernelSet
     int StateVariables { get; }
 
     void Sequence(Device device, ArrayView<float> current, ArrayView<float> spikes, ArrayView<float>? surrogate,
-        ArrayView<float>? potential, ArrayView<float>? state, long n, int steps);
+        ArrayView<float>? potential, ArrayView<float>? state, ArrayView<float>? parameter, long n, int steps);
 
     void SequenceBackward(Device device, ArrayView<float> spikeGrad, ArrayView<float> surrogate, ArrayView<float>? spikes,
-        ArrayView<float>? potential, ArrayView<float>? initial, ArrayView<float> currentGrad, ArrayView<float>? parameterGrad, long n, int steps);
+        ArrayView<float>? potential, ArrayView<float>? initial, ArrayView<float> currentGrad, ArrayView<float>? parameterGrad, ArrayView<float>? parameter, long n, int steps);
 
     void Step(Device device, ArrayView<float> current, ArrayView<float>? previousV, ArrayView<float> spikes, ArrayView<float> v,
-        ArrayView<float>? surrogate, ArrayView<float>? potential);
+        ArrayView<float>? surrogate, ArrayView<float>? potential, ArrayView<float>? parameter);
 
     void StepBackward(Device device, ArrayView<float>? spikeGrad, ArrayView<float>? potentialGrad, ArrayView<float> surrogate,
         ArrayView<float>? spikes, ArrayView<float>? potential, ArrayView<float>? previousV, ArrayView<float>? currentGrad,
-        ArrayView<float>? previousGrad, ArrayView<float>? parameterGrad);
+        ArrayView<float>? previousGrad, ArrayView<float>? parameterGrad, ArrayView<float>? parameter);
 
     void RateStatistics(Device device, ArrayView<float> current, ArrayView<float> spikes, ArrayView<float> potential,
         ArrayView<float> recursion, ArrayView<float> spikeSum, ArrayView<float> eligibilitySum, long n, int steps);
@@ -46,8 +49,11 @@ internal sealed class NeuronKernelSetFactory : INeuronVisitor<INeuronKernelSet>
 {
     private static readonly NeuronKernelSetFactory Instance = new();
 
-    /// <summary>The kernels of <paramref name="spec"/> with the layer's learnable θ (0 when the model has none).</summary>
-    public static INeuronKernelSet For(NeuronSpec spec, float parameter) => spec.Model.Accept(Instance, spec, parameter);
+    /// <summary>
+    /// The kernels of <paramref name="spec"/>; a model's learnable θ is not part of the struct they are built with but
+    /// passed to each launch as a one-element buffer the kernels read on the device.
+    /// </summary>
+    public static INeuronKernelSet For(NeuronSpec spec) => spec.Model.Accept(Instance, spec);
 
     public INeuronKernelSet Visit<TNeuron, TSurrogate>(TNeuron neuron, TSurrogate surrogate)
         where TNeuron : struct, INeuronDynamics
@@ -70,21 +76,21 @@ internal sealed class NeuronKernelSet<TNeuron, TSurrogate>(TNeuron neuron, TSurr
     public int StateVariables => 1;
 
     public void Sequence(Device device, ArrayView<float> current, ArrayView<float> spikes, ArrayView<float>? surrogate,
-        ArrayView<float>? potential, ArrayView<float>? state, long n, int steps) =>
-        LifKernels.Sequence(device, current, spikes, surrogate, potential, state, n, steps, neuron, surrogateFunction);
+        ArrayView<float>? potential, ArrayView<float>? state, ArrayView<float>? parameter, long n, int steps) =>
+        LifKernels.Sequence(device, current, spikes, surrogate, potential, state, parameter, n, steps, neuron, surrogateFunction);
 
     public void SequenceBackward(Device device, ArrayView<float> spikeGrad, ArrayView<float> surrogate, ArrayView<float>? spikes,
-        ArrayView<float>? potential, ArrayView<float>? initial, ArrayView<float> currentGrad, ArrayView<float>? parameterGrad, long n, int steps) =>
-        LifBackwardKernels.Sequence(device, spikeGrad, surrogate, spikes, potential, initial, currentGrad, parameterGrad, n, steps, neuron);
+        ArrayView<float>? potential, ArrayView<float>? initial, ArrayView<float> currentGrad, ArrayView<float>? parameterGrad, ArrayView<float>? parameter, long n, int steps) =>
+        LifBackwardKernels.Sequence(device, spikeGrad, surrogate, spikes, potential, initial, currentGrad, parameterGrad, parameter, n, steps, neuron);
 
     public void Step(Device device, ArrayView<float> current, ArrayView<float>? previousV, ArrayView<float> spikes, ArrayView<float> v,
-        ArrayView<float>? surrogate, ArrayView<float>? potential) =>
-        LifKernels.Step(device, current, previousV, spikes, v, surrogate, potential, neuron, surrogateFunction);
+        ArrayView<float>? surrogate, ArrayView<float>? potential, ArrayView<float>? parameter) =>
+        LifKernels.Step(device, current, previousV, spikes, v, surrogate, potential, parameter, neuron, surrogateFunction);
 
     public void StepBackward(Device device, ArrayView<float>? spikeGrad, ArrayView<float>? potentialGrad, ArrayView<float> surrogate,
         ArrayView<float>? spikes, ArrayView<float>? potential, ArrayView<float>? previousV, ArrayView<float>? currentGrad,
-        ArrayView<float>? previousGrad, ArrayView<float>? parameterGrad) =>
-        LifBackwardKernels.Step(device, spikeGrad, potentialGrad, surrogate, spikes, potential, previousV, currentGrad, previousGrad, parameterGrad, neuron);
+        ArrayView<float>? previousGrad, ArrayView<float>? parameterGrad, ArrayView<float>? parameter) =>
+        LifBackwardKernels.Step(device, spikeGrad, potentialGrad, surrogate, spikes, potential, previousV, currentGrad, previousGrad, parameterGrad, parameter, neuron);
 
     public void RateStatistics(Device device, ArrayView<float> current, ArrayView<float> spikes, ArrayView<float> potential,
         ArrayView<float> recursion, ArrayView<float> spikeSum, ArrayView<float> eligibilitySum, long n, int steps) =>

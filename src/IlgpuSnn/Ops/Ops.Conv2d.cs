@@ -14,9 +14,10 @@ public static partial class Ops
 
     /// <summary>
     /// 2-D convolution (cross-correlation) of x [N, C, H, W] with weight [O, C, kh, kw] and an optional bias [O]:
-    /// returns [N, O, Ho, Wo] with Ho = (H + 2*padding - kh) / stride + 1 (likewise Wo). Computed as im2col + GEMM in
-    /// batch chunks whose column buffer stays under 32 MB; the backward keeps only x and weight and rebuilds the
-    /// columns. Differentiable in x, weight and bias.
+    /// returns [N, O, Ho, Wo] with Ho = (H + 2*padding - kh) / stride + 1 (likewise Wo). The forward runs on the CPU as
+    /// one implicit GEMM (the packing reads x through the window, the result goes straight into the output), elsewhere
+    /// as im2col + GEMM in batch chunks whose column buffer stays under the device's budget; the backward keeps only x
+    /// and weight and rebuilds the columns chunk by chunk. Differentiable in x, weight and bias.
     /// </summary>
     /// <param name="x">Input [N, C, H, W].</param>
     /// <param name="weight">Filters [O, C, kh, kw].</param>
@@ -50,11 +51,23 @@ public static partial class Ops
         int chunk = (int)Math.Clamp(budget / Math.Max(1L, (long)kdim * spatial), 1, Math.Max(n, 1));
 
         var y = Tensor.Empty(device, n, o, ho, wo);
-        if (n > 0)
+        long xImage = (long)c * h * w, yImage = (long)o * spatial;
+        if (n > 0 && device.Launch.UseHostKernels)
+        {
+            // CPU: one implicit GEMM per batch reads x through the window and writes y's planes (the bias first, added).
+            if (bias is not null) BiasKernels.Broadcast(device, bias.View, y.View, o, spatial);
+            int images = Math.Max(1, (int)Math.Min(n, int.MaxValue / Math.Max(1, spatial)));
+            for (int n0 = 0; n0 < n; n0 += images)
+            {
+                int nb = Math.Min(images, n - n0);
+                Gemm.RunImplicitForward(device, weight.View, x.View.SubView(n0 * xImage, nb * xImage), y.View.SubView(n0 * yImage, nb * yImage), o,
+                    new HostIm2Col.ConvShape(nb, c, h, w, kh, kw, stride, padding, ho, wo), 1f, bias is null ? 0f : 1f);
+            }
+        }
+        else if (n > 0)
         {
             using var col = Tensor.Empty(device, kdim, chunk * spatial);
             using var res = Tensor.Empty(device, o, chunk * spatial);
-            long xImage = (long)c * h * w, yImage = (long)o * spatial;
             for (int n0 = 0; n0 < n; n0 += chunk)
             {
                 int nb = Math.Min(chunk, n - n0);
@@ -81,7 +94,6 @@ public static partial class Ops
                 using var gyc = Tensor.Empty(device, o, chunk * spatial);
                 using var col = needW ? Tensor.Empty(device, kdim, chunk * spatial) : null;
                 using var gcol = needX ? Tensor.Empty(device, kdim, chunk * spatial) : null;
-                long xImage = (long)c * h * w, yImage = (long)o * spatial;
                 for (int n0 = 0; n0 < n; n0 += chunk)
                 {
                     int nb = Math.Min(chunk, n - n0);

@@ -8,7 +8,9 @@ public static partial class Ops
 {
     /// <summary>
     /// Fully connected layer: y = x weightᵀ + bias, with x [N, in], weight [out, in], bias [out] or null; returns
-    /// [N, out]. Differentiable in x, weight and bias.
+    /// [N, out]. Differentiable in x, weight and bias. The two products with x (the forward and the weight gradient)
+    /// skip x's zero entries where x is sparse (spikes), measured per call inside the kernel (<see cref="SpikeGemm"/>);
+    /// the input gradient is dense.
     /// </summary>
     /// <param name="x">Input [B, in].</param>
     /// <param name="weight">Weights [out, in].</param>
@@ -30,11 +32,11 @@ public static partial class Ops
         if (bias is not null)
         {
             BiasKernels.Broadcast(device, bias.View, y.View, outF, 1);
-            Gemm.Run(device, x.View, weight.View, y.View, batch, outF, inF, false, true, 1f, 1f);
+            SpikeGemm.Forward(device, x.View, weight.View, y.View, batch, outF, inF, 1f, 1f);
         }
         else
         {
-            Gemm.Run(device, x.View, weight.View, y.View, batch, outF, inF, false, true);
+            SpikeGemm.Forward(device, x.View, weight.View, y.View, batch, outF, inF);
         }
         if (Tape.Begin(op, x, weight, bias) is not { } entry) return y;
         bool needX = x.RequiresGrad, needW = weight.RequiresGrad, needB = bias?.RequiresGrad ?? false;
@@ -52,7 +54,7 @@ public static partial class Ops
             if (needW)
             {
                 gw = Tensor.Empty(device, outF, inF);
-                Gemm.Run(device, gy.View, sx!.View, gw.View, outF, inF, batch, true, false);
+                SpikeGemm.WeightGradient(device, gy.View, sx!.View, gw.View, batch, outF, inF);
             }
             if (needB)
             {

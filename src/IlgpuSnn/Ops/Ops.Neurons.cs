@@ -49,7 +49,8 @@ public static partial class Ops
         var device = Check.SameDevice(name, current, state, parameter);
         var (steps, n) = NeuronTimeAxis(name, current);
         if (state is not null) NeuronRequireStepShape(name, current, state, spec);
-        var kernels = NeuronKernelSetFactory.For(spec, NeuronParameter(name, spec, parameter));
+        NeuronRequireParameter(name, spec, parameter);
+        var kernels = NeuronKernelSetFactory.For(spec);
         var entry = Tape.Begin(name, current, parameter);
         bool record = entry is not null;
         bool needU = kernels.BackwardNeeds == NeuronBackwardNeeds.Potential;
@@ -59,13 +60,14 @@ public static partial class Ops
         using var potential = record && needU ? Tensor.Empty(device, NeuronStateShape(spec, shape)) : null;
         using var initial = record && needU && state is not null ? Tensor.Empty(device, state.ShapeArray()) : null;
         if (initial is not null) Elementwise.Copy(device, state!.View, initial.View);
-        kernels.Sequence(device, current.View, spikes.View, surrogate?.View, potential?.View, state?.View, n, steps);
+        kernels.Sequence(device, current.View, spikes.View, surrogate?.View, potential?.View, state?.View, parameter?.View, n, steps);
         if (entry is null) return spikes;
 
         var savedSg = entry.Keep(surrogate!);
         var savedS = kernels.BackwardNeeds == NeuronBackwardNeeds.Spikes ? entry.Keep(spikes) : null;
         var savedU = potential is null ? null : entry.Keep(potential);
         var savedV0 = initial is null ? null : entry.Keep(initial);
+        var savedParameter = parameter is null ? null : entry.Keep(parameter);
         bool needParameter = parameter?.RequiresGrad ?? false;
         entry.Complete(spikes, g =>
         {
@@ -73,7 +75,7 @@ public static partial class Ops
             var gi = Tensor.Empty(device, shape);
             using var perNeuron = needParameter ? Tensor.Empty(device, checked((int)n)) : null;
             kernels.SequenceBackward(device, g[0]!.View, savedSg.View, savedS?.View, savedU?.View, savedV0?.View, gi.View,
-                perNeuron?.View, n, steps);
+                perNeuron?.View, savedParameter?.View, n, steps);
             return [gi, perNeuron is null ? null : NeuronParameterGrad(device, perNeuron)];
         });
         return spikes;
@@ -119,7 +121,8 @@ public static partial class Ops
         if (previousV is not null && !previousV.Shape.SequenceEqual(stateShape))
             throw new ArgumentException(
                 $"{name}: previousV {Tensor.Format(previousV.Shape)} must have the shape {Tensor.Format(stateShape)} (current {Tensor.Format(current.Shape)}, {spec.Model.StateVariables} state variable(s) of neuron '{spec.Model.Name}').");
-        var kernels = NeuronKernelSetFactory.For(spec, NeuronParameter(name, spec, parameter));
+        NeuronRequireParameter(name, spec, parameter);
+        var kernels = NeuronKernelSetFactory.For(spec);
         var entry = Tape.Begin(name, current, previousV, parameter);
         bool record = entry is not null;
         bool needU = kernels.BackwardNeeds == NeuronBackwardNeeds.Potential;
@@ -128,7 +131,7 @@ public static partial class Ops
         var vNew = Tensor.Empty(device, stateShape);
         using var surrogate = record ? Tensor.Empty(device, shape) : null;
         using var potential = record && needU ? Tensor.Empty(device, shape) : null;
-        kernels.Step(device, current.View, previousV?.View, spikes.View, vNew.View, surrogate?.View, potential?.View);
+        kernels.Step(device, current.View, previousV?.View, spikes.View, vNew.View, surrogate?.View, potential?.View, parameter?.View);
         v = vNew;
         if (entry is null) return spikes;
 
@@ -137,6 +140,7 @@ public static partial class Ops
         var savedS = kernels.BackwardNeeds == NeuronBackwardNeeds.Spikes ? entry.Keep(spikes) : null;
         var savedU = potential is null ? null : entry.Keep(potential);
         var savedPrev = needU && previousV is not null ? entry.Keep(previousV) : null;
+        var savedParameter = parameter is null ? null : entry.Keep(parameter);
         entry.Complete([spikes, vNew], g =>
         {
             if (g[0] is null && g[1] is null) return [null, null, null];
@@ -144,7 +148,7 @@ public static partial class Ops
             var gp = needPrev ? Tensor.Empty(device, stateShape) : null;
             using var perElement = needParameter ? Tensor.Empty(device, shape) : null;
             kernels.StepBackward(device, g[0]?.View, g[1]?.View, savedSg.View, savedS?.View, savedU?.View, savedPrev?.View,
-                gi?.View, gp?.View, perElement?.View);
+                gi?.View, gp?.View, perElement?.View, savedParameter?.View);
             return [gi, gp, perElement is null ? null : NeuronParameterGrad(device, perElement)];
         });
         return spikes;
@@ -169,7 +173,8 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(spec);
         var device = Check.SameDevice(name, current);
         var (steps, n) = NeuronTimeAxis(name, current);
-        var kernels = NeuronKernelSetFactory.For(spec, RateParameter(name, spec));
+        RequireRateRecursion(name, spec);
+        var kernels = NeuronKernelSetFactory.For(spec);
         var stepShape = current.Shape.Skip(1).ToArray();
         using var accumulator = new RateAccumulator(device, stepShape);
         var spikes = Tensor.Empty(device, current.ShapeArray());
@@ -201,7 +206,8 @@ public static partial class Ops
         if (current.Length != accumulator.Potential.Length)
             throw new ArgumentException($"{name}: current {Tensor.Format(current.Shape)} does not match the accumulator {Tensor.Format(accumulator.Potential.Shape)}.");
         var spikes = Tensor.Empty(device, current.ShapeArray());
-        NeuronKernelSetFactory.For(spec, RateParameter(name, spec)).RateStatistics(device, current.View, spikes.View,
+        RequireRateRecursion(name, spec);
+        NeuronKernelSetFactory.For(spec).RateStatistics(device, current.View, spikes.View,
             accumulator.Potential.View, accumulator.Recursion.View, accumulator.SpikeSum.View, accumulator.EligibilitySum.View, current.Length, 1);
         accumulator.Steps++;
         return spikes;
@@ -265,7 +271,7 @@ public static partial class Ops
         var shape = accumulatedCurrent.ShapeArray();
         var spikes = Tensor.Empty(device, shape);
         using var surrogate = record ? Tensor.Empty(device, shape) : null;
-        NeuronKernelSetFactory.For(spec, 0f).SafStep(device, accumulatedCurrent.View, trace.View, spikes.View, surrogate?.View, spec.Decay, spec.Threshold);
+        NeuronKernelSetFactory.For(spec).SafStep(device, accumulatedCurrent.View, trace.View, spikes.View, surrogate?.View, spec.Decay, spec.Threshold);
         if (entry is null) return spikes;
         var savedSg = entry.Keep(surrogate!);
         entry.Complete(spikes, g =>
@@ -277,24 +283,29 @@ public static partial class Ops
         return spikes;
     }
 
-    /// <summary>θ of a model with a learnable parameter (read from the device), or 0; refuses a missing or stray one.</summary>
-    private static float NeuronParameter(string operation, NeuronSpec spec, Tensor? parameter)
+    /// <summary>
+    /// Refuses a missing or stray learnable parameter. θ itself stays on the device: the kernels read it from its
+    /// one-element buffer.
+    /// </summary>
+    private static void NeuronRequireParameter(string operation, NeuronSpec spec, Tensor? parameter)
     {
         if (!spec.Model.HasParameter)
         {
             if (parameter is not null)
                 throw new ArgumentException($"{operation}: neuron '{spec.Model.Name}' has no learnable parameter, but one was given.");
-            return 0f;
+            return;
         }
         if (parameter is null || parameter.Length != 1)
             throw new ArgumentException($"{operation}: neuron '{spec.Model.Name}' needs its learnable parameter as a tensor of one element.");
-        return parameter.Item();
     }
 
     /// <summary>The rate pass works with neurons whose eligibility recursion is their gradient (see the model).</summary>
-    private static float RateParameter(string operation, NeuronSpec spec) =>
-        spec.Model.SupportsRateRecursion(spec) ? 0f : throw new ArgumentException(
-            $"{operation}: RateBP's rate recursion is not the gradient of neuron '{spec.Model.Name}' (it follows one state variable and trains no neuron parameter).");
+    private static void RequireRateRecursion(string operation, NeuronSpec spec)
+    {
+        if (!spec.Model.SupportsRateRecursion(spec))
+            throw new ArgumentException(
+                $"{operation}: RateBP's rate recursion is not the gradient of neuron '{spec.Model.Name}' (it follows one state variable and trains no neuron parameter).");
+    }
 
     /// <summary>Σ of the per-element contributions to ∂L/∂θ, on the device: [1].</summary>
     private static Tensor NeuronParameterGrad(Device device, Tensor contributions)

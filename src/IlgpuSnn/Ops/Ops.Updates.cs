@@ -3,17 +3,29 @@ using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn;
 
-/// <summary>Optimizer updates of a parameter in place (never recorded on a tape).</summary>
+/// <summary>Optimizer updates of a parameter in place (never recorded on a tape); none of them when skip[0] ≠ 0.</summary>
 public static partial class Ops
 {
     /// <summary>One SGD step (coupled L2 decay, optional momentum and Nesterov) on <paramref name="parameter"/>.</summary>
-    internal static void SgdUpdate(Tensor parameter, Tensor gradient, Tensor? momentumBuffer, float learningRate, float momentum, bool nesterov, float weightDecay) =>
-        OptimizerKernels.Sgd(parameter.Device, parameter.View, gradient.View, momentumBuffer is null ? default : momentumBuffer.View,
+    internal static void SgdUpdate(Tensor parameter, Tensor gradient, Tensor? momentumBuffer, Tensor? skip, float learningRate, float momentum,
+        bool nesterov, float weightDecay) =>
+        OptimizerKernels.Sgd(parameter.Device, parameter.View, gradient.View, momentumBuffer is null ? default : momentumBuffer.View, skip?.View,
             learningRate, momentum, nesterov, weightDecay);
 
-    /// <summary>One AdamW step on <paramref name="parameter"/> with its moment estimates.</summary>
-    internal static void AdamWUpdate(Tensor parameter, Tensor gradient, Tensor expAvg, Tensor expAvgSq, float decay, float beta1, float beta2,
-        float stepSize, float biasCorrection2Sqrt, float eps) =>
-        OptimizerKernels.AdamW(parameter.Device, parameter.View, gradient.View, expAvg.View, expAvgSq.View, decay, beta1, beta2,
-            stepSize, biasCorrection2Sqrt, eps);
+    /// <summary>One AdamW step on <paramref name="parameter"/> with its moment estimates and its step count steps[index] on the device.</summary>
+    internal static void AdamWUpdate(Tensor parameter, Tensor gradient, Tensor expAvg, Tensor expAvgSq, Tensor steps, Tensor increments, int index,
+        Tensor? skip, float learningRate, float decay, float beta1, float beta2, float eps) =>
+        OptimizerKernels.AdamW(parameter.Device, parameter.View, gradient.View, expAvg.View, expAvgSq.View, steps.View, increments.View, index,
+            skip?.View, learningRate, decay, beta1, beta2, eps);
+
+    /// <summary>
+    /// Ends an optimizer step on the device: unless skip[0] ≠ 0, stepCount[0] += 1; counts[i] += increments[i] and
+    /// increments[i] = 0 when per-parameter counters are given.
+    /// </summary>
+    internal static void CommitOptimizerStep(Tensor? skip, Tensor stepCount, Tensor? counts, Tensor? increments) =>
+        OptimizerKernels.CommitStep(stepCount.Device, skip?.View, stepCount.View, counts?.View ?? default, increments?.View ?? default);
+
+    /// <summary>On the device: counter[0] += 1 when flag[0] ≠ 0, then flag[0] = 0.</summary>
+    internal static void CountFlagAndClear(Tensor flag, Tensor counter) =>
+        OptimizerKernels.CountAndClear(flag.Device, flag.View, counter.View);
 }

@@ -9,16 +9,17 @@ namespace IlgpuSnn.Training;
 /// </summary>
 /// <remarks>
 /// The moments ("exp_avg.{i}", "exp_avg_sq.{i}") are allocated eagerly as zeros. As in PyTorch, each parameter counts
-/// its own steps (a parameter without a gradient at a step is skipped and its count does not advance); the counts are
-/// exposed as "param_steps" (one value per parameter), exact up to 2^24 steps. Setting <see cref="Optimizer.StepCount"/>
-/// sets every parameter's count to the same value.
+/// its own steps (a parameter without a gradient at a step, or a step skipped on the device, does not advance it); the
+/// counts live on the device, where the update kernel reads t, and are exposed as "param_steps" (one value per
+/// parameter), exact up to 2^24 steps. Setting <see cref="Optimizer.StepCount"/> sets every parameter's count to the same
+/// value.
 /// </remarks>
 public sealed class AdamW : Optimizer
 {
     private readonly Tensor[] expAvg;
     private readonly Tensor[] expAvgSq;
-    private readonly long[] parameterSteps;
     private readonly Tensor parameterStepsTensor;
+    private readonly Tensor pendingIncrements;
 
     /// <summary>Creates the optimizer and its state.</summary>
     /// <param name="parameters">The tensors to update (at least one, all on one device).</param>
@@ -39,10 +40,10 @@ public sealed class AdamW : Optimizer
         Beta2 = beta2;
         Eps = eps;
         WeightDecay = weightDecay;
-        parameterSteps = new long[Parameters.Count];
         expAvg = Parameters.Select((p, i) => CreateState($"exp_avg.{i}", p.ShapeArray())).ToArray();
         expAvgSq = Parameters.Select((p, i) => CreateState($"exp_avg_sq.{i}", p.ShapeArray())).ToArray();
         parameterStepsTensor = CreateState("param_steps", Parameters.Count);
+        pendingIncrements = CreateState("pending_steps", Parameters.Count);
     }
 
     /// <summary>Decay of the first moment.</summary>
@@ -58,18 +59,17 @@ public sealed class AdamW : Optimizer
     public float WeightDecay { get; }
 
     /// <inheritdoc />
-    protected override void Update(int index, Tensor parameter, Tensor gradient)
+    protected override void Update(int index, Tensor parameter, Tensor gradient, Tensor? skip)
     {
         ArgumentNullException.ThrowIfNull(parameter);
         ArgumentNullException.ThrowIfNull(gradient);
-        long t = ++parameterSteps[index];
         double lr = LearningRate;
-        double biasCorrection1 = 1.0 - Math.Pow(Beta1, t);
-        double biasCorrection2 = 1.0 - Math.Pow(Beta2, t);
-        Ops.AdamWUpdate(parameter, gradient, expAvg[index], expAvgSq[index],
-            decay: (float)(1.0 - lr * WeightDecay), beta1: Beta1, beta2: Beta2,
-            stepSize: (float)(lr / biasCorrection1), biasCorrection2Sqrt: (float)Math.Sqrt(biasCorrection2), eps: Eps);
+        Ops.AdamWUpdate(parameter, gradient, expAvg[index], expAvgSq[index], parameterStepsTensor, pendingIncrements, index, skip,
+            learningRate: LearningRate, decay: (float)(1.0 - lr * WeightDecay), beta1: Beta1, beta2: Beta2, eps: Eps);
     }
+
+    /// <inheritdoc />
+    protected override (Tensor Counts, Tensor Increments)? ParameterStepCounters => (parameterStepsTensor, pendingIncrements);
 
     /// <inheritdoc />
     protected override IEnumerable<KeyValuePair<string, Tensor>> StateTensors() =>
@@ -78,15 +78,5 @@ public sealed class AdamW : Optimizer
             .Append(KeyValuePair.Create("param_steps", parameterStepsTensor));
 
     /// <inheritdoc />
-    protected override void WriteCounters() => parameterStepsTensor.CopyFrom(parameterSteps.Select(s => (float)s).ToArray());
-
-    /// <inheritdoc />
-    protected override void ReadCounters()
-    {
-        var steps = parameterStepsTensor.ToArray();
-        for (int i = 0; i < steps.Length; i++) parameterSteps[i] = (long)Math.Round(steps[i]);
-    }
-
-    /// <inheritdoc />
-    protected override void OnStepCountSet(long value) => Array.Fill(parameterSteps, value);
+    protected override void OnStepCountSet(long value) => Ops.FillInPlace(parameterStepsTensor, value);
 }

@@ -5,7 +5,7 @@ using IlgpuSnn.Distributed;
 namespace IlgpuSnn.Training;
 
 /// <summary>
-/// The one hook of data-parallel training: an optimizer wrapper that, before every <see cref="Step"/>, makes each
+/// The one hook of data-parallel training: an optimizer wrapper that, before every <see cref="Step()"/>, makes each
 /// gradient the global-batch gradient, Σ_r (n_r/n)·g_r over the ranks (g_r: the gradient of rank r's mean loss over
 /// its n_r samples, n = Σ n_r; with equal parts this is the average). Estimators step through it wherever they step
 /// (once per sequence, per window, or per time step as OTTT-O and SAF-E do; auxiliary heads are optimizer parameters
@@ -74,9 +74,16 @@ public sealed class GradientAllReduceOptimizer : IOptimizer
         inner.Step();
     }
 
+    /// <inheritdoc />
+    public void Step(Tensor skip)
+    {
+        Synchronize();
+        inner.Step(skip);
+    }
+
     /// <summary>
     /// Replaces every present gradient by the global-batch gradient (see the class remarks); nothing to do for a single
-    /// process. <see cref="Step"/> calls it; a caller that inspects the gradients before stepping calls it first.
+    /// process. <see cref="Step()"/> calls it; a caller that inspects the gradients before stepping calls it first.
     /// </summary>
     public void Synchronize()
     {

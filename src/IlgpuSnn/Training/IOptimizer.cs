@@ -9,20 +9,32 @@ namespace IlgpuSnn.Training;
 /// </summary>
 public interface IOptimizer : IDisposable
 {
-    /// <summary>The learning rate used by the next <see cref="Step"/> (a schedule sets it before each step).</summary>
+    /// <summary>The learning rate used by the next <see cref="Step()"/> (a schedule sets it before each step).</summary>
     float LearningRate { get; set; }
 
     /// <summary>The parameters, in the order given to the constructor (state names use these indices).</summary>
     IReadOnlyList<Tensor> Parameters { get; }
 
     /// <summary>
-    /// Number of completed <see cref="Step"/> calls. Setting it (e.g. when resuming) changes only the counter,
+    /// Number of completed <see cref="Step()"/> calls. Setting it (e.g. when resuming) changes only the counter,
     /// not the state tensors.
     /// </summary>
     long StepCount { get; set; }
 
     /// <summary>Applies one update to every parameter that has a gradient, then increments <see cref="StepCount"/>.</summary>
     void Step();
+
+    /// <summary>
+    /// Applies one update unless <paramref name="skip"/>[0] ≠ 0 (a one-element flag on the parameters' device, e.g. set
+    /// by a non-finite scan of the gradients); a skipped step changes nothing and is not counted. The built-in
+    /// optimizers decide on the device without waiting for it; this default reads the flag back (one synchronisation).
+    /// </summary>
+    /// <param name="skip">The flag.</param>
+    void Step(Tensor skip)
+    {
+        ArgumentNullException.ThrowIfNull(skip);
+        if (skip.Item() == 0f) Step();
+    }
 
     /// <summary>Drops the gradients of all parameters (sets them to null, like PyTorch's <c>set_to_none=True</c>).</summary>
     void ZeroGrad();

@@ -1,3 +1,4 @@
+using IlgpuSnn.Estimators;
 using IlgpuSnn.Layers;
 using IlgpuSnn.Runtime;
 
@@ -8,7 +9,9 @@ namespace IlgpuSnn.Training;
 /// sizes, so a run that cannot fit is refused before anything is allocated. Per sample, every layer's output is counted
 /// <see cref="SavedCopiesPerActivation"/> times (outputs, membranes, surrogate slopes, gradients, pool rounding) for
 /// each time step the estimator keeps: all T for BPTT, the window for TT-LBPTT, one for the online and rate methods.
-/// The encoded input holds all T steps for every method; parameters count four times (weights, gradients, two
+/// RateBP with folded BatchNorm statistics (the official 'm' mode, its default) runs its spike pass layer by layer over
+/// the folded T·B batch, so it also holds the largest layer's activations for all T steps, counted
+/// <see cref="SavedCopiesPerActivation"/> times. The encoded input holds all T steps for every method; parameters count four times (weights, gradients, two
 /// optimizer moments).
 /// </summary>
 public static class MemoryEstimate
@@ -22,9 +25,10 @@ public static class MemoryEstimate
     /// <param name="timeSteps">Time steps T per sequence; positive.</param>
     /// <param name="batchSize">Samples per batch; positive.</param>
     /// <param name="window">The tt-lbptt window in steps; null = T.</param>
+    /// <param name="batchNormStats">The BatchNorm statistics asked for; null = the estimator's default (folded for ratebp).</param>
     /// <returns>An estimate in bytes of inputs, kept activations and parameters with their gradients and state.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeSteps"/> or <paramref name="batchSize"/> is not positive.</exception>
-    public static long TrainingBytes(SpikingNetwork network, string estimator, int timeSteps, int batchSize, int? window = null)
+    public static long TrainingBytes(SpikingNetwork network, string estimator, int timeSteps, int batchSize, int? window = null, BatchNormStatistics? batchNormStats = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(timeSteps);
@@ -35,16 +39,19 @@ public static class MemoryEstimate
             "tt-lbptt" => Math.Min(window ?? timeSteps, timeSteps),
             _ => 1,
         };
-        double activations = 0;
+        double activations = 0, largest = 0;
         var shape = network.InputShape;
         foreach (var layer in network.Layers)
         {
             shape = layer.OutputShape(shape);
-            activations += shape.Aggregate(1.0, (a, d) => a * d);
+            double size = shape.Aggregate(1.0, (a, d) => a * d);
+            activations += size;
+            largest = Math.Max(largest, size);
         }
+        double foldedPass = estimator == "ratebp" && batchNormStats != BatchNormStatistics.PerStep ? timeSteps * largest * SavedCopiesPerActivation : 0;
         double input = network.InputShape.Aggregate(1.0, (a, d) => a * d);
         double parameters = network.Parameters.Sum(p => (double)p.Length);
-        double floats = (double)batchSize * ((double)timeSteps * input * 2 + kept * activations * SavedCopiesPerActivation) + 4 * parameters;
+        double floats = (double)batchSize * ((double)timeSteps * input * 2 + kept * activations * SavedCopiesPerActivation + foldedPass) + 4 * parameters;
         return (long)Math.Min(floats * sizeof(float), long.MaxValue / 2);
     }
 
@@ -67,10 +74,11 @@ public static class MemoryEstimate
     /// <param name="timeSteps">Time steps T per sequence; positive.</param>
     /// <param name="batchSize">Samples per batch; positive.</param>
     /// <param name="window">The tt-lbptt window in steps; null = T.</param>
+    /// <param name="batchNormStats">The BatchNorm statistics asked for; null = the estimator's default.</param>
     /// <exception cref="InsufficientMemoryException">"needs X, device has Y", with the settings to change.</exception>
-    public static void Require(Device device, SpikingNetwork network, string estimator, int timeSteps, int batchSize, int? window = null)
+    public static void Require(Device device, SpikingNetwork network, string estimator, int timeSteps, int batchSize, int? window = null, BatchNormStatistics? batchNormStats = null)
     {
-        long need = TrainingBytes(network, estimator, timeSteps, batchSize, window);
+        long need = TrainingBytes(network, estimator, timeSteps, batchSize, window, batchNormStats);
         long have = AvailableBytes(device);
         if (need > have)
             throw new InsufficientMemoryException(

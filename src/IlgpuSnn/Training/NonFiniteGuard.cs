@@ -57,6 +57,21 @@ public sealed class NonFiniteGuard : IDisposable
         foreach (var t in tensors) Ops.MarkNonFinite(t, flags, row * Slots + WeightSlot);
     }
 
+    /// <summary>The current row's gradient flag as a one-element view (non-zero once a gradient scan found NaN/∞); dispose the view.</summary>
+    /// <returns>A view into the guard's flags, for an optimizer that decides on the device whether to skip its step.</returns>
+    public Tensor GradientFlag() => flags.Slice(row * Slots + GradientSlot, 1);
+
+    /// <summary>On the device: adds 1 to <paramref name="counter"/>[0] when the current row's gradient flag is set, then clears the flag.</summary>
+    /// <param name="counter">A one-element counter on the guard's device.</param>
+    public void CountGradientFlagAndClear(Tensor counter)
+    {
+        ArgumentNullException.ThrowIfNull(counter);
+        if (counter.Length != 1 || !ReferenceEquals(counter.Device, flags.Device))
+            throw new ArgumentException($"NonFiniteGuard: the counter must be one element on the guard's device, got {Tensor.Format(counter.Shape)}.", nameof(counter));
+        using var flag = GradientFlag();
+        Ops.CountFlagAndClear(flag, counter);
+    }
+
     /// <summary>Waits for the scans enqueued so far (one synchronisation), returns what each row found and clears the flags.</summary>
     /// <returns>One entry per row: the kinds of non-finite values found, <see cref="NonFiniteKinds.None"/> if none.</returns>
     public NonFiniteKinds[] ReadRowsAndClear()

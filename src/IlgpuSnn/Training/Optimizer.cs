@@ -5,17 +5,16 @@ namespace IlgpuSnn.Training;
 /// <summary>
 /// What every optimizer shares: argument checks, the learning rate, the step loop over parameters that have a
 /// gradient, <see cref="ZeroGrad"/>, named state tensors (created outside any scope, freed by <see cref="Dispose"/>)
-/// and the step count, exposed as the one-element state tensor "step" (exact up to 2^24 steps) and read back after a
-/// checkpoint loader may have written it.
+/// and the step count, kept on the device as the one-element state tensor "step" (exact up to 2^24 steps): a step, and
+/// the decision to skip one (<see cref="Step(Tensor)"/>), never waits for the device; reading
+/// <see cref="StepCount"/> does.
 /// </summary>
 public abstract class Optimizer : IOptimizer
 {
     private readonly Tensor[] parameters;
     private readonly List<Tensor> owned = [];
-    private Tensor? stepTensor;
+    private readonly Tensor stepTensor;
     private float learningRate;
-    private long stepCount;
-    private bool stateExposed;
     private bool disposed;
 
     /// <summary>Checks the parameters and the learning rate.</summary>
@@ -30,6 +29,7 @@ public abstract class Optimizer : IOptimizer
         ValidateLearningRate(name, learningRate);
         this.parameters = [.. parameters];
         this.learningRate = learningRate;
+        stepTensor = CreateState("step", 1);
     }
 
     /// <summary>The optimizer's name, used in messages.</summary>
@@ -57,33 +57,32 @@ public abstract class Optimizer : IOptimizer
     {
         get
         {
-            SyncState();
-            return stepCount;
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return (long)Math.Round(stepTensor.Item());
         }
         set
         {
             ArgumentOutOfRangeException.ThrowIfNegative(value);
-            stateExposed = false;
-            stepCount = value;
+            ObjectDisposedException.ThrowIf(disposed, this);
+            Ops.FillInPlace(stepTensor, value);
             OnStepCountSet(value);
         }
     }
 
     /// <inheritdoc />
-    public void Step()
+    public void Step() => Apply(null);
+
+    /// <summary>
+    /// Applies one update unless <paramref name="skip"/>[0] ≠ 0, decided on the device: every update kernel reads the
+    /// flag and leaves parameters, state and step counts unchanged when it is set. Nothing waits for the device.
+    /// </summary>
+    /// <param name="skip">A one-element flag on the optimizer's device (e.g. set by a non-finite scan of the gradients).</param>
+    public void Step(Tensor skip)
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
-        SyncState();
-        for (int i = 0; i < parameters.Length; i++)
-        {
-            var p = parameters[i];
-            var g = p.Grad;
-            if (g is null) continue;
-            if (g.Length != p.Length)
-                throw new InvalidOperationException($"{Name}: gradient {Tensor.Format(g.Shape)} does not match parameter {i} {Tensor.Format(p.Shape)}.");
-            Update(i, p, g);
-        }
-        stepCount++;
+        ArgumentNullException.ThrowIfNull(skip);
+        if (skip.Length != 1 || !ReferenceEquals(skip.Device, Device))
+            throw new ArgumentException($"{Name}: the skip flag must be one element on the parameters' device, got {Tensor.Format(skip.Shape)}.", nameof(skip));
+        Apply(skip);
     }
 
     /// <inheritdoc />
@@ -96,11 +95,6 @@ public abstract class Optimizer : IOptimizer
     public IEnumerable<KeyValuePair<string, Tensor>> State()
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        SyncState();
-        stepTensor ??= CreateState("step", 1);
-        stepTensor.CopyFrom([stepCount]);
-        WriteCounters();
-        stateExposed = true;
         return [.. StateTensors(), new("step", stepTensor)];
     }
 
@@ -113,25 +107,22 @@ public abstract class Optimizer : IOptimizer
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Updates one parameter that has a gradient.</summary>
+    /// <summary>Updates one parameter that has a gradient (enqueues the update; it must do nothing when skip[0] ≠ 0).</summary>
     /// <param name="index">Position of the parameter in <see cref="Parameters"/> (selects its state).</param>
     /// <param name="parameter">The parameter, updated in place.</param>
     /// <param name="gradient">Its gradient, same shape.</param>
-    protected abstract void Update(int index, Tensor parameter, Tensor gradient);
+    /// <param name="skip">The one-element skip flag the update kernels read, or null to update unconditionally.</param>
+    protected abstract void Update(int index, Tensor parameter, Tensor gradient, Tensor? skip);
+
+    /// <summary>
+    /// Per-parameter step counters and their pending increments that the end of a step commits on the device
+    /// (counts[i] += increments[i]; increments[i] = 0), or null when the method keeps none.
+    /// </summary>
+    protected virtual (Tensor Counts, Tensor Increments)? ParameterStepCounters => null;
 
     /// <summary>The method's own named state tensors, in checkpoint order.</summary>
     /// <returns>Name and tensor pairs, without the step count.</returns>
     protected abstract IEnumerable<KeyValuePair<string, Tensor>> StateTensors();
-
-    /// <summary>Copies host-side counters into their state tensors before <see cref="State"/> hands them out.</summary>
-    protected virtual void WriteCounters()
-    {
-    }
-
-    /// <summary>Reads host-side counters back from their state tensors (a loader may have written them).</summary>
-    protected virtual void ReadCounters()
-    {
-    }
 
     /// <summary>Called when <see cref="StepCount"/> is set.</summary>
     /// <param name="value">The new step count.</param>
@@ -165,12 +156,20 @@ public abstract class Optimizer : IOptimizer
             throw new ArgumentException($"{Name}: {what} must be a finite value ≥ 0, got {value}.", parameterName);
     }
 
-    private void SyncState()
+    private void Apply(Tensor? skip)
     {
-        if (!stateExposed || disposed || stepTensor is null) return;
-        stateExposed = false;
-        stepCount = (long)Math.Round(stepTensor.Item());
-        ReadCounters();
+        ObjectDisposedException.ThrowIf(disposed, this);
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            var p = parameters[i];
+            var g = p.Grad;
+            if (g is null) continue;
+            if (g.Length != p.Length)
+                throw new InvalidOperationException($"{Name}: gradient {Tensor.Format(g.Shape)} does not match parameter {i} {Tensor.Format(p.Shape)}.");
+            Update(i, p, g, skip);
+        }
+        var counters = ParameterStepCounters;
+        Ops.CommitOptimizerStep(skip, stepTensor, counters?.Counts, counters?.Increments);
     }
 
     private static Device ValidateParameters(string optimizer, IReadOnlyList<Tensor> parameters)

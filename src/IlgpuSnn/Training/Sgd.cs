@@ -45,11 +45,11 @@ public sealed class Sgd : Optimizer
     public float WeightDecay { get; }
 
     /// <inheritdoc />
-    protected override void Update(int index, Tensor parameter, Tensor gradient)
+    protected override void Update(int index, Tensor parameter, Tensor gradient, Tensor? skip)
     {
         ArgumentNullException.ThrowIfNull(parameter);
         ArgumentNullException.ThrowIfNull(gradient);
-        Ops.SgdUpdate(parameter, gradient, Momentum == 0f ? null : momentumBuffers[index],
+        Ops.SgdUpdate(parameter, gradient, Momentum == 0f ? null : momentumBuffers[index], skip,
             LearningRate, Momentum, Nesterov, WeightDecay);
     }
 

@@ -53,8 +53,7 @@ public sealed class Trainer
         if (options.Epochs <= 0 || options.BatchSize <= 0 || options.TimeSteps <= 0 || options.LogInterval <= 0)
             throw new ArgumentException($"Trainer: epochs ({options.Epochs}), batch size ({options.BatchSize}), time steps ({options.TimeSteps}) and the logging interval ({options.LogInterval}) must be positive.");
         this.reduction = reduction ?? estimator.DefaultReduction;
-        if (estimator.RequiredReduction is { } r && r != this.reduction)
-            throw new ArgumentException($"Trainer: {estimator.Name} needs the {r} loss.");
+        LossSupport.Require(estimator, this.reduction);
         CheckOptimizerParameters();
     }
 
@@ -137,6 +136,8 @@ public sealed class Trainer
         int interval = options.LogInterval;
         using var guard = new NonFiniteGuard(device, interval);
         using var gradientGuard = options.SkipNonFinite ? new NonFiniteGuard(device) : null;
+        using var gradientFlag = gradientGuard?.GradientFlag();
+        using var skippedSteps = options.SkipNonFinite ? SkippedStepCounter(device) : null;
         using var metrics = new IntervalMetrics(device, interval);
         var pending = new List<(int Batch, double Share, int Size)>(interval);
         var trained = optimizer.Parameters;
@@ -156,6 +157,11 @@ public sealed class Trainer
             void ReadInterval()
             {
                 if (pending.Count == 0) return;
+                if (skippedSteps is not null)
+                {
+                    skipped += (int)MathF.Round(skippedSteps.Item());
+                    Ops.FillInPlace(skippedSteps, 0f);
+                }
                 var rows = metrics.Read(pending.Count);
                 var flags = guard.ReadRowsAndClear();
                 for (int r = 0; r < pending.Count; r++)
@@ -190,14 +196,18 @@ public sealed class Trainer
                     {
                         Update = () =>
                         {
-                            stepper.Synchronize(); // before the check below, so every rank sees the same gradients and decides alike
-                            if (gradientGuard is not null && GradientsNonFinite(gradientGuard, trained))
+                            stepper.Synchronize(); // before the scan below, so every rank sees the same gradients and decides alike
+                            if (gradientGuard is null)
                             {
-                                optimizer.ZeroGrad();
-                                skipped++;
-                                return;
+                                optimizer.Step();
                             }
-                            optimizer.Step();
+                            else
+                            {
+                                // The skip decision stays on the device: the update kernels read the flag the scan sets.
+                                gradientGuard.MarkGradients(trained);
+                                optimizer.Step(gradientFlag!);
+                                gradientGuard.CountGradientFlagAndClear(skippedSteps!);
+                            }
                             optimizer.ZeroGrad();
                             guard.MarkWeights(trained);
                         },
@@ -240,8 +250,6 @@ public sealed class Trainer
                     throw new NonFiniteException(epoch + 1, batches, NonFiniteKinds.Weights, SavedDescription());
                 WriteMetrics(outDir, history, train.Count);
                 SaveCheckpoint(Path.Combine(outDir, CheckpointFile), epoch + 1, step, history, settings);
-                // Saving handed out the optimizer's counters as tensors: take them back here, not in the next iteration.
-                _ = optimizer.StepCount;
                 SavedEpochs = epoch + 1;
             }
         }
@@ -382,10 +390,10 @@ public sealed class Trainer
         return settings;
     }
 
-    private static bool GradientsNonFinite(NonFiniteGuard guard, IReadOnlyList<Tensor> parameters)
+    /// <summary>The device counter of updates skipped for non-finite gradients (read once per logging interval).</summary>
+    private static Tensor SkippedStepCounter(Device device)
     {
-        guard.MarkGradients(parameters);
-        return guard.ReadAndClear() != NonFiniteKinds.None;
+        using (TensorScope.Suspend()) return Tensor.Zeros(device, 1);
     }
 
     private string SavedDescription() => SavedEpochs is { } n

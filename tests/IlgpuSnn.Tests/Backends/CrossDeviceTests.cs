@@ -16,8 +16,9 @@ namespace IlgpuSnn.Tests.Backends;
 /// CPU accelerator the device under test runs the portable element-wise kernels against the reference's host-pointer
 /// kernels, so the comparison is never of a code path with itself.
 /// Tolerances, stated per check: GEMM and sums by the float32 rounding bound of their terms (2e-5 · Σ|term|); spikes
-/// equal except where a potential lies within rounding of the threshold (at most 0.2 % of spikes); gradients of a
-/// whole network within 2e-3 of their norm (a spike flipped by rounding moves them by about that much).
+/// equal except where a potential lies within rounding of the threshold (at most 0.2 % of spikes); the loss within 1e-4
+/// plus 2e-3 per flipped spike; gradients of a whole network within 2e-3 of their norm (a spike flipped by rounding
+/// moves them by about that much).
 /// </summary>
 public sealed class CrossDeviceTests(TestDevice fixture) : IDisposable
 {
@@ -166,7 +167,8 @@ public sealed class CrossDeviceTests(TestDevice fixture) : IDisposable
     {
         const int n = 3000, steps = 8;
         var spec = NeuronSpec.Named(neuron, Surrogate.Parse(surrogate)) with { Reset = hardReset ? ResetMode.Hard : ResetMode.Soft };
-        var kernels = NeuronKernelSetFactory.For(spec, parameter: 0.3f);
+        var kernels = NeuronKernelSetFactory.For(spec);
+        bool hasParameter = spec.Model.HasParameter;
         var current = Rand.Uniform(n * steps, 11, -0.5f, 1.5f);
         var initial = Rand.Uniform(n, 13, 0f, 0.5f);
         var spikeGrad = Rand.Uniform(n * steps, 12, -1f, 1f);
@@ -180,8 +182,9 @@ public sealed class CrossDeviceTests(TestDevice fixture) : IDisposable
             var v0 = Tensor.FromArray(d, initial, n);
             var gi = Tensor.Empty(d, n * steps);
             var gp = Tensor.Empty(d, n);
-            kernels.Sequence(d, Tensor.FromArray(d, current, current.Length).View, s.View, sg.View, u.View, v.View, n, steps);
-            kernels.SequenceBackward(d, Tensor.FromArray(d, spikeGrad, spikeGrad.Length).View, sg.View, s.View, u.View, v0.View, gi.View, gp.View, n, steps);
+            ILGPU.ArrayView<float>? theta = hasParameter ? Tensor.FromArray(d, [0.3f], 1).View : null;
+            kernels.Sequence(d, Tensor.FromArray(d, current, current.Length).View, s.View, sg.View, u.View, v.View, theta, n, steps);
+            kernels.SequenceBackward(d, Tensor.FromArray(d, spikeGrad, spikeGrad.Length).View, sg.View, s.View, u.View, v0.View, gi.View, gp.View, theta, n, steps);
             return (s.ToArray(), sg.ToArray(), u.ToArray(), v.ToArray(), gi.ToArray(), gp.ToArray());
         }
 
@@ -216,7 +219,9 @@ public sealed class CrossDeviceTests(TestDevice fixture) : IDisposable
         var actual = Gradients(Tested, estimator);
         int flipped = expected.Spikes.Zip(actual.Spikes).Count(e => e.First != e.Second);
         Assert.True(flipped <= expected.Spikes.Count / 500, $"{estimator}: {flipped} of {expected.Spikes.Count} spikes differ");
-        Assert.Equal(expected.Loss, actual.Loss, 1e-4 * (1 + Math.Abs(expected.Loss)));
+        // A spike flipped by rounding (a potential within float32 rounding of the threshold, allowed above) moves the
+        // loss by about 1e-3 of its size; with every spike equal the losses agree to summation-order rounding.
+        Assert.Equal(expected.Loss, actual.Loss, (1e-4 + 2e-3 * flipped) * (1 + Math.Abs(expected.Loss)));
         Assert.Equal(expected.Grads.Count, actual.Grads.Count);
         for (int i = 0; i < expected.Grads.Count; i++)
         {

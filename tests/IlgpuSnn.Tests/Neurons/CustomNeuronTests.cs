@@ -8,6 +8,10 @@ namespace IlgpuSnn.Tests.Neurons;
 /// <summary>A neuron the library does not know, nonlinear in v: u = λ·v + γ·v² + I, soft reset by Vth (test only).</summary>
 public readonly struct QuadraticLeakNeuron(float decay, float gamma, float threshold) : INeuronDynamics
 {
+    public void BindParameter(float parameter)
+    {
+    }
+
     public float Charge(float v, float current) => decay * v + gamma * v * v + current;
     public float ChargeStateDerivative(float v) => decay + 2f * gamma * v;
     public float ChargeCurrentDerivative(float v) => 1f;

@@ -66,6 +66,19 @@ public sealed class MisuseTests(TestDevice fixture)
     }
 
     [Fact]
+    public void A_trainer_refuses_a_loss_reduction_the_method_cannot_train_in_the_command_lines_words()
+    {
+        using var network = TrainingFixtures.PlainMlp(fixture.Device);
+        using var method = new Sltt();
+        method.Attach(network);
+        using var sgd = new Sgd(network.Parameters, 0.1f);
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(network, method, sgd, new DirectEncoder(), new TrainingOptions(), LossReduction.MeanOutput));
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.StartsWith("sltt cannot train on the mean-output loss", e.Message, StringComparison.Ordinal);
+        Assert.Contains("bptt, saf-f, ratebp", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_network_used_from_two_threads_at_once_is_refused()
     {
         using var network = TrainingFixtures.PlainMlp(fixture.Device);

@@ -35,10 +35,31 @@ public sealed class HostSynchronizationTests(TestDevice fixture)
     /// </summary>
     [Theory]
     [MemberData(nameof(Cases))]
-    public void An_iteration_never_waits_for_the_device(string estimator, Criterion criterion)
+    public void An_iteration_never_waits_for_the_device(string estimator, Criterion criterion) =>
+        RunTwoIterations(estimator, criterion, new NeuronSpec(Decay: 0.5f), skipNonFinite: false);
+
+    /// <summary>
+    /// PLIF (the kernels read its learnable decay on the device) and the --skip-nonfinite update (the gradient scan sets
+    /// a device flag the update kernels read; the skipped step is counted on the device) add no synchronisation either:
+    /// every method that trains PLIF, and all of them with skipping.
+    /// </summary>
+    [Theory]
+    [InlineData("bptt", "plif", false)]
+    [InlineData("tt-lbptt", "plif", false)]
+    [InlineData("sltt", "plif", true)]
+    [InlineData("sltt-k", "lif", true)]
+    [InlineData("bptt", "lif", true)]
+    [InlineData("ottt-a", "lif", true)]
+    [InlineData("ottt-o", "lif", true)]
+    [InlineData("saf-e", "lif", true)]
+    [InlineData("saf-f", "lif", true)]
+    [InlineData("ratebp", "lif", true)]
+    public void Plif_and_skipping_updates_never_wait_for_the_device(string estimator, string neuron, bool skipNonFinite) =>
+        RunTwoIterations(estimator, Criterion.CrossEntropy, NeuronSpec.Named(neuron) with { Decay = 0.5f }, skipNonFinite);
+
+    private void RunTwoIterations(string estimator, Criterion criterion, NeuronSpec lif, bool skipNonFinite)
     {
         var device = fixture.Device;
-        var lif = new NeuronSpec(Decay: 0.5f);
         using var network = SpikingNetwork.Build(device, [1, 8, 8], b => b
             .Conv2d(4, 3, padding: 1, bias: false).BatchNorm().Lif(lif).AvgPool2d(2)
             .Flatten().Linear(16).Lif(lif).Linear(10), seed: 3);
@@ -46,6 +67,10 @@ public sealed class HostSynchronizationTests(TestDevice fixture)
         method.Attach(network);
         using var sgd = new Sgd(network.Parameters.Concat(method.ExtraParameters).ToList(), 0.05f, momentum: 0.9f);
         using var guard = new NonFiniteGuard(device, 2);
+        using var gradientGuard = new NonFiniteGuard(device);
+        using var flag = gradientGuard.GradientFlag();
+        Tensor skipped;
+        using (TensorScope.Suspend()) skipped = Tensor.Zeros(device, 1);
         using var metrics = new IntervalMetrics(device, 2);
         var loader = new DataLoader(device, TrainingFixtures.Synthetic(16, 1), 8, shuffle: true, seed: 2);
         var encoder = new DirectEncoder();
@@ -64,7 +89,16 @@ public sealed class HostSynchronizationTests(TestDevice fixture)
                 {
                     Update = () =>
                     {
-                        sgd.Step();
+                        if (skipNonFinite)
+                        {
+                            gradientGuard.MarkGradients(sgd.Parameters);
+                            sgd.Step(flag);
+                            gradientGuard.CountGradientFlagAndClear(skipped);
+                        }
+                        else
+                        {
+                            sgd.Step();
+                        }
                         sgd.ZeroGrad();
                         guard.MarkWeights(sgd.Parameters);
                     },
@@ -82,6 +116,8 @@ public sealed class HostSynchronizationTests(TestDevice fixture)
         Assert.Equal(2, row);
         Assert.True(metrics.Read(2).All(r => float.IsFinite(r.Loss)));
         Assert.All(guard.ReadRowsAndClear(), f => Assert.Equal(NonFiniteKinds.None, f));
+        Assert.Equal(0f, skipped.Item());
+        skipped.Dispose();
     }
 
     /// <summary>
@@ -110,6 +146,33 @@ public sealed class HostSynchronizationTests(TestDevice fixture)
         Assert.Equal(four, eight);
         // An interval of one batch reads the metrics and the flags of every batch.
         Assert.Equal(eight + 2 * 7, Synchronizations(64, 1));
+    }
+
+    /// <summary>
+    /// With a PLIF layer and with --skip-nonfinite the trainer still synchronises once per interval: before the decay
+    /// stayed on the device, every PLIF forward read it back, and every skip decision read a flag per update.
+    /// </summary>
+    [Theory]
+    [InlineData("bptt", "plif", false)]
+    [InlineData("sltt", "lif", true)]
+    [InlineData("bptt", "plif", true)]
+    public void Plif_and_skip_nonfinite_synchronise_per_interval_not_per_batch(string estimator, string neuron, bool skipNonFinite)
+    {
+        long Synchronizations(int samples)
+        {
+            var device = fixture.Device;
+            using var network = SpikingNetwork.Build(device, [1, 8, 8], b => b.Flatten().Linear(32, bias: false).BatchNorm()
+                .Neuron(NeuronSpec.Named(neuron) with { Decay = 0.5f }).Linear(10), 4);
+            using var method = EstimatorFactory.Create(estimator);
+            using var sgd = new Sgd(network.Parameters, 0.05f, momentum: 0.9f);
+            var trainer = new Trainer(network, method, sgd, new DirectEncoder(),
+                new TrainingOptions { Epochs = 1, BatchSize = 8, TimeSteps = 3, LogInterval = 8, SkipNonFinite = skipNonFinite });
+            device.Activity.Reset();
+            trainer.Fit(TrainingFixtures.Synthetic(samples, 1), TrainingFixtures.Synthetic(8, 2), cancellationToken: TestContext.Current.CancellationToken);
+            return device.Activity.HostSynchronizations;
+        }
+
+        Assert.Equal(Synchronizations(32), Synchronizations(64));
     }
 
     /// <summary>Reading the metrics once per interval replays the same progress, batch by batch, as reading every batch.</summary>

@@ -185,6 +185,44 @@ public sealed class OptimizerTests(TestDevice fixture)
         Dispose(qs);
     }
 
+    /// <summary>
+    /// A step whose skip flag is set (on the device) changes no parameter and no state, and is not counted: the result
+    /// equals the reference that never took the flagged steps, AdamW's bias corrections included.
+    /// </summary>
+    [Fact]
+    public void A_step_with_its_skip_flag_set_changes_nothing_and_is_not_counted()
+    {
+        bool[] flagged = [false, true, false, true, true, false];
+        var ps = MakeParameters(5, out var values);
+        var qs = MakeParameters(5, out _);
+        var sgdRef = new SgdReference(values.Select(v => (double[])v.Clone()).ToArray(), 0.9, true, 0.1);
+        var adamRef = new AdamWReference(values.Select(v => (double[])v.Clone()).ToArray(), 0.9, 0.99, 1e-8, 0.1);
+        using var sgd = new Sgd(ps, 0.1f, 0.9f, nesterov: true, weightDecay: 0.1f);
+        using var adam = new AdamW(qs, 0.01f, beta1: 0.9f, beta2: 0.99f, weightDecay: 0.1f);
+        Tensor flag;
+        using (TensorScope.Suspend()) flag = Tensor.Zeros(D, 1);
+        for (int step = 0; step < flagged.Length; step++)
+        {
+            var grads = Gradients(ps, step, skip: step == 2 ? 1 : -1);
+            SetGradients(ps, grads);
+            SetGradients(qs, grads);
+            flag.CopyFrom([flagged[step] ? 1f : 0f]);
+            sgd.Step(flag);
+            adam.Step(flag);
+            if (flagged[step]) continue;
+            sgdRef.Step(0.1, ToDouble(grads));
+            adamRef.Step(0.01, ToDouble(grads));
+        }
+        AssertClose(sgdRef.P, ps, 1e-5);
+        AssertClose(adamRef.P, qs, 1e-5);
+        Assert.Equal(3, sgd.StepCount);
+        Assert.Equal(3, adam.StepCount);
+        Assert.Equal([3f, 2f, 3f], adam.State().Single(kv => kv.Key == "param_steps").Value.ToArray());
+        flag.Dispose();
+        Dispose(ps);
+        Dispose(qs);
+    }
+
     [Fact]
     public void State_survives_scopes_and_round_trips_through_a_checkpoint()
     {
