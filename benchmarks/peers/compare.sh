@@ -30,6 +30,11 @@ TORCHSHARP=${TORCHSHARP:-1}
 THREADS=${THREADS:-2}
 OUT=${OUT:-out/peers}
 PY=/usr/bin/python3
+# PyTorch's large tensors come from glibc malloc; with its default thresholds they are fresh mmap'd memory every batch,
+# which costs PyTorch 2-4x on this machine (benchmarks/RESULTS.md, 18:35 UTC section). tuned (default) raises them for
+# every process of the run (ours keeps tensors in its own pool); PEER_MALLOC=default keeps glibc's defaults.
+PEER_MALLOC=${PEER_MALLOC:-tuned}
+if [ "$PEER_MALLOC" = tuned ]; then export MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456; fi
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$OUT"
 
@@ -46,6 +51,7 @@ echo "# Side-by-side run, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- libblas.so.3 -> $(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu)"
 echo "- torch: $($PY -c 'import torch; print(torch.__version__, "| BLAS", torch.__config__.show().split("BLAS_INFO=")[1].split(",")[0], "| oneDNN", torch.backends.mkldnn.is_available())')"
+echo "- glibc malloc for every process: $PEER_MALLOC"
 echo "- threads: torch/OpenBLAS $THREADS, IlgpuSnn CPU accelerator one worker per core"
 echo
 
