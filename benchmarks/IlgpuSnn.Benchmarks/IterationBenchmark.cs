@@ -13,9 +13,11 @@ namespace IlgpuSnn.Benchmarks;
 /// 512-512-M with M = 2×2 average pooling; BatchNorm and LIF after every conv; Linear 512 → 10; SGD) for each estimator
 /// and T: milliseconds per iteration, the host synchronisations and kernel launches inside one iteration (the device's
 /// <see cref="DeviceActivity"/>; labels as a data loader makes them), the pool's peak bytes and, on CUDA, the driver's
-/// view of used memory. <c>--model conv</c> measures the CLI's conv net instead (Fashion-MNIST shape, 1×28×28).
-/// Usage: <c>IlgpuSnn.Benchmarks iteration [--model vgg11|conv] [--batch 128] [--steps 2,4,6,8,16]
-/// [--estimators bptt,sltt,...] [--iterations 5] [--size 32] [--width 1.0]</c> (plus the global <c>--device</c>).
+/// view of used memory. <c>--model conv</c> or <c>--model mlp</c> measures the CLI's net of that name instead (Fashion-MNIST
+/// shape, 1×28×28). <c>--profile</c> adds, after each timed row, one profiled iteration's time per kernel
+/// (<see cref="DeviceActivity.ProfileKernels"/>). Usage: <c>IlgpuSnn.Benchmarks iteration [--model vgg11|conv|mlp]
+/// [--batch 128] [--steps 2,4,6,8,16] [--estimators bptt,sltt,...] [--iterations 5] [--size 32] [--width 1.0]
+/// [--profile]</c> (plus the global <c>--device</c>).
 /// </summary>
 internal static class IterationBenchmark
 {
@@ -33,18 +35,20 @@ internal static class IterationBenchmark
         double width = double.Parse(Option("--width", "1.0"), CultureInfo.InvariantCulture);
         var steps = Option("--steps", "2,4,6,8,16").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var estimators = Option("--estimators", string.Join(',', EstimatorFactory.Names)).Split(',');
-        bool conv = Option("--model", "vgg11") == "conv";
-        int[] shape = conv ? [1, 28, 28] : [3, size, size];
+        string model = Option("--model", "vgg11");
+        if (model is not ("vgg11" or "conv" or "mlp")) throw new ArgumentException($"--model {model}: expected vgg11, conv or mlp.");
+        bool profile = args.Contains("--profile");
+        int[] shape = model == "vgg11" ? [3, size, size] : [1, 28, 28];
         using var device = Device.Create();
-        Console.WriteLine(conv
-            ? $"device {device}; the CLI's conv net, input 1x28x28, batch {batch}, {iterations} timed iterations after 1 warm-up; {DateTime.UtcNow:yyyy-MM-dd}"
+        Console.WriteLine(model != "vgg11"
+            ? $"device {device}; the CLI's {model} net, input 1x28x28, batch {batch}, {iterations} timed iterations after 1 warm-up; {DateTime.UtcNow:yyyy-MM-dd}"
             : $"device {device}; VGG-11-like SNN, input 3x{size}x{size}, batch {batch}, width x{width}, {iterations} timed iterations after 1 warm-up; {DateTime.UtcNow:yyyy-MM-dd}");
         Console.WriteLine("| estimator | T | ms / iteration | host syncs / iteration | launches / iteration | pool peak MiB | driver used MiB |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
         foreach (var name in estimators)
             foreach (var t in steps)
             {
-                var (ms, syncs, launches, peak, driver) = Measure(device, conv, shape, name, t, batch, width, iterations);
+                var (ms, syncs, launches, peak, driver) = Measure(device, model, shape, name, t, batch, width, iterations, profile);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {name} | {t} | {ms:F1} | {syncs:F0} | {launches:F0} | {peak / 1048576.0:F0} | {(driver < 0 ? "-" : (driver / 1048576.0).ToString("F0", CultureInfo.InvariantCulture))} |"));
             }
@@ -68,10 +72,10 @@ internal static class IterationBenchmark
         }, seed: 1);
     }
 
-    private static (double Ms, double Syncs, double Launches, long Peak, long Driver) Measure(Device device, bool conv, int[] shape, string name, int steps, int batch,
-        double width, int iterations)
+    private static (double Ms, double Syncs, double Launches, long Peak, long Driver) Measure(Device device, string model, int[] shape, string name, int steps, int batch,
+        double width, int iterations, bool profile)
     {
-        using var network = conv ? Models.Create("conv", device, shape, 10, new NeuronSpec(Decay: 0.5f), seed: 1) : Vgg11(device, shape[1], width);
+        using var network = model == "vgg11" ? Vgg11(device, shape[1], width) : Models.Create(model, device, shape, 10, new NeuronSpec(Decay: 0.5f), seed: 1);
         using var estimator = EstimatorFactory.Create(name, new EstimatorOptions { K = Math.Max(1, steps / 2), Window = Math.Max(1, steps / 2) });
         estimator.Attach(network);
         using var sgd = new Sgd(network.Parameters.Concat(estimator.ExtraParameters).ToList(), 0.01f, momentum: 0.9f);
@@ -100,7 +104,27 @@ internal static class IterationBenchmark
             driverPeak = Math.Max(driverPeak, DriverUsedBytes(device));
         }
         watch.Stop();
+        if (profile) PrintProfile(device, () => estimator.Run(network, input, loss, context).Dispose());
         return (watch.Elapsed.TotalMilliseconds / iterations, (double)syncs / iterations, (double)launches / iterations, device.Pool.PeakBytes, driverPeak);
+    }
+
+    /// <summary>Runs one iteration with every launch timed and prints the kernels by time (before the row it belongs to).</summary>
+    private static void PrintProfile(Device device, Action iteration)
+    {
+        device.Activity.Reset();
+        device.Activity.ProfileKernels = true;
+        var watch = Stopwatch.StartNew();
+        iteration();
+        device.Synchronize();
+        watch.Stop();
+        device.Activity.ProfileKernels = false;
+        var kernels = device.Activity.KernelProfile();
+        double sum = kernels.Sum(k => k.Seconds);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  profiled iteration: {watch.Elapsed.TotalMilliseconds:F2} ms, {kernels.Sum(k => k.Launches)} launches, {sum * 1e3:F2} ms inside launches"));
+        foreach (var k in kernels)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {k.Kernel,-60} {k.Launches,5} launches {k.Seconds * 1e3,8:F3} ms ({k.Seconds / k.Launches * 1e6:F1} us each)"));
     }
 
     /// <summary>Device memory in use according to the CUDA driver (−1 on other devices).</summary>

@@ -1,3 +1,8 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Reflection;
+using ILGPU.Runtime;
+
 namespace IlgpuSnn.Runtime;
 
 /// <summary>
@@ -11,6 +16,8 @@ public sealed class DeviceActivity
     private long launches;
     private long synchronizations;
     private long uploads;
+    private readonly ConcurrentDictionary<string, KernelTime> profile = new();
+    private volatile bool profileKernels;
 
     /// <summary>Kernels launched since the last <see cref="Reset"/>.</summary>
     public long KernelLaunches => Interlocked.Read(ref launches);
@@ -21,17 +28,55 @@ public sealed class DeviceActivity
     /// <summary>Copies of host memory to the device (they do not wait for queued kernels).</summary>
     public long HostUploads => Interlocked.Read(ref uploads);
 
-    /// <summary>Sets every counter to zero.</summary>
+    /// <summary>
+    /// Whether every launch waits for the device and adds its time to its kernel's entry in <see cref="KernelProfile"/>
+    /// (off by default: the wait serialises the device, so switch it on only to see where an iteration's time goes; on the
+    /// CPU accelerator launches wait anyway and the times include ILGPU's hand-off to its worker threads).
+    /// </summary>
+    public bool ProfileKernels
+    {
+        get => profileKernels;
+        set => profileKernels = value;
+    }
+
+    /// <summary>Launches and summed wall time per kernel since the last <see cref="Reset"/>, most time first.</summary>
+    /// <returns>One entry per kernel launched while <see cref="ProfileKernels"/> was on.</returns>
+    public IReadOnlyList<KernelTime> KernelProfile() =>
+        [.. profile.Values.OrderByDescending(k => k.Seconds)];
+
+    /// <summary>Sets every counter to zero and empties the kernel profile.</summary>
     public void Reset()
     {
+        profile.Clear();
         Interlocked.Exchange(ref launches, 0);
         Interlocked.Exchange(ref synchronizations, 0);
         Interlocked.Exchange(ref uploads, 0);
     }
 
-    internal void Launched() => Interlocked.Increment(ref launches);
+    /// <summary>Counts a launch; returns its start time when profiling (0 otherwise).</summary>
+    internal long Launched()
+    {
+        Interlocked.Increment(ref launches);
+        return profileKernels ? Stopwatch.GetTimestamp() : 0;
+    }
+
+    /// <summary>When profiling, waits for the launch and adds its time to the kernel's entry.</summary>
+    internal void Completed(MethodInfo kernel, long started, Accelerator accelerator)
+    {
+        if (!profileKernels || started == 0) return;
+        accelerator.Synchronize();
+        double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        string name = $"{kernel.DeclaringType?.Name}.{kernel.Name}";
+        profile.AddOrUpdate(name, _ => new KernelTime(name, 1, seconds), (_, k) => k with { Launches = k.Launches + 1, Seconds = k.Seconds + seconds });
+    }
 
     internal void Synchronized() => Interlocked.Increment(ref synchronizations);
 
     internal void Uploaded() => Interlocked.Increment(ref uploads);
 }
+
+/// <summary>One kernel's entry in <see cref="DeviceActivity.KernelProfile"/>.</summary>
+/// <param name="Kernel">The kernel's class and method name.</param>
+/// <param name="Launches">Launches since the profile was reset.</param>
+/// <param name="Seconds">Their summed wall time, launch to completion.</param>
+public sealed record KernelTime(string Kernel, long Launches, double Seconds);

@@ -41,8 +41,9 @@ internal sealed class KernelCache : IDisposable
             var launch = a.LoadStreamKernel(kernel);
             return (config, a1) =>
             {
-                activity.Launched();
+                long started = activity.Launched();
                 launch(config, a1);
+                activity.Completed(kernel.Method, started, accelerator);
             };
         });
 
@@ -53,8 +54,9 @@ internal sealed class KernelCache : IDisposable
             var launch = a.LoadStreamKernel(kernel);
             return (config, a1, a2) =>
             {
-                activity.Launched();
+                long started = activity.Launched();
                 launch(config, a1, a2);
+                activity.Completed(kernel.Method, started, accelerator);
             };
         });
 
@@ -65,8 +67,9 @@ internal sealed class KernelCache : IDisposable
             var launch = a.LoadStreamKernel(kernel);
             return (config, a1, a2, a3) =>
             {
-                activity.Launched();
+                long started = activity.Launched();
                 launch(config, a1, a2, a3);
+                activity.Completed(kernel.Method, started, accelerator);
             };
         });
 
@@ -77,8 +80,9 @@ internal sealed class KernelCache : IDisposable
             var launch = a.LoadStreamKernel(kernel);
             return (config, a1, a2, a3, a4) =>
             {
-                activity.Launched();
+                long started = activity.Launched();
                 launch(config, a1, a2, a3, a4);
+                activity.Completed(kernel.Method, started, accelerator);
             };
         });
 
@@ -89,8 +93,9 @@ internal sealed class KernelCache : IDisposable
             var launch = a.LoadStreamKernel(kernel);
             return (config, a1, a2, a3, a4, a5) =>
             {
-                activity.Launched();
+                long started = activity.Launched();
                 launch(config, a1, a2, a3, a4, a5);
+                activity.Completed(kernel.Method, started, accelerator);
             };
         });
 
@@ -101,8 +106,9 @@ internal sealed class KernelCache : IDisposable
             var launch = a.LoadStreamKernel(kernel);
             return (config, a1, a2, a3, a4, a5, a6) =>
             {
-                activity.Launched();
+                long started = activity.Launched();
                 launch(config, a1, a2, a3, a4, a5, a6);
+                activity.Completed(kernel.Method, started, accelerator);
             };
         });
 
@@ -113,8 +119,9 @@ internal sealed class KernelCache : IDisposable
             var launch = a.LoadStreamKernel(kernel);
             return (config, a1, a2, a3, a4, a5, a6, a7) =>
             {
-                activity.Launched();
+                long started = activity.Launched();
                 launch(config, a1, a2, a3, a4, a5, a6, a7);
+                activity.Completed(kernel.Method, started, accelerator);
             };
         });
 
@@ -125,8 +132,9 @@ internal sealed class KernelCache : IDisposable
             var launch = a.LoadStreamKernel(kernel);
             return (config, a1, a2, a3, a4, a5, a6, a7, a8) =>
             {
-                activity.Launched();
+                long started = activity.Launched();
                 launch(config, a1, a2, a3, a4, a5, a6, a7, a8);
+                activity.Completed(kernel.Method, started, accelerator);
             };
         });
 
@@ -137,8 +145,9 @@ internal sealed class KernelCache : IDisposable
             var launch = a.LoadStreamKernel(kernel);
             return (config, a1, a2, a3, a4, a5, a6, a7, a8, a9) =>
             {
-                activity.Launched();
+                long started = activity.Launched();
                 launch(config, a1, a2, a3, a4, a5, a6, a7, a8, a9);
+                activity.Completed(kernel.Method, started, accelerator);
             };
         });
 
@@ -149,8 +158,9 @@ internal sealed class KernelCache : IDisposable
             var launch = a.LoadStreamKernel(kernel);
             return (config, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10) =>
             {
-                activity.Launched();
+                long started = activity.Launched();
                 launch(config, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10);
+                activity.Completed(kernel.Method, started, accelerator);
             };
         });
 
@@ -161,8 +171,9 @@ internal sealed class KernelCache : IDisposable
             var launch = a.LoadStreamKernel(kernel);
             return (config, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11) =>
             {
-                activity.Launched();
+                long started = activity.Launched();
                 launch(config, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11);
+                activity.Completed(kernel.Method, started, accelerator);
             };
         });
 
@@ -173,8 +184,9 @@ internal sealed class KernelCache : IDisposable
             var launch = a.LoadStreamKernel(kernel);
             return (config, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12) =>
             {
-                activity.Launched();
+                long started = activity.Launched();
                 launch(config, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12);
+                activity.Completed(kernel.Method, started, accelerator);
             };
         });
 
@@ -185,8 +197,9 @@ internal sealed class KernelCache : IDisposable
             var launch = a.LoadStreamKernel(kernel);
             return (config, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13) =>
             {
-                activity.Launched();
+                long started = activity.Launched();
                 launch(config, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13);
+                activity.Completed(kernel.Method, started, accelerator);
             };
         });
 
@@ -197,8 +210,9 @@ internal sealed class KernelCache : IDisposable
             var launch = a.LoadStreamKernel(kernel);
             return (config, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14) =>
             {
-                activity.Launched();
+                long started = activity.Launched();
                 launch(config, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14);
+                activity.Completed(kernel.Method, started, accelerator);
             };
         });
 
