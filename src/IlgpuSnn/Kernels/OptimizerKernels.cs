@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
 using IlgpuSnn.Runtime;
@@ -13,6 +15,12 @@ namespace IlgpuSnn.Kernels;
 /// </summary>
 internal static class OptimizerKernels
 {
+    /// <summary>The update rules of <see cref="HostStep"/>.</summary>
+    internal const int SgdMethod = 0, AdamWMethod = 1;
+
+    /// <summary>Longs per parameter in <see cref="HostStep"/>'s table: parameter, gradient, state A, state B addresses, length, slot.</summary>
+    private const int EntryLongs = 6;
+
     /// <summary>
     /// One SGD step in place unless skip[0] ≠ 0 (when <paramref name="skip"/> is given): d = g + wd·p; with momentum
     /// buf = momentum·buf + d (a zero buffer makes the first step buf = d); d = nesterov ? d + momentum·buf : buf;
@@ -72,6 +80,80 @@ internal static class OptimizerKernels
         device.Kernels.Load<ArrayView<float>, ArrayView<float>>(CountAndClearKernel)(device.Launch.GridStride(1), flag, counter);
     }
 
+    /// <summary>
+    /// The whole step of one optimizer over several parameters in ONE launch of a host-pointer kernel (CPU accelerator
+    /// only; GPUs launch <see cref="Sgd"/> / <see cref="AdamW"/> per parameter, where a launch is cheap): the same
+    /// element updates, and the end of the step (<see cref="CommitStep"/>: stepCount[0] += 1 and, for AdamW, the
+    /// per-parameter counts of the updated parameters) done by whichever thread finishes last, after every thread has
+    /// read its step counts. Nothing happens when skip[0] ≠ 0.
+    /// </summary>
+    /// <param name="device">The CPU accelerator's device.</param>
+    /// <param name="updates">The parameters to update: their views, their state views and their slot in the counts.</param>
+    /// <param name="method">The rule: <see cref="SgdMethod"/> or <see cref="AdamWMethod"/>.</param>
+    /// <param name="skip">The one-element skip flag, or null to update unconditionally.</param>
+    /// <param name="stepCount">The optimizer's one-element step count.</param>
+    /// <param name="counts">AdamW's per-parameter step counts (read as t − 1, then advanced); empty for SGD.</param>
+    /// <param name="settings">The rule's scalars (for SGD: learning rate, momentum, weight decay, momentum and Nesterov flags).</param>
+    public static void HostStep(Device device, ReadOnlySpan<HostUpdate> updates, int method, ArrayView<float>? skip, ArrayView<float> stepCount,
+        ArrayView<float> counts, HostStepSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        // One pinned table per step: a completion counter, then EntryLongs values per parameter. The CPU accelerator's
+        // launch returns when every thread has finished, so the table outlives its use.
+        var table = GC.AllocateArray<long>(1 + (updates.Length * EntryLongs), pinned: true);
+        long total = 0;
+        for (int e = 0; e < updates.Length; e++)
+        {
+            var u = updates[e];
+            Elementwise.RequireSameLength("HostStep", u.Parameter, u.Gradient);
+            if (u.StateA.Length != 0) Elementwise.RequireSameLength("HostStep", u.Parameter, u.StateA);
+            if (u.StateB.Length != 0) Elementwise.RequireSameLength("HostStep", u.Parameter, u.StateB);
+            if (method == AdamWMethod && ((ulong)u.Slot >= (ulong)counts.Length || u.StateA.Length == 0 || u.StateB.Length == 0))
+                throw new ArgumentException($"HostStep: AdamW update {e} needs both moments and a slot below {counts.Length}, got slot {u.Slot}.", nameof(updates));
+            int at = 1 + (e * EntryLongs);
+            table[at] = HostMemory.Address(u.Parameter);
+            table[at + 1] = HostMemory.Address(u.Gradient);
+            table[at + 2] = HostMemory.Address(u.StateA);
+            table[at + 3] = HostMemory.Address(u.StateB);
+            table[at + 4] = u.Parameter.Length;
+            table[at + 5] = u.Slot;
+            total += u.Parameter.Length;
+        }
+        device.Kernels.Load<long, int, long, long, long, long, int, HostStepSettings>(HostStepKernel)(
+            device.Launch.GridStride(Math.Max(1L, total)), AddressOf(table), updates.Length, total, skip is { } s ? HostMemory.Address(s) : 0L, HostMemory.Address(stepCount), HostMemory.Address(counts), method, settings);
+        GC.KeepAlive(table);
+    }
+
+    /// <summary>The address of a pinned array's first element.</summary>
+    private static unsafe long AddressOf(long[] pinned) => (long)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
+
+    /// <summary>One SGD element: d = g + wd·p; with momentum buf = momentum·buf + d, d = nesterov ? d + momentum·buf : buf; returns p − lr·d.</summary>
+    internal static float SgdElement(float p, float g, ref float buf, float lr, float momentum, float weightDecay, int useMomentum, int nesterov)
+    {
+        float d = g;
+        if (weightDecay != 0f) d += weightDecay * p;
+        if (useMomentum != 0)
+        {
+            float b = momentum * buf + d;
+            buf = b;
+            d = nesterov != 0 ? d + momentum * b : b;
+        }
+        return p - lr * d;
+    }
+
+    /// <summary>One AdamW element: m += (1 − β1)(g − m); v = β2·v + (1 − β2)·g²; returns p·decay − stepSize·m / (sqrt(v)/sqrt(1 − β2^t) + eps).</summary>
+    internal static float AdamWElement(float p, float g, ref float m, ref float v, AdamWCoefficients c)
+    {
+        float pi = p * c.Decay;
+        float mi = m;
+        mi += c.OneMinusBeta1 * (g - mi);
+        float vi = v * c.Beta2 + c.OneMinusBeta2 * g * g;
+        m = mi;
+        v = vi;
+        float denom = MathF.Sqrt(vi) / c.BiasCorrection2Sqrt + c.Eps;
+        return pi - c.StepSize * (mi / denom);
+    }
+
     [Kernel]
     internal static void SgdKernel(ArrayView<float> p, ArrayView<float> g, ArrayView<float> buf, ArrayView<float> skip, float lr, float momentum,
         float weightDecay, int useMomentum, int nesterov, int hasSkip)
@@ -79,16 +161,9 @@ internal static class OptimizerKernels
         if (hasSkip != 0 && skip[0] != 0f) return;
         foreach (long i in GridStride.Over(p.Length))
         {
-            float pi = p[i];
-            float d = g[i];
-            if (weightDecay != 0f) d += weightDecay * pi;
-            if (useMomentum != 0)
-            {
-                float b = momentum * buf[i] + d;
-                buf[i] = b;
-                d = nesterov != 0 ? d + momentum * b : b;
-            }
-            p[i] = pi - lr * d;
+            float b = useMomentum != 0 ? buf[i] : 0f;
+            p[i] = SgdElement(p[i], g[i], ref b, lr, momentum, weightDecay, useMomentum, nesterov);
+            if (useMomentum != 0) buf[i] = b;
         }
     }
 
@@ -97,23 +172,53 @@ internal static class OptimizerKernels
         ArrayView<float> steps, ArrayView<float> increments, ArrayView<float> skip, AdamWSettings s)
     {
         if (s.HasSkip != 0 && skip[0] != 0f) return;
-        double t = steps[s.Index] + 1.0;
-        float stepSize = (float)(s.LearningRate / (1.0 - Math.Pow(s.Beta1, t)));
-        float biasCorrection2Sqrt = (float)Math.Sqrt(1.0 - Math.Pow(s.Beta2, t));
-        float oneMinusBeta1 = (float)(1.0 - s.Beta1), oneMinusBeta2 = (float)(1.0 - s.Beta2);
+        var c = AdamWCoefficients.At(steps[s.Index] + 1.0, s.LearningRate, s.Decay, s.Beta1, s.Beta2, s.Eps);
         if (Grid.GlobalIndex.X == 0) increments[s.Index] = 1f;
         foreach (long i in GridStride.Over(p.Length))
         {
-            float gi = g[i];
-            float pi = p[i] * s.Decay;
-            float mi = m[i];
-            mi += oneMinusBeta1 * (gi - mi);
-            float vi = v[i] * s.Beta2 + oneMinusBeta2 * gi * gi;
+            float mi = m[i], vi = v[i];
+            p[i] = AdamWElement(p[i], g[i], ref mi, ref vi, c);
             m[i] = mi;
             v[i] = vi;
-            float denom = MathF.Sqrt(vi) / biasCorrection2Sqrt + s.Eps;
-            p[i] = pi - stepSize * (mi / denom);
         }
+    }
+
+    [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run SgdKernel / AdamWKernel per parameter and CommitStepKernel.")]
+    internal static unsafe void HostStepKernel(long table, int entries, long total, long skip, long stepCount, long counts, int method, HostStepSettings s)
+    {
+        if (skip != 0 && *(float*)skip != 0f) return;
+        var (start, end) = GridStride.Chunk(total);
+        float* pCounts = (float*)counts;
+        long* entry = (long*)table + 1;
+        long offset = 0;
+        for (int e = 0; e < entries && offset < end; e++, entry += EntryLongs)
+        {
+            long n = entry[4];
+            long lo = Math.Max(start, offset) - offset, hi = Math.Min(end, offset + n) - offset;
+            offset += n;
+            if (lo >= hi) continue;
+            float* p = (float*)entry[0], g = (float*)entry[1], a = (float*)entry[2], b = (float*)entry[3];
+            if (method == SgdMethod)
+            {
+                for (long i = lo; i < hi; i++)
+                {
+                    float buf = s.UseMomentum != 0 ? a[i] : 0f;
+                    p[i] = SgdElement(p[i], g[i], ref buf, s.LearningRate, s.A, s.B, s.UseMomentum, s.Nesterov);
+                    if (s.UseMomentum != 0) a[i] = buf;
+                }
+            }
+            else
+            {
+                var c = AdamWCoefficients.At(pCounts[entry[5]] + 1.0, s.LearningRate, s.A, s.B, s.C, s.D);
+                for (long i = lo; i < hi; i++) p[i] = AdamWElement(p[i], g[i], ref a[i], ref b[i], c);
+            }
+        }
+        // The last thread to finish ends the step: every other thread has read its step counts by now.
+        if (Interlocked.Increment(ref *(int*)table) != GridStride.Threads) return;
+        *(float*)stepCount += 1f;
+        if (method != AdamWMethod) return;
+        entry = (long*)table + 1;
+        for (int e = 0; e < entries; e++, entry += EntryLongs) pCounts[entry[5]] += 1f;
     }
 
     [Kernel]
@@ -146,3 +251,43 @@ internal static class OptimizerKernels
 /// <param name="Beta2">β2.</param>
 /// <param name="Eps">ε.</param>
 internal readonly record struct AdamWSettings(int Index, int HasSkip, float LearningRate, float Decay, float Beta1, float Beta2, float Eps);
+
+/// <summary>One parameter of <see cref="OptimizerKernels.HostStep"/>.</summary>
+/// <param name="Parameter">The parameter, updated in place.</param>
+/// <param name="Gradient">Its gradient.</param>
+/// <param name="StateA">SGD's momentum buffer (empty without momentum) or AdamW's first moment.</param>
+/// <param name="StateB">AdamW's second moment (empty for SGD).</param>
+/// <param name="Slot">The parameter's index in AdamW's per-parameter step counts.</param>
+internal readonly record struct HostUpdate(ArrayView<float> Parameter, ArrayView<float> Gradient, ArrayView<float> StateA, ArrayView<float> StateB, int Slot);
+
+/// <summary>
+/// The scalars of <see cref="OptimizerKernels.HostStepKernel"/>: SGD reads A = momentum, B = weight decay and the two
+/// flags; AdamW reads A = decay (1 − lr·wd), B = β1, C = β2, D = ε.
+/// </summary>
+/// <param name="LearningRate">lr.</param>
+/// <param name="A">SGD: momentum; AdamW: decay.</param>
+/// <param name="B">SGD: weight decay; AdamW: β1.</param>
+/// <param name="C">AdamW: β2.</param>
+/// <param name="D">AdamW: ε.</param>
+/// <param name="UseMomentum">SGD: 1 when the momentum buffer is used.</param>
+/// <param name="Nesterov">SGD: 1 for Nesterov momentum.</param>
+internal readonly record struct HostStepSettings(float LearningRate, float A, float B, float C, float D, int UseMomentum, int Nesterov);
+
+/// <summary>
+/// The per-step scalars of an AdamW update at step t: the bias corrections in double, as PyTorch computes them on the
+/// host, then rounded to float.
+/// </summary>
+/// <param name="StepSize">lr / (1 − β1^t).</param>
+/// <param name="BiasCorrection2Sqrt">sqrt(1 − β2^t).</param>
+/// <param name="OneMinusBeta1">1 − β1.</param>
+/// <param name="OneMinusBeta2">1 − β2.</param>
+/// <param name="Decay">1 − lr·wd.</param>
+/// <param name="Beta2">β2.</param>
+/// <param name="Eps">ε.</param>
+internal readonly record struct AdamWCoefficients(float StepSize, float BiasCorrection2Sqrt, float OneMinusBeta1, float OneMinusBeta2, float Decay, float Beta2, float Eps)
+{
+    /// <summary>The coefficients at step <paramref name="t"/> (counted from 1).</summary>
+    public static AdamWCoefficients At(double t, float learningRate, float decay, float beta1, float beta2, float eps) =>
+        new((float)(learningRate / (1.0 - Math.Pow(beta1, t))), (float)Math.Sqrt(1.0 - Math.Pow(beta2, t)),
+            (float)(1.0 - beta1), (float)(1.0 - beta2), decay, beta2, eps);
+}

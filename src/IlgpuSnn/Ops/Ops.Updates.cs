@@ -19,6 +19,45 @@ public static partial class Ops
             skip?.View, learningRate, decay, beta1, beta2, eps);
 
     /// <summary>
+    /// A whole SGD step (every update, then stepCount[0] += 1) in one launch where the device has the host-pointer form
+    /// (the CPU accelerator); false, having done nothing, elsewhere.
+    /// </summary>
+    internal static bool TrySgdStepFused(IReadOnlyList<(Tensor Parameter, Tensor Gradient, Tensor? MomentumBuffer)> updates, Tensor? skip, Tensor stepCount,
+        float learningRate, float momentum, bool nesterov, float weightDecay)
+    {
+        if (!stepCount.Device.Launch.UseHostKernels) return false;
+        var table = new HostUpdate[updates.Count];
+        for (int i = 0; i < table.Length; i++)
+        {
+            var (p, g, buffer) = updates[i];
+            table[i] = new HostUpdate(p.View, g.View, buffer is null ? default : buffer.View, default, 0);
+        }
+        OptimizerKernels.HostStep(stepCount.Device, table, OptimizerKernels.SgdMethod, skip?.View, stepCount.View, default,
+            new HostStepSettings(learningRate, momentum, weightDecay, 0f, 0f, momentum != 0f ? 1 : 0, nesterov ? 1 : 0));
+        return true;
+    }
+
+    /// <summary>
+    /// A whole AdamW step (every update with t = counts[slot] + 1, then stepCount[0] += 1 and counts[slot] += 1 for each
+    /// updated parameter) in one launch where the device has the host-pointer form (the CPU accelerator); false, having
+    /// done nothing, elsewhere.
+    /// </summary>
+    internal static bool TryAdamWStepFused(IReadOnlyList<(int Slot, Tensor Parameter, Tensor Gradient, Tensor ExpAvg, Tensor ExpAvgSq)> updates, Tensor counts,
+        Tensor? skip, Tensor stepCount, float learningRate, float decay, float beta1, float beta2, float eps)
+    {
+        if (!stepCount.Device.Launch.UseHostKernels) return false;
+        var table = new HostUpdate[updates.Count];
+        for (int i = 0; i < table.Length; i++)
+        {
+            var (slot, p, g, m, v) = updates[i];
+            table[i] = new HostUpdate(p.View, g.View, m.View, v.View, slot);
+        }
+        OptimizerKernels.HostStep(stepCount.Device, table, OptimizerKernels.AdamWMethod, skip?.View, stepCount.View, counts.View,
+            new HostStepSettings(learningRate, decay, beta1, beta2, eps, 0, 0));
+        return true;
+    }
+
+    /// <summary>
     /// Ends an optimizer step on the device: unless skip[0] ≠ 0, stepCount[0] += 1; counts[i] += increments[i] and
     /// increments[i] = 0 when per-parameter counters are given.
     /// </summary>

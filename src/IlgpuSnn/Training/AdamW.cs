@@ -5,7 +5,8 @@ namespace IlgpuSnn.Training;
 /// <summary>
 /// Adam with decoupled weight decay, following PyTorch's <c>torch.optim.AdamW</c> (amsgrad off): with t the
 /// parameter's own step count, p *= 1 − lr·wd; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
-/// p −= lr/(1 − β1^t) · m / (sqrt(v)/sqrt(1 − β2^t) + ε). One fused kernel per parameter.
+/// p −= lr/(1 − β1^t) · m / (sqrt(v)/sqrt(1 − β2^t) + ε). One fused kernel per parameter (on the CPU accelerator one
+/// launch for the whole step).
 /// </summary>
 /// <remarks>
 /// The moments ("exp_avg.{i}", "exp_avg_sq.{i}") are allocated eagerly as zeros. As in PyTorch, each parameter counts
@@ -67,6 +68,11 @@ public sealed class AdamW : Optimizer
         Ops.AdamWUpdate(parameter, gradient, expAvg[index], expAvgSq[index], parameterStepsTensor, pendingIncrements, index, skip,
             learningRate: LearningRate, decay: (float)(1.0 - lr * WeightDecay), beta1: Beta1, beta2: Beta2, eps: Eps);
     }
+
+    /// <inheritdoc />
+    private protected override bool TryStepFused(IReadOnlyList<ParameterUpdate> updates, Tensor? skip, Tensor stepCount) =>
+        Ops.TryAdamWStepFused(updates.Select(u => (u.Index, u.Parameter, u.Gradient, expAvg[u.Index], expAvgSq[u.Index])).ToList(), parameterStepsTensor, skip,
+            stepCount, LearningRate, (float)(1.0 - ((double)LearningRate * WeightDecay)), Beta1, Beta2, Eps);
 
     /// <inheritdoc />
     protected override (Tensor Counts, Tensor Increments)? ParameterStepCounters => (parameterStepsTensor, pendingIncrements);

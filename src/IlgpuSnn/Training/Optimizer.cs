@@ -156,9 +156,20 @@ public abstract class Optimizer : IOptimizer
             throw new ArgumentException($"{Name}: {what} must be a finite value ≥ 0, got {value}.", parameterName);
     }
 
+    /// <summary>
+    /// The whole step (every update and its end) in one fused launch where the device has one (the CPU accelerator's
+    /// host kernels); false to run <see cref="Update"/> per parameter and then the commit of the step counts.
+    /// </summary>
+    /// <param name="updates">The parameters that have a gradient.</param>
+    /// <param name="skip">The skip flag, or null.</param>
+    /// <param name="stepCount">The optimizer's one-element step count, advanced by the fused step unless skipped.</param>
+    /// <returns>Whether the step ran fused.</returns>
+    private protected virtual bool TryStepFused(IReadOnlyList<ParameterUpdate> updates, Tensor? skip, Tensor stepCount) => false;
+
     private void Apply(Tensor? skip)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        var updates = new List<ParameterUpdate>(parameters.Length);
         for (int i = 0; i < parameters.Length; i++)
         {
             var p = parameters[i];
@@ -166,8 +177,10 @@ public abstract class Optimizer : IOptimizer
             if (g is null) continue;
             if (g.Length != p.Length)
                 throw new InvalidOperationException($"{Name}: gradient {Tensor.Format(g.Shape)} does not match parameter {i} {Tensor.Format(p.Shape)}.");
-            Update(i, p, g, skip);
+            updates.Add(new ParameterUpdate(i, p, g));
         }
+        if (TryStepFused(updates, skip, stepTensor)) return;
+        foreach (var u in updates) Update(u.Index, u.Parameter, u.Gradient, skip);
         var counters = ParameterStepCounters;
         Ops.CommitOptimizerStep(skip, stepTensor, counters?.Counts, counters?.Increments);
     }
@@ -196,4 +209,10 @@ public abstract class Optimizer : IOptimizer
         if (!(learningRate >= 0f) || float.IsInfinity(learningRate))
             throw new ArgumentException($"{optimizer}: the learning rate must be a finite value ≥ 0, got {learningRate}.", nameof(learningRate));
     }
+
+    /// <summary>A parameter that has a gradient at this step.</summary>
+    /// <param name="Index">Its position in <see cref="Parameters"/>.</param>
+    /// <param name="Parameter">The parameter.</param>
+    /// <param name="Gradient">Its gradient.</param>
+    private protected readonly record struct ParameterUpdate(int Index, Tensor Parameter, Tensor Gradient);
 }

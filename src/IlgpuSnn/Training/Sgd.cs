@@ -5,7 +5,8 @@ namespace IlgpuSnn.Training;
 /// <summary>
 /// Stochastic gradient descent with optional momentum, Nesterov momentum and (coupled) weight decay, following
 /// PyTorch's <c>torch.optim.SGD</c> (dampening 0): d = g + wd·p; buf = momentum·buf + d (buf = d at the first
-/// step); d = nesterov ? d + momentum·buf : buf; p −= lr·d. One fused kernel per parameter.
+/// step); d = nesterov ? d + momentum·buf : buf; p −= lr·d. One fused kernel per parameter (on the CPU accelerator one
+/// launch for the whole step).
 /// </summary>
 /// <remarks>
 /// The momentum buffers ("momentum.{i}") are allocated eagerly as zeros; with a zero buffer the first update gives
@@ -52,6 +53,11 @@ public sealed class Sgd : Optimizer
         Ops.SgdUpdate(parameter, gradient, Momentum == 0f ? null : momentumBuffers[index], skip,
             LearningRate, Momentum, Nesterov, WeightDecay);
     }
+
+    /// <inheritdoc />
+    private protected override bool TryStepFused(IReadOnlyList<ParameterUpdate> updates, Tensor? skip, Tensor stepCount) =>
+        Ops.TrySgdStepFused(updates.Select(u => (u.Parameter, u.Gradient, Momentum == 0f ? null : momentumBuffers[u.Index])).ToList(), skip, stepCount,
+            LearningRate, Momentum, Nesterov, WeightDecay);
 
     /// <inheritdoc />
     protected override IEnumerable<KeyValuePair<string, Tensor>> StateTensors() =>
