@@ -192,17 +192,34 @@ public sealed class Tape : IDisposable
         }
     }
 
+    /// <summary>
+    /// Adds <paramref name="g"/> (which this call disposes) to the leaf's gradient. The first gradient of a leaf becomes its
+    /// <see cref="Tensor.Grad"/>: taken over without a launch when no other tensor shares its memory (backward functions
+    /// may hand out views that share memory with other gradients), copied otherwise.
+    /// </summary>
     private static void AccumulateLeaf(Tensor leaf, Tensor g)
     {
-        if (leaf.Grad is null)
+        if (leaf.Grad is not null)
         {
-            using (TensorScope.Suspend())
-            {
-                leaf.Grad = Tensor.Zeros(leaf.Device, leaf.ShapeArray());
-                leaf.Grad.Name = leaf.Name is null ? null : leaf.Name + ".grad";
-            }
+            Kernels.Elementwise.AddInPlace(leaf.Device, leaf.Grad.View, g.View);
+            g.Dispose();
+            return;
         }
-        Kernels.Elementwise.AddInPlace(leaf.Device, leaf.Grad.View, g.View);
+        using (TensorScope.Suspend())
+        {
+            Tensor grad;
+            if (g.IsSoleView)
+            {
+                grad = g.AliasInternal(leaf.ShapeArray());
+            }
+            else
+            {
+                grad = Tensor.Empty(leaf.Device, leaf.ShapeArray());
+                Kernels.Elementwise.Copy(leaf.Device, g.View, grad.View);
+            }
+            grad.Name = leaf.Name is null ? null : leaf.Name + ".grad";
+            leaf.Grad = grad;
+        }
         g.Dispose();
     }
 

@@ -30,6 +30,9 @@ internal sealed class Storage
     /// <summary>Bytes this storage counts in the pool.</summary>
     public long Bytes => Floats * sizeof(float);
 
+    /// <summary>Whether more than one tensor uses this memory now.</summary>
+    public bool IsShared => Volatile.Read(ref references) > 1;
+
     public void AddReference()
     {
         if (Interlocked.Increment(ref references) <= 1)

@@ -67,6 +67,9 @@ public sealed class Tensor : IDisposable
 
     internal Storage Storage => storage;
 
+    /// <summary>Whether this tensor is the only one using its memory and spans all of it (so it may be taken over).</summary>
+    internal bool IsSoleView => !disposed && offset == 0 && Length == storage.Floats && !storage.IsShared;
+
     /// <summary>The elements as an ILGPU view, for kernels. Throws after <see cref="Dispose"/>.</summary>
     public ArrayView<float> View
     {
