@@ -10,26 +10,46 @@ namespace IlgpuSnn.Estimators;
 public sealed class SequenceTotals
 {
     private readonly int rows;
+    private readonly Tensor loss;
+    private readonly Tensor outputs;
+    private bool hasLoss;
+    private bool hasOutputs;
 
     internal SequenceTotals(Device device, int batch, int classes)
     {
         rows = batch;
-        Loss = Tensor.Zeros(device, 1);
-        Outputs = Tensor.Zeros(device, batch, classes);
+        // Not zeroed: the first value written replaces them (one launch fewer per total than zeros plus an addition).
+        loss = Tensor.Empty(device, 1);
+        outputs = Tensor.Empty(device, batch, classes);
     }
 
     /// <summary>The loss so far, [1].</summary>
-    public Tensor Loss { get; }
+    public Tensor Loss
+    {
+        get
+        {
+            if (!hasLoss) ZeroLoss();
+            return loss;
+        }
+    }
 
     /// <summary>Σ_t o[t] so far, [B, classes].</summary>
-    public Tensor Outputs { get; }
+    public Tensor Outputs
+    {
+        get
+        {
+            if (!hasOutputs) ZeroOutputs();
+            return outputs;
+        }
+    }
 
     /// <summary>Loss += <paramref name="value"/> ([1]), on the device.</summary>
     /// <param name="value">A loss term, [1].</param>
     public void AddLoss(Tensor value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        Ops.AddInPlace(Loss, value);
+        if (hasLoss) Ops.AddInPlace(loss, value);
+        else SetLoss(value);
     }
 
     /// <summary>Loss = <paramref name="value"/> ([1]), on the device.</summary>
@@ -38,28 +58,38 @@ public sealed class SequenceTotals
     {
         ArgumentNullException.ThrowIfNull(value);
         if (value.Length != 1) throw new ArgumentException($"SequenceTotals: a loss has one element, got {Tensor.Format(value.Shape)}.", nameof(value));
-        Ops.CopyFrom(value.View, Loss);
+        Ops.CopyFrom(value.View, loss);
+        hasLoss = true;
     }
 
     /// <summary>
     /// Adds read-outs [k·B, C] (k steps, time-major) into Σ_t o[t], one step after the other (the order a host loop
-    /// over the steps would add them in).
+    /// over the steps would add them in), in one launch.
     /// </summary>
     /// <param name="logits">Read-outs of k consecutive steps, [k·B, C], time-major.</param>
     public void AddOutputs(Tensor logits)
     {
         ArgumentNullException.ThrowIfNull(logits);
-        if (logits.Rank != 2 || logits.Dim(1) != Outputs.Dim(1) || logits.Dim(0) % rows != 0)
-            throw new ArgumentException($"SequenceTotals: read-outs {Tensor.Format(logits.Shape)} are not steps of [{rows}, {Outputs.Dim(1)}].", nameof(logits));
-        using var values = logits.Detach();
-        for (int start = 0; start < logits.Dim(0); start += rows)
-        {
-            using var step = values.Slice(start, rows);
-            Ops.AddInPlace(Outputs, step);
-        }
+        if (logits.Rank != 2 || logits.Dim(1) != outputs.Dim(1) || logits.Dim(0) % rows != 0)
+            throw new ArgumentException($"SequenceTotals: read-outs {Tensor.Format(logits.Shape)} are not steps of [{rows}, {outputs.Dim(1)}].", nameof(logits));
+        if (logits.Dim(0) == 0) return;
+        Ops.SumStepsInto(logits, outputs, logits.Dim(0) / rows, accumulate: hasOutputs);
+        hasOutputs = true;
     }
 
     /// <summary>The totals as the sequence's result (which then owns them).</summary>
     /// <returns>A result that owns the loss and output-sum tensors.</returns>
     public EstimatorResult Result() => new(Loss, Outputs);
+
+    private void ZeroLoss()
+    {
+        Ops.FillInPlace(loss, 0f);
+        hasLoss = true;
+    }
+
+    private void ZeroOutputs()
+    {
+        Ops.FillInPlace(outputs, 0f);
+        hasOutputs = true;
+    }
 }

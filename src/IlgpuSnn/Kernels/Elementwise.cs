@@ -76,6 +76,26 @@ internal static class Elementwise
             device.Launch.GridStride(y.Length), alpha, x, beta, y);
     }
 
+    /// <summary>
+    /// y = Σ_s x[s] over the <paramref name="count"/> consecutive slices of x, each as long as y, added one after the other
+    /// in slice order (the order a loop of <see cref="AddInPlace"/> calls would add them in) onto y itself when
+    /// <paramref name="accumulate"/>, else starting from the first slice.
+    /// </summary>
+    public static void SumSlices(Device device, ArrayView<float> x, ArrayView<float> y, int count, bool accumulate)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        if (x.Length != y.Length * count)
+            throw new ArgumentException($"SumSlices: {x.Length} elements are not {count} slices of {y.Length}.");
+        if (y.Length == 0) return;
+        if (device.Launch.UseHostKernels)
+        {
+            HostElementwise.Run(device, HostElementwise.SumSlices, x, default, y, default, count, accumulate ? 1f : 0f, 0f);
+            return;
+        }
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, int, int>(SumSlicesKernel)(device.Launch.GridStride(y.Length), x, y, count, accumulate ? 1 : 0);
+    }
+
     /// <summary>y += x.</summary>
     public static void AddInPlace(Device device, ArrayView<float> y, ArrayView<float> x) => Axpby(device, 1f, x, 1f, y);
 
@@ -101,6 +121,18 @@ internal static class Elementwise
     internal static void AxpbyKernel(float alpha, ArrayView<float> x, float beta, ArrayView<float> y)
     {
         foreach (long i in GridStride.Over(y.Length)) y[i] = alpha * x[i] + beta * y[i];
+    }
+
+    [Kernel]
+    internal static void SumSlicesKernel(ArrayView<float> x, ArrayView<float> y, int count, int accumulate)
+    {
+        long n = y.Length;
+        foreach (long i in GridStride.Over(n))
+        {
+            float sum = accumulate != 0 ? y[i] + x[i] : x[i];
+            for (int s = 1; s < count; s++) sum += x[(s * n) + i];
+            y[i] = sum;
+        }
     }
 
     [Kernel]

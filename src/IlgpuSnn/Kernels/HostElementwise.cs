@@ -13,11 +13,12 @@ namespace IlgpuSnn.Kernels;
 internal static class HostElementwise
 {
     /// <summary>Form codes: what the kernel computes with operands a, b and outputs y (and g, gx for backward).</summary>
-    internal const int Fill = 0, Copy = 1, Axpby = 2, Binary = 3, Unary = 4, UnaryBackward = 5;
+    internal const int Fill = 0, Copy = 1, Axpby = 2, Binary = 3, Unary = 4, UnaryBackward = 5, SumSlices = 6;
 
     /// <summary>
     /// Runs one form over y's elements: Fill y = p; Copy y = a; Axpby y = p·a + q·y; Binary y = a op b;
-    /// Unary y = op(a; p); UnaryBackward y = g · op'(a, b; p) with a = x, b = op(x).
+    /// Unary y = op(a; p); UnaryBackward y = g · op'(a, b; p) with a = x, b = op(x); SumSlices y = (p ≠ 0 ? y : 0) + Σ of the
+    /// op slices of a, in slice order.
     /// </summary>
     public static void Run(Device device, int form, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, ArrayView<float> g, int op, float p, float q)
     {
@@ -50,6 +51,15 @@ internal static class HostElementwise
         else if (form == Unary)
         {
             for (long i = start; i < end; i++) py[i] = Elementwise.ApplyUnary(op, pa[i], p);
+        }
+        else if (form == SumSlices)
+        {
+            for (long i = start; i < end; i++)
+            {
+                float sum = p != 0f ? py[i] + pa[i] : pa[i];
+                for (int s = 1; s < op; s++) sum += pa[(s * n) + i];
+                py[i] = sum;
+            }
         }
         else
         {

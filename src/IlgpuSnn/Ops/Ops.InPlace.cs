@@ -51,6 +51,23 @@ public static partial class Ops
         Elementwise.Fill(x.Device, x.View, value);
     }
 
+    /// <summary>
+    /// <paramref name="target"/> (+)= Σ_s slice s of <paramref name="x"/>: the <paramref name="count"/> consecutive slices,
+    /// each as long as the target, added one after the other onto the target when <paramref name="accumulate"/>, else
+    /// starting from the first slice; one launch, without graph.
+    /// </summary>
+    /// <param name="x">The slices, [count·n] elements.</param>
+    /// <param name="target">The sum, n elements, updated in place.</param>
+    /// <param name="count">Number of slices.</param>
+    /// <param name="accumulate">Whether the sum is added to the target's values (else it replaces them).</param>
+    internal static void SumStepsInto(Tensor x, Tensor target, int count, bool accumulate)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(target);
+        var device = Check.SameDevice("SumStepsInto", target, x);
+        Elementwise.SumSlices(device, x.View, target.View, count, accumulate);
+    }
+
     private static Device InPlaceDevice(string operation, Tensor target, Tensor x)
     {
         ArgumentNullException.ThrowIfNull(target);

@@ -97,4 +97,42 @@ public sealed class ElementwiseTests(TestDevice fixture)
         }
         Assert.Equal([4f, 8f, 12f], x.Grad!.ToArray());
     }
+
+    /// <summary>
+    /// The sum of k consecutive slices (a sequence's read-outs summed over time) equals a plain loop of float additions
+    /// in slice order, bit for bit, in both kernel forms, replacing or adding to what the target holds.
+    /// </summary>
+    [Theory]
+    [InlineData(true, 1)]
+    [InlineData(true, 5)]
+    [InlineData(false, 1)]
+    [InlineData(false, 5)]
+    public void Sum_of_slices_adds_in_slice_order(bool hostKernels, int count)
+    {
+        using var device = fixture.CreateFresh();
+        if (!hostKernels) device.Launch.UseHostKernels = false;
+        else if (!device.Launch.UseHostKernels) Assert.Skip("host-pointer kernels exist on the CPU accelerator only");
+        const int n = 133;
+        var x = Rand.Uniform(n * count, 7, -3f, 3f);
+        var start = Rand.Uniform(n, 8);
+        using var scope = TensorScope.Begin();
+        var tx = Tensor.FromArray(device, x, count, n);
+        var replaced = Tensor.FromArray(device, start, n);
+        var added = Tensor.FromArray(device, start, n);
+        long before = device.Activity.KernelLaunches;
+        Ops.SumStepsInto(tx, replaced, count, accumulate: false);
+        Ops.SumStepsInto(tx, added, count, accumulate: true);
+        Assert.Equal(2, device.Activity.KernelLaunches - before);
+        var expectReplaced = new float[n];
+        var expectAdded = (float[])start.Clone();
+        for (int i = 0; i < n; i++)
+        {
+            expectReplaced[i] = x[i];
+            for (int s = 1; s < count; s++) expectReplaced[i] += x[(s * n) + i];
+            for (int s = 0; s < count; s++) expectAdded[i] += x[(s * n) + i];
+        }
+        Assert.Equal(expectReplaced, replaced.ToArray());
+        Assert.Equal(expectAdded, added.ToArray());
+        Assert.Throws<ArgumentException>(() => Ops.SumStepsInto(tx, Tensor.Empty(device, n + 1), count, accumulate: false));
+    }
 }
