@@ -20,12 +20,14 @@ internal static class LossKernels
     public static int PartialCount(long work) => (int)Math.Clamp(work, 1, MaxPartials);
 
     /// <summary>
-    /// loss[0] = mean over the <paramref name="rows"/> rows of −log softmax(logits[r, :])[labels[r]].
-    /// <paramref name="logits"/> is [rows, classes] row-major, <paramref name="labels"/> holds integral class indices
-    /// (validated by the caller; an invalid label yields NaN). Each row is reduced by one work item, stably (the
-    /// row maximum is subtracted before exponentiating).
+    /// loss[0] = factor · (mean over the <paramref name="rows"/> rows of −log softmax(logits[r, :])[labels[r mod L]]),
+    /// the factor applied after the mean. <paramref name="logits"/> is [rows, classes] row-major, <paramref name="labels"/>
+    /// holds L integral class indices, L dividing rows (one step's labels for time-major steps; validated by the caller;
+    /// an invalid label yields NaN). Each row is reduced by one work item, stably (the row maximum is subtracted before
+    /// exponentiating).
     /// </summary>
-    public static void SoftmaxCrossEntropy(Device device, ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> loss, int rows, int classes)
+    public static void SoftmaxCrossEntropy(Device device, ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> loss, int rows, int classes,
+        float factor = 1f)
     {
         ArgumentNullException.ThrowIfNull(device);
         RequireRows("SoftmaxCrossEntropy", logits, labels, rows, classes);
@@ -33,27 +35,27 @@ internal static class LossKernels
         using var partials = Tensor.Empty(device, PartialCount(rows));
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(CrossEntropyPartialKernel)(
             device.Launch.GridStride(partials.Length), logits, labels, partials.View, rows, classes);
-        SumScaled(device, partials.View, loss, rows == 0 ? float.NaN : (float)(1.0 / rows));
+        SumScaled(device, partials.View, loss, rows == 0 ? float.NaN : (float)(1.0 / rows), factor);
     }
 
     /// <summary>
-    /// gradLogits = (softmax(logits) − onehot(labels)) · g[0] / <paramref name="rows"/>, recomputing the softmax
-    /// from the logits (one work item per row).
+    /// gradLogits = (softmax(logits) − onehot(labels[r mod L])) · (g[0]·factor) / <paramref name="rows"/>, recomputing
+    /// the softmax from the logits (one work item per row).
     /// </summary>
     public static void SoftmaxCrossEntropyBackward(Device device, ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> g,
-        ArrayView<float> gradLogits, int rows, int classes)
+        ArrayView<float> gradLogits, int rows, int classes, float factor = 1f)
     {
         ArgumentNullException.ThrowIfNull(device);
         RequireRows("SoftmaxCrossEntropy backward", logits, labels, rows, classes);
         RequireLength("SoftmaxCrossEntropy backward", "output gradient", g, 1);
         Elementwise.RequireSameLength("SoftmaxCrossEntropy backward", logits, gradLogits);
         if (rows == 0) return;
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float>(CrossEntropyBackwardKernel)(
-            device.Launch.GridStride(rows), logits, labels, g, gradLogits, rows, classes, (float)(1.0 / rows));
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float, float>(CrossEntropyBackwardKernel)(
+            device.Launch.GridStride(rows), logits, labels, g, gradLogits, rows, classes, (float)(1.0 / rows), factor);
     }
 
     /// <summary>
-    /// count[0] = number of rows whose first maximal logit sits at the label's index (a float holding an integer).
+    /// count[0] = number of rows whose first maximal logit sits at the index of label r mod L (a float holding an integer).
     /// </summary>
     public static void CountCorrect(Device device, ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> count, int rows, int classes)
     {
@@ -63,7 +65,7 @@ internal static class LossKernels
         using var partials = Tensor.Empty(device, PartialCount(rows));
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(CountCorrectPartialKernel)(
             device.Launch.GridStride(partials.Length), logits, labels, partials.View, rows, classes);
-        SumScaled(device, partials.View, count, 1f);
+        SumScaled(device, partials.View, count, 1f, 1f);
     }
 
     /// <summary>y[r, c] = 1 where c = labels[r], else 0, for y viewed as [rows, <paramref name="classes"/>].</summary>
@@ -76,8 +78,8 @@ internal static class LossKernels
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, int>(OneHotKernel)(device.Launch.GridStride(y.Length), labels, y, classes);
     }
 
-    /// <summary>loss[0] = mean over all elements of (x − target)².</summary>
-    public static void MeanSquaredError(Device device, ArrayView<float> x, ArrayView<float> target, ArrayView<float> loss)
+    /// <summary>loss[0] = factor · (mean over all elements of (x − target)²), the factor applied after the mean.</summary>
+    public static void MeanSquaredError(Device device, ArrayView<float> x, ArrayView<float> target, ArrayView<float> loss, float factor = 1f)
     {
         ArgumentNullException.ThrowIfNull(device);
         Elementwise.RequireSameLength("MseLoss", x, target);
@@ -85,16 +87,17 @@ internal static class LossKernels
         using var partials = Tensor.Empty(device, PartialCount(x.Length));
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, long>(SquaredErrorPartialKernel)(
             device.Launch.GridStride(partials.Length), x, target, partials.View, x.Length);
-        SumScaled(device, partials.View, loss, x.Length == 0 ? float.NaN : (float)(1.0 / x.Length));
+        SumScaled(device, partials.View, loss, x.Length == 0 ? float.NaN : (float)(1.0 / x.Length), factor);
     }
 
     /// <summary>
-    /// The gradients of mean((x − target)²) scaled by g[0]: gradX = 2(x − target)·g[0]/n and gradTarget = −gradX.
+    /// The gradients of factor·mean((x − target)²) scaled by g[0]: gradX = 2(x − target)·(g[0]·factor)/n and
+    /// gradTarget = −gradX.
     /// Either gradient may be skipped by passing null-like (empty) views with <paramref name="needX"/> or
     /// <paramref name="needTarget"/> false.
     /// </summary>
     public static void MeanSquaredErrorBackward(Device device, ArrayView<float> x, ArrayView<float> target, ArrayView<float> g,
-        ArrayView<float> gradX, ArrayView<float> gradTarget, bool needX, bool needTarget)
+        ArrayView<float> gradX, ArrayView<float> gradTarget, bool needX, bool needTarget, float factor = 1f)
     {
         ArgumentNullException.ThrowIfNull(device);
         Elementwise.RequireSameLength("MseLoss backward", x, target);
@@ -103,19 +106,19 @@ internal static class LossKernels
         if (needTarget) Elementwise.RequireSameLength("MseLoss backward", x, gradTarget);
         if (x.Length == 0 || !(needX || needTarget)) return;
         // A view that is not written (its flag is 0) is replaced by x so that the kernel never sees an empty view.
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, int, int, long>(SquaredErrorBackwardKernel)(
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, int, int, long>(SquaredErrorBackwardKernel)(
             device.Launch.GridStride(x.Length), x, target, g, needX ? gradX : x, needTarget ? gradTarget : x,
-            (float)(2.0 / x.Length), needX ? 1 : 0, needTarget ? 1 : 0, x.Length);
+            (float)(2.0 / x.Length), factor, needX ? 1 : 0, needTarget ? 1 : 0, x.Length);
     }
 
-    private static void SumScaled(Device device, ArrayView<float> partials, ArrayView<float> y, float scale) =>
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, float>(SumScaledKernel)(device.Launch.GridStride(1), partials, y, scale);
+    private static void SumScaled(Device device, ArrayView<float> partials, ArrayView<float> y, float scale, float factor) =>
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, float, float>(SumScaledKernel)(device.Launch.GridStride(1), partials, y, scale, factor);
 
     private static void RequireRows(string operation, ArrayView<float> logits, ArrayView<float> labels, int rows, int classes)
     {
-        if (rows < 0 || classes <= 0 || logits.Length != (long)rows * classes || labels.Length != rows)
+        if (rows < 0 || classes <= 0 || logits.Length != (long)rows * classes || (rows == 0 ? labels.Length != 0 : labels.Length == 0 || rows % labels.Length != 0))
             throw new ArgumentException(
-                $"{operation}: expected logits of {rows} x {classes} and {rows} labels, got views of {logits.Length} and {labels.Length} elements.");
+                $"{operation}: expected logits of {rows} x {classes} and {rows} labels (or one step's share of them), got views of {logits.Length} and {labels.Length} elements.");
     }
 
     private static void RequireLength(string operation, string what, ArrayView<float> view, long length)
@@ -152,7 +155,7 @@ internal static class LossKernels
     [Kernel]
     internal static void CrossEntropyPartialKernel(ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> partials, int rows, int classes)
     {
-        long parts = partials.Length;
+        long parts = partials.Length, period = labels.Length;
         foreach (long w in GridStride.Over(parts))
         {
             float s = 0f;
@@ -161,7 +164,7 @@ internal static class LossKernels
                 long row = r * classes;
                 float max = logits[row + RowArgMax(logits, row, classes)];
                 float sum = RowExpSum(logits, row, classes, max);
-                int label = (int)labels[r];
+                int label = (int)labels[r % period];
                 if (label < 0 || label >= classes) s += float.NaN;
                 else s += MathF.Log(sum) - (logits[row + label] - max);
             }
@@ -171,16 +174,17 @@ internal static class LossKernels
 
     [Kernel]
     internal static void CrossEntropyBackwardKernel(ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> g,
-        ArrayView<float> gradLogits, int rows, int classes, float invRows)
+        ArrayView<float> gradLogits, int rows, int classes, float invRows, float factor)
     {
-        float scale = g[0] * invRows;
+        float scale = (g[0] * factor) * invRows;
+        long period = labels.Length;
         foreach (long r in GridStride.Over(rows))
         {
             long row = r * classes;
             float max = logits[row + RowArgMax(logits, row, classes)];
             float sum = RowExpSum(logits, row, classes, max);
             float inv = 1f / sum;
-            int label = (int)labels[r];
+            int label = (int)labels[r % period];
             for (int j = 0; j < classes; j++)
             {
                 float p = MathF.Exp(logits[row + j] - max) * inv;
@@ -203,13 +207,13 @@ internal static class LossKernels
     [Kernel]
     internal static void CountCorrectPartialKernel(ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> partials, int rows, int classes)
     {
-        long parts = partials.Length;
+        long parts = partials.Length, period = labels.Length;
         foreach (long w in GridStride.Over(parts))
         {
             float s = 0f;
             for (long r = w; r < rows; r += parts)
             {
-                if (RowArgMax(logits, r * classes, classes) == (int)labels[r]) s += 1f;
+                if (RowArgMax(logits, r * classes, classes) == (int)labels[r % period]) s += 1f;
             }
             partials[w] = s;
         }
@@ -233,9 +237,9 @@ internal static class LossKernels
 
     [Kernel]
     internal static void SquaredErrorBackwardKernel(ArrayView<float> x, ArrayView<float> target, ArrayView<float> g,
-        ArrayView<float> gradX, ArrayView<float> gradTarget, float scale, int needX, int needTarget, long n)
+        ArrayView<float> gradX, ArrayView<float> gradTarget, float scale, float factor, int needX, int needTarget, long n)
     {
-        float k = g[0] * scale;
+        float k = (g[0] * factor) * scale;
         foreach (long i in GridStride.Over(n))
         {
             float d = (x[i] - target[i]) * k;
@@ -244,15 +248,15 @@ internal static class LossKernels
         }
     }
 
-    /// <summary>y[0] = scale · (partials[0] + partials[1] + ...), in index order by one work item.</summary>
+    /// <summary>y[0] = ((partials[0] + partials[1] + ...) · scale) · factor, the sum in index order by one work item.</summary>
     [Kernel]
-    internal static void SumScaledKernel(ArrayView<float> partials, ArrayView<float> y, float scale)
+    internal static void SumScaledKernel(ArrayView<float> partials, ArrayView<float> y, float scale, float factor)
     {
         foreach (long i in GridStride.Over(1))
         {
             float s = 0f;
             for (long k = 0; k < partials.Length; k++) s += partials[k];
-            y[0] = s * scale;
+            y[0] = s * scale * factor;
         }
     }
 }

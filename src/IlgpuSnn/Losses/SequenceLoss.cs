@@ -76,15 +76,38 @@ public sealed class SequenceLoss(Criterion criterion, LossReduction reduction, T
         ArgumentNullException.ThrowIfNull(logits);
         if (Reduction != LossReduction.PerStep)
             throw new InvalidOperationException("This estimator back-propagates step by step and needs the per-step loss.");
-        if (stepsInLogits == 1)
-        {
-            using var l = Of(logits);
-            return Ops.Scale(l, 1f / timeSteps);
-        }
-        // ℓ averaged over k·B rows equals (1/k)·Σ_t ℓ_t, so scale by k/T.
+        if (stepsInLogits == 1) return Scaled(logits, 1f / timeSteps);
+        // ℓ averaged over k·B rows equals (1/k)·Σ_t ℓ_t, so scale by k/T. Cross-entropy reads each step's labels in
+        // place; the other criteria take the targets repeated over the steps.
+        float factor = (float)stepsInLogits / timeSteps;
+        if (Criterion == Criterion.CrossEntropy) return Ops.SoftmaxCrossEntropy(logits, Target, factor, labelsPerStep: true);
         using var repeated = RepeatTarget(stepsInLogits);
-        using var all = new SequenceLoss(Criterion, Reduction, repeated, MseWeight).Of(logits);
-        return Ops.Scale(all, (float)stepsInLogits / timeSteps);
+        return new SequenceLoss(Criterion, Reduction, repeated, MseWeight).Scaled(logits, factor);
+    }
+
+    /// <summary>
+    /// factor·ℓ(<paramref name="logits"/>): inside the loss's own launches where the criterion allows (cross-entropy and
+    /// squared error apply it after their mean, as a separate scale would), else as one more scale.
+    /// </summary>
+    private Tensor Scaled(Tensor logits, float factor)
+    {
+        switch (Criterion)
+        {
+            case Criterion.CrossEntropy:
+                return Ops.SoftmaxCrossEntropy(logits, Target, factor, labelsPerStep: false);
+            case Criterion.SquaredError when Target.Rank == 1:
+            {
+                using var oneHot = OneHot(logits.Dim(-1));
+                return Ops.MseLoss(logits, oneHot, factor);
+            }
+            case Criterion.SquaredError:
+                return Ops.MseLoss(logits, Target, factor);
+            default:
+            {
+                using var l = Of(logits);
+                return Ops.Scale(l, factor);
+            }
+        }
     }
 
     /// <summary>The loss of a whole sequence of read-outs [T·B, C] (time-major) under <see cref="Reduction"/>.</summary>

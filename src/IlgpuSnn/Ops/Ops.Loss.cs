@@ -18,20 +18,28 @@ public static partial class Ops
     /// once to validate them, unless they come from a data loader (checked on the host before the upload).</param>
     /// <returns>The mean cross-entropy over the rows, as a [1] tensor.</returns>
     /// <exception cref="ArgumentException">Wrong ranks or sizes, or a label that is not an integer in 0..C−1.</exception>
-    public static Tensor SoftmaxCrossEntropy(Tensor logits, Tensor labels)
+    public static Tensor SoftmaxCrossEntropy(Tensor logits, Tensor labels) => SoftmaxCrossEntropy(logits, labels, 1f, labelsPerStep: false);
+
+    /// <summary>
+    /// <paramref name="factor"/> · <see cref="SoftmaxCrossEntropy(Tensor, Tensor)"/> in the same launches (the factor is
+    /// applied after the mean, and to the incoming gradient first, as a separate scale would), where the labels may be
+    /// those of one step of a time-major batch when <paramref name="labelsPerStep"/>: row r of the logits [k·N, C] takes
+    /// label r mod N.
+    /// </summary>
+    internal static Tensor SoftmaxCrossEntropy(Tensor logits, Tensor labels, float factor, bool labelsPerStep)
     {
         const string name = "SoftmaxCrossEntropy";
         var device = Check.SameDevice(name, logits, labels);
-        var (rows, classes) = CheckClassification(name, logits, labels);
+        var (rows, classes) = CheckClassification(name, logits, labels, labelsPerStep);
         var loss = Tensor.Empty(device, 1);
-        LossKernels.SoftmaxCrossEntropy(device, logits.View, labels.View, loss.View, rows, classes);
+        LossKernels.SoftmaxCrossEntropy(device, logits.View, labels.View, loss.View, rows, classes, factor);
         if (Tape.Begin(name, logits, labels) is not { } entry) return loss;
         var savedLogits = entry.Keep(logits);
         var savedLabels = entry.Keep(labels);
         entry.Complete(loss, g =>
         {
             var gx = Tensor.Empty(device, savedLogits.ShapeArray());
-            LossKernels.SoftmaxCrossEntropyBackward(device, savedLogits.View, savedLabels.View, g[0]!.View, gx.View, rows, classes);
+            LossKernels.SoftmaxCrossEntropyBackward(device, savedLogits.View, savedLabels.View, g[0]!.View, gx.View, rows, classes, factor);
             return [gx, null];
         });
         return loss;
@@ -45,13 +53,19 @@ public static partial class Ops
     /// <param name="target">The target, shaped like <paramref name="x"/>.</param>
     /// <returns>The mean squared error, as a [1] tensor.</returns>
     /// <exception cref="ArgumentException">The shapes differ.</exception>
-    public static Tensor MseLoss(Tensor x, Tensor target)
+    public static Tensor MseLoss(Tensor x, Tensor target) => MseLoss(x, target, 1f);
+
+    /// <summary>
+    /// <paramref name="factor"/> · <see cref="MseLoss(Tensor, Tensor)"/> in the same launches (the factor is applied after
+    /// the mean, and to the incoming gradient first, as a separate scale would).
+    /// </summary>
+    internal static Tensor MseLoss(Tensor x, Tensor target, float factor)
     {
         const string name = "MseLoss";
         var device = Check.SameDevice(name, x, target);
         Check.SameShape(name, x, target);
         var loss = Tensor.Empty(device, 1);
-        LossKernels.MeanSquaredError(device, x.View, target.View, loss.View);
+        LossKernels.MeanSquaredError(device, x.View, target.View, loss.View, factor);
         if (Tape.Begin(name, x, target) is not { } entry) return loss;
         bool needX = x.RequiresGrad, needTarget = target.RequiresGrad;
         var savedX = entry.Keep(x);
@@ -61,7 +75,7 @@ public static partial class Ops
             var gx = needX ? Tensor.Empty(device, savedX.ShapeArray()) : null;
             var gt = needTarget ? Tensor.Empty(device, savedX.ShapeArray()) : null;
             LossKernels.MeanSquaredErrorBackward(device, savedX.View, savedTarget.View, g[0]!.View,
-                gx?.View ?? default, gt?.View ?? default, needX, needTarget);
+                gx?.View ?? default, gt?.View ?? default, needX, needTarget, factor);
             return [gx, gt];
         });
         return loss;
@@ -98,7 +112,7 @@ public static partial class Ops
     }
 
     /// <summary>
-    /// One-hot rows [N, <paramref name="classes"/>] of [N] class indices (validated as in <see cref="SoftmaxCrossEntropy"/>),
+    /// One-hot rows [N, <paramref name="classes"/>] of [N] class indices (validated as in <see cref="SoftmaxCrossEntropy(Tensor, Tensor)"/>),
     /// built on the device. Not recorded on the tape.
     /// </summary>
     internal static Tensor OneHot(Tensor labels, int classes)
@@ -113,10 +127,10 @@ public static partial class Ops
     }
 
     /// <summary>Checks [N, C] logits and [N] integral labels in 0..C−1; returns (N, C).</summary>
-    private static (int Rows, int Classes) CheckClassification(string operation, Tensor logits, Tensor labels)
+    private static (int Rows, int Classes) CheckClassification(string operation, Tensor logits, Tensor labels, bool labelsPerStep = false)
     {
         Check.Rank(operation, logits, 2, "logits");
-        if (labels.Rank != 1 || labels.Dim(0) != logits.Dim(0))
+        if (labels.Rank != 1 || labels.Dim(0) != logits.Dim(0) && (!labelsPerStep || labels.Dim(0) == 0 || logits.Dim(0) % labels.Dim(0) != 0))
             throw new ArgumentException(
                 $"{operation}: labels must have shape [{logits.Dim(0)}] for logits {Tensor.Format(logits.Shape)}, got {Tensor.Format(labels.Shape)}.");
         int rows = logits.Dim(0), classes = logits.Dim(1);
