@@ -15,19 +15,15 @@ public static partial class Ops
     /// <returns>A new tensor with the values of <paramref name="value"/> whose gradient flows into <paramref name="gradientTarget"/>.</returns>
     public static Tensor WithGradientOf(Tensor value, Tensor gradientTarget)
     {
-        var device = Check.SameDevice("WithGradientOf", value, gradientTarget);
+        Check.SameDevice("WithGradientOf", value, gradientTarget);
         if (value.Length != gradientTarget.Length)
             throw new ArgumentException($"WithGradientOf: value {Tensor.Format(value.Shape)} and gradient target {Tensor.Format(gradientTarget.Shape)} differ in size.");
         var y = Clone(value.Detach());
         if (Tape.Begin("WithGradientOf", gradientTarget) is { } entry)
         {
             var shape = gradientTarget.ShapeArray();
-            entry.Complete(y, g =>
-            {
-                var gx = Tensor.Empty(device, shape);
-                Kernels.Elementwise.Copy(device, g[0]!.View, gx.View);
-                return [gx];
-            });
+            // The gradient passes unchanged: a view of it, no copy (the tape frees the output gradient's own handle).
+            entry.Complete(y, g => [g[0]!.AliasInternal(shape)]);
         }
         return y;
     }
