@@ -17,8 +17,7 @@ internal static class InputTrace
         using (Tape.NoGrad())
         using (TensorScope.Suspend())
         {
-            var next = Ops.Clone(x);
-            if (previous is not null) Ops.DecayAddInPlace(next, decay, previous);
+            var next = Ops.NextTrace(x, decay, previous);
             previous?.Dispose();
             return next;
         }

@@ -85,8 +85,7 @@ public sealed class Ottt(bool online, bool allTrace = false) : GradientEstimator
             using (Tape.NoGrad())
             using (TensorScope.Suspend())
             {
-                var next = Ops.Clone(spikes);
-                if (trace is not null) Ops.DecayAddInPlace(next, neuron.Spec.Decay, trace);
+                var next = Ops.NextTrace(spikes, neuron.Spec.Decay, trace);
                 trace?.Dispose();
                 trace = next;
             }

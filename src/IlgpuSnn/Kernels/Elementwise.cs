@@ -76,6 +76,18 @@ internal static class Elementwise
             device.Launch.GridStride(y.Length), alpha, x, beta, y);
     }
 
+    /// <summary>y = alpha * x + beta * z, element by element (the out-of-place form of <see cref="Axpby"/> with z as y).</summary>
+    public static void Combine(Device device, float alpha, ArrayView<float> x, float beta, ArrayView<float> z, ArrayView<float> y)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        RequireSameLength("Combine", x, y);
+        RequireSameLength("Combine", z, y);
+        if (y.Length == 0) return;
+        if (device.Launch.UseHostKernels) { HostElementwise.Run(device, HostElementwise.Combine, x, z, y, default, 0, alpha, beta); return; }
+        device.Kernels.Load<float, ArrayView<float>, float, ArrayView<float>, ArrayView<float>>(CombineKernel)(
+            device.Launch.GridStride(y.Length), alpha, x, beta, z, y);
+    }
+
     /// <summary>
     /// y = Σ_s x[s] over the <paramref name="count"/> consecutive slices of x, each as long as y, added one after the other
     /// in slice order (the order a loop of <see cref="AddInPlace"/> calls would add them in) onto y itself when
@@ -121,6 +133,12 @@ internal static class Elementwise
     internal static void AxpbyKernel(float alpha, ArrayView<float> x, float beta, ArrayView<float> y)
     {
         foreach (long i in GridStride.Over(y.Length)) y[i] = alpha * x[i] + beta * y[i];
+    }
+
+    [Kernel]
+    internal static void CombineKernel(float alpha, ArrayView<float> x, float beta, ArrayView<float> z, ArrayView<float> y)
+    {
+        foreach (long i in GridStride.Over(y.Length)) y[i] = alpha * x[i] + beta * z[i];
     }
 
     [Kernel]

@@ -13,12 +13,12 @@ namespace IlgpuSnn.Kernels;
 internal static class HostElementwise
 {
     /// <summary>Form codes: what the kernel computes with operands a, b and outputs y (and g, gx for backward).</summary>
-    internal const int Fill = 0, Copy = 1, Axpby = 2, Binary = 3, Unary = 4, UnaryBackward = 5, SumSlices = 6;
+    internal const int Fill = 0, Copy = 1, Axpby = 2, Binary = 3, Unary = 4, UnaryBackward = 5, SumSlices = 6, Combine = 7;
 
     /// <summary>
     /// Runs one form over y's elements: Fill y = p; Copy y = a; Axpby y = p·a + q·y; Binary y = a op b;
     /// Unary y = op(a; p); UnaryBackward y = g · op'(a, b; p) with a = x, b = op(x); SumSlices y = (p ≠ 0 ? y : 0) + Σ of the
-    /// op slices of a, in slice order.
+    /// op slices of a, in slice order; Combine y = p·a + q·b.
     /// </summary>
     public static void Run(Device device, int form, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, ArrayView<float> g, int op, float p, float q)
     {
@@ -51,6 +51,10 @@ internal static class HostElementwise
         else if (form == Unary)
         {
             for (long i = start; i < end; i++) py[i] = Elementwise.ApplyUnary(op, pa[i], p);
+        }
+        else if (form == Combine)
+        {
+            for (long i = start; i < end; i++) py[i] = p * pa[i] + q * pb[i];
         }
         else if (form == SumSlices)
         {

@@ -31,6 +31,27 @@ public static partial class Ops
         Elementwise.Axpby(device, decay, previous.View, 1f, target.View);
     }
 
+    /// <summary>
+    /// One step of a trace as a new tensor, without graph: â[t] = λ·â[t−1] + x[t] (x[t] itself when there is no
+    /// â[t−1]); one launch, the same values as <see cref="Clone"/> followed by <see cref="DecayAddInPlace"/>.
+    /// </summary>
+    /// <param name="x">x[t].</param>
+    /// <param name="decay">λ.</param>
+    /// <param name="previous">â[t−1], or null at the first step.</param>
+    /// <returns>â[t], a new tensor.</returns>
+    internal static Tensor NextTrace(Tensor x, float decay, Tensor? previous)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (previous is null)
+        {
+            using (Autodiff.Tape.NoGrad()) return Clone(x);
+        }
+        var device = InPlaceDevice("NextTrace", x, previous);
+        var y = Tensor.Empty(device, x.ShapeArray());
+        Elementwise.Combine(device, decay, previous.View, 1f, x.View, y.View);
+        return y;
+    }
+
     /// <summary><paramref name="x"/> ·= <paramref name="s"/>, without graph.</summary>
     /// <param name="x">The tensor, updated in place.</param>
     /// <param name="s">The factor.</param>

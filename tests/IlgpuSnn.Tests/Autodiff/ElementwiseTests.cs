@@ -135,4 +135,30 @@ public sealed class ElementwiseTests(TestDevice fixture)
         Assert.Equal(expectAdded, added.ToArray());
         Assert.Throws<ArgumentException>(() => Ops.SumStepsInto(tx, Tensor.Empty(device, n + 1), count, accumulate: false));
     }
+
+    /// <summary>
+    /// A trace step â[t] = λ·â[t−1] + x[t] as one new tensor equals the float expression λ·â + 1·x of a plain loop bit
+    /// for bit, in both kernel forms, and is x itself at the first step; one launch each.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Next_trace_is_one_launch_of_decay_times_previous_plus_input(bool hostKernels)
+    {
+        using var device = fixture.CreateFresh();
+        if (!hostKernels) device.Launch.UseHostKernels = false;
+        else if (!device.Launch.UseHostKernels) Assert.Skip("host-pointer kernels exist on the CPU accelerator only");
+        var x = Rand.Uniform(301, 3);
+        var previous = Rand.Uniform(301, 4, -2f, 2f);
+        using var scope = TensorScope.Begin();
+        var tx = Tensor.FromArray(device, x, 7, 43);
+        var tp = Tensor.FromArray(device, previous, 7, 43);
+        long before = device.Activity.KernelLaunches;
+        var first = Ops.NextTrace(tx, 0.75f, null);
+        var next = Ops.NextTrace(tx, 0.75f, tp);
+        Assert.Equal(2, device.Activity.KernelLaunches - before);
+        Assert.Equal(x, first.ToArray());
+        Assert.Equal(x.Select((v, i) => (0.75f * previous[i]) + (1f * v)).ToArray(), next.ToArray());
+        Assert.Equal([7, 43], next.Shape);
+    }
 }
