@@ -175,7 +175,24 @@ public abstract class GradientEstimator : IGradientEstimator
             l = loss.Steps(logits, 1, steps);
         }
         totals.AddOutputs(logits);
-        totals.AddLoss(withGraph ? Backward(tape, l) : l);
+        totals.AddLoss(withGraph ? Backward(tape, l, totals) : l);
+    }
+
+    /// <summary>
+    /// Back-propagates a scalar loss term recorded on <paramref name="tape"/>, seeded with the sequence's shared ones
+    /// (no fill per step), and returns it (still on the device).
+    /// </summary>
+    /// <param name="tape">The tape the loss term was recorded on.</param>
+    /// <param name="lossValue">The scalar loss term ([1]) to back-propagate.</param>
+    /// <param name="totals">The sequence's totals, whose <see cref="SequenceTotals.UnitSeed"/> seeds the pass.</param>
+    /// <returns><paramref name="lossValue"/>, for chaining.</returns>
+    internal static Tensor Backward(Tape tape, Tensor lossValue, SequenceTotals totals)
+    {
+        ArgumentNullException.ThrowIfNull(tape);
+        ArgumentNullException.ThrowIfNull(lossValue);
+        ArgumentNullException.ThrowIfNull(totals);
+        tape.Backward(lossValue, lossValue.Length == 1 ? totals.UnitSeed : null);
+        return lossValue;
     }
 
     /// <summary>Back-propagates a scalar loss recorded on <paramref name="tape"/> and returns it (still on the device).</summary>

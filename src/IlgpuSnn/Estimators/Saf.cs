@@ -65,8 +65,8 @@ public sealed class Saf(bool final) : GradientEstimator
                     previousReadout = TensorScope.Escape(next);
                     l = !Final ? loss.Steps(instantaneous, 1, steps) : withGraph ? FinalLoss(loss, accumulation, readout, outputDecay, steps) : null!;
                 }
-                if (withGraph && !Final) totals.AddLoss(Backward(tape, l));
-                else if (withGraph) Backward(tape, l);
+                if (withGraph && !Final) totals.AddLoss(Backward(tape, l, totals));
+                else if (withGraph) Backward(tape, l, totals);
                 if (Final && loss.Reduction == LossReduction.PerStep)
                 {
                     using (Tape.NoGrad()) totals.AddLoss(loss.Steps(instantaneous.Detach(), 1, steps));

@@ -14,6 +14,7 @@ public sealed class SequenceTotals
     private readonly Tensor outputs;
     private bool hasLoss;
     private bool hasOutputs;
+    private Tensor? unitSeed;
 
     internal SequenceTotals(Device device, int batch, int classes)
     {
@@ -77,9 +78,30 @@ public sealed class SequenceTotals
         hasOutputs = true;
     }
 
+    /// <summary>
+    /// A [1] tensor of ones to seed the backward passes of this sequence's loss terms: filled once per sequence rather
+    /// than once per backward; freed by <see cref="Result"/>.
+    /// </summary>
+    internal Tensor UnitSeed
+    {
+        get
+        {
+            if (unitSeed is null)
+            {
+                using (TensorScope.Suspend()) unitSeed = Tensor.Full(loss.Device, 1f, 1);
+            }
+            return unitSeed;
+        }
+    }
+
     /// <summary>The totals as the sequence's result (which then owns them).</summary>
     /// <returns>A result that owns the loss and output-sum tensors.</returns>
-    public EstimatorResult Result() => new(Loss, Outputs);
+    public EstimatorResult Result()
+    {
+        unitSeed?.Dispose();
+        unitSeed = null;
+        return new(Loss, Outputs);
+    }
 
     private void ZeroLoss()
     {

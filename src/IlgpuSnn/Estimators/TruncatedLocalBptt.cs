@@ -109,7 +109,7 @@ public sealed class TruncatedLocalBptt : GradientEstimator
                     var logits = last ? output : RunHead(heads[b], output, pass);
                     l = loss.Steps(logits, length, steps);
                 }
-                var value = Backward(tape, l);
+                var value = Backward(tape, l, totals);
                 if (last)
                 {
                     totals.AddLoss(value);
