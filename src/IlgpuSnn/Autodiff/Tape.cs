@@ -109,6 +109,7 @@ public sealed class Tape : IDisposable
         ArgumentNullException.ThrowIfNull(seeds);
         if (roots.Count != seeds.Count) throw new ArgumentException("Backward: one seed (or null) per root is required.", nameof(seeds));
         var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
+        var leafAdds = new List<(Tensor Leaf, Tensor Gradient)>();
         backwardDepth++;
         var previous = recording;
         recording = null;
@@ -148,14 +149,15 @@ public sealed class Tape : IDisposable
                         if (g.Length != input.Length)
                             throw new InvalidOperationException($"{node.Operation}: gradient {Tensor.Format(g.Shape)} for input {Tensor.Format(input.Shape)}.");
                         if (input.HasProducer) Accumulate(grads, input, g);
-                        else AccumulateLeaf(input, g);
+                        else AccumulateLeaf(input, g, leafAdds);
                     }
                 }
                 node.Dispose();
                 nodes.RemoveAt(i);
             }
             foreach (var pair in grads)
-                if (!pair.Key.HasProducer) AccumulateLeaf(pair.Key, pair.Value);
+                if (!pair.Key.HasProducer) AccumulateLeaf(pair.Key, pair.Value, leafAdds);
+            AddToLeaves(leafAdds);
         }
         finally
         {
@@ -193,16 +195,23 @@ public sealed class Tape : IDisposable
     }
 
     /// <summary>
-    /// Adds <paramref name="g"/> (which this call disposes) to the leaf's gradient. The first gradient of a leaf becomes its
+    /// Adds <paramref name="g"/> (which this pass disposes) to the leaf's gradient. The first gradient of a leaf becomes its
     /// <see cref="Tensor.Grad"/>: taken over without a launch when no other tensor shares its memory (backward functions
-    /// may hand out views that share memory with other gradients), copied otherwise.
+    /// may hand out views that share memory with other gradients), copied otherwise. Later ones wait in
+    /// <paramref name="leafAdds"/>, so that one launch adds them all (<see cref="AddToLeaves"/>, also run first when the
+    /// leaf already waits, which keeps each leaf's additions in order).
     /// </summary>
-    private static void AccumulateLeaf(Tensor leaf, Tensor g)
+    private static void AccumulateLeaf(Tensor leaf, Tensor g, List<(Tensor Leaf, Tensor Gradient)> leafAdds)
     {
         if (leaf.Grad is not null)
         {
-            Kernels.Elementwise.AddInPlace(leaf.Device, leaf.Grad.View, g.View);
-            g.Dispose();
+            foreach (var (waiting, _) in leafAdds)
+            {
+                if (!ReferenceEquals(waiting, leaf)) continue;
+                AddToLeaves(leafAdds);
+                break;
+            }
+            leafAdds.Add((leaf, g));
             return;
         }
         using (TensorScope.Suspend())
@@ -221,6 +230,25 @@ public sealed class Tape : IDisposable
             leaf.Grad = grad;
         }
         g.Dispose();
+    }
+
+    /// <summary>Adds every waiting gradient to its leaf's gradient in one launch per device, then frees them.</summary>
+    private static void AddToLeaves(List<(Tensor Leaf, Tensor Gradient)> leafAdds)
+    {
+        while (leafAdds.Count > 0)
+        {
+            var device = leafAdds[0].Leaf.Device;
+            var pairs = new List<Kernels.ElementwisePair>(leafAdds.Count);
+            foreach (var (leaf, g) in leafAdds)
+                if (ReferenceEquals(leaf.Device, device)) pairs.Add(new Kernels.ElementwisePair(leaf.Grad!.View, g.View, Replace: false));
+            Kernels.Elementwise.AddPairs(device, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pairs));
+            for (int i = leafAdds.Count - 1; i >= 0; i--)
+            {
+                if (!ReferenceEquals(leafAdds[i].Leaf.Device, device)) continue;
+                leafAdds[i].Gradient.Dispose();
+                leafAdds.RemoveAt(i);
+            }
+        }
     }
 
     private sealed class Restore(Tape? previous) : IDisposable

@@ -79,6 +79,26 @@ public sealed class SequenceTotals
     }
 
     /// <summary>
+    /// One step's read-out [B, C] and loss term [1] added together (<see cref="AddOutputs"/> and <see cref="AddLoss"/>
+    /// in one launch on the CPU accelerator).
+    /// </summary>
+    /// <param name="logits">The step's read-out, [B, C].</param>
+    /// <param name="lossTerm">The step's loss term, [1].</param>
+    internal void AddStep(Tensor logits, Tensor lossTerm)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(lossTerm);
+        if (logits.Rank != 2 || logits.Dim(0) != rows || logits.Dim(1) != outputs.Dim(1) || lossTerm.Length != 1)
+        {
+            AddOutputs(logits);
+            AddLoss(lossTerm);
+            return;
+        }
+        Kernels.Elementwise.AddPairs(loss.Device, [new(outputs.View, logits.View, !hasOutputs), new(loss.View, lossTerm.View, !hasLoss)]);
+        hasOutputs = hasLoss = true;
+    }
+
+    /// <summary>
     /// A [1] tensor of ones to seed the backward passes of this sequence's loss terms: filled once per sequence rather
     /// than once per backward; freed by <see cref="Result"/>.
     /// </summary>

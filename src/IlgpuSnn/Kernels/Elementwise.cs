@@ -108,6 +108,25 @@ internal static class Elementwise
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, int, int>(SumSlicesKernel)(device.Launch.GridStride(y.Length), x, y, count, accumulate ? 1 : 0);
     }
 
+    /// <summary>
+    /// y_j = x_j + (replace_j ? 0 : y_j) for every pair (the same values as <see cref="Copy"/> or <see cref="AddInPlace"/>
+    /// per pair): one launch on the CPU accelerator, one per pair elsewhere. The pairs' targets must not overlap.
+    /// </summary>
+    public static void AddPairs(Device device, ReadOnlySpan<ElementwisePair> pairs)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (device.Launch.UseHostKernels)
+        {
+            HostElementwise.AddPairs(device, pairs);
+            return;
+        }
+        foreach (var (y, x, replace) in pairs)
+        {
+            if (replace) Copy(device, x, y);
+            else AddInPlace(device, y, x);
+        }
+    }
+
     /// <summary>y += x.</summary>
     public static void AddInPlace(Device device, ArrayView<float> y, ArrayView<float> x) => Axpby(device, 1f, x, 1f, y);
 

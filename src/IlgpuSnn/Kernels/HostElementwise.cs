@@ -27,6 +27,59 @@ internal static class HostElementwise
             device.Launch.GridStride(n), HostMemory.Address(a), HostMemory.Address(b), HostMemory.Address(y), HostMemory.Address(g), n, form, op, p, q);
     }
 
+    /// <summary>
+    /// y_j = x_j + (replace_j ? 0 : y_j) for every pair j, all pairs in ONE launch (the pairs' y must not overlap): a
+    /// table of addresses and lengths walked in one piece per thread, as <see cref="OptimizerKernels.HostStep"/> does.
+    /// </summary>
+    public static void AddPairs(Device device, ReadOnlySpan<ElementwisePair> pairs)
+    {
+        // The CPU accelerator's launch returns when every thread has finished, so the pinned table outlives its use.
+        var table = GC.AllocateArray<long>(pairs.Length * PairLongs, pinned: true);
+        long total = 0;
+        for (int j = 0; j < pairs.Length; j++)
+        {
+            var (y, x, replace) = pairs[j];
+            Elementwise.RequireSameLength("AddPairs", x, y);
+            table[j * PairLongs] = HostMemory.Address(y);
+            table[(j * PairLongs) + 1] = HostMemory.Address(x);
+            table[(j * PairLongs) + 2] = y.Length;
+            table[(j * PairLongs) + 3] = replace ? 1 : 0;
+            total += y.Length;
+        }
+        if (total == 0) return;
+        device.Kernels.Load<long, int, long>(AddPairsKernel)(device.Launch.GridStride(total), AddressOf(table), pairs.Length, total);
+        GC.KeepAlive(table);
+    }
+
+    /// <summary>Longs per pair in <see cref="AddPairs"/>'s table: y and x addresses, length, replace flag.</summary>
+    private const int PairLongs = 4;
+
+    private static unsafe long AddressOf(long[] pinned) => (long)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(pinned));
+
+    [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run one Axpby or Copy per pair.")]
+    internal static unsafe void AddPairsKernel(long table, int pairs, long total)
+    {
+        var (start, end) = GridStride.Chunk(total);
+        long* entry = (long*)table;
+        long offset = 0;
+        for (int j = 0; j < pairs && offset < end; j++, entry += PairLongs)
+        {
+            long n = entry[2];
+            long lo = Math.Max(start, offset) - offset, hi = Math.Min(end, offset + n) - offset;
+            offset += n;
+            if (lo >= hi) continue;
+            float* py = (float*)entry[0], px = (float*)entry[1];
+            if (entry[3] != 0)
+            {
+                for (long i = lo; i < hi; i++) py[i] = px[i];
+            }
+            else
+            {
+                for (long i = lo; i < hi; i++) py[i] = px[i] + py[i];
+            }
+        }
+    }
+
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run the portable Elementwise kernels.")]
     internal static unsafe void HostKernel(long a, long b, long y, long g, long n, int form, int op, float p, float q)
     {
@@ -71,3 +124,9 @@ internal static class HostElementwise
         }
     }
 }
+
+/// <summary>One pair of <see cref="Elementwise.AddPairs"/>: y = x + (Replace ? 0 : y).</summary>
+/// <param name="Y">The target, updated in place.</param>
+/// <param name="X">What is added (or copied), as long as the target.</param>
+/// <param name="Replace">Whether x replaces y instead of being added to it.</param>
+internal readonly record struct ElementwisePair(ArrayView<float> Y, ArrayView<float> X, bool Replace);

@@ -161,4 +161,30 @@ public sealed class ElementwiseTests(TestDevice fixture)
         Assert.Equal(x.Select((v, i) => (0.75f * previous[i]) + (1f * v)).ToArray(), next.ToArray());
         Assert.Equal([7, 43], next.Shape);
     }
+
+    /// <summary>
+    /// Several additions (or copies) into separate targets at once equal a plain loop of float additions bit for bit,
+    /// in both kernel forms; the CPU accelerator's form is one launch for all of them.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Pairs_are_added_or_copied_in_one_launch(bool hostKernels)
+    {
+        using var device = fixture.CreateFresh();
+        if (!hostKernels) device.Launch.UseHostKernels = false;
+        else if (!device.Launch.UseHostKernels) Assert.Skip("host-pointer kernels exist on the CPU accelerator only");
+        int[] lengths = [97, 1, 530, 13];
+        bool[] replace = [false, true, false, true];
+        var ys = lengths.Select((n, j) => Rand.Uniform(n, 40 + j)).ToArray();
+        var xs = lengths.Select((n, j) => Rand.Uniform(n, 50 + j, -5f, 5f)).ToArray();
+        using var scope = TensorScope.Begin();
+        var ty = ys.Select(y => Tensor.FromArray(device, y, y.Length)).ToArray();
+        var tx = xs.Select(x => Tensor.FromArray(device, x, x.Length)).ToArray();
+        long before = device.Activity.KernelLaunches;
+        IlgpuSnn.Kernels.Elementwise.AddPairs(device, ty.Select((y, j) => new IlgpuSnn.Kernels.ElementwisePair(y.View, tx[j].View, replace[j])).ToArray());
+        if (hostKernels) Assert.Equal(1, device.Activity.KernelLaunches - before);
+        for (int j = 0; j < lengths.Length; j++)
+            Assert.Equal(replace[j] ? xs[j] : xs[j].Select((x, i) => x + ys[j][i]).ToArray(), ty[j].ToArray());
+    }
 }

@@ -61,4 +61,25 @@ public sealed class LeafGradientTests(TestDevice fixture)
         Assert.Equal("w.grad", x.Grad!.Name);
         Assert.Equal([3], x.Grad.Shape);
     }
+
+    /// <summary>
+    /// A leaf that already has a gradient and receives two more in one pass (it is used twice) gets both: hand-computed,
+    /// d(2a·w + 3a)/da = 2w + 3 = 11 and d/dw = 2a per pass, added to what the earlier passes left.
+    /// </summary>
+    [Fact]
+    public void A_leaf_used_twice_in_a_later_pass_receives_both_gradients()
+    {
+        using var scope = TensorScope.Begin();
+        var a = Tensor.FromArray(D, [1f, -1f, 2f], 3).RequireGrad();
+        var w = Tensor.FromArray(D, [4f, 4f, 4f], 3).RequireGrad();
+        for (int pass = 1; pass <= 3; pass++)
+        {
+            using var tape = new Tape();
+            Tensor y;
+            using (tape.Record()) y = Ops.Add(Ops.Multiply(Ops.Scale(a, 2f), w), Ops.Scale(a, 3f));
+            tape.Backward(y, Tensor.FromArray(D, [1f, 1f, 1f], 3));
+            Assert.Equal([11f * pass, 11f * pass, 11f * pass], a.Grad!.ToArray());
+            Assert.Equal([2f * pass, -2f * pass, 4f * pass], w.Grad!.ToArray());
+        }
+    }
 }
