@@ -42,8 +42,7 @@ public sealed class Bptt : GradientEstimator
                 logits = layers.Run(0, network.Layers.Count, folded, pass);
                 lossTensor = loss.Sequence(logits, steps);
             }
-            totals.SetLoss(Backward(tape, lossTensor));
-            totals.AddOutputs(logits);
+            totals.AddSteps(logits, Backward(tape, lossTensor));
         }
         context.Update();
         return totals.Result();

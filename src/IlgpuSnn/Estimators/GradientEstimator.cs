@@ -174,7 +174,7 @@ public abstract class GradientEstimator : IGradientEstimator
             logits = network.Run(0, network.Network.Layers.Count, x, pass);
             l = loss.Steps(logits, 1, steps);
         }
-        totals.AddStep(logits, withGraph ? Backward(tape, l, totals) : l);
+        totals.AddSteps(logits, withGraph ? Backward(tape, l, totals) : l);
     }
 
     /// <summary>

@@ -79,22 +79,23 @@ public sealed class SequenceTotals
     }
 
     /// <summary>
-    /// One step's read-out [B, C] and loss term [1] added together (<see cref="AddOutputs"/> and <see cref="AddLoss"/>
-    /// in one launch on the CPU accelerator).
+    /// The read-outs of k steps [k·B, C] and their loss term [1] added together (<see cref="AddOutputs"/> and
+    /// <see cref="AddLoss"/> in one launch on the CPU accelerator).
     /// </summary>
-    /// <param name="logits">The step's read-out, [B, C].</param>
-    /// <param name="lossTerm">The step's loss term, [1].</param>
-    internal void AddStep(Tensor logits, Tensor lossTerm)
+    /// <param name="logits">Read-outs of k consecutive steps, [k·B, C], time-major.</param>
+    /// <param name="lossTerm">Their loss term, [1].</param>
+    internal void AddSteps(Tensor logits, Tensor lossTerm)
     {
         ArgumentNullException.ThrowIfNull(logits);
         ArgumentNullException.ThrowIfNull(lossTerm);
-        if (logits.Rank != 2 || logits.Dim(0) != rows || logits.Dim(1) != outputs.Dim(1) || lossTerm.Length != 1)
+        if (logits.Rank != 2 || logits.Dim(0) % rows != 0 || logits.Dim(0) == 0 || logits.Dim(1) != outputs.Dim(1) || lossTerm.Length != 1)
         {
             AddOutputs(logits);
             AddLoss(lossTerm);
             return;
         }
-        Kernels.Elementwise.AddPairs(loss.Device, [new(outputs.View, logits.View, !hasOutputs), new(loss.View, lossTerm.View, !hasLoss)]);
+        Kernels.Elementwise.AddPairs(loss.Device,
+            [new(outputs.View, logits.View, !hasOutputs, logits.Dim(0) / rows), new(loss.View, lossTerm.View, !hasLoss)]);
         hasOutputs = hasLoss = true;
     }
 

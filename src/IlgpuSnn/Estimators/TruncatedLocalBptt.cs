@@ -110,11 +110,7 @@ public sealed class TruncatedLocalBptt : GradientEstimator
                     l = loss.Steps(logits, length, steps);
                 }
                 var value = Backward(tape, l, totals);
-                if (last)
-                {
-                    totals.AddLoss(value);
-                    totals.AddOutputs(output);
-                }
+                if (last) totals.AddSteps(output, value);
                 blockInput = output.Detach();
             }
             if (PerWindowUpdate) context.Update();

@@ -96,9 +96,7 @@ internal static class Elementwise
     public static void SumSlices(Device device, ArrayView<float> x, ArrayView<float> y, int count, bool accumulate)
     {
         ArgumentNullException.ThrowIfNull(device);
-        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        if (x.Length != y.Length * count)
-            throw new ArgumentException($"SumSlices: {x.Length} elements are not {count} slices of {y.Length}.");
+        RequireSlices("SumSlices", x, y, count);
         if (y.Length == 0) return;
         if (device.Launch.UseHostKernels)
         {
@@ -109,8 +107,9 @@ internal static class Elementwise
     }
 
     /// <summary>
-    /// y_j = x_j + (replace_j ? 0 : y_j) for every pair (the same values as <see cref="Copy"/> or <see cref="AddInPlace"/>
-    /// per pair): one launch on the CPU accelerator, one per pair elsewhere. The pairs' targets must not overlap.
+    /// y_j = (replace_j ? 0 : y_j) + Σ_s x_j[s] for every pair (the same values as <see cref="SumSlices"/> per pair, so
+    /// as <see cref="Copy"/> or <see cref="AddInPlace"/> for one slice): one launch on the CPU accelerator, one per pair
+    /// elsewhere. The pairs' targets must not overlap.
     /// </summary>
     public static void AddPairs(Device device, ReadOnlySpan<ElementwisePair> pairs)
     {
@@ -120,15 +119,18 @@ internal static class Elementwise
             HostElementwise.AddPairs(device, pairs);
             return;
         }
-        foreach (var (y, x, replace) in pairs)
-        {
-            if (replace) Copy(device, x, y);
-            else AddInPlace(device, y, x);
-        }
+        foreach (var (y, x, replace, slices) in pairs) SumSlices(device, x, y, slices, accumulate: !replace);
     }
 
     /// <summary>y += x.</summary>
     public static void AddInPlace(Device device, ArrayView<float> y, ArrayView<float> x) => Axpby(device, 1f, x, 1f, y);
+
+    internal static void RequireSlices(string operation, ArrayView<float> x, ArrayView<float> y, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        if (x.Length != y.Length * count)
+            throw new ArgumentException($"{operation}: {x.Length} elements are not {count} slices of {y.Length}.");
+    }
 
     internal static void RequireSameLength(string operation, ArrayView<float> a, ArrayView<float> b)
     {

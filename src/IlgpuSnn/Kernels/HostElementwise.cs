@@ -28,8 +28,9 @@ internal static class HostElementwise
     }
 
     /// <summary>
-    /// y_j = x_j + (replace_j ? 0 : y_j) for every pair j, all pairs in ONE launch (the pairs' y must not overlap): a
-    /// table of addresses and lengths walked in one piece per thread, as <see cref="OptimizerKernels.HostStep"/> does.
+    /// y_j = (replace_j ? 0 : y_j) + Σ_s x_j[s] (the slices in order) for every pair j, all pairs in ONE launch (the
+    /// pairs' y must not overlap): a table of addresses and lengths walked in one piece per thread, as
+    /// <see cref="OptimizerKernels.HostStep"/> does.
     /// </summary>
     public static void AddPairs(Device device, ReadOnlySpan<ElementwisePair> pairs)
     {
@@ -38,12 +39,13 @@ internal static class HostElementwise
         long total = 0;
         for (int j = 0; j < pairs.Length; j++)
         {
-            var (y, x, replace) = pairs[j];
-            Elementwise.RequireSameLength("AddPairs", x, y);
+            var (y, x, replace, slices) = pairs[j];
+            Elementwise.RequireSlices("AddPairs", x, y, slices);
             table[j * PairLongs] = HostMemory.Address(y);
             table[(j * PairLongs) + 1] = HostMemory.Address(x);
             table[(j * PairLongs) + 2] = y.Length;
             table[(j * PairLongs) + 3] = replace ? 1 : 0;
+            table[(j * PairLongs) + 4] = slices;
             total += y.Length;
         }
         if (total == 0) return;
@@ -51,8 +53,8 @@ internal static class HostElementwise
         GC.KeepAlive(table);
     }
 
-    /// <summary>Longs per pair in <see cref="AddPairs"/>'s table: y and x addresses, length, replace flag.</summary>
-    private const int PairLongs = 4;
+    /// <summary>Longs per pair in <see cref="AddPairs"/>'s table: y and x addresses, length, replace flag, slices.</summary>
+    private const int PairLongs = 5;
 
     private static unsafe long AddressOf(long[] pinned) => (long)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(pinned));
 
@@ -69,13 +71,13 @@ internal static class HostElementwise
             offset += n;
             if (lo >= hi) continue;
             float* py = (float*)entry[0], px = (float*)entry[1];
-            if (entry[3] != 0)
+            bool replace = entry[3] != 0;
+            long slices = entry[4];
+            for (long i = lo; i < hi; i++)
             {
-                for (long i = lo; i < hi; i++) py[i] = px[i];
-            }
-            else
-            {
-                for (long i = lo; i < hi; i++) py[i] = px[i] + py[i];
+                float sum = replace ? px[i] : py[i] + px[i];
+                for (long k = 1; k < slices; k++) sum += px[(k * n) + i];
+                py[i] = sum;
             }
         }
     }
@@ -125,8 +127,9 @@ internal static class HostElementwise
     }
 }
 
-/// <summary>One pair of <see cref="Elementwise.AddPairs"/>: y = x + (Replace ? 0 : y).</summary>
+/// <summary>One pair of <see cref="Elementwise.AddPairs"/>: y = (Replace ? 0 : y) + Σ_s x[s] over its slices, in order.</summary>
 /// <param name="Y">The target, updated in place.</param>
-/// <param name="X">What is added (or copied), as long as the target.</param>
-/// <param name="Replace">Whether x replaces y instead of being added to it.</param>
-internal readonly record struct ElementwisePair(ArrayView<float> Y, ArrayView<float> X, bool Replace);
+/// <param name="X">What is added (or copied): <paramref name="Slices"/> consecutive slices as long as the target.</param>
+/// <param name="Replace">Whether the sum replaces y instead of being added to it.</param>
+/// <param name="Slices">Number of slices in x.</param>
+internal readonly record struct ElementwisePair(ArrayView<float> Y, ArrayView<float> X, bool Replace, int Slices = 1);

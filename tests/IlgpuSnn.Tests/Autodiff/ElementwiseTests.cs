@@ -163,8 +163,8 @@ public sealed class ElementwiseTests(TestDevice fixture)
     }
 
     /// <summary>
-    /// Several additions (or copies) into separate targets at once equal a plain loop of float additions bit for bit,
-    /// in both kernel forms; the CPU accelerator's form is one launch for all of them.
+    /// Several additions (or copies) of one or more slices into separate targets at once equal a plain loop of float
+    /// additions in slice order bit for bit, in both kernel forms; the CPU accelerator's form is one launch for all.
     /// </summary>
     [Theory]
     [InlineData(true)]
@@ -174,17 +174,26 @@ public sealed class ElementwiseTests(TestDevice fixture)
         using var device = fixture.CreateFresh();
         if (!hostKernels) device.Launch.UseHostKernels = false;
         else if (!device.Launch.UseHostKernels) Assert.Skip("host-pointer kernels exist on the CPU accelerator only");
-        int[] lengths = [97, 1, 530, 13];
-        bool[] replace = [false, true, false, true];
+        int[] lengths = [97, 1, 530, 13, 20, 7];
+        bool[] replace = [false, true, false, true, false, true];
+        int[] slices = [1, 1, 1, 1, 3, 2];
         var ys = lengths.Select((n, j) => Rand.Uniform(n, 40 + j)).ToArray();
-        var xs = lengths.Select((n, j) => Rand.Uniform(n, 50 + j, -5f, 5f)).ToArray();
+        var xs = lengths.Select((n, j) => Rand.Uniform(n * slices[j], 50 + j, -5f, 5f)).ToArray();
         using var scope = TensorScope.Begin();
         var ty = ys.Select(y => Tensor.FromArray(device, y, y.Length)).ToArray();
         var tx = xs.Select(x => Tensor.FromArray(device, x, x.Length)).ToArray();
         long before = device.Activity.KernelLaunches;
-        IlgpuSnn.Kernels.Elementwise.AddPairs(device, ty.Select((y, j) => new IlgpuSnn.Kernels.ElementwisePair(y.View, tx[j].View, replace[j])).ToArray());
+        IlgpuSnn.Kernels.Elementwise.AddPairs(device, ty.Select((y, j) => new IlgpuSnn.Kernels.ElementwisePair(y.View, tx[j].View, replace[j], slices[j])).ToArray());
         if (hostKernels) Assert.Equal(1, device.Activity.KernelLaunches - before);
         for (int j = 0; j < lengths.Length; j++)
-            Assert.Equal(replace[j] ? xs[j] : xs[j].Select((x, i) => x + ys[j][i]).ToArray(), ty[j].ToArray());
+        {
+            var expected = new float[lengths[j]];
+            for (int i = 0; i < expected.Length; i++)
+            {
+                expected[i] = replace[j] ? xs[j][i] : ys[j][i] + xs[j][i];
+                for (int k = 1; k < slices[j]; k++) expected[i] += xs[j][(k * lengths[j]) + i];
+            }
+            Assert.Equal(expected, ty[j].ToArray());
+        }
     }
 }
