@@ -1,0 +1,197 @@
+namespace IlgpuSnn.Kernels;
+
+/// <summary>
+/// The convolution's two gradients on the CPU as implicit GEMMs over the whole batch, one launch each, no column
+/// matrix in memory: the weight gradient reads the input through the window into small per-worker blocks and sums
+/// dot products over every image; the input gradient computes Wᵀ·dY for one image and a group of input channels into a
+/// cache-sized tile and adds it into dX (col2im) while the tile is hot.
+/// </summary>
+internal static unsafe partial class HostGemm
+{
+    /// <summary>
+    /// Form of <see cref="Compute"/>: the weight gradient C [m = O, n = C·kh·kw] = alpha · A·op(B) + beta · C with A the
+    /// output gradient as NCHW images [nb, O, Ho·Wo] (element (o, column (image, l)) at (image·O + o)·Ho·Wo + l) and
+    /// op(B) [nb·Ho·Wo, C·kh·kw] the transposed column matrix of the images B [nb, C, H, W] (see <see cref="WindowB"/>).
+    /// </summary>
+    internal const int WeightGradientForm = 4;
+
+    /// <summary>
+    /// Form of <see cref="Compute"/>: the input gradient of images [nb, C, H, W] written to C, the column-to-image sum
+    /// (col2im) of op(A)·B with A the weights stored [k = O, m = C·kh·kw] (transposed) and B the output gradient as NCHW
+    /// images [nb, O, Ho·Wo]; alpha 1, beta 0 (C is overwritten).
+    /// </summary>
+    internal const int InputGradientForm = 8;
+
+    /// <summary>
+    /// Floats of the column tile of the input gradient (input channels × window × Ho·Wo of one image): about 256 KB, so
+    /// that it is still in L2 when col2im adds it up.
+    /// </summary>
+    private const int ColumnTileFloats = 64 * 1024;
+
+    /// <summary>Largest rows × columns of C that one worker's weight-gradient rectangle packs at once.</summary>
+    private const int WeightRows = 128, WeightCols = 240;
+
+    [ThreadStatic] private static float[]? columnTile;
+    [ThreadStatic] private static float[]? windowRows;
+
+    /// <summary>
+    /// Worker <paramref name="thread"/>'s share of the <see cref="WeightGradientForm"/>: the rows (output channels) or
+    /// the columns (input channel, ki, kj) of C split in whole 4-row or 3-column groups as the dot form splits them.
+    /// Per block of <see cref="DotKC"/> columns of the batch (crossing images), the worker copies its rows of the
+    /// output gradient and its rows of the column matrix (read through the window) into contiguous rows padded with
+    /// zeros to a multiple of 16, and adds their 4x3 groups of dot products to C (the first block scales C by beta).
+    /// </summary>
+    private static void WeightGradient(float* gy, float* x, float* c, int m, int n, float alpha, float beta, int thread, int threads, in HostIm2Col.ConvShape s)
+    {
+        int rowGroups = (m + DotRows - 1) / DotRows, colGroups = (n + DotCols - 1) / DotCols;
+        int d0 = 0, d1 = m, e0 = 0, e1 = n;
+        if (rowGroups >= colGroups)
+        {
+            int per = (rowGroups + threads - 1) / threads;
+            d0 = (int)Math.Min(m, (long)thread * per * DotRows);
+            d1 = (int)Math.Min(m, (long)(thread + 1) * per * DotRows);
+        }
+        else
+        {
+            int per = (colGroups + threads - 1) / threads;
+            e0 = (int)Math.Min(n, (long)thread * per * DotCols);
+            e1 = (int)Math.Min(n, (long)(thread + 1) * per * DotCols);
+        }
+        if (d0 >= d1 || e0 >= e1) return;
+        long inner = (long)s.Nb * s.OutH * s.OutW;
+        windowRows ??= GC.AllocateUninitializedArray<float>((WeightRows + WeightCols) * DotKC, pinned: true);
+        fixed (float* buffer = windowRows)
+        {
+            float* pa = buffer, pb = buffer + WeightRows * DotKC;
+            for (int i0 = d0; i0 < d1; i0 += WeightRows)
+            {
+                int i1 = Math.Min(d1, i0 + WeightRows);
+                for (int j0 = e0; j0 < e1; j0 += WeightCols)
+                {
+                    int j1 = Math.Min(e1, j0 + WeightCols);
+                    for (long p0 = 0; p0 < inner; p0 += DotKC)
+                    {
+                        int kc = (int)Math.Min(DotKC, inner - p0), padded = (kc + 15) & ~15;
+                        float betaHere = p0 == 0 ? beta : 1f;
+                        CopyImageRows(gy, pa, m, s.OutH * s.OutW, i0, i1, p0, kc, padded);
+                        CopyWindowRows(x, pb, s, j0, j1, p0, kc, padded);
+                        for (int i = i0; i < i1; i += DotRows)
+                            for (int j = j0; j < j1; j += DotCols)
+                                Dot4x3(pa + (long)(i - i0) * padded, pb + (long)(j - j0) * padded, padded, padded,
+                                    Math.Min(DotRows, i1 - i), Math.Min(DotCols, j1 - j), c + (long)i * n + j, n, alpha, betaHere);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Copies rows [i0, i1) of columns [p0, p0 + kc) of an NCHW matrix [m, nb·spatial] (element (i, column (image, l)) at
+    /// (image·m + i)·spatial + l) into dst rows of length <paramref name="padded"/>, zeros past kc.
+    /// </summary>
+    private static void CopyImageRows(float* src, float* dst, int m, int spatial, int i0, int i1, long p0, int kc, int padded)
+    {
+        for (int t = 0; t < kc;)
+        {
+            long p = p0 + t;
+            long image = p / spatial;
+            int l = (int)(p - image * spatial), len = Math.Min(spatial - l, kc - t);
+            for (int i = i0; i < i1; i++)
+                new ReadOnlySpan<float>(src + (image * m + i) * spatial + l, len).CopyTo(new Span<float>(dst + (long)(i - i0) * padded + t, len));
+            t += len;
+        }
+        for (int i = i0; i < i1; i++) new Span<float>(dst + (long)(i - i0) * padded + kc, padded - kc).Clear();
+    }
+
+    /// <summary>
+    /// Copies rows [j0, j1) (input channel, ki, kj) of columns [p0, p0 + kc) (image, oh, ow) of the column matrix of
+    /// the images <paramref name="x"/> (element = x[image, c, oh·stride − padding + ki, ow·stride − padding + kj], zero
+    /// outside the image) into dst rows of length <paramref name="padded"/>, zeros past kc. The columns go in runs
+    /// along one output row; each run of each row is one read along an image row between zero edges.
+    /// </summary>
+    private static void CopyWindowRows(float* x, float* dst, in HostIm2Col.ConvShape s, int j0, int j1, long p0, int kc, int padded)
+    {
+        int spatial = s.OutH * s.OutW, window = s.Kh * s.Kw;
+        long plane = (long)s.Height * s.Width, image = s.Channels * plane;
+        for (int t = 0; t < kc;)
+        {
+            long p = p0 + t;
+            long img = p / spatial;
+            int l = (int)(p - img * spatial), oh = l / s.OutW, ow = l - oh * s.OutW;
+            int len = Math.Min(s.OutW - ow, kc - t);
+            int top = oh * s.Stride - s.Padding, left = ow * s.Stride - s.Padding;
+            int c = j0 / window, r = j0 - c * window, ki = r / s.Kw, kj = r - ki * s.Kw;
+            for (int j = j0; j < j1; j++)
+            {
+                float* o = dst + (long)(j - j0) * padded + t;
+                int h = top + ki;
+                if ((uint)h >= (uint)s.Height)
+                {
+                    new Span<float>(o, len).Clear();
+                }
+                else
+                {
+                    float* src = x + img * image + c * plane + (long)h * s.Width;
+                    int w0 = left + kj;
+                    if (s.Stride == 1)
+                    {
+                        int lo = Math.Clamp(-w0, 0, len), hi = Math.Clamp(s.Width - w0, lo, len);
+                        new Span<float>(o, lo).Clear();
+                        new ReadOnlySpan<float>(src + w0 + lo, hi - lo).CopyTo(new Span<float>(o + lo, hi - lo));
+                        new Span<float>(o + hi, len - hi).Clear();
+                    }
+                    else
+                    {
+                        for (int q = 0, w = w0; q < len; q++, w += s.Stride) o[q] = (uint)w < (uint)s.Width ? src[w] : 0f;
+                    }
+                }
+                if (++kj == s.Kw)
+                {
+                    kj = 0;
+                    if (++ki == s.Kh)
+                    {
+                        ki = 0;
+                        c++;
+                    }
+                }
+            }
+            t += len;
+        }
+        for (int j = j0; j < j1; j++) new Span<float>(dst + (long)(j - j0) * padded + kc, padded - kc).Clear();
+    }
+
+    /// <summary>
+    /// Worker <paramref name="thread"/>'s share of the <see cref="InputGradientForm"/>: the items (image, group of
+    /// input channels) split in equal runs. Per item the worker computes the rows (channel, ki, kj) of the group of
+    /// W stored [k, m] transposed times the image's output gradient [k, Ho·Wo] into a tile of about
+    /// <see cref="ColumnTileFloats"/> (the packed GEMM, same values as the whole column matrix's) and sums it into
+    /// the group's planes of dX (col2im, same order). A dX plane gets rows of its own channel only, so no two workers
+    /// write the same element.
+    /// </summary>
+    private static void InputGradient(float* w, float* gy, float* dx, int m, int k, bool wide, int thread, int threads, in HostIm2Col.ConvShape s)
+    {
+        int spatial = s.OutH * s.OutW, window = s.Kh * s.Kw;
+        int perGroup = (int)Math.Clamp(ColumnTileFloats / Math.Max(1L, (long)window * spatial), 1, s.Channels);
+        int groups = (s.Channels + perGroup - 1) / perGroup;
+        long items = (long)s.Nb * groups, per = (items + threads - 1) / threads;
+        long start = Math.Min(items, thread * per), end = Math.Min(items, start + per);
+        if (start >= end) return;
+        long need = (long)perGroup * window * spatial;
+        if (columnTile is null || columnTile.Length < need) columnTile = GC.AllocateUninitializedArray<float>((int)need, pinned: true);
+        var one = s with { Nb = 1 };
+        long plane = (long)s.Height * s.Width;
+        fixed (float* tile = columnTile)
+        {
+            for (long item = start; item < end; item++)
+            {
+                long image = item / groups;
+                int c0 = (int)(item - image * groups) * perGroup, c1 = Math.Min(s.Channels, c0 + perGroup);
+                int i0 = c0 * window, i1 = c1 * window;
+                // The tile holds rows [i0, i1) of the image's column gradient [m, spatial].
+                float* rows = tile - (long)i0 * spatial;
+                Rectangle(w, gy + image * k * spatial, rows, m, spatial, k, true, false, 1f, 0f, wide, i0, i1, 0, spatial, default, PlainForm);
+                HostIm2Col.Copy(HostIm2Col.Col2ImForm, rows, null, dx + image * s.Channels * plane, c0, c1, one);
+            }
+        }
+    }
+}
