@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace IlgpuSnn.Kernels;
 
 /// <summary>
@@ -59,10 +62,10 @@ internal static unsafe partial class HostGemm
         }
         if (d0 >= d1 || e0 >= e1) return;
         long inner = (long)s.Nb * s.OutH * s.OutW;
-        windowRows ??= GC.AllocateUninitializedArray<float>((WeightRows + WeightCols) * DotKC, pinned: true);
+        windowRows ??= GC.AllocateUninitializedArray<float>((WeightRows + WeightCols) * (DotKC + Slack), pinned: true);
         fixed (float* buffer = windowRows)
         {
-            float* pa = buffer, pb = buffer + WeightRows * DotKC;
+            float* pa = buffer, pb = buffer + WeightRows * (DotKC + Slack);
             for (int i0 = d0; i0 < d1; i0 += WeightRows)
             {
                 int i1 = Math.Min(d1, i0 + WeightRows);
@@ -71,13 +74,13 @@ internal static unsafe partial class HostGemm
                     int j1 = Math.Min(e1, j0 + WeightCols);
                     for (long p0 = 0; p0 < inner; p0 += DotKC)
                     {
-                        int kc = (int)Math.Min(DotKC, inner - p0), padded = (kc + 15) & ~15;
+                        int kc = (int)Math.Min(DotKC, inner - p0), padded = (kc + 15) & ~15, ld = padded + Slack;
                         float betaHere = p0 == 0 ? beta : 1f;
-                        CopyImageRows(gy, pa, m, s.OutH * s.OutW, i0, i1, p0, kc, padded);
-                        CopyWindowRows(x, pb, s, j0, j1, p0, kc, padded);
+                        CopyImageRows(gy, pa, m, s.OutH * s.OutW, i0, i1, p0, kc, padded, ld);
+                        CopyWindowRows(x, pb, s, j0, j1, p0, kc, padded, ld);
                         for (int i = i0; i < i1; i += DotRows)
                             for (int j = j0; j < j1; j += DotCols)
-                                Dot4x3(pa + (long)(i - i0) * padded, pb + (long)(j - j0) * padded, padded, padded,
+                                Dot4x3(pa + (long)(i - i0) * ld, pb + (long)(j - j0) * ld, ld, padded,
                                     Math.Min(DotRows, i1 - i), Math.Min(DotCols, j1 - j), c + (long)i * n + j, n, alpha, betaHere);
                     }
                 }
@@ -85,11 +88,14 @@ internal static unsafe partial class HostGemm
         }
     }
 
+    /// <summary>Floats past the padded length of each copied row, which the over-wide copies of short runs may write.</summary>
+    private const int Slack = 16;
+
     /// <summary>
     /// Copies rows [i0, i1) of columns [p0, p0 + kc) of an NCHW matrix [m, nb·spatial] (element (i, column (image, l)) at
-    /// (image·m + i)·spatial + l) into dst rows of length <paramref name="padded"/>, zeros past kc.
+    /// (image·m + i)·spatial + l) into dst rows of stride <paramref name="ld"/>, zeros from kc to <paramref name="padded"/>.
     /// </summary>
-    private static void CopyImageRows(float* src, float* dst, int m, int spatial, int i0, int i1, long p0, int kc, int padded)
+    private static void CopyImageRows(float* src, float* dst, int m, int spatial, int i0, int i1, long p0, int kc, int padded, int ld)
     {
         for (int t = 0; t < kc;)
         {
@@ -97,22 +103,25 @@ internal static unsafe partial class HostGemm
             long image = p / spatial;
             int l = (int)(p - image * spatial), len = Math.Min(spatial - l, kc - t);
             for (int i = i0; i < i1; i++)
-                new ReadOnlySpan<float>(src + (image * m + i) * spatial + l, len).CopyTo(new Span<float>(dst + (long)(i - i0) * padded + t, len));
+                new ReadOnlySpan<float>(src + (image * m + i) * spatial + l, len).CopyTo(new Span<float>(dst + (long)(i - i0) * ld + t, len));
             t += len;
         }
-        for (int i = i0; i < i1; i++) new Span<float>(dst + (long)(i - i0) * padded + kc, padded - kc).Clear();
+        for (int i = i0; i < i1; i++) new Span<float>(dst + (long)(i - i0) * ld + kc, padded - kc).Clear();
     }
 
     /// <summary>
     /// Copies rows [j0, j1) (input channel, ki, kj) of columns [p0, p0 + kc) (image, oh, ow) of the column matrix of
     /// the images <paramref name="x"/> (element = x[image, c, oh·stride − padding + ki, ow·stride − padding + kj], zero
-    /// outside the image) into dst rows of length <paramref name="padded"/>, zeros past kc. The columns go in runs
-    /// along one output row; each run of each row is one read along an image row between zero edges.
+    /// outside the image) into dst rows of stride <paramref name="ld"/>, zeros from kc to <paramref name="padded"/>. The
+    /// columns go in runs along one output row; each run of each row is one read along an image row between zero edges,
+    /// written whole vectors at a time: what a vector writes past a run is written again by the next run of the row,
+    /// by the zeros past kc, or lands in the <see cref="Slack"/>.
     /// </summary>
-    private static void CopyWindowRows(float* x, float* dst, in HostIm2Col.ConvShape s, int j0, int j1, long p0, int kc, int padded)
+    private static void CopyWindowRows(float* x, float* dst, in HostIm2Col.ConvShape s, int j0, int j1, long p0, int kc, int padded, int ld)
     {
         int spatial = s.OutH * s.OutW, window = s.Kh * s.Kw;
         long plane = (long)s.Height * s.Width, image = s.Channels * plane;
+        float* xEnd = x + s.Nb * image;
         for (int t = 0; t < kc;)
         {
             long p = p0 + t;
@@ -123,11 +132,11 @@ internal static unsafe partial class HostGemm
             int c = j0 / window, r = j0 - c * window, ki = r / s.Kw, kj = r - ki * s.Kw;
             for (int j = j0; j < j1; j++)
             {
-                float* o = dst + (long)(j - j0) * padded + t;
+                float* o = dst + (long)(j - j0) * ld + t;
                 int h = top + ki;
                 if ((uint)h >= (uint)s.Height)
                 {
-                    new Span<float>(o, len).Clear();
+                    for (int q = 0; q < len; q += 16) Vector512<float>.Zero.Store(o + q);
                 }
                 else
                 {
@@ -136,9 +145,9 @@ internal static unsafe partial class HostGemm
                     if (s.Stride == 1)
                     {
                         int lo = Math.Clamp(-w0, 0, len), hi = Math.Clamp(s.Width - w0, lo, len);
-                        new Span<float>(o, lo).Clear();
-                        new ReadOnlySpan<float>(src + w0 + lo, hi - lo).CopyTo(new Span<float>(o + lo, hi - lo));
-                        new Span<float>(o + hi, len - hi).Clear();
+                        CopyWide(src + w0 + lo, o + lo, hi - lo, xEnd);
+                        for (int q = 0; q < lo; q++) o[q] = 0f;
+                        for (int q = hi; q < len; q++) o[q] = 0f;
                     }
                     else
                     {
@@ -157,7 +166,25 @@ internal static unsafe partial class HostGemm
             }
             t += len;
         }
-        for (int j = j0; j < j1; j++) new Span<float>(dst + (long)(j - j0) * padded + kc, padded - kc).Clear();
+        for (int j = j0; j < j1; j++) new Span<float>(dst + (long)(j - j0) * ld + kc, padded - kc).Clear();
+    }
+
+    /// <summary>
+    /// Copies count floats in whole 16-float vectors (writing up to 15 past count), the last one element by element
+    /// where a whole vector would read past <paramref name="srcEnd"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyWide(float* src, float* dst, int count, float* srcEnd)
+    {
+        int q = 0;
+        for (; q + 16 <= count; q += 16) Vector512.Load(src + q).Store(dst + q);
+        if (q == count) return;
+        if (src + q + 16 <= srcEnd)
+        {
+            Vector512.Load(src + q).Store(dst + q);
+            return;
+        }
+        for (; q < count; q++) dst[q] = src[q];
     }
 
     /// <summary>
