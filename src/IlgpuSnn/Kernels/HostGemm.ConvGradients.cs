@@ -88,7 +88,7 @@ internal static unsafe partial class HostGemm
         }
     }
 
-    /// <summary>Floats past the padded length of each copied row, which the over-wide copies of short runs may write.</summary>
+    /// <summary>Floats past the end of a packed row or buffer that the whole-vector copies of short runs (<see cref="CopyWide"/>) may write.</summary>
     private const int Slack = 16;
 
     /// <summary>

@@ -157,7 +157,7 @@ internal static unsafe partial class HostGemm
         int MR = RowsOf(wide), NR = ColumnsOf(wide);
         long nonZero = 0, allRows = 0;
         packedA ??= GC.AllocateUninitializedArray<float>(MC * KC, pinned: true);
-        packedB ??= GC.AllocateUninitializedArray<float>(KC * NC, pinned: true);
+        packedB ??= GC.AllocateUninitializedArray<float>(KC * NC + Slack, pinned: true);
         nonZeroRows ??= GC.AllocateUninitializedArray<int>(KC * NC / MinNR + NC / MinNR, pinned: true);
         float* tile = stackalloc float[MaxTile];
         float* scattered = stackalloc float[MaxTile];
