@@ -34,13 +34,19 @@ internal static unsafe partial class HostGemm
     /// <summary>Largest rows × columns of C that one worker's weight-gradient rectangle packs at once.</summary>
     private const int WeightRows = 128, WeightCols = 240;
 
+    /// <summary>
+    /// Floats of one block of the weight gradient's copied rows (about 768 KB, within L2): the block's length along
+    /// the batch is this over the rectangle's rows + columns, between 256 and 2048.
+    /// </summary>
+    private const int WeightBlockFloats = 192 * 1024;
+
     [ThreadStatic] private static float[]? columnTile;
     [ThreadStatic] private static float[]? windowRows;
 
     /// <summary>
     /// Worker <paramref name="thread"/>'s share of the <see cref="WeightGradientForm"/>: the rows (output channels) or
     /// the columns (input channel, ki, kj) of C split in whole 4-row or 3-column groups as the dot form splits them.
-    /// Per block of <see cref="DotKC"/> columns of the batch (crossing images), the worker copies its rows of the
+    /// Per block of columns of the batch (crossing images; see <see cref="WeightBlockFloats"/>), the worker copies its rows of the
     /// output gradient and its rows of the column matrix (read through the window) into contiguous rows padded with
     /// zeros to a multiple of 16, and adds their 4x3 groups of dot products to C (the first block scales C by beta).
     /// </summary>
@@ -62,20 +68,22 @@ internal static unsafe partial class HostGemm
         }
         if (d0 >= d1 || e0 >= e1) return;
         long inner = (long)s.Nb * s.OutH * s.OutW;
-        windowRows ??= GC.AllocateUninitializedArray<float>((WeightRows + WeightCols) * (DotKC + Slack), pinned: true);
+        windowRows ??= GC.AllocateUninitializedArray<float>(WeightBlockFloats + (WeightRows + WeightCols) * (16 + Slack), pinned: true);
         fixed (float* buffer = windowRows)
         {
-            float* pa = buffer, pb = buffer + WeightRows * (DotKC + Slack);
             for (int i0 = d0; i0 < d1; i0 += WeightRows)
             {
                 int i1 = Math.Min(d1, i0 + WeightRows);
                 for (int j0 = e0; j0 < e1; j0 += WeightCols)
                 {
                     int j1 = Math.Min(e1, j0 + WeightCols);
-                    for (long p0 = 0; p0 < inner; p0 += DotKC)
+                    // The longest block whose rows fit the budget: fewer horizontal sums per dot product.
+                    int block = Math.Clamp(WeightBlockFloats / (i1 - i0 + j1 - j0), 256, 2048) & ~15;
+                    for (long p0 = 0; p0 < inner; p0 += block)
                     {
-                        int kc = (int)Math.Min(DotKC, inner - p0), padded = (kc + 15) & ~15, ld = padded + Slack;
+                        int kc = (int)Math.Min(block, inner - p0), padded = (kc + 15) & ~15, ld = padded + Slack;
                         float betaHere = p0 == 0 ? beta : 1f;
+                        float* pa = buffer, pb = buffer + (long)(i1 - i0) * ld;
                         CopyImageRows(gy, pa, m, s.OutH * s.OutW, i0, i1, p0, kc, padded, ld);
                         CopyWindowRows(x, pb, s, j0, j1, p0, kc, padded, ld);
                         for (int i = i0; i < i1; i += DotRows)
