@@ -42,6 +42,7 @@ internal static unsafe partial class HostGemm
 
     [ThreadStatic] private static float[]? columnTile;
     [ThreadStatic] private static float[]? windowRows;
+    [ThreadStatic] private static float[]? packedWeights;
 
     /// <summary>
     /// Worker <paramref name="thread"/>'s share of the <see cref="WeightGradientForm"/>: the rows (output channels) or
@@ -197,36 +198,59 @@ internal static unsafe partial class HostGemm
 
     /// <summary>
     /// Worker <paramref name="thread"/>'s share of the <see cref="InputGradientForm"/>: the items (image, group of
-    /// input channels) split in equal runs. Per item the worker computes the rows (channel, ki, kj) of the group of
-    /// W stored [k, m] transposed times the image's output gradient [k, Ho·Wo] into a tile of about
-    /// <see cref="ColumnTileFloats"/> (the packed GEMM, same values as the whole column matrix's) and sums it into
-    /// the group's planes of dX (col2im, same order). A dX plane gets rows of its own channel only, so no two workers
-    /// write the same element.
+    /// input channels) split in equal runs. The worker packs Wᵀ (W stored [k, m]) once into register-block strips;
+    /// per item it packs the image's output gradient [k, Ho·Wo] and computes the group's rows (channel, ki, kj) of
+    /// Wᵀ·dY into a tile of about <see cref="ColumnTileFloats"/> with the packed GEMM's micro-kernel (same values as
+    /// the whole column matrix's), then sums the tile into the group's planes of dX (col2im, same order). A dX plane
+    /// gets rows of its own channel only, so no two workers write the same element.
     /// </summary>
     private static void InputGradient(float* w, float* gy, float* dx, int m, int k, bool wide, int thread, int threads, in HostIm2Col.ConvShape s)
     {
+        int MR = RowsOf(wide), NR = ColumnsOf(wide);
         int spatial = s.OutH * s.OutW, window = s.Kh * s.Kw;
+        // Groups of whole channels whose rows start on a register-block strip (a multiple of MR rows).
+        int align = MR / Gcd(window, MR);
         int perGroup = (int)Math.Clamp(ColumnTileFloats / Math.Max(1L, (long)window * spatial), 1, s.Channels);
+        perGroup = Math.Min(s.Channels, Math.Max(align, perGroup / align * align));
         int groups = (s.Channels + perGroup - 1) / perGroup;
         long items = (long)s.Nb * groups, per = (items + threads - 1) / threads;
         long start = Math.Min(items, thread * per), end = Math.Min(items, start + per);
         if (start >= end) return;
-        long need = (long)perGroup * window * spatial;
-        if (columnTile is null || columnTile.Length < need) columnTile = GC.AllocateUninitializedArray<float>((int)need, pinned: true);
+        long tileFloats = (long)perGroup * window * spatial, strips = (m + MR - 1) / MR * MR;
+        if (columnTile is null || columnTile.Length < tileFloats) columnTile = GC.AllocateUninitializedArray<float>((int)tileFloats, pinned: true);
+        if (packedWeights is null || packedWeights.Length < strips * k) packedWeights = GC.AllocateUninitializedArray<float>((int)(strips * k), pinned: true);
+        packedB ??= GC.AllocateUninitializedArray<float>(KC * NC + Slack, pinned: true);
         var one = s with { Nb = 1 };
         long plane = (long)s.Height * s.Width;
-        fixed (float* tile = columnTile)
+        float* edge = stackalloc float[MaxTile];
+        fixed (float* tile = columnTile, pa = packedWeights, pb = packedB)
         {
+            // Block pc of the inner dimension holds all m rows in strips: row strip ir at pc·strips + ir·kc.
+            for (int pc = 0; pc < k; pc += KC) PackA(w, pa + pc * strips, m, k, true, pc, Math.Min(KC, k - pc), 0, m, MR);
             for (long item = start; item < end; item++)
             {
                 long image = item / groups;
                 int c0 = (int)(item - image * groups) * perGroup, c1 = Math.Min(s.Channels, c0 + perGroup);
                 int i0 = c0 * window, i1 = c1 * window;
                 // The tile holds rows [i0, i1) of the image's column gradient [m, spatial].
-                float* rows = tile - (long)i0 * spatial;
-                Rectangle(w, gy + image * k * spatial, rows, m, spatial, k, true, false, 1f, 0f, wide, i0, i1, 0, spatial, default, PlainForm);
+                float* rows = tile - (long)i0 * spatial, g = gy + image * k * spatial;
+                for (int jc = 0; jc < spatial; jc += NC)
+                {
+                    int nc = Math.Min(NC, spatial - jc);
+                    for (int pc = 0; pc < k; pc += KC)
+                    {
+                        int kc = Math.Min(KC, k - pc);
+                        PackB(g, pb, spatial, k, false, pc, kc, jc, nc, NR);
+                        for (int jr = 0; jr < nc; jr += NR)
+                            for (int ir = i0; ir < i1; ir += MR)
+                                Tile(wide, false, kc, null, pa + pc * strips + (long)ir * kc, pb + jr * kc, rows + (long)ir * spatial + jc + jr, spatial,
+                                    1f, pc == 0 ? 0f : 1f, Math.Min(MR, i1 - ir), Math.Min(NR, nc - jr), edge);
+                    }
+                }
                 HostIm2Col.Copy(HostIm2Col.Col2ImForm, rows, null, dx + image * s.Channels * plane, c0, c1, one);
             }
         }
     }
+
+    private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
 }

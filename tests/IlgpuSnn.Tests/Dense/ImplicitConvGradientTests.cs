@@ -31,6 +31,8 @@ public sealed class ImplicitConvGradientTests(TestDevice fixture)
         { 2, 1, 6, 6, 300, 3, 3, 1, 1 },    // 300 output channels: several row blocks per worker
         { 3, 6, 40, 37, 3, 5, 5, 1, 2 },    // a 25x1,480 column tile per channel: one channel per input-gradient tile
         { 1, 2, 3, 3, 2, 3, 3, 3, 0 },      // a single output per image
+        { 2, 10, 40, 40, 5, 3, 3, 1, 1 },   // input-gradient tiles of 4 channels: groups 4, 4, 2 per image
+        { 2, 40, 64, 64, 3, 1, 1, 1, 0 },   // 4,096 outputs per image (several column blocks), tiles of 12 channels
     };
 
     [Theory]
