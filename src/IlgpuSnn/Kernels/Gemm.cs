@@ -63,14 +63,16 @@ internal static class Gemm
     /// for weight [O, C·kh·kw], gy [nb, O, Ho·Wo] and gx [nb, C, H, W] (overwritten) with the geometry of
     /// <paramref name="shape"/>; each worker computes the column gradient of one image and a group of input channels
     /// into a cache-sized tile and sums it into those channels' planes. Same values as the column matrix + col2im.
+    /// <paramref name="wide"/> picks the register block as <see cref="RunBlocked"/> does (tests run both).
     /// </summary>
-    /// <exception cref="NotSupportedException">The device is not the CPU accelerator.</exception>
+    /// <exception cref="NotSupportedException">The device is not the CPU accelerator, or the 512-bit block is asked for without AVX-512.</exception>
     internal static void RunImplicitInputGradient(Device device, ArrayView<float> weight, ArrayView<float> gy, ArrayView<float> gx,
-        int outChannels, HostIm2Col.ConvShape shape)
+        int outChannels, HostIm2Col.ConvShape shape, bool? wide = null)
     {
         long columns = ImplicitColumns(device, shape);
         int kdim = shape.Channels * shape.Kh * shape.Kw;
         long total = (long)shape.Nb * shape.Channels * shape.Height * shape.Width;
+        if (wide == true && !HostGemm.Wide) throw new NotSupportedException("Gemm: the 512-bit register block needs AVX-512, which this CPU lacks.");
         if (outChannels < 0) throw new ArgumentException($"Gemm: sizes must be non-negative, got {outChannels} output channels.");
         Require("weight", weight, (long)outChannels * kdim, $"[{outChannels}, {kdim}]");
         Require("gy", gy, outChannels * columns, $"[{shape.Nb}, {outChannels}, {shape.OutH * shape.OutW}]");
@@ -84,7 +86,7 @@ internal static class Gemm
         }
         device.Macs.Add(kdim * columns * outChannels);
         LaunchBlocked(device, weight.SubView(0, (long)outChannels * kdim), gy, gxv, kdim, (int)columns, outChannels, true, false, 1f, 0f,
-            HostGemm.Wide, shape, HostGemm.InputGradientForm, shape.Nb);
+            wide ?? HostGemm.Wide, shape, HostGemm.InputGradientForm, shape.Nb);
     }
 
     /// <summary>The columns (images × outputs) of an implicit convolution GEMM; checks the device and the size.</summary>

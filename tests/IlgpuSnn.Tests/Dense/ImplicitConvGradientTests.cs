@@ -102,12 +102,16 @@ public sealed class ImplicitConvGradientTests(TestDevice fixture)
                                     expected[e] += p;
                                     magnitude[e] += Math.Abs(p);
                                 }
-        using var scope = TensorScope.Begin();
-        var tw = Tensor.FromArray(D, wt, wt.Length);
-        var tg = Tensor.FromArray(D, gy, gy.Length);
-        var gx = Tensor.FromArray(D, Enumerable.Repeat(float.NaN, expected.Length).ToArray(), expected.Length);
-        Gemm.RunImplicitInputGradient(D, tw.View, tg.View, gx.View, o, new HostIm2Col.ConvShape(images, c, h, w, kh, kw, stride, padding, ho, wo));
-        AssertWithin(expected, magnitude, gx.ToArray(), "dX");
+        // Both register blocks: 6x16 of 256-bit vectors, and 12x32 of 512-bit ones where the CPU has AVX-512.
+        foreach (bool wide in HostGemm.Wide ? new[] { false, true } : [false])
+        {
+            using var scope = TensorScope.Begin();
+            var tw = Tensor.FromArray(D, wt, wt.Length);
+            var tg = Tensor.FromArray(D, gy, gy.Length);
+            var gx = Tensor.FromArray(D, Enumerable.Repeat(float.NaN, expected.Length).ToArray(), expected.Length);
+            Gemm.RunImplicitInputGradient(D, tw.View, tg.View, gx.View, o, new HostIm2Col.ConvShape(images, c, h, w, kh, kw, stride, padding, ho, wo), wide);
+            AssertWithin(expected, magnitude, gx.ToArray(), $"dX ({HostGemm.RowsOf(wide)}x{HostGemm.ColumnsOf(wide)} block)");
+        }
     }
 
     [Theory]
