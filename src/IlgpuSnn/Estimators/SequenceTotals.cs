@@ -94,8 +94,7 @@ public sealed class SequenceTotals
             AddLoss(lossTerm);
             return;
         }
-        Kernels.Elementwise.AddPairs(loss.Device,
-            [new(outputs.View, logits.View, !hasOutputs, logits.Dim(0) / rows), new(loss.View, lossTerm.View, !hasLoss)]);
+        Ops.SumInto((outputs, logits, !hasOutputs, logits.Dim(0) / rows), (loss, lossTerm, !hasLoss, 1));
         hasOutputs = hasLoss = true;
     }
 

@@ -33,9 +33,16 @@ internal static class LossKernels
         RequireRows("SoftmaxCrossEntropy", logits, labels, rows, classes);
         RequireLength("SoftmaxCrossEntropy", "loss", loss, 1);
         using var partials = Tensor.Empty(device, PartialCount(rows));
+        float scale = rows == 0 ? float.NaN : (float)(1.0 / rows);
+        if (device.Launch.UseHostKernels)
+        {
+            HostRowReduction(device, new HostRowSettings(CrossEntropyRows, rows, classes, (int)labels.Length, (int)partials.Length, scale, factor),
+                logits, labels, partials.View, loss);
+            return;
+        }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(CrossEntropyPartialKernel)(
             device.Launch.GridStride(partials.Length), logits, labels, partials.View, rows, classes);
-        SumScaled(device, partials.View, loss, rows == 0 ? float.NaN : (float)(1.0 / rows), factor);
+        SumScaled(device, partials.View, loss, scale, factor);
     }
 
     /// <summary>
@@ -63,6 +70,12 @@ internal static class LossKernels
         RequireRows("CountCorrect", logits, labels, rows, classes);
         RequireLength("CountCorrect", "count", count, 1);
         using var partials = Tensor.Empty(device, PartialCount(rows));
+        if (device.Launch.UseHostKernels)
+        {
+            HostRowReduction(device, new HostRowSettings(CorrectRows, rows, classes, (int)labels.Length, (int)partials.Length, 1f, 1f),
+                logits, labels, partials.View, count);
+            return;
+        }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(CountCorrectPartialKernel)(
             device.Launch.GridStride(partials.Length), logits, labels, partials.View, rows, classes);
         SumScaled(device, partials.View, count, 1f, 1f);
@@ -111,6 +124,25 @@ internal static class LossKernels
             (float)(2.0 / x.Length), factor, needX ? 1 : 0, needTarget ? 1 : 0, x.Length);
     }
 
+    /// <summary>The row reductions of <see cref="HostRowReductionKernel"/>.</summary>
+    private const int CrossEntropyRows = 0, CorrectRows = 1;
+
+    /// <summary>
+    /// The CPU accelerator's form of a row reduction and its total in ONE launch: the same partial sums as the portable
+    /// partial kernels, then the thread that finishes last adds them in index order and scales them, as
+    /// <see cref="SumScaledKernel"/> does.
+    /// </summary>
+    private static unsafe void HostRowReduction(Device device, HostRowSettings settings, ArrayView<float> logits, ArrayView<float> labels,
+        ArrayView<float> partials, ArrayView<float> y)
+    {
+        // The CPU accelerator's launch returns when every thread has finished, so the pinned counter outlives its use.
+        var finished = GC.AllocateArray<int>(1, pinned: true);
+        long counter = (long)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(finished));
+        device.Kernels.Load<long, long, long, long, long, HostRowSettings>(HostRowReductionKernel)(device.Launch.GridStride(partials.Length),
+            HostMemory.Address(logits), HostMemory.Address(labels), HostMemory.Address(partials), HostMemory.Address(y), counter, settings);
+        GC.KeepAlive(finished);
+    }
+
     private static void SumScaled(Device device, ArrayView<float> partials, ArrayView<float> y, float scale, float factor) =>
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, float, float>(SumScaledKernel)(device.Launch.GridStride(1), partials, y, scale, factor);
 
@@ -146,6 +178,67 @@ internal static class LossKernels
 
     /// <summary>Σ_j exp(logits[row + j] − max): the softmax denominator, shifted by the row maximum for stability.</summary>
     private static float RowExpSum(ArrayView<float> logits, long row, int classes, float max)
+    {
+        float sum = 0f;
+        for (int j = 0; j < classes; j++) sum += MathF.Exp(logits[row + j] - max);
+        return sum;
+    }
+
+    /// <summary>
+    /// The host form of the row reductions: <see cref="CrossEntropyPartialKernel"/> or
+    /// <see cref="CountCorrectPartialKernel"/> by <see cref="HostRowSettings.Form"/>, then <see cref="SumScaledKernel"/> by the
+    /// last thread to finish (every other thread has written its partial sums by then).
+    /// </summary>
+    [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run the partial kernels and SumScaledKernel.")]
+    internal static unsafe void HostRowReductionKernel(long logits, long labels, long partials, long y, long counter, HostRowSettings s)
+    {
+        float* x = (float*)logits, lab = (float*)labels, part = (float*)partials;
+        long parts = s.Parts, period = s.Period;
+        foreach (long w in GridStride.Over(parts))
+        {
+            float sum = 0f;
+            for (long r = w; r < s.Rows; r += parts)
+            {
+                long row = r * s.Classes;
+                int argMax = HostRowArgMax(x, row, s.Classes);
+                int label = (int)lab[r % period];
+                if (s.Form == CorrectRows)
+                {
+                    if (argMax == label) sum += 1f;
+                    continue;
+                }
+                float max = x[row + argMax];
+                float e = HostRowExpSum(x, row, s.Classes, max);
+                if (label < 0 || label >= s.Classes) sum += float.NaN;
+                else sum += MathF.Log(e) - (x[row + label] - max);
+            }
+            part[w] = sum;
+        }
+        if (Interlocked.Increment(ref *(int*)counter) != GridStride.Threads) return;
+        float total = 0f;
+        for (long k = 0; k < parts; k++) total += part[k];
+        *(float*)y = total * s.Scale * s.Factor;
+    }
+
+    /// <summary><see cref="RowArgMax"/> through a host pointer.</summary>
+    private static unsafe int HostRowArgMax(float* logits, long row, int classes)
+    {
+        int best = 0;
+        float max = logits[row];
+        for (int j = 1; j < classes; j++)
+        {
+            float v = logits[row + j];
+            if (v > max)
+            {
+                max = v;
+                best = j;
+            }
+        }
+        return best;
+    }
+
+    /// <summary><see cref="RowExpSum"/> through a host pointer.</summary>
+    private static unsafe float HostRowExpSum(float* logits, long row, int classes, float max)
     {
         float sum = 0f;
         for (int j = 0; j < classes; j++) sum += MathF.Exp(logits[row + j] - max);
@@ -260,3 +353,13 @@ internal static class LossKernels
         }
     }
 }
+
+/// <summary>The scalars of <see cref="LossKernels.HostRowReductionKernel"/>.</summary>
+/// <param name="Form">Cross-entropy (0) or the count of correct rows (1).</param>
+/// <param name="Rows">Rows of the logits.</param>
+/// <param name="Classes">Classes per row.</param>
+/// <param name="Period">Number of labels (row r takes label r mod Period).</param>
+/// <param name="Parts">Number of partial sums.</param>
+/// <param name="Scale">The first factor of the total (1/rows for the mean).</param>
+/// <param name="Factor">The second factor of the total.</param>
+internal readonly record struct HostRowSettings(int Form, int Rows, int Classes, int Period, int Parts, float Scale, float Factor);

@@ -89,6 +89,25 @@ public static partial class Ops
         Elementwise.SumSlices(device, x.View, target.View, count, accumulate);
     }
 
+    /// <summary>
+    /// For every (target, source) pair at once: target = (replace ? 0 : target) + Σ_s slice s of source (its slices,
+    /// each as long as the target, in order); one launch on the CPU accelerator, without graph. Targets must not overlap.
+    /// </summary>
+    /// <param name="pairs">The targets (updated in place), their sources, whether the sum replaces the target and the number of slices.</param>
+    internal static void SumInto(params ReadOnlySpan<(Tensor Target, Tensor Source, bool Replace, int Slices)> pairs)
+    {
+        if (pairs.IsEmpty) return;
+        var device = pairs[0].Target.Device;
+        var views = new ElementwisePair[pairs.Length];
+        for (int i = 0; i < pairs.Length; i++)
+        {
+            var (target, source, replace, slices) = pairs[i];
+            Check.SameDevice("SumInto", target, source, pairs[0].Target);
+            views[i] = new ElementwisePair(target.View, source.View, replace, slices);
+        }
+        Elementwise.AddPairs(device, views);
+    }
+
     private static Device InPlaceDevice(string operation, Tensor target, Tensor x)
     {
         ArgumentNullException.ThrowIfNull(target);

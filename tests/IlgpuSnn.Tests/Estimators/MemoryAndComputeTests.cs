@@ -85,8 +85,10 @@ public sealed class MemoryAndComputeTests(TestDevice fixture)
     public void Truncated_bptt_memory_follows_the_window_not_T()
     {
         var fixedWindow = Steps.Select(t => Run("tt-lbptt", t, new EstimatorOptions { Window = 2 }).PeakBytes).ToArray();
+        // T = 2 is a single window: no gradient from an earlier window is held while it back-propagates (a leaf's first
+        // gradient is taken over, not added to zeros), so it may peak lower; from two windows on the peak is flat in T.
         foreach (var p in fixedWindow)
-            Assert.True(p <= fixedWindow[0] * 1.10, $"tt-lbptt k=2 peaks: {string.Join(", ", fixedWindow)}");
+            Assert.True(p <= fixedWindow[1] * 1.10, $"tt-lbptt k=2 peaks: {string.Join(", ", fixedWindow)}");
         long wide = Run("tt-lbptt", 16, new EstimatorOptions { Window = 8 }).PeakBytes;
         Assert.True(wide > 2.5 * fixedWindow[3], $"k=8 peak {wide} vs k=2 peak {fixedWindow[3]}");
     }
