@@ -10,8 +10,8 @@ namespace IlgpuSnn.Kernels;
 /// with a built-in surrogate (sigmoid, triangle, rectangle, atan): <see cref="Vector{T}"/> lanes of neurons at a
 /// time, the same float operations in the same order as the structs' scalar methods, so spikes, potentials, states and
 /// every value that does not pass through an exponential are bit-identical to the scalar kernels. The sigmoid's σ'
-/// uses <see cref="Vector.Exp(Vector{float})"/> instead of <see cref="MathF.Exp"/>: within 1 ulp of the exact
-/// exponential, so σ' may differ from the scalar kernels' by a few ulp (tests bound both).
+/// uses <see cref="VectorMath.Exp"/> instead of <see cref="MathF.Exp"/>: within 1 ulp of the exact exponential (as
+/// MathF.Exp is), so σ' may differ from the scalar kernels' by a few ulp (tests bound both).
 /// Each method does the whole vectors of a worker's share [start, end) and returns where it stopped; the kernel runs
 /// the rest (and everything for other neurons and surrogates, or where vectors are not hardware-accelerated) through
 /// the generic scalar loop. Marked <see cref="ExternalAttribute"/>: ILGPU's frontend treats them as opaque, the CPU

@@ -6,7 +6,7 @@ namespace IlgpuSnn.Kernels;
 /// <summary>
 /// σ'(z) of a built-in surrogate on a <see cref="Vector{T}"/> of z, for the CPU's SIMD neuron kernels
 /// (<see cref="HostLifVector"/>): the same float operations in the same order as the scalar struct, except that the
-/// sigmoid's exponential is <see cref="Vector.Exp(Vector{float})"/>.
+/// sigmoid's exponential is <see cref="VectorMath.Exp"/>.
 /// </summary>
 internal interface IVectorSurrogate
 {
@@ -23,7 +23,7 @@ internal readonly struct SigmoidVector(float alpha) : IVectorSurrogate
 
     public Vector<float> Derivative(Vector<float> z)
     {
-        var q = Vector<float>.One / (Vector<float>.One + Vector.Exp(negativeAlpha * z));
+        var q = Vector<float>.One / (Vector<float>.One + VectorMath.Exp(negativeAlpha * z));
         return alpha * q * (Vector<float>.One - q);
     }
 }
