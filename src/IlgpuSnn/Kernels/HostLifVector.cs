@@ -22,6 +22,12 @@ namespace IlgpuSnn.Kernels;
 /// </summary>
 internal static unsafe class HostLifVector
 {
+    /// <summary>
+    /// Neurons per block of the sequence kernels, which walk each block time step by time step (contiguous runs of
+    /// every [T, N] plane) with the carried state in a stack buffer, instead of each neuron's T elements N apart.
+    /// </summary>
+    private const int Block = 512;
+
     /// <summary>The sequence forward (see <see cref="HostLifKernels.SequenceKernel{TNeuron, TSurrogate}"/>) over whole vectors of [start, end).</summary>
     [External("ilgpusnn_host_lif_sequence")]
     internal static long Sequence<TNeuron, TSurrogate>(TNeuron neuron, TSurrogate surrogate, long current, long spikes, long sigma,
@@ -69,34 +75,41 @@ internal static unsafe class HostLifVector
         float* pgi = (float*)currentGrad, pgp = (float*)parameterGrad;
         bool readU = (flags & NeuronFlags.ReadPotential) != 0, readS = (flags & NeuronFlags.ReadSpikes) != 0;
         bool hasInitial = (flags & NeuronFlags.HasState) != 0, writeParameter = (flags & NeuronFlags.WriteParameterGrad) != 0;
-        int width = Vector<float>.Count;
+        float* carriedGrad = stackalloc float[Block];
+        float* parameterSum = stackalloc float[Block];
         long i = start;
-        for (; i + width <= end; i += width)
+        for (int length; (length = BlockLength(i, end)) > 0; i += length)
         {
-            var gv = Vector<float>.Zero;
-            var gp = Vector<float>.Zero;
             for (int t = steps - 1; t >= 0; t--)
             {
-                long k = t * n + i;
-                var sg = Vector.Load(pg + k);
-                var u = readU ? Vector.Load(pu + k) : Vector<float>.Zero;
-                var s = readU ? lif.Spike(u) : readS ? Vector.Load(ps + k) : Vector<float>.Zero;
-                var gu = Vector.Load(pgs + k) * sg + gv * lif.ResetDerivative(u, s, sg);
-                var vPrev = Vector<float>.Zero;
-                if (readU && t > 0)
+                long plane = t * n + i;
+                for (int j = 0; j < length; j += Vector<float>.Count)
                 {
-                    var uPrev = Vector.Load(pu + k - n);
-                    vPrev = lif.Reset(uPrev, lif.Spike(uPrev));
+                    // ∂L/∂v[t] and Σ g_u·∂u/∂θ carried from step t+1 (zero after the last step: v[T] is detached)
+                    bool last = t == steps - 1;
+                    var gv = last ? Vector<float>.Zero : Vector.Load(carriedGrad + j);
+                    var gp = last ? Vector<float>.Zero : Vector.Load(parameterSum + j);
+                    long k = plane + j;
+                    var sg = Vector.Load(pg + k);
+                    var u = readU ? Vector.Load(pu + k) : Vector<float>.Zero;
+                    var s = readU ? lif.Spike(u) : readS ? Vector.Load(ps + k) : Vector<float>.Zero;
+                    var gu = Vector.Load(pgs + k) * sg + gv * lif.ResetDerivative(u, s, sg);
+                    var vPrev = Vector<float>.Zero;
+                    if (readU && t > 0)
+                    {
+                        var uPrev = Vector.Load(pu + k - n);
+                        vPrev = lif.Reset(uPrev, lif.Spike(uPrev));
+                    }
+                    else if (readU && hasInitial)
+                    {
+                        vPrev = Vector.Load(pv0 + i + j);
+                    }
+                    (gu * Vector<float>.One).Store(pgi + k);
+                    (gp + gu * lif.ParameterDerivative(vPrev)).Store(parameterSum + j);
+                    (gu * lif.Decay).Store(carriedGrad + j);
                 }
-                else if (readU && hasInitial)
-                {
-                    vPrev = Vector.Load(pv0 + i);
-                }
-                (gu * Vector<float>.One).Store(pgi + k);
-                gp += gu * lif.ParameterDerivative(vPrev);
-                gv = gu * lif.Decay;
             }
-            if (writeParameter) gp.Store(pgp + i);
+            if (writeParameter) new Span<float>(parameterSum, length).CopyTo(new Span<float>(pgp + i, length));
         }
         return i;
     }
@@ -139,23 +152,27 @@ internal static unsafe class HostLifVector
         float* pc = (float*)current, ps = (float*)spikes, pg = (float*)sigma, pu = (float*)potential, pv = (float*)state;
         bool hasState = (flags & NeuronFlags.HasState) != 0;
         bool saveSurrogate = (flags & NeuronFlags.SaveSurrogate) != 0, savePotential = (flags & NeuronFlags.SavePotential) != 0;
-        int width = Vector<float>.Count;
+        float* carried = stackalloc float[Block];
         long i = start;
-        for (; i + width <= end; i += width)
+        for (int length; (length = BlockLength(i, end)) > 0; i += length)
         {
-            var v = hasState ? Vector.Load(pv + i) : Vector<float>.Zero;
             for (int t = 0; t < steps; t++)
             {
-                long k = t * n + i;
-                var u = lif.Decay * v + Vector.Load(pc + k);
-                var z = u - lif.Threshold;
-                var s = Heaviside(z);
-                s.Store(ps + k);
-                if (saveSurrogate) surrogate.Derivative(z).Store(pg + k);
-                if (savePotential) u.Store(pu + k);
-                v = lif.Reset(u, s);
+                long plane = t * n + i;
+                for (int j = 0; j < length; j += Vector<float>.Count)
+                {
+                    var v = t > 0 ? Vector.Load(carried + j) : hasState ? Vector.Load(pv + i + j) : Vector<float>.Zero;
+                    long k = plane + j;
+                    var u = lif.Decay * v + Vector.Load(pc + k);
+                    var z = u - lif.Threshold;
+                    var s = Heaviside(z);
+                    s.Store(ps + k);
+                    if (saveSurrogate) surrogate.Derivative(z).Store(pg + k);
+                    if (savePotential) u.Store(pu + k);
+                    lif.Reset(u, s).Store(carried + j);
+                }
             }
-            if (hasState) v.Store(pv + i);
+            if (hasState) new Span<float>(carried, length).CopyTo(new Span<float>(pv + i, length));
         }
         return i;
     }
@@ -181,6 +198,13 @@ internal static unsafe class HostLifVector
         }
         return i;
     }
+
+    /// <summary>
+    /// The length of the block of neurons from <paramref name="i"/>: whole vectors, at most <see cref="Block"/>, 0 when
+    /// less than a vector is left.
+    /// </summary>
+    private static int BlockLength(long i, long end) =>
+        (int)Math.Min(Block, (end - i) / Vector<float>.Count * Vector<float>.Count);
 
     /// <summary>H(z): 1 where z ≥ 0, else 0 (NaN gives 0, as the scalar <c>z &gt;= 0f ? 1f : 0f</c>).</summary>
     private static Vector<float> Heaviside(Vector<float> z) =>
