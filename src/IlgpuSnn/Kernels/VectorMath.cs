@@ -36,7 +36,8 @@ internal static class VectorMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> Exp(Vector<float> x)
     {
-        var clamped = Vector.Min(Vector.Max(x, new Vector<float>(Lowest)), new Vector<float>(Highest));
+        // The native min, max and conversion (single instructions): NaN lanes are restored at the end, n stays within ±150.
+        var clamped = Vector.MinNative(Vector.MaxNative(x, new Vector<float>(Lowest)), new Vector<float>(Highest));
         var n = Vector.Floor(clamped * new Vector<float>(Log2E) + new Vector<float>(0.5f));
         var r = clamped - n * new Vector<float>(LnHi) - n * new Vector<float>(LnLo);
         var p = new Vector<float>(P0);
@@ -46,7 +47,7 @@ internal static class VectorMath
         p = p * r + new Vector<float>(P4);
         p = p * r + new Vector<float>(P5);
         p = p * (r * r) + r + Vector<float>.One;
-        var k = Vector.ConvertToInt32(n);
+        var k = Vector.ConvertToInt32Native(n);
         var half = Vector.ShiftRightArithmetic(k, 1);
         var e = p * PowerOfTwo(half) * PowerOfTwo(k - half);
         return Vector.ConditionalSelect(Vector.Equals(x, x), e, x);
