@@ -34,13 +34,13 @@ public sealed class VectorMathTests
                 }
             }
         }
-        // Every 251st float: [0, 89] and [-104, -0] as bit patterns (~5.6e5 values, from 1e-45 up to the overflow).
+        // Every 251st float of [0, 89] and [-104, -0] as bit patterns (8.9 M values, results from 1e-45 up to the overflow).
         Check(BitConverter.SingleToInt32Bits(0f), BitConverter.SingleToInt32Bits(89f), 251);
         Check(BitConverter.SingleToInt32Bits(-0f), BitConverter.SingleToInt32Bits(-104f), 251);
-        // Dense near the ends of the float results: the largest finite ones and the subnormals.
+        // Every float near the ends of the results (2.4 M): the largest finite ones, and [-104, -87] (the subnormals).
         Check(BitConverter.SingleToInt32Bits(88f), BitConverter.SingleToInt32Bits(89f), 1);
         Check(BitConverter.SingleToInt32Bits(-87f), BitConverter.SingleToInt32Bits(-104f), 1);
-        Assert.True(checkedValues > 1_000_000, $"{checkedValues} values");
+        Assert.True(checkedValues > 11_000_000, $"{checkedValues} values");
         Assert.True(worst <= 1, $"{worst} ulp at x = {worstAt:R}");
     }
 
