@@ -96,49 +96,4 @@ public sealed class HostNeuronKernelTests(TestDevice fixture)
         Assert.Contains(1f, host[0]);
         Assert.Contains(0f, host[0]);
     }
-
-    [Theory]
-    [InlineData(false, false)]
-    [InlineData(true, false)]
-    [InlineData(false, true)]
-    public void Portable_adaptive_neuron_kernels_give_the_host_kernels_results(bool hard, bool detach)
-    {
-        if (!fixture.Device.Launch.UseHostKernels) Assert.Skip("host-pointer kernels exist on the CPU accelerator only");
-        using var portable = fixture.CreateFresh();
-        portable.Launch.UseHostKernels = false;
-        const int T = 4, N = 53;
-        var spec = NeuronSpec.Alif(0.7f, 0.8f, 0.9f, 0.5f, hard ? ResetMode.Hard : ResetMode.Soft, detach);
-        var current = Rand.Uniform(T * N, 121, -0.5f, 1.8f);
-        float[] state0 = [.. Rand.Uniform(N, 122, -0.3f, 0.7f), .. Rand.Uniform(N, 123, 0f, 1f)];
-        var gs = Rand.Uniform(T * N, 124);
-        float[][] Run(Device device)
-        {
-            using var scope = TensorScope.Begin();
-            var c = Tensor.FromArray(device, current, T, N).RequireGrad();
-            var state = Tensor.FromArray(device, state0, 2, N);
-            Tensor s;
-            using (var tape = new Tape())
-            {
-                using (tape.Record()) s = Ops.NeuronSequence(c, spec, null, state);
-                tape.Backward(s, Tensor.FromArray(device, gs, T, N));
-            }
-            var steps = Enumerable.Range(0, T).Select(t => Tensor.FromArray(device, current.AsSpan(t * N, N).ToArray(), N).RequireGrad()).ToArray();
-            var start = Tensor.FromArray(device, state0, 2, N).RequireGrad();
-            var outputs = new Tensor[T];
-            Tensor? v = start;
-            using (var tape = new Tape())
-            {
-                using (tape.Record())
-                    for (int t = 0; t < T; t++) outputs[t] = Ops.NeuronStep(steps[t], v, spec, null, out v);
-                tape.Backward(outputs, [.. Enumerable.Range(0, T).Select(t => Tensor.FromArray(device, gs.AsSpan(t * N, N).ToArray(), N))]);
-            }
-            return [s.ToArray(), state.ToArray(), c.Grad!.ToArray(), [.. outputs.SelectMany(o => o.ToArray())], v!.ToArray(),
-                [.. steps.SelectMany(x => x.Grad!.ToArray())], start.Grad!.ToArray()];
-        }
-        var host = Run(fixture.Device);
-        var port = Run(portable);
-        for (int i = 0; i < host.Length; i++) Assert.Equal(port[i], host[i]);
-        Assert.Contains(1f, host[0]);
-        Assert.Contains(0f, host[0]);
-    }
 }
