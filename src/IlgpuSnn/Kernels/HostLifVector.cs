@@ -203,15 +203,15 @@ internal static unsafe class HostLifVector
     /// The length of the block of neurons from <paramref name="i"/>: whole vectors, at most <see cref="Block"/>, 0 when
     /// less than a vector is left.
     /// </summary>
-    private static int BlockLength(long i, long end) =>
+    internal static int BlockLength(long i, long end) =>
         (int)Math.Min(Block, (end - i) / Vector<float>.Count * Vector<float>.Count);
 
     /// <summary>H(z): 1 where z ≥ 0, else 0 (NaN gives 0, as the scalar <c>z &gt;= 0f ? 1f : 0f</c>).</summary>
-    private static Vector<float> Heaviside(Vector<float> z) =>
+    internal static Vector<float> Heaviside(Vector<float> z) =>
         Vector.ConditionalSelect(Vector.GreaterThanOrEqual(z, Vector<float>.Zero), Vector<float>.One, Vector<float>.Zero);
 
     /// <summary>The shape parameter α of a built-in surrogate struct (the caller has checked the type).</summary>
-    private static float Alpha<TSurrogate>(TSurrogate surrogate) where TSurrogate : struct, ISurrogateGradient
+    internal static float Alpha<TSurrogate>(TSurrogate surrogate) where TSurrogate : struct, ISurrogateGradient
     {
         if (typeof(TSurrogate) == typeof(SigmoidSurrogate)) return Unsafe.As<TSurrogate, SigmoidSurrogate>(ref surrogate).Alpha;
         if (typeof(TSurrogate) == typeof(TriangleSurrogate)) return Unsafe.As<TSurrogate, TriangleSurrogate>(ref surrogate).Alpha;
