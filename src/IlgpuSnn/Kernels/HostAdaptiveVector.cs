@@ -15,7 +15,7 @@ namespace IlgpuSnn.Kernels;
 /// </summary>
 internal static unsafe class HostAdaptiveVector
 {
-    private const int Block = 512;
+    private const int Block = HostLifVector.Block;
 
     /// <summary>The sequence forward over whole vectors of [start, end).</summary>
     [External("ilgpusnn_host_alif_sequence")]

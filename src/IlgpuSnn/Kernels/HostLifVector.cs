@@ -26,7 +26,7 @@ internal static unsafe class HostLifVector
     /// Neurons per block of the sequence kernels, which walk each block time step by time step (contiguous runs of
     /// every [T, N] plane) with the carried state in a stack buffer, instead of each neuron's T elements N apart.
     /// </summary>
-    private const int Block = 512;
+    internal const int Block = 512;
 
     /// <summary>The sequence forward (see <see cref="HostLifKernels.SequenceKernel{TNeuron, TSurrogate}"/>) over whole vectors of [start, end).</summary>
     [External("ilgpusnn_host_lif_sequence")]
