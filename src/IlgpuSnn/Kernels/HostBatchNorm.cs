@@ -11,9 +11,10 @@ namespace IlgpuSnn.Kernels;
 /// normalisation with given statistics (scale folded in); Σa and Σa·b; the whole backward (sums and input gradient);
 /// the input gradient with given sums. Every worker owns a contiguous range of channels and writes only their
 /// elements, and a channel's results depend only on the shape, never on the worker count: runs = same result every run.
-/// Two walks over memory, both in address order with 256-bit vectors: planes of S ≥ 8 (convolutions) go channel by
-/// channel, run by run (the N runs of S contiguous floats); narrow planes (S &lt; 8, e.g. S = 1 after a linear layer)
-/// go row by row over a panel of channels whose positions are the vector lanes.
+/// Every pass walks a group of channels row by row in address order (each of the N rows holds the group's channels
+/// contiguously, so the hardware prefetchers see long streams even when a plane is a few hundred bytes), with 256-bit
+/// vectors: along each run of S floats for planes of S ≥ 8 (convolutions), across the positions for narrow planes
+/// (S &lt; 8, e.g. S = 1 after a linear layer), whose lanes are then channels.
 /// Statistics are the corrected two-pass moments of pieces (a run piece of ≤ 2048 floats, or a block of 16 rows of
 /// one position) that stay in L1 for their second pass, combined in order (rows, then pieces, then positions) with
 /// Chan's pairwise update in double; sums are float vector partials of the same pieces added in double.
@@ -38,8 +39,8 @@ internal static class HostBatchNorm
     /// <summary>Rows per statistics block of a narrow panel.</summary>
     private const int BlockRows = 16;
 
-    /// <summary>Positions (channels × S) of one narrow panel: 2 KiB per row.</summary>
-    private const int PanelPositions = 512;
+    /// <summary>Channels of one wide group, positions (channels × S) of one narrow one (2 KiB per row).</summary>
+    private const int GroupChannels = 512;
 
     /// <summary>
     /// Runs one form over all channels (Flag, Eps, Momentum, Unbias as each form says; Scale may be 0 to skip it).
@@ -66,134 +67,109 @@ internal static class HostBatchNorm
     [External("ilgpusnn_host_batchnorm")]
     private static unsafe void Pass(int form, Operands o, Settings s, int first, int end)
     {
-        if (s.Spatial >= Lanes)
-        {
-            for (int c = first; c < end; c++) Wide(form, o, s, c);
-            return;
-        }
-        int panel = Math.Max(1, PanelPositions / s.Spatial);
-        for (int c = first; c < end; c += panel) Narrow(form, o, s, c, Math.Min(end, c + panel));
+        int group = s.Spatial >= Lanes ? GroupChannels : Math.Max(1, GroupChannels / s.Spatial);
+        for (int c = first; c < end; c += group) Group(form, o, s, c, Math.Min(end, c + group));
     }
 
-    /// <summary>One channel of a wide layout: its N runs of S floats.</summary>
-    private static unsafe void Wide(int form, Operands o, Settings s, int c)
-    {
-        long row = (long)s.Channels * s.Spatial, offset = (long)c * s.Spatial;
-        float* x = (float*)o.X + offset, b = (float*)o.B + offset, y = (float*)o.Out + offset, xhat = (float*)o.Xhat + offset;
-        int spatial = s.Spatial;
-        long batch = s.Batch;
-        if (form == Statistics || form == Train)
-        {
-            double n = 0, mean = 0, m2 = 0;
-            for (long r = 0; r < batch; r++)
-                for (int p = 0; p < spatial; p += Piece)
-                {
-                    int length = Math.Min(Piece, spatial - p);
-                    var (pm, pm2) = PieceMoments(x + r * row + p, length);
-                    Combine(ref n, ref mean, ref m2, length, pm, pm2);
-                }
-            float m = (float)mean, v = (float)(m2 / n);
-            if (form == Statistics)
-            {
-                ((float*)o.Mean)[c] = m;
-                ((float*)o.Variance)[c] = v;
-                return;
-            }
-            UpdateRunning(o, s, c, m, v);
-            float inv = Prepare(o, s, c, v);
-            for (long r = 0; r < batch; r++) NormalizeRun(x + r * row, y + r * row, s.Flag != 0 ? xhat + r * row : null, spatial, m, inv, ((float*)o.Gamma)[c], ((float*)o.Beta)[c]);
-        }
-        else if (form == Normalize)
-        {
-            float m = ((float*)o.Mean)[c], inv = Prepare(o, s, c, ((float*)o.Variance)[c]);
-            for (long r = 0; r < batch; r++) NormalizeRun(x + r * row, y + r * row, s.Flag != 0 ? xhat + r * row : null, spatial, m, inv, ((float*)o.Gamma)[c], ((float*)o.Beta)[c]);
-        }
-        else
-        {
-            bool batchStatistics = form == Backward || s.Flag != 0;
-            float meanA = 0, meanAB = 0;
-            if (form == SumProduct || form == Backward)
-            {
-                double sa = 0, sab = 0;
-                for (long r = 0; r < batch; r++)
-                    for (int p = 0; p < spatial; p += Piece)
-                    {
-                        var (pa, pab) = PieceSums(x + r * row + p, b + r * row + p, Math.Min(Piece, spatial - p));
-                        sa += pa;
-                        sab += pab;
-                    }
-                ((float*)o.SumA)[c] = (float)sa;
-                ((float*)o.SumAB)[c] = (float)sab;
-                if (form == SumProduct) return;
-            }
-            float invCount = (float)(1.0 / (batch * spatial));
-            if (batchStatistics)
-            {
-                meanA = ((float*)o.SumA)[c] * invCount;
-                meanAB = ((float*)o.SumAB)[c] * invCount;
-            }
-            float scale = ((float*)o.Scale)[c];
-            for (long r = 0; r < batch; r++) BackwardRun(x + r * row, batchStatistics ? b + r * row : null, y + r * row, spatial, scale, meanA, meanAB);
-        }
-    }
-
-    /// <summary>Channels [c0, c1) of a narrow layout: each row's (c1 − c0)·S contiguous positions are the lanes.</summary>
-    private static unsafe void Narrow(int form, Operands o, Settings s, int c0, int c1)
+    /// <summary>
+    /// Channels [c0, c1): per-channel statistics or sums, then the element-wise pass, both walking the rows in address
+    /// order (each row holds the group's (c1 − c0)·S contiguous floats). Wide planes (S ≥ 8) go run by run with the
+    /// channel's values broadcast; narrow ones have one lane per position and per-position copies of the values.
+    /// </summary>
+    private static unsafe void Group(int form, Operands o, Settings s, int c0, int c1)
     {
         int spatial = s.Spatial, channels = c1 - c0, width = channels * spatial;
+        bool wide = spatial >= Lanes;
         long row = (long)s.Channels * spatial, offset = (long)c0 * spatial, batch = s.Batch;
         float* x = (float*)o.X + offset, b = (float*)o.B + offset, y = (float*)o.Out + offset, xhat = (float*)o.Xhat + offset;
-        // Per-position parameters of the element-wise pass (p1..p4) and the per-channel statistics or sums.
-        float* p1 = stackalloc float[PanelPositions], p2 = stackalloc float[PanelPositions], p3 = stackalloc float[PanelPositions], p4 = stackalloc float[PanelPositions];
-        double* d1 = stackalloc double[PanelPositions], d2 = stackalloc double[PanelPositions];
-        if (form == Statistics || form == Train || form == Normalize)
+        // Per-channel (wide) or per-position (narrow) values of the element-wise pass, and statistics or sums.
+        float* p1 = stackalloc float[GroupChannels], p2 = stackalloc float[GroupChannels], p3 = stackalloc float[GroupChannels], p4 = stackalloc float[GroupChannels];
+        double* d1 = stackalloc double[GroupChannels], d2 = stackalloc double[GroupChannels];
+        if (form == Statistics || form == Train)
         {
-            if (form != Normalize)
+            if (wide)
+            {
+                RunMoments(x, batch, row, channels, spatial, d1, d2);
+            }
+            else
             {
                 PanelMoments(x, batch, row, width, d1, d2, p1, p2, p3);
                 for (int k = 0; k < channels; k++)
                 {
-                    // Each position's moments over N rows, then the S positions of the channel combined in order.
+                    // The S positions of channel k (each over N rows) combined in order; k ≤ k·S, so in place.
                     double n = 0, mean = 0, m2 = 0;
                     for (int j = k * spatial; j < (k + 1) * spatial; j++) Combine(ref n, ref mean, ref m2, batch, d1[j], d2[j]);
-                    float m = (float)mean, v = (float)(m2 / n);
-                    int c = c0 + k;
-                    if (form == Statistics)
-                    {
-                        ((float*)o.Mean)[c] = m;
-                        ((float*)o.Variance)[c] = v;
-                        continue;
-                    }
-                    UpdateRunning(o, s, c, m, v);
-                    Expand(p1, p2, p3, p4, k, spatial, m, Prepare(o, s, c, v), ((float*)o.Gamma)[c], ((float*)o.Beta)[c]);
+                    d1[k] = mean;
+                    d2[k] = m2;
                 }
-                if (form == Statistics) return;
             }
-            else
+            double count = (double)batch * spatial;
+            for (int k = 0; k < channels; k++)
             {
-                for (int k = 0; k < channels; k++)
+                float m = (float)d1[k], v = (float)(d2[k] / count);
+                int c = c0 + k;
+                if (form == Statistics)
                 {
-                    int c = c0 + k;
-                    Expand(p1, p2, p3, p4, k, spatial, ((float*)o.Mean)[c], Prepare(o, s, c, ((float*)o.Variance)[c]), ((float*)o.Gamma)[c], ((float*)o.Beta)[c]);
+                    ((float*)o.Mean)[c] = m;
+                    ((float*)o.Variance)[c] = v;
+                    continue;
                 }
+                UpdateRunning(o, s, c, m, v);
+                Expand(p1, p2, p3, p4, k, wide ? 1 : spatial, m, Prepare(o, s, c, v), ((float*)o.Gamma)[c], ((float*)o.Beta)[c]);
             }
-            for (long r = 0; r < batch; r++) NormalizeRow(x + r * row, y + r * row, s.Flag != 0 ? xhat + r * row : null, width, p1, p2, p3, p4);
+            if (form == Statistics) return;
+        }
+        else if (form == Normalize)
+        {
+            for (int k = 0; k < channels; k++)
+            {
+                int c = c0 + k;
+                Expand(p1, p2, p3, p4, k, wide ? 1 : spatial, ((float*)o.Mean)[c], Prepare(o, s, c, ((float*)o.Variance)[c]), ((float*)o.Gamma)[c], ((float*)o.Beta)[c]);
+            }
+        }
+        if (form == Train || form == Normalize)
+        {
+            float* xh = s.Flag != 0 ? xhat : null;
+            for (long r = 0; r < batch; r++)
+            {
+                long e = r * row;
+                if (!wide)
+                {
+                    NormalizeRow(x + e, y + e, xh == null ? null : xh + e, width, p1, p2, p3, p4);
+                    continue;
+                }
+                for (int k = 0; k < channels; k++, e += spatial)
+                    NormalizeRun(x + e, y + e, xh == null ? null : xh + e, spatial, p1[k], p2[k], p3[k], p4[k]);
+            }
             return;
         }
+
         bool batchStatistics = form == Backward || s.Flag != 0;
         if (form == SumProduct || form == Backward)
         {
-            PanelSums(x, b, batch, row, width, d1, d2, p1, p2);
+            if (wide)
+            {
+                RunSums(x, b, batch, row, channels, spatial, d1, d2);
+            }
+            else
+            {
+                PanelSums(x, b, batch, row, width, d1, d2, p1, p2);
+                for (int k = 0; k < channels; k++)
+                {
+                    double sa = 0, sab = 0;
+                    for (int j = k * spatial; j < (k + 1) * spatial; j++)
+                    {
+                        sa += d1[j];
+                        sab += d2[j];
+                    }
+                    d1[k] = sa;
+                    d2[k] = sab;
+                }
+            }
             for (int k = 0; k < channels; k++)
             {
-                double sa = 0, sab = 0;
-                for (int j = k * spatial; j < (k + 1) * spatial; j++)
-                {
-                    sa += d1[j];
-                    sab += d2[j];
-                }
-                ((float*)o.SumA)[c0 + k] = (float)sa;
-                ((float*)o.SumAB)[c0 + k] = (float)sab;
+                ((float*)o.SumA)[c0 + k] = (float)d1[k];
+                ((float*)o.SumAB)[c0 + k] = (float)d2[k];
             }
             if (form == SumProduct) return;
         }
@@ -202,9 +178,61 @@ internal static class HostBatchNorm
         {
             int c = c0 + k;
             float meanA = batchStatistics ? ((float*)o.SumA)[c] * invCount : 0f, meanAB = batchStatistics ? ((float*)o.SumAB)[c] * invCount : 0f;
-            Expand(p1, p2, p3, p4, k, spatial, ((float*)o.Scale)[c], meanA, meanAB, 0f);
+            Expand(p1, p2, p3, p4, k, wide ? 1 : spatial, ((float*)o.Scale)[c], meanA, meanAB, 0f);
         }
-        for (long r = 0; r < batch; r++) BackwardRow(x + r * row, batchStatistics ? b + r * row : null, y + r * row, width, p1, p2, p3);
+        float* bs = batchStatistics ? b : null;
+        for (long r = 0; r < batch; r++)
+        {
+            long e = r * row;
+            if (!wide)
+            {
+                BackwardRow(x + e, bs == null ? null : bs + e, y + e, width, p1, p2, p3);
+                continue;
+            }
+            for (int k = 0; k < channels; k++, e += spatial)
+                BackwardRun(x + e, bs == null ? null : bs + e, y + e, spatial, p1[k], p2[k], p3[k]);
+        }
+    }
+
+    /// <summary>
+    /// Per channel k of a wide group: mean[k] and m2[k] = Σ(x − mean)² over its N runs, each run in pieces of at most
+    /// <see cref="Piece"/> floats (corrected two-pass moments) combined in order, rows in address order.
+    /// </summary>
+    private static unsafe void RunMoments(float* x, long batch, long row, int channels, int spatial, double* mean, double* m2)
+    {
+        new Span<double>(mean, channels).Clear();
+        new Span<double>(m2, channels).Clear();
+        double n = 0;
+        for (long r = 0; r < batch; r++)
+            for (int p = 0; p < spatial; p += Piece)
+            {
+                int length = Math.Min(Piece, spatial - p);
+                for (int k = 0; k < channels; k++)
+                {
+                    var (pm, pm2) = PieceMoments(x + r * row + (long)k * spatial + p, length);
+                    double nk = n;
+                    Combine(ref nk, ref mean[k], ref m2[k], length, pm, pm2);
+                }
+                n += length;
+            }
+    }
+
+    /// <summary>Per channel k of a wide group: sa[k] = Σa and sab[k] = Σa·b over its N runs (piece partials in double).</summary>
+    private static unsafe void RunSums(float* a, float* b, long batch, long row, int channels, int spatial, double* sa, double* sab)
+    {
+        new Span<double>(sa, channels).Clear();
+        new Span<double>(sab, channels).Clear();
+        for (long r = 0; r < batch; r++)
+            for (int k = 0; k < channels; k++)
+            {
+                long e = r * row + (long)k * spatial;
+                for (int p = 0; p < spatial; p += Piece)
+                {
+                    var (pa, pab) = PieceSums(a + e + p, b + e + p, Math.Min(Piece, spatial - p));
+                    sa[k] += pa;
+                    sab[k] += pab;
+                }
+            }
     }
 
     /// <summary>running = (1 − momentum)·running + momentum·batch (variance × unbias), as the portable kernel does.</summary>
@@ -223,10 +251,10 @@ internal static class HostBatchNorm
         return inv;
     }
 
-    /// <summary>Writes channel k's four values to its S positions of p1..p4.</summary>
-    private static unsafe void Expand(float* p1, float* p2, float* p3, float* p4, int k, int spatial, float v1, float v2, float v3, float v4)
+    /// <summary>Writes channel k's four values to its <paramref name="copies"/> entries of p1..p4 (1 per channel, or S per position).</summary>
+    private static unsafe void Expand(float* p1, float* p2, float* p3, float* p4, int k, int copies, float v1, float v2, float v3, float v4)
     {
-        for (int j = k * spatial; j < (k + 1) * spatial; j++)
+        for (int j = k * copies; j < (k + 1) * copies; j++)
         {
             p1[j] = v1;
             p2[j] = v2;
