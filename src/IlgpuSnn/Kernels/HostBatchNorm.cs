@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using ILGPU;
 using ILGPU.Frontend;
@@ -76,6 +77,7 @@ internal static class HostBatchNorm
     /// order (each row holds the group's (c1 − c0)·S contiguous floats). Wide planes (S ≥ 8) go run by run with the
     /// channel's values broadcast; narrow ones have one lane per position and per-position copies of the values.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Group(int form, Operands o, Settings s, int c0, int c1)
     {
         int spatial = s.Spatial, channels = c1 - c0, width = channels * spatial;
@@ -198,6 +200,7 @@ internal static class HostBatchNorm
     /// Per channel k of a wide group: mean[k] and m2[k] = Σ(x − mean)² over its N runs, each run in pieces of at most
     /// <see cref="Piece"/> floats (corrected two-pass moments) combined in order, rows in address order.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void RunMoments(float* x, long batch, long row, int channels, int spatial, double* mean, double* m2)
     {
         new Span<double>(mean, channels).Clear();
@@ -218,6 +221,7 @@ internal static class HostBatchNorm
     }
 
     /// <summary>Per channel k of a wide group: sa[k] = Σa and sab[k] = Σa·b over its N runs (piece partials in double).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void RunSums(float* a, float* b, long batch, long row, int channels, int spatial, double* sa, double* sab)
     {
         new Span<double>(sa, channels).Clear();
@@ -276,20 +280,30 @@ internal static class HostBatchNorm
     /// Mean and Σ(v − mean)² of v[0, length) by the corrected two-pass method: a float mean m, then Σ(v − m) and
     /// Σ(v − m)² in float vector partials (added in double), corrected for m's rounding.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe (double Mean, double M2) PieceMoments(float* v, int length)
     {
         float m = (float)(PieceSums(v, null, length).A / length);
         var vm = Vector256.Create(m);
-        var s1 = Vector256<float>.Zero;
-        var s2 = Vector256<float>.Zero;
+        // Two independent partials of each sum (elements 16i..16i+7 and 16i+8..16i+15), so the additions overlap.
+        Vector256<float> s1 = default, s2 = default, t1 = default, t2 = default;
         int i = 0;
+        for (; i + 2 * Lanes <= length; i += 2 * Lanes)
+        {
+            var d = Vector256.Load(v + i) - vm;
+            var e = Vector256.Load(v + i + Lanes) - vm;
+            s1 += d;
+            s2 += d * d;
+            t1 += e;
+            t2 += e * e;
+        }
         for (; i + Lanes <= length; i += Lanes)
         {
             var d = Vector256.Load(v + i) - vm;
             s1 += d;
             s2 += d * d;
         }
-        double e1 = InDouble(s1), e2 = InDouble(s2);
+        double e1 = InDouble(s1 + t1), e2 = InDouble(s2 + t2);
         for (; i < length; i++)
         {
             double d = (double)v[i] - m;
@@ -299,18 +313,32 @@ internal static class HostBatchNorm
         return (m + e1 / length, Math.Max(0, e2 - e1 * e1 / length));
     }
 
-    /// <summary>Σa and Σa·b of a piece (b null: Σa only), float vector partials added in double.</summary>
+    /// <summary>Σa and Σa·b of a piece (b null: Σa only), float vector partials (two per sum) added in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe (double A, double AB) PieceSums(float* a, float* b, int length)
     {
-        var sa = Vector256<float>.Zero;
-        var sab = Vector256<float>.Zero;
+        Vector256<float> sa = default, sab = default, ta = default, tab = default;
         int i = 0;
         if (b == null)
         {
+            for (; i + 2 * Lanes <= length; i += 2 * Lanes)
+            {
+                sa += Vector256.Load(a + i);
+                ta += Vector256.Load(a + i + Lanes);
+            }
             for (; i + Lanes <= length; i += Lanes) sa += Vector256.Load(a + i);
         }
         else
         {
+            for (; i + 2 * Lanes <= length; i += 2 * Lanes)
+            {
+                var va = Vector256.Load(a + i);
+                var wa = Vector256.Load(a + i + Lanes);
+                sa += va;
+                sab += va * Vector256.Load(b + i);
+                ta += wa;
+                tab += wa * Vector256.Load(b + i + Lanes);
+            }
             for (; i + Lanes <= length; i += Lanes)
             {
                 var va = Vector256.Load(a + i);
@@ -318,7 +346,7 @@ internal static class HostBatchNorm
                 sab += va * Vector256.Load(b + i);
             }
         }
-        double ea = InDouble(sa), eab = InDouble(sab);
+        double ea = InDouble(sa + ta), eab = InDouble(sab + tab);
         for (; i < length; i++)
         {
             ea += a[i];
@@ -331,6 +359,7 @@ internal static class HostBatchNorm
     /// Per position j of a narrow panel: mean[j] and m2[j] = Σ(x − mean)² over the N rows, from blocks of
     /// <see cref="BlockRows"/> rows (corrected two-pass moments in float, combined in double). t0..t2: scratch.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void PanelMoments(float* x, long batch, long row, int width, double* mean, double* m2, float* t0, float* t1, float* t2)
     {
         new Span<double>(mean, width).Clear();
@@ -360,6 +389,7 @@ internal static class HostBatchNorm
     }
 
     /// <summary>Per position j of a narrow panel: sa[j] = Σa and sab[j] = Σa·b over the N rows (float blocks added in double).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void PanelSums(float* a, float* b, long batch, long row, int width, double* sa, double* sab, float* t0, float* t1)
     {
         new Span<double>(sa, width).Clear();
@@ -383,6 +413,7 @@ internal static class HostBatchNorm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void AddRow(float* acc, float* v, int width)
     {
         int j = 0;
@@ -390,6 +421,7 @@ internal static class HostBatchNorm
         for (; j < width; j++) acc[j] += v[j];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void AddProducts(float* acc, float* a, float* b, int width)
     {
         int j = 0;
@@ -397,6 +429,7 @@ internal static class HostBatchNorm
         for (; j < width; j++) acc[j] += a[j] * b[j];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void AddDeviations(float* s1, float* s2, float* v, float* center, int width)
     {
         int j = 0;
@@ -415,6 +448,7 @@ internal static class HostBatchNorm
     }
 
     /// <summary>One run of a channel: x̂ = (x − mean)·invstd (stored when xhat is not null), y = gamma·x̂ + beta.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void NormalizeRun(float* x, float* y, float* xhat, int length, float mean, float invstd, float gamma, float beta)
     {
         var vm = Vector256.Create(mean);
@@ -437,6 +471,7 @@ internal static class HostBatchNorm
     }
 
     /// <summary>One row of a narrow panel, NormalizeRun's arithmetic with per-position mean, invstd, gamma, beta.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void NormalizeRow(float* x, float* y, float* xhat, int width, float* mean, float* invstd, float* gamma, float* beta)
     {
         int j = 0;
@@ -455,6 +490,7 @@ internal static class HostBatchNorm
     }
 
     /// <summary>One run: dx = scale·(dy − meanDy − x̂·meanDyXhat), or scale·dy when xhat is null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void BackwardRun(float* dy, float* xhat, float* dx, int length, float scale, float meanDy, float meanDyXhat)
     {
         var vs = Vector256.Create(scale);
@@ -472,6 +508,7 @@ internal static class HostBatchNorm
     }
 
     /// <summary>One row of a narrow panel, BackwardRun's arithmetic with per-position scale, meanDy, meanDyXhat.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void BackwardRow(float* dy, float* xhat, float* dx, int width, float* scale, float* meanDy, float* meanDyXhat)
     {
         int j = 0;
@@ -486,11 +523,6 @@ internal static class HostBatchNorm
         for (; j < width; j++) dx[j] = scale[j] * (dy[j] - meanDy[j] - xhat[j] * meanDyXhat[j]);
     }
 
-    /// <summary>The sum of a vector's lanes in double, in lane order.</summary>
-    private static double InDouble(Vector256<float> v)
-    {
-        double s = 0;
-        for (int k = 0; k < Lanes; k++) s += v.GetElement(k);
-        return s;
-    }
+    /// <summary>The sum of a vector's lanes in double (lanes widened, then added pairwise).</summary>
+    private static double InDouble(Vector256<float> v) => Vector256.Sum(Vector256.WidenLower(v) + Vector256.WidenUpper(v));
 }

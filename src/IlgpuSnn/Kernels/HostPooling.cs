@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using ILGPU;
 using ILGPU.Frontend;
@@ -32,6 +33,7 @@ internal static class HostPooling
 
     /// <summary>Planes [start, end) (opaque to ILGPU's frontend: it uses hardware vectors).</summary>
     [External("ilgpusnn_host_average_planes")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void AveragePlanes(long source, long target, long start, long end, int backward,
         int height, int width, int outHeight, int outWidth, int kernel, int step)
     {
@@ -111,6 +113,7 @@ internal static class HostPooling
     /// · invArea, the portable kernel's summation order, 4 outputs per 128-bit step (the last step overlaps the one
     /// before when the row is not a multiple of 4; rows under 4 outputs go one by one).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Average2x2Row(float* r0, float* r1, float* y, int outWidth, float invArea)
     {
         if (outWidth < 4)
@@ -131,6 +134,7 @@ internal static class HostPooling
     }
 
     /// <summary>Lanes 0 and 2 of the result: the sums of the windows at columns (0, 1) and (2, 3) of rows r0, r1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe Vector128<float> WindowSums(float* r0, float* r1)
     {
         var a = Vector128.Load(r0);
@@ -145,6 +149,7 @@ internal static class HostPooling
     /// One input row of the 2×2 backward at stride 2 covered by windows: gx[w] = (0 + gy[w / 2])·invArea for
     /// w &lt; 2·outWidth, 4 windows per 128-bit step (overlapping last step as in <see cref="Average2x2Row"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Spread2x2Row(float* gy, float* gx, int outWidth, float invArea)
     {
         if (outWidth < 4)
