@@ -16,7 +16,7 @@ namespace IlgpuSnn.Kernels;
 /// contiguously, so the hardware prefetchers see long streams even when a plane is a few hundred bytes), with 256-bit
 /// vectors: along each run of S floats for planes of S ≥ 8 (convolutions), across the positions for narrow planes
 /// (S &lt; 8, e.g. S = 1 after a linear layer), whose lanes are then channels.
-/// Statistics are the corrected two-pass moments of pieces (a run piece of ≤ 2048 floats, or a block of 16 rows of
+/// Statistics are the corrected two-pass moments of pieces (a run piece of ≤ 2048 floats, or a block of 64 rows of
 /// one position) that stay in L1 for their second pass, combined in order (rows, then pieces, then positions) with
 /// Chan's pairwise update in double; sums are float vector partials of the same pieces added in double.
 /// GPUs and the tests that switch host kernels off run the portable kernels.
@@ -37,8 +37,8 @@ internal static class HostBatchNorm
     /// <summary>Run pieces (wide planes) are at most this many floats, so their second pass reads L1.</summary>
     private const int Piece = 2048;
 
-    /// <summary>Rows per statistics block of a narrow panel.</summary>
-    private const int BlockRows = 16;
+    /// <summary>Rows per statistics block of a narrow group (at most 128 KiB, read twice from L2).</summary>
+    private const int BlockRows = 64;
 
     /// <summary>Channels of one wide group, positions (channels × S) of one narrow one (2 KiB per row).</summary>
     private const int GroupChannels = 512;
@@ -373,8 +373,7 @@ internal static class HostBatchNorm
             new Span<float>(t1, width).Clear();
             new Span<float>(t2, width).Clear();
             for (int r = 0; r < rows; r++) AddRow(t0, block + r * row, width);
-            float inv = 1f / rows;
-            for (int j = 0; j < width; j++) t0[j] *= inv;
+            Scale(t0, width, 1f / rows);
             for (int r = 0; r < rows; r++) AddDeviations(t1, t2, block + r * row, t0, width);
             double total = n + rows;
             for (int j = 0; j < width; j++)
@@ -411,6 +410,15 @@ internal static class HostBatchNorm
                 sab[j] += t1[j];
             }
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Scale(float* v, int width, float factor)
+    {
+        var f = Vector256.Create(factor);
+        int j = 0;
+        for (; j + Lanes <= width; j += Lanes) (Vector256.Load(v + j) * f).Store(v + j);
+        for (; j < width; j++) v[j] *= factor;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -7,7 +7,7 @@ namespace IlgpuSnn.Tests.NormPool;
 /// <summary>
 /// Training-mode BatchNorm, forward and backward, on shapes that reach every walk of the CPU host kernels: wide planes
 /// (S ≥ 8) with vector tails and runs longer than one 2048-float piece, narrow planes (S = 1 after a linear layer,
-/// S = 3) with more channels than one vector, partial 16-row blocks and more than one 512-position panel. Checked
+/// S = 3) with more channels than one vector, partial 64-row blocks and more than one 512-position panel. Checked
 /// against plain double-precision loops, also with a large common offset (cancellation), and for identical results on
 /// repeated runs.
 /// </summary>
@@ -20,7 +20,7 @@ public sealed class BatchNormLayoutTests(TestDevice fixture)
         (int[])[3, 2, 50, 45],  // S = 2250: a full 2048-float piece and a 202-float one
         (int[])[7, 5, 4, 7],    // S = 28: three vectors and a tail
         (int[])[2, 3, 3, 3],    // S = 9: one vector and a one-float tail
-        (int[])[40, 37],        // S = 1: 37 lanes (tail 5), rows in blocks of 16, 16, 8
+        (int[])[150, 37],       // S = 1: 37 lanes (tail 5), rows in blocks of 64, 64, 22
         (int[])[20, 1100],      // S = 1: more than one 512-position panel per worker
         (int[])[18, 200, 1, 3], // S = 3: panels of 170 channels
     };
