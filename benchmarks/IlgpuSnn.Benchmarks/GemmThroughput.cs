@@ -12,7 +12,7 @@ namespace IlgpuSnn.Benchmarks;
 /// median of a few timed repetitions after a warm-up, one line per shape; also per CPU-second of the process
 /// (cpugflops: FLOPs over the user+system time of all threads), which a loaded machine distorts far less than wall time. Fast enough to interleave with OpenBLAS
 /// (benchmarks/peers/compare.sh) on a shared machine, where BenchmarkDotNet runs minutes apart would see different load.
-/// <c>--column-budget floats</c> sets the convolution's column-matrix size per chunk.
+/// <c>--column-budget floats</c> sets the convolution's column-matrix size per chunk where one is materialised (GPUs; the CPU runs implicit GEMMs).
 /// <c>--dot 0</c> turns the dot form of long-inner-dimension products off (packed path only).
 /// <c>--block 6x16</c> runs the 256-bit register block on a CPU that has AVX-512 (the baseline of the 12x32 one).
 /// <c>--silent f</c> zeroes a random fraction f of the rows of op(B) (a spike operand with silent inputs), to find where

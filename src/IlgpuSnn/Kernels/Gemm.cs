@@ -36,13 +36,67 @@ internal static class Gemm
     internal static void RunImplicitForward(Device device, ArrayView<float> weight, ArrayView<float> x, ArrayView<float> y,
         int outChannels, HostIm2Col.ConvShape shape, float alpha = 1f, float beta = 0f)
     {
+        long columns = ImplicitColumns(device, shape);
+        Require("x", x, (long)shape.Nb * shape.Channels * shape.Height * shape.Width, $"[{shape.Nb}, {shape.Channels}, {shape.Height}, {shape.Width}]");
+        Execute(device, weight, x, y, outChannels, (int)columns, shape.Channels * shape.Kh * shape.Kw, false, false, alpha, beta, 0, HostGemm.Wide,
+            shape, HostGemm.WindowB | HostGemm.NchwC);
+    }
+
+    /// <summary>
+    /// Convolution weight gradient as one implicit GEMM over the whole batch on the CPU accelerator:
+    /// gw[o, (c, ki, kj)] = alpha · sum over images and outputs l of gy[image, o, l] · x[image, c, window of l at (ki, kj)]
+    /// + beta · gw, for gy [nb, O, Ho·Wo], x [nb, C, H, W] and gw [O, C·kh·kw] with the geometry of
+    /// <paramref name="shape"/>; the input is read through the window into small per-worker blocks (no column matrix).
+    /// </summary>
+    /// <exception cref="NotSupportedException">The device is not the CPU accelerator.</exception>
+    internal static void RunImplicitWeightGradient(Device device, ArrayView<float> gy, ArrayView<float> x, ArrayView<float> gw,
+        int outChannels, HostIm2Col.ConvShape shape, float alpha = 1f, float beta = 0f)
+    {
+        long columns = ImplicitColumns(device, shape);
+        Require("x", x, (long)shape.Nb * shape.Channels * shape.Height * shape.Width, $"[{shape.Nb}, {shape.Channels}, {shape.Height}, {shape.Width}]");
+        Execute(device, gy, x, gw, outChannels, shape.Channels * shape.Kh * shape.Kw, (int)columns, false, true, alpha, beta, 0, HostGemm.Wide,
+            shape, HostGemm.WeightGradientForm);
+    }
+
+    /// <summary>
+    /// Convolution input gradient as one implicit GEMM over the whole batch on the CPU accelerator: gx = col2im(weightᵀ · gy)
+    /// for weight [O, C·kh·kw], gy [nb, O, Ho·Wo] and gx [nb, C, H, W] (overwritten) with the geometry of
+    /// <paramref name="shape"/>; each worker computes the column gradient of one image and a group of input channels
+    /// into a cache-sized tile and sums it into those channels' planes. Same values as the column matrix + col2im.
+    /// <paramref name="wide"/> picks the register block as <see cref="RunBlocked"/> does (tests run both).
+    /// </summary>
+    /// <exception cref="NotSupportedException">The device is not the CPU accelerator, or the 512-bit block is asked for without AVX-512.</exception>
+    internal static void RunImplicitInputGradient(Device device, ArrayView<float> weight, ArrayView<float> gy, ArrayView<float> gx,
+        int outChannels, HostIm2Col.ConvShape shape, bool? wide = null)
+    {
+        long columns = ImplicitColumns(device, shape);
+        int kdim = shape.Channels * shape.Kh * shape.Kw;
+        long total = (long)shape.Nb * shape.Channels * shape.Height * shape.Width;
+        if (wide == true && !HostGemm.Wide) throw new NotSupportedException("Gemm: the 512-bit register block needs AVX-512, which this CPU lacks.");
+        if (outChannels < 0) throw new ArgumentException($"Gemm: sizes must be non-negative, got {outChannels} output channels.");
+        Require("weight", weight, (long)outChannels * kdim, $"[{outChannels}, {kdim}]");
+        Require("gy", gy, outChannels * columns, $"[{shape.Nb}, {outChannels}, {shape.OutH * shape.OutW}]");
+        Require("gx", gx, total, $"[{shape.Nb}, {shape.Channels}, {shape.Height}, {shape.Width}]");
+        if (total == 0) return;
+        var gxv = gx.SubView(0, total);
+        if (outChannels == 0 || columns == 0 || kdim == 0)
+        {
+            Elementwise.Fill(device, gxv, 0f);
+            return;
+        }
+        device.Macs.Add(kdim * columns * outChannels);
+        LaunchBlocked(device, weight.SubView(0, (long)outChannels * kdim), gy, gxv, kdim, (int)columns, outChannels, true, false, 1f, 0f,
+            wide ?? HostGemm.Wide, shape, HostGemm.InputGradientForm, shape.Nb);
+    }
+
+    /// <summary>The columns (images × outputs) of an implicit convolution GEMM; checks the device and the size.</summary>
+    private static long ImplicitColumns(Device device, HostIm2Col.ConvShape shape)
+    {
         ArgumentNullException.ThrowIfNull(device);
         if (!device.Launch.IsCpu) throw new NotSupportedException($"Gemm: the implicit convolution reads host pointers and runs on the CPU accelerator only, not on {device}.");
         long columns = (long)shape.Nb * shape.OutH * shape.OutW;
         if (columns > int.MaxValue) throw new ArgumentException($"Gemm: {shape.Nb} images of {shape.OutH}x{shape.OutW} outputs are more columns than one implicit GEMM holds; split the batch.");
-        Require("x", x, (long)shape.Nb * shape.Channels * shape.Height * shape.Width, $"[{shape.Nb}, {shape.Channels}, {shape.Height}, {shape.Width}]");
-        Execute(device, weight, x, y, outChannels, (int)columns, shape.Channels * shape.Kh * shape.Kw, false, false, alpha, beta, 0, HostGemm.Wide,
-            shape, HostGemm.WindowB | HostGemm.NchwC);
+        return columns;
     }
 
     /// <summary>
@@ -87,7 +141,8 @@ internal static class Gemm
         if (m < 0 || n < 0 || k < 0)
             throw new ArgumentException($"Gemm: sizes must be non-negative, got m={m}, n={n}, k={k}.");
         Require("A", a, (long)m * k, transA ? $"[{k}, {m}]" : $"[{m}, {k}]");
-        if ((imageForm & HostGemm.WindowB) == 0) Require("B", b, (long)k * n, transB ? $"[{n}, {k}]" : $"[{k}, {n}]");
+        bool window = (imageForm & (HostGemm.WindowB | HostGemm.WeightGradientForm)) != 0;
+        if (!window) Require("B", b, (long)k * n, transB ? $"[{n}, {k}]" : $"[{k}, {n}]");
         Require("C", c, (long)m * n, $"[{m}, {n}]");
         if (m == 0 || n == 0) return;
         device.Macs.Add((long)m * n * k);
@@ -99,15 +154,12 @@ internal static class Gemm
             return;
         }
         var av = a.SubView(0, (long)m * k);
-        var bv = (imageForm & HostGemm.WindowB) == 0 ? b.SubView(0, (long)k * n) : b;
+        var bv = window ? b : b.SubView(0, (long)k * n);
         int ta = transA ? 1 : 0, tb = transB ? 1 : 0;
         if (tiled == 0)
         {
             int mr = HostGemm.RowsOf(wide), nr = HostGemm.ColumnsOf(wide);
-            long items = Math.Max((n + nr - 1) / nr, (m + mr - 1) / mr);
-            device.Kernels.Load<long, long, long, int, int, int, int, int, float, float, int, HostIm2Col.ConvShape, int>(GemmKernels.BlockedKernel)(
-                device.Launch.GridStride(items), HostMemory.Address(av), HostMemory.Address(bv), HostMemory.Address(cv), m, n, k, ta, tb, alpha, beta, wide ? 1 : 0,
-                images, imageForm);
+            LaunchBlocked(device, av, bv, cv, m, n, k, transA, transB, alpha, beta, wide, images, imageForm, Math.Max((n + nr - 1) / nr, (m + mr - 1) / mr));
         }
         else
         {
@@ -118,6 +170,15 @@ internal static class Gemm
             device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int, float, float, int>(
                 GemmKernels.TiledKernel)(new KernelConfig((int)groups, tiled * tiled), av, bv, cv, m, n, k, ta, tb, alpha, beta, tiled);
         }
+    }
+
+    /// <summary>Launches <see cref="GemmKernels.BlockedKernel"/> on a grid for <paramref name="items"/> independent shares.</summary>
+    private static void LaunchBlocked(Device device, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, int m, int n, int k,
+        bool transA, bool transB, float alpha, float beta, bool wide, HostIm2Col.ConvShape images, int imageForm, long items)
+    {
+        device.Kernels.Load<long, long, long, int, int, int, int, int, float, float, int, HostIm2Col.ConvShape, int>(GemmKernels.BlockedKernel)(
+            device.Launch.GridStride(items), HostMemory.Address(a), HostMemory.Address(b), HostMemory.Address(c), m, n, k, transA ? 1 : 0, transB ? 1 : 0,
+            alpha, beta, wide ? 1 : 0, images, imageForm);
     }
 
     private static void Require(string name, ArrayView<float> view, long needed, string shape)

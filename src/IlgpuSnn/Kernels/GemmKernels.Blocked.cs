@@ -13,7 +13,8 @@ internal static partial class GemmKernels
     /// in whole register-block strips so that no two threads write the same element. It reads the buffers through host
     /// pointers, so it runs on the CPU accelerator only. C is not read when beta is 0. <paramref name="wide"/> (1) picks the 512-bit register block.
     /// <paramref name="imageForm"/> (flags of <see cref="HostGemm"/>: WindowB, NchwC) reads op(B) from images through the
-    /// convolution window of <paramref name="images"/> and writes C into NCHW planes (implicit-GEMM convolution).
+    /// convolution window of <paramref name="images"/> and writes C into NCHW planes (implicit-GEMM convolution), or
+    /// runs the convolution's weight gradient or input gradient (WeightGradientForm, InputGradientForm).
     /// </summary>
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run TiledKernel.")]
     internal static unsafe void BlockedKernel(long aAddress, long bAddress, long cAddress,

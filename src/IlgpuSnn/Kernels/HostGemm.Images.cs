@@ -26,12 +26,13 @@ internal static unsafe partial class HostGemm
     /// Packs op(B)[pc..pc+kc, jc..jc+nc] of <see cref="WindowB"/> into NR-wide strips laid out as <see cref="PackB"/>
     /// does (strip s holds element (p, j) at s·kc + p·NR + j, zero-padded past the last column). Each strip's columns
     /// split into runs along one output row of one image; per row p of the strip every run is one read along an image
-    /// row (contiguous at stride 1) between zero edges.
+    /// row (contiguous at stride 1, copied in whole vectors) between zero edges.
     /// </summary>
     private static void PackWindow(float* x, float* dst, in HostIm2Col.ConvShape s, int pc, int kc, int jc, int nc, int NR)
     {
         int spatial = s.OutH * s.OutW, window = s.Kh * s.Kw;
         long plane = (long)s.Height * s.Width, image = s.Channels * plane;
+        float* xEnd = x + s.Nb * image;
         // At most one run per column: start in the strip, length, image offset, first image row and column (padding
         // subtracted) of the window at (ki, kj) = (0, 0).
         int* start = stackalloc int[NR];
@@ -74,11 +75,12 @@ internal static unsafe partial class HostGemm
                     int w0 = left[g] + kj;
                     if (s.Stride == 1)
                     {
+                        // Whole vectors: what one writes past the run is written again by the next run, the zeros
+                        // past the last column, the next row or strip, or lands in the packed buffer's slack.
                         int lo = Math.Clamp(-w0, 0, len), hi = Math.Clamp(s.Width - w0, lo, len);
-                        int t = 0;
-                        for (; t < lo; t++) o[t] = 0f;
-                        for (; t < hi; t++) o[t] = src[w0 + t];
-                        for (; t < len; t++) o[t] = 0f;
+                        CopyWide(src + w0 + lo, o + lo, hi - lo, xEnd);
+                        for (int t = 0; t < lo; t++) o[t] = 0f;
+                        for (int t = hi; t < len; t++) o[t] = 0f;
                     }
                     else
                     {

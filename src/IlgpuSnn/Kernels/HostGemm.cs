@@ -93,6 +93,18 @@ internal static unsafe partial class HostGemm
     {
         var profile = Profile;
         long start = profile is null ? 0 : Stopwatch.GetTimestamp();
+        if (imageForm == WeightGradientForm)
+        {
+            WeightGradient(a, b, c, m, n, alpha, beta, thread, threads, images);
+            profile?.Add(m, n, k, transA, transB, Stopwatch.GetElapsedTime(start).TotalSeconds, 0, 0);
+            return;
+        }
+        if (imageForm == InputGradientForm)
+        {
+            InputGradient(a, b, c, m, k, wide, thread, threads, images);
+            profile?.Add(m, n, k, transA, transB, Stopwatch.GetElapsedTime(start).TotalSeconds, 0, 0);
+            return;
+        }
         if (imageForm == PlainForm && wide && DotForm && !transA && transB && k >= DotFormRatio * (long)Math.Max(m, n))
         {
             int rowGroups = (m + DotRows - 1) / DotRows, colGroups = (n + DotCols - 1) / DotCols;
@@ -145,7 +157,7 @@ internal static unsafe partial class HostGemm
         int MR = RowsOf(wide), NR = ColumnsOf(wide);
         long nonZero = 0, allRows = 0;
         packedA ??= GC.AllocateUninitializedArray<float>(MC * KC, pinned: true);
-        packedB ??= GC.AllocateUninitializedArray<float>(KC * NC, pinned: true);
+        packedB ??= GC.AllocateUninitializedArray<float>(KC * NC + Slack, pinned: true);
         nonZeroRows ??= GC.AllocateUninitializedArray<int>(KC * NC / MinNR + NC / MinNR, pinned: true);
         float* tile = stackalloc float[MaxTile];
         float* scattered = stackalloc float[MaxTile];
@@ -256,13 +268,13 @@ internal static unsafe partial class HostGemm
             var x1 = Vector512.Load(b1 + p);
             var x2 = Vector512.Load(b2 + p);
             var y = Vector512.Load(a0 + p);
-            s00 = Avx512F.FusedMultiplyAdd(y, x0, s00); s01 = Avx512F.FusedMultiplyAdd(y, x1, s01); s02 = Avx512F.FusedMultiplyAdd(y, x2, s02);
+            s00 = Madd(y, x0, s00); s01 = Madd(y, x1, s01); s02 = Madd(y, x2, s02);
             y = Vector512.Load(a1 + p);
-            s10 = Avx512F.FusedMultiplyAdd(y, x0, s10); s11 = Avx512F.FusedMultiplyAdd(y, x1, s11); s12 = Avx512F.FusedMultiplyAdd(y, x2, s12);
+            s10 = Madd(y, x0, s10); s11 = Madd(y, x1, s11); s12 = Madd(y, x2, s12);
             y = Vector512.Load(a2 + p);
-            s20 = Avx512F.FusedMultiplyAdd(y, x0, s20); s21 = Avx512F.FusedMultiplyAdd(y, x1, s21); s22 = Avx512F.FusedMultiplyAdd(y, x2, s22);
+            s20 = Madd(y, x0, s20); s21 = Madd(y, x1, s21); s22 = Madd(y, x2, s22);
             y = Vector512.Load(a3 + p);
-            s30 = Avx512F.FusedMultiplyAdd(y, x0, s30); s31 = Avx512F.FusedMultiplyAdd(y, x1, s31); s32 = Avx512F.FusedMultiplyAdd(y, x2, s32);
+            s30 = Madd(y, x0, s30); s31 = Madd(y, x1, s31); s32 = Madd(y, x2, s32);
         }
         Span<float> sums =
         [
@@ -575,6 +587,11 @@ internal static unsafe partial class HostGemm
             Vector512.Store(Avx512F.FusedMultiplyAdd(hi, al, Vector512.Load(c + 16) * be), c + 16);
         }
     }
+
+    /// <summary>a*b + c, fused where the CPU has AVX-512 (the dot form also runs, slower, without it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Madd(Vector512<float> a, Vector512<float> b, Vector512<float> c) =>
+        Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(a, b, c) : a * b + c;
 
     /// <summary>a*b + c, fused where the CPU has FMA.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

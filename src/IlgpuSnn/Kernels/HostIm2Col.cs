@@ -41,7 +41,7 @@ internal static class HostIm2Col
 
     /// <summary>The host body of <see cref="HostKernel"/> (opaque to ILGPU's frontend: it uses spans).</summary>
     [External("ilgpusnn_host_im2col")]
-    private static unsafe void Copy(int form, float* source, float* bias, float* target, long start, long end, ConvShape s)
+    internal static unsafe void Copy(int form, float* source, float* bias, float* target, long start, long end, ConvShape s)
     {
         int spatial = s.OutH * s.OutW;
         long cols = (long)s.Nb * spatial;

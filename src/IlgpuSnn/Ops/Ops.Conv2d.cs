@@ -17,7 +17,8 @@ public static partial class Ops
     /// returns [N, O, Ho, Wo] with Ho = (H + 2*padding - kh) / stride + 1 (likewise Wo). The forward runs on the CPU as
     /// one implicit GEMM (the packing reads x through the window, the result goes straight into the output), elsewhere
     /// as im2col + GEMM in batch chunks whose column buffer stays under the device's budget; the backward keeps only x
-    /// and weight and rebuilds the columns chunk by chunk. Differentiable in x, weight and bias.
+    /// and weight and, on the CPU, runs each gradient as one implicit GEMM (the weight gradient reads x through the
+    /// window, the input gradient adds cache-sized column tiles into dx), elsewhere rebuilds the columns chunk by chunk. Differentiable in x, weight and bias.
     /// </summary>
     /// <param name="x">Input [N, C, H, W].</param>
     /// <param name="weight">Filters [O, C, kh, kw].</param>
@@ -52,14 +53,15 @@ public static partial class Ops
 
         var y = Tensor.Empty(device, n, o, ho, wo);
         long xImage = (long)c * h * w, yImage = (long)o * spatial;
+        // The CPU's implicit GEMMs take as many images at once as their int column count allows.
+        int hostImages = Math.Max(1, (int)Math.Min(n, int.MaxValue / Math.Max(1, spatial)));
         if (n > 0 && device.Launch.UseHostKernels)
         {
             // CPU: one implicit GEMM per batch reads x through the window and writes y's planes (the bias first, added).
             if (bias is not null) BiasKernels.Broadcast(device, bias.View, y.View, o, spatial);
-            int images = Math.Max(1, (int)Math.Min(n, int.MaxValue / Math.Max(1, spatial)));
-            for (int n0 = 0; n0 < n; n0 += images)
+            for (int n0 = 0; n0 < n; n0 += hostImages)
             {
-                int nb = Math.Min(images, n - n0);
+                int nb = Math.Min(hostImages, n - n0);
                 Gemm.RunImplicitForward(device, weight.View, x.View.SubView(n0 * xImage, nb * xImage), y.View.SubView(n0 * yImage, nb * yImage), o,
                     new HostIm2Col.ConvShape(nb, c, h, w, kh, kw, stride, padding, ho, wo), 1f, bias is null ? 0f : 1f);
             }
@@ -89,7 +91,19 @@ public static partial class Ops
             Tensor? gx = needX ? Tensor.Empty(device, xShape) : null;
             Tensor? gw = needW ? Tensor.Empty(device, wShape) : null;
             Tensor? gb = null;
-            if ((needX || needW) && n > 0)
+            if ((needX || needW) && n > 0 && device.Launch.UseHostKernels)
+            {
+                // CPU: each gradient is one implicit GEMM over the batch (no column matrix, no layout copies).
+                for (int n0 = 0; n0 < n; n0 += hostImages)
+                {
+                    int nb = Math.Min(hostImages, n - n0);
+                    var shape = new HostIm2Col.ConvShape(nb, c, h, w, kh, kw, stride, padding, ho, wo);
+                    var gySlice = gy.View.SubView(n0 * yImage, nb * yImage);
+                    if (needW) Gemm.RunImplicitWeightGradient(device, gySlice, sx!.View.SubView(n0 * xImage, nb * xImage), gw!.View, o, shape, 1f, n0 == 0 ? 0f : 1f);
+                    if (needX) Gemm.RunImplicitInputGradient(device, sw!.View, gySlice, gx!.View.SubView(n0 * xImage, nb * xImage), o, shape);
+                }
+            }
+            else if ((needX || needW) && n > 0)
             {
                 using var gyc = Tensor.Empty(device, o, chunk * spatial);
                 using var col = needW ? Tensor.Empty(device, kdim, chunk * spatial) : null;

@@ -44,9 +44,10 @@ internal sealed class LaunchPlan
     public bool UseHostKernels { get; internal set; }
 
     /// <summary>
-    /// The convolution's column matrix per batch chunk, in floats: on the CPU 4 MB, so that im2col's output is still in
-    /// the caches when the GEMM packs it (measured: about 1.3x the throughput of 32 MB chunks for a 32->64-channel 3x3
-    /// convolution on 14x14, benchmarks/RESULTS.md); on GPUs 32 MB, few large GEMMs.
+    /// The convolution's column matrix per batch chunk, in floats, where it is materialised (the portable im2col path):
+    /// on GPUs 32 MB, few large GEMMs; on the CPU 4 MB, so that im2col's output is still in the caches when the GEMM
+    /// packs it — used there only with the host kernels switched off, since the CPU's convolution forward and both
+    /// gradients are implicit GEMMs without a column matrix.
     /// </summary>
     public long ConvColumnFloats => IsCpu ? 1L << 20 : 8L << 20;
 

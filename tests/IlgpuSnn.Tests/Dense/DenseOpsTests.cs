@@ -144,7 +144,10 @@ public sealed class DenseOpsTests(TestDevice fixture)
         }
         var host = Run(D);
         var port = Run(portable);
-        for (int i = 0; i < host.Length; i++) Assert.Equal(host[i], port[i]);
+        Assert.Equal(port[0], host[0]);
+        Assert.Equal(port[1], host[1]);
+        // The CPU sums the weight gradient over the whole batch in its own blocks (implicit GEMM): another order.
+        Close.Relative(port[2].Select(v => (double)v), host[2], 1e-5, "dW");
     }
 
     [Fact]
