@@ -13,7 +13,8 @@ namespace IlgpuSnn.Benchmarks;
 /// kept: what BPTT runs), BatchNorm forward (statistics + normalise, x̂ kept) and backward (sums + input gradient) on
 /// [N, 64, 32, 32] and on [N, 256] (after a linear layer),
 /// 2×2 average pooling forward and backward, next to STREAM-like copy and triad measured in the same run: the device's
-/// own copy kernel and y = a·x + b·y, and plain .NET loops on host arrays with one task per core.
+/// own copy kernel and y = a·x + b·y, and plain .NET loops on host arrays with one task per core. The ALIF sequence
+/// (σ' and (u, a) kept, as BPTT runs it) runs the portable kernels (it has no host or SIMD form yet).
 /// Usage: <c>IlgpuSnn.Benchmarks bandwidth [--floats 8388608] [--repeats 10] [--rounds 2]</c>.
 /// </summary>
 internal static class BandwidthBenchmark
@@ -58,6 +59,8 @@ internal static class BandwidthBenchmark
         var beta = Tensor.Full(device, 0.1f, Channels);
         var pooled = Tensor.Empty(device, n / 4);
         var lif = NeuronKernelSetFactory.For(new NeuronSpec(Decay: 0.5f));
+        var alif = NeuronKernelSetFactory.For(NeuronSpec.Alif());
+        var adaptive = Tensor.Empty(device, 2 * n);
         const int spatial = Side * Side;
         var hostX = Random(n, 0f, 1f);
         var hostY = new float[n];
@@ -70,6 +73,8 @@ internal static class BandwidthBenchmark
             ("device y = a·x + b·y", 12, () => Elementwise.Axpby(device, 3f, a.View, 1f, c.View)),
             ("LIF sequence forward (s, σ')", 12, () => lif.Sequence(device, a.View, c.View, d.View, null, null, null, n / T, T)),
             ("LIF sequence backward", 12, () => lif.SequenceBackward(device, b.View, d.View, null, null, null, c.View, null, null, n / T, T)),
+            ("ALIF sequence forward (s, σ', u, a)", 20, () => alif.Sequence(device, a.View, c.View, d.View, adaptive.View, null, null, n / T, T)),
+            ("ALIF sequence backward", 20, () => alif.SequenceBackward(device, b.View, d.View, null, adaptive.View, null, c.View, null, null, n / T, T)),
             ("BatchNorm forward (stats + y, x̂)", 16, () =>
                 BatchNormKernels.TrainForward(device, a.View, gamma.View, beta.View, runningMean.View, runningVar.View, 0.1f, 1e-5f, c.View, d.View, true, scale.View, Channels, spatial)),
             ("BatchNorm backward (sums + dx)", 20, () => BatchNormKernels.Backward(device, b.View, d.View, scale.View, mean.View, variance.View, c.View, Channels, spatial)),
