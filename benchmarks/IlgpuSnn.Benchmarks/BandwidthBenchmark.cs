@@ -10,9 +10,11 @@ namespace IlgpuSnn.Benchmarks;
 /// <summary>
 /// How close the element-wise kernels come to the memory bandwidth: GB/s (bytes each kernel must read and write, per
 /// wall second and per CPU-second of the process) of the LIF sequence forward and backward (soft reset, sigmoid, σ'
-/// kept: what BPTT runs), BatchNorm forward (statistics + normalise, x̂ kept) and backward (sums + input gradient),
+/// kept: what BPTT runs), BatchNorm forward (statistics + normalise, x̂ kept) and backward (sums + input gradient) on
+/// [N, 64, 32, 32] and on [N, 256] (after a linear layer),
 /// 2×2 average pooling forward and backward, next to STREAM-like copy and triad measured in the same run: the device's
-/// own copy kernel and y = a·x + b·y, and plain .NET loops on host arrays with one task per core.
+/// own copy kernel and y = a·x + b·y, and plain .NET loops on host arrays with one task per core. The ALIF sequence
+/// (σ' and (u, a) kept, as BPTT runs it) runs the portable kernels (it has no host or SIMD form yet).
 /// Usage: <c>IlgpuSnn.Benchmarks bandwidth [--floats 8388608] [--repeats 10] [--rounds 2]</c>.
 /// </summary>
 internal static class BandwidthBenchmark
@@ -43,12 +45,22 @@ internal static class BandwidthBenchmark
         var d = Tensor.Empty(device, n);
         var mean = Tensor.Empty(device, Channels);
         var variance = Tensor.Empty(device, Channels);
-        var invstd = Tensor.Empty(device, Channels);
+        var runningMean = Tensor.Zeros(device, Channels);
+        var runningVar = Tensor.Full(device, 1f, Channels);
         var scale = Tensor.Empty(device, Channels);
+        const int Features = 256;
+        var features = Tensor.Full(device, 1f, Features);
+        var runningFeatures = Tensor.Zeros(device, Features);
+        var runningFeatures2 = Tensor.Full(device, 1f, Features);
+        var featureScale = Tensor.Empty(device, Features);
+        var featureSums = Tensor.Empty(device, Features);
+        var featureSums2 = Tensor.Empty(device, Features);
         var gamma = Tensor.Full(device, 1.2f, Channels);
         var beta = Tensor.Full(device, 0.1f, Channels);
         var pooled = Tensor.Empty(device, n / 4);
         var lif = NeuronKernelSetFactory.For(new NeuronSpec(Decay: 0.5f));
+        var alif = NeuronKernelSetFactory.For(NeuronSpec.Alif());
+        var adaptive = Tensor.Empty(device, 2 * n);
         const int spatial = Side * Side;
         var hostX = Random(n, 0f, 1f);
         var hostY = new float[n];
@@ -61,17 +73,15 @@ internal static class BandwidthBenchmark
             ("device y = a·x + b·y", 12, () => Elementwise.Axpby(device, 3f, a.View, 1f, c.View)),
             ("LIF sequence forward (s, σ')", 12, () => lif.Sequence(device, a.View, c.View, d.View, null, null, null, n / T, T)),
             ("LIF sequence backward", 12, () => lif.SequenceBackward(device, b.View, d.View, null, null, null, c.View, null, null, n / T, T)),
+            ("ALIF sequence forward (s, σ', u, a)", 20, () => alif.Sequence(device, a.View, c.View, d.View, adaptive.View, null, null, n / T, T)),
+            ("ALIF sequence backward", 20, () => alif.SequenceBackward(device, b.View, d.View, null, adaptive.View, null, c.View, null, null, n / T, T)),
             ("BatchNorm forward (stats + y, x̂)", 16, () =>
-            {
-                BatchNormKernels.ChannelStatistics(device, a.View, mean.View, variance.View, Channels, spatial);
-                BatchNormKernels.PrepareScale(device, variance.View, gamma.View, invstd.View, scale.View, 1e-5f);
-                BatchNormKernels.Normalize(device, a.View, mean.View, invstd.View, gamma.View, beta.View, c.View, d.View, true, Channels, spatial);
-            }),
-            ("BatchNorm backward (sums + dx)", 20, () =>
-            {
-                BatchNormKernels.ChannelSumProduct(device, b.View, d.View, mean.View, variance.View, Channels, spatial);
-                BatchNormKernels.BackwardInput(device, b.View, d.View, scale.View, mean.View, variance.View, c.View, true, Channels, spatial);
-            }),
+                BatchNormKernels.TrainForward(device, a.View, gamma.View, beta.View, runningMean.View, runningVar.View, 0.1f, 1e-5f, c.View, d.View, true, scale.View, Channels, spatial)),
+            ("BatchNorm backward (sums + dx)", 20, () => BatchNormKernels.Backward(device, b.View, d.View, scale.View, mean.View, variance.View, c.View, Channels, spatial)),
+            ("BatchNorm1d forward [N, 256] (stats + y, x̂)", 16, () =>
+                BatchNormKernels.TrainForward(device, a.View, features.View, features.View, runningFeatures.View, runningFeatures2.View, 0.1f, 1e-5f, c.View, d.View, true, featureScale.View, Features, 1)),
+            ("BatchNorm1d backward [N, 256] (sums + dx)", 20, () =>
+                BatchNormKernels.Backward(device, b.View, d.View, featureScale.View, featureSums.View, featureSums2.View, c.View, Features, 1)),
             ("avg pool 2x2 forward", 5, () => Pooling.AvgPool2d(device, a.View, pooled.View, Side, Side, 2, 2)),
             ("avg pool 2x2 backward", 5, () => Pooling.AvgPool2dBackward(device, pooled.View, c.View, Side, Side, 2, 2)),
         };

@@ -14,6 +14,7 @@ namespace IlgpuSnn.Kernels;
 /// the carried g_v = ∂L/∂v[t] and g_a = ∂L/∂a[t+1]:
 /// g_z = (g_s + g_v·∂v'/∂s + g_a·∂a'/∂s)·σ', g_u = g_z + g_v·∂v'/∂u + g_a·∂a'/∂u,
 /// g_a[t] = g_z·∂z/∂a + g_v·∂v'/∂a + g_a·∂a'/∂a + g_u·∂u/∂a, g_I = g_u·∂u/∂I, g_v[t−1] = g_u·∂u/∂v.
+/// The CPU accelerator runs their host-pointer forms (<see cref="HostAdaptiveNeuronKernels"/>).
 /// </summary>
 internal static class AdaptiveNeuronKernels
 {
@@ -28,6 +29,13 @@ internal static class AdaptiveNeuronKernels
     {
         if (n == 0 || steps == 0) return;
         int flags = Forward(state.HasValue, surrogate.HasValue, potential.HasValue);
+        if (device.Launch.UseHostKernels)
+        {
+            device.Kernels.Load<long, long, long, long, long, long, int, TNeuron, TSurrogate, int>(HostAdaptiveNeuronKernels.SequenceKernel<TNeuron, TSurrogate>)(
+                device.Launch.GridStride(n), HostMemory.Address(current), HostMemory.Address(spikes), LifKernels.Address(surrogate),
+                LifKernels.Address(potential), LifKernels.Address(state), n, steps, neuron, surrogateFunction, flags);
+            return;
+        }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TNeuron, TSurrogate, int>(
             SequenceKernel<TNeuron, TSurrogate>)(
             device.Launch.GridStride(n), current, spikes, surrogate ?? spikes, potential ?? spikes, state ?? spikes, n, steps,
@@ -43,6 +51,13 @@ internal static class AdaptiveNeuronKernels
         where TNeuron : struct, IAdaptiveNeuronDynamics
     {
         if (n == 0 || steps == 0) return;
+        if (device.Launch.UseHostKernels)
+        {
+            device.Kernels.Load<long, long, long, long, long, long, int, TNeuron, int>(HostAdaptiveNeuronKernels.SequenceBackwardKernel<TNeuron>)(
+                device.Launch.GridStride(n), HostMemory.Address(spikeGrad), HostMemory.Address(surrogate), HostMemory.Address(potential),
+                LifKernels.Address(initial), HostMemory.Address(currentGrad), n, steps, neuron, initial.HasValue ? HasState : 0);
+            return;
+        }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TNeuron, int>(
             SequenceBackwardKernel<TNeuron>)(
             device.Launch.GridStride(n), spikeGrad, surrogate, potential, initial ?? surrogate, currentGrad, n, steps, neuron,
@@ -58,6 +73,13 @@ internal static class AdaptiveNeuronKernels
         long n = current.Length;
         if (n == 0) return;
         int flags = Forward(previous.HasValue, surrogate.HasValue, potential.HasValue);
+        if (device.Launch.UseHostKernels)
+        {
+            device.Kernels.Load<long, long, long, long, long, long, long, TNeuron, TSurrogate, int>(HostAdaptiveNeuronKernels.StepKernel<TNeuron, TSurrogate>)(
+                device.Launch.GridStride(n), HostMemory.Address(current), LifKernels.Address(previous), HostMemory.Address(spikes),
+                HostMemory.Address(state), LifKernels.Address(surrogate), LifKernels.Address(potential), n, neuron, surrogateFunction, flags);
+            return;
+        }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, TNeuron, TSurrogate, int>(
             StepKernel<TNeuron, TSurrogate>)(
             device.Launch.GridStride(n), current, previous ?? current, spikes, state, surrogate ?? spikes, potential ?? spikes,
@@ -77,6 +99,14 @@ internal static class AdaptiveNeuronKernels
         if (n == 0) return;
         int flags = (previous.HasValue ? HasState : 0) | (spikeGrad.HasValue ? HasSpikeGrad : 0) | (stateGrad.HasValue ? HasStateGrad : 0)
             | (currentGrad.HasValue ? WriteCurrentGrad : 0) | (previousGrad.HasValue ? WritePreviousGrad : 0);
+        if (device.Launch.UseHostKernels)
+        {
+            device.Kernels.Load<long, long, long, long, long, long, long, long, TNeuron, int>(HostAdaptiveNeuronKernels.StepBackwardKernel<TNeuron>)(
+                device.Launch.GridStride(n), LifKernels.Address(spikeGrad), LifKernels.Address(stateGrad), HostMemory.Address(surrogate),
+                HostMemory.Address(potential), LifKernels.Address(previous), LifKernels.Address(currentGrad), LifKernels.Address(previousGrad),
+                n, neuron, flags);
+            return;
+        }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, TNeuron, int>(
             StepBackwardKernel<TNeuron>)(
             device.Launch.GridStride(n), spikeGrad ?? surrogate, stateGrad ?? surrogate, surrogate, potential, previous ?? surrogate,
@@ -84,7 +114,7 @@ internal static class AdaptiveNeuronKernels
     }
 
     /// <summary>The spike of pre-reset potential u under auxiliary state a (the forward's H(z)).</summary>
-    private static float Spike<TNeuron>(TNeuron neuron, float u, float a) where TNeuron : struct, IAdaptiveNeuronDynamics =>
+    internal static float Spike<TNeuron>(TNeuron neuron, float u, float a) where TNeuron : struct, IAdaptiveNeuronDynamics =>
         neuron.Overshoot(u, a) >= 0f ? 1f : 0f;
 
     [Kernel]
@@ -205,7 +235,7 @@ internal static class AdaptiveNeuronKernels
     /// The chain rule of one step (see the class summary): returns g_I and gives g_v[t−1], g_a[t] for the step that
     /// started from (v[t−1] = <paramref name="vPrev"/>, a) and charged to u.
     /// </summary>
-    private static float StepGradients<TNeuron>(TNeuron neuron, float gs, float gv, float ga, float sg, float u, float a, float vPrev,
+    internal static float StepGradients<TNeuron>(TNeuron neuron, float gs, float gv, float ga, float sg, float u, float a, float vPrev,
         out float gvPrev, out float gaPrev)
         where TNeuron : struct, IAdaptiveNeuronDynamics
     {

@@ -28,8 +28,8 @@ internal static class BatchNormKernels
         }
         if (device.Launch.UseHostKernels)
         {
-            HostBatchNorm.Run(device, HostBatchNorm.Statistics, new HostBatchNorm.Operands(HostMemory.Address(x), 0, HostMemory.Address(mean), HostMemory.Address(variance), 0, 0, 0, 0),
-                channels, spatial, x.Length, 0);
+            HostBatchNorm.Run(device, HostBatchNorm.Statistics, new HostBatchNorm.Operands(HostMemory.Address(x), 0, 0, 0, HostMemory.Address(mean), HostMemory.Address(variance), 0, 0, 0, 0, 0),
+                Settings(channels, spatial, x.Length));
             return;
         }
         float inv = 1f / perChannel;
@@ -50,8 +50,8 @@ internal static class BatchNormKernels
         if (channels == 0) return;
         if (device.Launch.UseHostKernels && perChannel > 0)
         {
-            HostBatchNorm.Run(device, HostBatchNorm.SumProduct, new HostBatchNorm.Operands(HostMemory.Address(a), HostMemory.Address(b), HostMemory.Address(sumA), HostMemory.Address(sumAB), 0, 0, 0, 0),
-                channels, spatial, a.Length, 0);
+            HostBatchNorm.Run(device, HostBatchNorm.SumProduct, new HostBatchNorm.Operands(HostMemory.Address(a), HostMemory.Address(b), 0, 0, 0, 0, 0, 0, 0, HostMemory.Address(sumA), HostMemory.Address(sumAB)),
+                Settings(channels, spatial, a.Length));
             return;
         }
         int count = Reduce.PartialCount(device, channels, perChannel);
@@ -68,39 +68,64 @@ internal static class BatchNormKernels
         Reduce.SumPartials(device, pab.View, sumAB, count, 1f);
     }
 
-    /// <summary>Per channel: invstd = 1/sqrt(variance + eps) and scale = gamma · invstd.</summary>
-    public static void PrepareScale(Device device, ArrayView<float> variance, ArrayView<float> gamma, ArrayView<float> invstd, ArrayView<float> scale, float eps)
+    /// <summary>
+    /// The training forward with the batch statistics of x, one pass per channel where the host kernels run: x̂ =
+    /// (x − mean[c])·invstd[c] with the batch mean and biased variance, invstd = 1/sqrt(variance + eps), y =
+    /// gamma[c]·x̂ + beta[c], scale[c] = gamma[c]·invstd[c]; x̂ is written only when <paramref name="writeNormalized"/>
+    /// is true; the running statistics are updated as <see cref="UpdateRunning"/> says (count N·S, more than one).
+    /// </summary>
+    public static void TrainForward(Device device, ArrayView<float> x, ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> runningMean,
+        ArrayView<float> runningVar, float momentum, float eps, ArrayView<float> y, ArrayView<float> normalized, bool writeNormalized, ArrayView<float> scale,
+        int channels, int spatial)
     {
         ArgumentNullException.ThrowIfNull(device);
-        RequireChannels("BatchNorm", (int)variance.Length, gamma, invstd);
-        RequireChannels("BatchNorm", (int)variance.Length, scale, scale);
-        if (variance.Length == 0) return;
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float>(PrepareScaleKernel)(
-            device.Launch.GridStride(variance.Length), variance, gamma, invstd, scale, eps);
+        long perChannel = PerChannel("BatchNorm", x.Length, channels, spatial);
+        RequireElementwise(x, y, normalized, writeNormalized);
+        RequireChannels("BatchNorm", channels, gamma, beta);
+        RequireChannels("BatchNorm", channels, runningMean, runningVar);
+        RequireChannels("BatchNorm", channels, scale, scale);
+        if (perChannel <= 1) throw new ArgumentException($"BatchNorm: training needs more than one value per channel, got {perChannel}.");
+        if (device.Launch.UseHostKernels)
+        {
+            HostBatchNorm.Run(device, HostBatchNorm.Train, new HostBatchNorm.Operands(HostMemory.Address(x), 0, HostMemory.Address(y), writeNormalized ? HostMemory.Address(normalized) : 0,
+                HostMemory.Address(runningMean), HostMemory.Address(runningVar), HostMemory.Address(gamma), HostMemory.Address(beta), HostMemory.Address(scale), 0, 0),
+                Settings(channels, spatial, x.Length, writeNormalized ? 1 : 0, eps, momentum, Unbias(perChannel)));
+            return;
+        }
+        using var mean = Tensor.Empty(device, channels);
+        using var variance = Tensor.Empty(device, channels);
+        ChannelStatistics(device, x, mean.View, variance.View, channels, spatial);
+        UpdateRunning(device, mean.View, variance.View, runningMean, runningVar, momentum, perChannel);
+        Normalize(device, x, mean.View, variance.View, gamma, beta, eps, y, normalized, writeNormalized, scale, channels, spatial);
     }
 
     /// <summary>
-    /// x̂ = (x − mean[c])·invstd[c] and y = gamma[c]·x̂ + beta[c]; x̂ is written only when
-    /// <paramref name="writeNormalized"/> is true (otherwise <paramref name="normalized"/> may be any view).
+    /// x̂ = (x − mean[c])·invstd[c] with invstd = 1/sqrt(variance[c] + eps), y = gamma[c]·x̂ + beta[c] and
+    /// scale[c] = gamma[c]·invstd[c]; x̂ is written only when <paramref name="writeNormalized"/> is true (otherwise
+    /// <paramref name="normalized"/> may be any view).
     /// </summary>
-    public static void Normalize(Device device, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
-        ArrayView<float> beta, ArrayView<float> y, ArrayView<float> normalized, bool writeNormalized, int channels, int spatial)
+    public static void Normalize(Device device, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> variance, ArrayView<float> gamma,
+        ArrayView<float> beta, float eps, ArrayView<float> y, ArrayView<float> normalized, bool writeNormalized, ArrayView<float> scale, int channels, int spatial)
     {
         ArgumentNullException.ThrowIfNull(device);
         PerChannel("BatchNorm", x.Length, channels, spatial);
-        Elementwise.RequireSameLength("BatchNorm", x, y);
-        if (writeNormalized) Elementwise.RequireSameLength("BatchNorm", x, normalized);
-        RequireChannels("BatchNorm", channels, mean, invstd);
+        RequireElementwise(x, y, normalized, writeNormalized);
+        RequireChannels("BatchNorm", channels, mean, variance);
         RequireChannels("BatchNorm", channels, gamma, beta);
+        RequireChannels("BatchNorm", channels, scale, scale);
         if (x.Length == 0) return;
         if (device.Launch.UseHostKernels)
         {
             HostBatchNorm.Run(device, HostBatchNorm.Normalize, new HostBatchNorm.Operands(HostMemory.Address(x), 0, HostMemory.Address(y), writeNormalized ? HostMemory.Address(normalized) : 0,
-                HostMemory.Address(mean), HostMemory.Address(invstd), HostMemory.Address(gamma), HostMemory.Address(beta)), channels, spatial, x.Length, writeNormalized ? 1 : 0);
+                HostMemory.Address(mean), HostMemory.Address(variance), HostMemory.Address(gamma), HostMemory.Address(beta), HostMemory.Address(scale), 0, 0),
+                Settings(channels, spatial, x.Length, writeNormalized ? 1 : 0, eps));
             return;
         }
+        using var invstd = Tensor.Empty(device, channels);
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float>(PrepareScaleKernel)(
+            device.Launch.GridStride(channels), variance, gamma, invstd.View, scale, eps);
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(NormalizeKernel)(
-            device.Launch.GridStride(x.Length), x, mean, invstd, gamma, beta, y, normalized, writeNormalized ? 1 : 0, channels, spatial);
+            device.Launch.GridStride(x.Length), x, mean, invstd.View, gamma, beta, y, normalized, writeNormalized ? 1 : 0, channels, spatial);
     }
 
     /// <summary>
@@ -113,9 +138,8 @@ internal static class BatchNormKernels
         RequireChannels("BatchNorm", (int)mean.Length, variance, runningMean);
         RequireChannels("BatchNorm", (int)mean.Length, runningVar, runningVar);
         if (mean.Length == 0) return;
-        float unbias = count > 1 ? (float)((double)count / (count - 1)) : 1f;
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float>(UpdateRunningKernel)(
-            device.Launch.GridStride(mean.Length), mean, variance, runningMean, runningVar, momentum, unbias);
+            device.Launch.GridStride(mean.Length), mean, variance, runningMean, runningVar, momentum, Unbias(count));
     }
 
     /// <summary>
@@ -139,11 +163,50 @@ internal static class BatchNormKernels
         if (device.Launch.UseHostKernels)
         {
             HostBatchNorm.Run(device, HostBatchNorm.BackwardInput, new HostBatchNorm.Operands(HostMemory.Address(dy), batchStatistics ? HostMemory.Address(normalized) : 0, HostMemory.Address(dx), 0,
-                HostMemory.Address(scale), batchStatistics ? HostMemory.Address(sumDy) : 0, batchStatistics ? HostMemory.Address(sumDyXhat) : 0, 0), channels, spatial, dx.Length, batchStatistics ? 1 : 0);
+                0, 0, 0, 0, HostMemory.Address(scale), batchStatistics ? HostMemory.Address(sumDy) : 0, batchStatistics ? HostMemory.Address(sumDyXhat) : 0),
+                Settings(channels, spatial, dx.Length, batchStatistics ? 1 : 0));
             return;
         }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, float>(BackwardInputKernel)(
             device.Launch.GridStride(dx.Length), dy, normalized, scale, sumDy, sumDyXhat, dx, batchStatistics ? 1 : 0, channels, spatial, 1f / perChannel);
+    }
+
+    /// <summary>
+    /// The whole backward with batch statistics, one pass per channel where the host kernels run: sumDy[c] = Σ dy and
+    /// sumDyXhat[c] = Σ dy·x̂ over the channel's N·S elements (<see cref="ChannelSumProduct"/>), then
+    /// dx = scale[c]·(dy − sumDy[c]/M − x̂·sumDyXhat[c]/M) with M = N·S (<see cref="BackwardInput"/>).
+    /// </summary>
+    public static void Backward(Device device, ArrayView<float> dy, ArrayView<float> normalized, ArrayView<float> scale, ArrayView<float> sumDy,
+        ArrayView<float> sumDyXhat, ArrayView<float> dx, int channels, int spatial)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        PerChannel("BatchNorm backward", dy.Length, channels, spatial);
+        Elementwise.RequireSameLength("BatchNorm backward", dy, dx);
+        Elementwise.RequireSameLength("BatchNorm backward", dy, normalized);
+        RequireChannels("BatchNorm backward", channels, scale, scale);
+        RequireChannels("BatchNorm backward", channels, sumDy, sumDyXhat);
+        if (dx.Length == 0) return;
+        if (device.Launch.UseHostKernels)
+        {
+            HostBatchNorm.Run(device, HostBatchNorm.Backward, new HostBatchNorm.Operands(HostMemory.Address(dy), HostMemory.Address(normalized), HostMemory.Address(dx), 0,
+                0, 0, 0, 0, HostMemory.Address(scale), HostMemory.Address(sumDy), HostMemory.Address(sumDyXhat)), Settings(channels, spatial, dx.Length));
+            return;
+        }
+        ChannelSumProduct(device, dy, normalized, sumDy, sumDyXhat, channels, spatial);
+        BackwardInput(device, dy, normalized, scale, sumDy, sumDyXhat, dx, true, channels, spatial);
+    }
+
+    /// <summary>The host kernels' settings for x of <paramref name="length"/> elements viewed as [N, channels, spatial].</summary>
+    private static HostBatchNorm.Settings Settings(int channels, int spatial, long length, int flag = 0, float eps = 0f, float momentum = 0f, float unbias = 1f) =>
+        new(channels, spatial, length / ((long)channels * spatial), flag, eps, momentum, unbias);
+
+    /// <summary>count/(count − 1): the factor that makes a biased variance over count values unbiased (1 for one value).</summary>
+    private static float Unbias(long count) => count > 1 ? (float)((double)count / (count - 1)) : 1f;
+
+    private static void RequireElementwise(ArrayView<float> x, ArrayView<float> y, ArrayView<float> normalized, bool writeNormalized)
+    {
+        Elementwise.RequireSameLength("BatchNorm", x, y);
+        if (writeNormalized) Elementwise.RequireSameLength("BatchNorm", x, normalized);
     }
 
     private static void ChannelSum(Device device, ArrayView<float> x, ArrayView<float> center, ArrayView<float> result, int channels, int spatial, long perChannel, int squareDeviation, float scale)

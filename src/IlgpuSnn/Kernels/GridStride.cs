@@ -37,6 +37,25 @@ internal static class GridStride
         return (start, Math.Min(count, start + chunk));
     }
 
+    /// <summary>
+    /// Worker <paramref name="thread"/>'s contiguous share [start, end) of [0, <paramref name="count"/>) for host
+    /// kernels that are handed their worker index (<see cref="HostGemm"/>, <see cref="HostSpikeGemm"/>): the items are
+    /// cut into units of <paramref name="unit"/> (the last one shorter), and every worker gets the same number of whole
+    /// units, the last workers fewer or none. Shares start on a multiple of <paramref name="unit"/>, so a worker's
+    /// register blocks never straddle another's, and no two shares overlap.
+    /// </summary>
+    /// <param name="count">Number of items all workers cover together.</param>
+    /// <param name="unit">Items per indivisible unit (a register-block strip, a vector group); at least 1.</param>
+    /// <param name="thread">This worker's index, 0 ≤ thread &lt; threads.</param>
+    /// <param name="threads">Number of workers.</param>
+    /// <returns>The first item of the share and one past its last (start ≥ end when the share is empty).</returns>
+    public static (int Start, int End) Share(int count, int unit, int thread, int threads)
+    {
+        int units = (count + unit - 1) / unit;
+        int per = (units + threads - 1) / threads;
+        return ((int)Math.Min(count, (long)thread * per * unit), (int)Math.Min(count, (long)(thread + 1) * per * unit));
+    }
+
     /// <summary>The indices first, first + step, ... below end: its own enumerator, so <c>foreach</c> allocates nothing.</summary>
     internal struct Indices
     {

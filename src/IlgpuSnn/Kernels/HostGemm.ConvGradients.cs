@@ -55,18 +55,8 @@ internal static unsafe partial class HostGemm
     {
         int rowGroups = (m + DotRows - 1) / DotRows, colGroups = (n + DotCols - 1) / DotCols;
         int d0 = 0, d1 = m, e0 = 0, e1 = n;
-        if (rowGroups >= colGroups)
-        {
-            int per = (rowGroups + threads - 1) / threads;
-            d0 = (int)Math.Min(m, (long)thread * per * DotRows);
-            d1 = (int)Math.Min(m, (long)(thread + 1) * per * DotRows);
-        }
-        else
-        {
-            int per = (colGroups + threads - 1) / threads;
-            e0 = (int)Math.Min(n, (long)thread * per * DotCols);
-            e1 = (int)Math.Min(n, (long)(thread + 1) * per * DotCols);
-        }
+        if (rowGroups >= colGroups) (d0, d1) = GridStride.Share(m, DotRows, thread, threads);
+        else (e0, e1) = GridStride.Share(n, DotCols, thread, threads);
         if (d0 >= d1 || e0 >= e1) return;
         long inner = (long)s.Nb * s.OutH * s.OutW;
         windowRows ??= GC.AllocateUninitializedArray<float>(WeightBlockFloats + (WeightRows + WeightCols) * (16 + Slack), pinned: true);

@@ -109,18 +109,8 @@ internal static unsafe partial class HostGemm
         {
             int rowGroups = (m + DotRows - 1) / DotRows, colGroups = (n + DotCols - 1) / DotCols;
             int d0 = 0, d1 = m, e0 = 0, e1 = n;
-            if (rowGroups >= colGroups)
-            {
-                int per = (rowGroups + threads - 1) / threads;
-                d0 = (int)Math.Min(m, (long)thread * per * DotRows);
-                d1 = (int)Math.Min(m, (long)(thread + 1) * per * DotRows);
-            }
-            else
-            {
-                int per = (colGroups + threads - 1) / threads;
-                e0 = (int)Math.Min(n, (long)thread * per * DotCols);
-                e1 = (int)Math.Min(n, (long)(thread + 1) * per * DotCols);
-            }
+            if (rowGroups >= colGroups) (d0, d1) = GridStride.Share(m, DotRows, thread, threads);
+            else (e0, e1) = GridStride.Share(n, DotCols, thread, threads);
             DotRectangle(a, b, c, n, k, alpha, beta, d0, d1, e0, e1);
             profile?.Add(m, n, k, transA, transB, Stopwatch.GetElapsedTime(start).TotalSeconds, 0, 0);
             return;
@@ -128,18 +118,8 @@ internal static unsafe partial class HostGemm
         int mr = RowsOf(wide), nr = ColumnsOf(wide);
         int colStrips = (n + nr - 1) / nr, rowStrips = (m + mr - 1) / mr;
         int i0 = 0, i1 = m, j0 = 0, j1 = n;
-        if (colStrips >= threads || rowStrips < colStrips)
-        {
-            int per = (colStrips + threads - 1) / threads;
-            j0 = (int)Math.Min(n, (long)thread * per * nr);
-            j1 = (int)Math.Min(n, (long)(thread + 1) * per * nr);
-        }
-        else
-        {
-            int per = (rowStrips + threads - 1) / threads;
-            i0 = (int)Math.Min(m, (long)thread * per * mr);
-            i1 = (int)Math.Min(m, (long)(thread + 1) * per * mr);
-        }
+        if (colStrips >= threads || rowStrips < colStrips) (j0, j1) = GridStride.Share(n, nr, thread, threads);
+        else (i0, i1) = GridStride.Share(m, mr, thread, threads);
         var (nonZeroRows, rows) = Rectangle(a, b, c, m, n, k, transA, transB, alpha, beta, wide, i0, i1, j0, j1, images, imageForm);
         profile?.Add(m, n, k, transA, transB, Stopwatch.GetElapsedTime(start).TotalSeconds, nonZeroRows, rows);
     }

@@ -10,7 +10,9 @@ namespace IlgpuSnn.Kernels;
 /// same order (so the results are identical), but each worker takes one contiguous share of the neurons and reads the
 /// buffers through host pointers instead of ILGPU's view indexer, which costs several times a plain access on the CPU
 /// (benchmarks/RESULTS.md). Addresses of views a launch does not use are 0 and guarded by the flags of the portable
-/// kernels. GPUs, and the tests that switch host kernels off, run the portable kernels.
+/// kernels. GPUs, and the tests that switch host kernels off, run the portable kernels. The built-in LIF family with a
+/// built-in surrogate runs whole SIMD vectors of neurons first (<see cref="HostLifVector"/>); the scalar loop does the
+/// rest of a worker's share and every other neuron or surrogate.
 /// </summary>
 internal static class HostLifKernels
 {
@@ -25,7 +27,8 @@ internal static class HostLifKernels
         float* pc = (float*)current, ps = (float*)spikes, pg = (float*)surrogate, pu = (float*)potential, pv = (float*)state;
         bool hasState = (flags & NeuronFlags.HasState) != 0;
         bool saveSurrogate = (flags & NeuronFlags.SaveSurrogate) != 0, savePotential = (flags & NeuronFlags.SavePotential) != 0;
-        for (long i = start; i < end; i++)
+        long first = HostLifVector.Sequence(neuron, surrogateFunction, current, spikes, surrogate, potential, state, n, steps, flags, start, end);
+        for (long i = first; i < end; i++)
         {
             float v = hasState ? pv[i] : 0f;
             for (int t = 0; t < steps; t++)
@@ -54,7 +57,8 @@ internal static class HostLifKernels
         float* pc = (float*)current, pp = (float*)previousV, ps = (float*)spikes, pv = (float*)v, pg = (float*)surrogate, pu = (float*)potential;
         bool hasState = (flags & NeuronFlags.HasState) != 0;
         bool saveSurrogate = (flags & NeuronFlags.SaveSurrogate) != 0, savePotential = (flags & NeuronFlags.SavePotential) != 0;
-        for (long i = start; i < end; i++)
+        long first = HostLifVector.Step(neuron, surrogateFunction, current, previousV, spikes, v, surrogate, potential, flags, start, end);
+        for (long i = first; i < end; i++)
         {
             float prev = hasState ? pp[i] : 0f;
             float u = neuron.Charge(prev, pc[i]);
@@ -79,7 +83,8 @@ internal static class HostLifKernels
         float* pgi = (float*)currentGrad, pgp = (float*)parameterGrad;
         bool readU = (flags & NeuronFlags.ReadPotential) != 0, readS = (flags & NeuronFlags.ReadSpikes) != 0;
         bool hasInitial = (flags & NeuronFlags.HasState) != 0, writeParameter = (flags & NeuronFlags.WriteParameterGrad) != 0;
-        for (long i = start; i < end; i++)
+        long first = HostLifVector.SequenceBackward(neuron, spikeGrad, surrogate, spikes, potential, initial, currentGrad, parameterGrad, n, steps, flags, start, end);
+        for (long i = first; i < end; i++)
         {
             float gv = 0f; // ∂L/∂v[t], carried from step t+1 (zero after the last step: v[T] is detached)
             float gp = 0f;
@@ -123,7 +128,9 @@ internal static class HostLifKernels
         bool hasInitial = (flags & NeuronFlags.HasState) != 0;
         bool writeCurrent = (flags & NeuronFlags.WriteCurrentGrad) != 0, writePrevious = (flags & NeuronFlags.WritePreviousGrad) != 0;
         bool writeParameter = (flags & NeuronFlags.WriteParameterGrad) != 0;
-        for (long i = start; i < end; i++)
+        long first = HostLifVector.StepBackward(neuron, spikeGrad, potentialGrad, surrogate, spikes, potential, previousV, currentGrad, previousGrad,
+            parameterGrad, flags, start, end);
+        for (long i = first; i < end; i++)
         {
             float sg = pg[i];
             float gs = hasSpikeGrad ? pgs[i] : 0f;

@@ -1,4 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using ILGPU;
+using ILGPU.Frontend;
 using IlgpuSnn.Runtime;
 
 namespace IlgpuSnn.Kernels;
@@ -6,7 +9,7 @@ namespace IlgpuSnn.Kernels;
 /// <summary>
 /// The CPU accelerator's form of average pooling and its backward (<see cref="Pooling"/>): each worker takes a
 /// contiguous share of whole planes and reads them through host pointers, with the portable kernels' arithmetic and
-/// summation order (so the results are identical). GPUs and the tests that switch host kernels off run the portable
+/// summation order (so the results are identical); the usual 2×2 window at stride 2 takes 128-bit vectors. GPUs and the tests that switch host kernels off run the portable
 /// kernels.
 /// </summary>
 internal static class HostPooling
@@ -21,26 +24,33 @@ internal static class HostPooling
     }
 
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run the portable pooling kernels.")]
-    internal static unsafe void AverageKernel(long source, long target, long planes, int backward,
+    internal static void AverageKernel(long source, long target, long planes, int backward,
         int height, int width, int outHeight, int outWidth, int kernel, int step)
     {
         var (start, end) = GridStride.Chunk(planes);
+        if (start < end) AveragePlanes(source, target, start, end, backward, height, width, outHeight, outWidth, kernel, step);
+    }
+
+    /// <summary>Planes [start, end) (opaque to ILGPU's frontend: it uses hardware vectors).</summary>
+    [External("ilgpusnn_host_average_planes")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void AveragePlanes(long source, long target, long start, long end, int backward,
+        int height, int width, int outHeight, int outWidth, int kernel, int step)
+    {
         long planeIn = (long)height * width, planeOut = (long)outHeight * outWidth;
         float invArea = 1f / (kernel * kernel);
         for (long p = start; p < end; p++)
         {
             if (kernel == 2 && step == 2)
             {
-                // The usual 2x2 window at stride 2 unrolled, in the general path's summation order.
                 if (backward == 0)
                 {
                     float* x = (float*)source + p * planeIn;
                     float* y = (float*)target + p * planeOut;
                     for (int oh = 0; oh < outHeight; oh++)
                     {
-                        float* r0 = x + 2L * oh * width, r1 = r0 + width, yr = y + (long)oh * outWidth;
-                        for (int ow = 0; ow < outWidth; ow++)
-                            yr[ow] = (0f + r0[2 * ow] + r0[2 * ow + 1] + r1[2 * ow] + r1[2 * ow + 1]) * invArea;
+                        float* r0 = x + 2L * oh * width;
+                        Average2x2Row(r0, r0 + width, y + (long)oh * outWidth, outWidth, invArea);
                     }
                 }
                 else
@@ -54,12 +64,11 @@ internal static class HostPooling
                         int oh = h / 2;
                         if (oh >= outHeight)
                         {
-                            for (int w = 0; w < width; w++) gr[w] = 0f;
+                            new Span<float>(gr, width).Clear();
                             continue;
                         }
-                        float* gyr = gy + (long)oh * outWidth;
-                        for (int w = 0; w < 2 * outWidth; w++) gr[w] = (0f + gyr[w / 2]) * invArea;
-                        for (int w = 2 * outWidth; w < width; w++) gr[w] = 0f;
+                        Spread2x2Row(gy + (long)oh * outWidth, gr, outWidth, invArea);
+                        new Span<float>(gr + 2 * outWidth, width - 2 * outWidth).Clear();
                     }
                 }
             }
@@ -96,6 +105,66 @@ internal static class HostPooling
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// One output row of the 2×2 window at stride 2: y[ow] = (((0 + r0[2ow]) + r0[2ow + 1]) + r1[2ow]) + r1[2ow + 1])
+    /// · invArea, the portable kernel's summation order, 4 outputs per 128-bit step (the last step overlaps the one
+    /// before when the row is not a multiple of 4; rows under 4 outputs go one by one).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Average2x2Row(float* r0, float* r1, float* y, int outWidth, float invArea)
+    {
+        if (outWidth < 4)
+        {
+            for (int ow = 0; ow < outWidth; ow++) y[ow] = (0f + r0[2 * ow] + r0[2 * ow + 1] + r1[2 * ow] + r1[2 * ow + 1]) * invArea;
+            return;
+        }
+        var inv = Vector128.Create(invArea);
+        for (int ow = 0; ; ow += 4)
+        {
+            if (ow > outWidth - 4) ow = outWidth - 4;
+            var lower = WindowSums(r0 + 2 * ow, r1 + 2 * ow);
+            var upper = WindowSums(r0 + 2 * ow + 4, r1 + 2 * ow + 4);
+            // The even lanes hold the sums: keep the low 32 bits of each 64-bit pair.
+            (Vector128.Narrow(lower.AsUInt64(), upper.AsUInt64()).AsSingle() * inv).Store(y + ow);
+            if (ow == outWidth - 4) return;
+        }
+    }
+
+    /// <summary>Lanes 0 and 2 of the result: the sums of the windows at columns (0, 1) and (2, 3) of rows r0, r1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe Vector128<float> WindowSums(float* r0, float* r1)
+    {
+        var a = Vector128.Load(r0);
+        var b = Vector128.Load(r1);
+        // x >> 32 on 64-bit pairs moves each odd lane onto the even one before it.
+        var aOdd = Vector128.ShiftRightLogical(a.AsUInt64(), 32).AsSingle();
+        var bOdd = Vector128.ShiftRightLogical(b.AsUInt64(), 32).AsSingle();
+        return Vector128<float>.Zero + a + aOdd + b + bOdd;
+    }
+
+    /// <summary>
+    /// One input row of the 2×2 backward at stride 2 covered by windows: gx[w] = (0 + gy[w / 2])·invArea for
+    /// w &lt; 2·outWidth, 4 windows per 128-bit step (overlapping last step as in <see cref="Average2x2Row"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Spread2x2Row(float* gy, float* gx, int outWidth, float invArea)
+    {
+        if (outWidth < 4)
+        {
+            for (int w = 0; w < 2 * outWidth; w++) gx[w] = (0f + gy[w / 2]) * invArea;
+            return;
+        }
+        var inv = Vector128.Create(invArea);
+        for (int ow = 0; ; ow += 4)
+        {
+            if (ow > outWidth - 4) ow = outWidth - 4;
+            var g = (Vector128<float>.Zero + Vector128.Load(gy + ow)) * inv;
+            Vector128.Shuffle(g, Vector128.Create(0, 0, 1, 1)).Store(gx + 2 * ow);
+            Vector128.Shuffle(g, Vector128.Create(2, 2, 3, 3)).Store(gx + 2 * ow + 4);
+            if (ow == outWidth - 4) return;
         }
     }
 }

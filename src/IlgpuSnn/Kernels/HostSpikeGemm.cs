@@ -97,20 +97,9 @@ internal static unsafe class HostSpikeGemm
         }
         else
         {
-            int groups = (outs + Lanes - 1) / Lanes;
             int o0 = 0, o1 = outs, n0 = 0, n1 = rows;
-            if (groups >= threads)
-            {
-                int per = (groups + threads - 1) / threads;
-                o0 = (int)Math.Min(outs, (long)thread * per * Lanes);
-                o1 = (int)Math.Min(outs, (long)(thread + 1) * per * Lanes);
-            }
-            else
-            {
-                int per = (rows + threads - 1) / threads;
-                n0 = (int)Math.Min(rows, (long)thread * per);
-                n1 = (int)Math.Min(rows, (long)(thread + 1) * per);
-            }
+            if ((outs + Lanes - 1) / Lanes >= threads) (o0, o1) = GridStride.Share(outs, Lanes, thread, threads);
+            else (n0, n1) = GridStride.Share(rows, 1, thread, threads);
             if (o0 < o1 && n0 < n1) ForwardRectangle(x, w, y, outs, ins, alpha, beta, o0, o1, n0, n1);
         }
         Profile?.Add("forward", rows, outs, ins, eventDriven, Stopwatch.GetElapsedTime(start).TotalSeconds, nonZero, sampled);
@@ -135,10 +124,7 @@ internal static unsafe class HostSpikeGemm
         }
         else
         {
-            int blocks = (ins + GradientInputs - 1) / GradientInputs;
-            int per = (blocks + threads - 1) / threads;
-            int i0 = (int)Math.Min(ins, (long)thread * per * GradientInputs);
-            int i1 = (int)Math.Min(ins, (long)(thread + 1) * per * GradientInputs);
+            var (i0, i1) = GridStride.Share(ins, GradientInputs, thread, threads);
             if (i0 < i1) WeightGradientRectangle(g, x, dw, rows, outs, ins, alpha, beta, i0, i1);
         }
         Profile?.Add("weight gradient", rows, outs, ins, eventDriven, Stopwatch.GetElapsedTime(start).TotalSeconds, nonZero, sampled);

@@ -36,15 +36,23 @@ public static partial class Ops
         if (!training) return Normalize(name, device, x, gamma, beta, runningMean.View, runningVar.View, batchStatistics: false, eps, channels, spatial);
 
         long count = x.Length / Math.Max(channels, 1);
+        if (reducer is null)
+        {
+            if (count <= 1) throw TooFewValues(name, x);
+            // One pass: the batch statistics normalise x and update the running ones.
+            return Normalize(name, device, x, gamma, beta, runningMean.View, runningVar.View, batchStatistics: true, eps, channels, spatial, updateRunning: momentum);
+        }
         using var mean = Tensor.Empty(device, channels);
         using var variance = Tensor.Empty(device, channels);
         BatchNormKernels.ChannelStatistics(device, x.View, mean.View, variance.View, channels, spatial);
-        var (total, share) = reducer is null ? (count, 1.0) : SynchronizeStatistics(reducer, mean, variance, count);
-        if (total <= 1)
-            throw new ArgumentException($"{name}: training needs more than one value per channel, got input {Tensor.Format(x.Shape)}.", nameof(x));
+        var (total, share) = SynchronizeStatistics(reducer, mean, variance, count);
+        if (total <= 1) throw TooFewValues(name, x);
         BatchNormKernels.UpdateRunning(device, mean.View, variance.View, runningMean.View, runningVar.View, momentum, total);
         return Normalize(name, device, x, gamma, beta, mean.View, variance.View, batchStatistics: true, eps, channels, spatial, reducer, share);
     }
+
+    private static ArgumentException TooFewValues(string name, Tensor x) =>
+        new($"{name}: training needs more than one value per channel, got input {Tensor.Format(x.Shape)}.", nameof(x));
 
     /// <summary>
     /// Normalises x [N, C] or [N, C, H, W] with the GIVEN per-channel <paramref name="mean"/> and
@@ -86,8 +94,14 @@ public static partial class Ops
         BatchNormKernels.ChannelStatistics(device, x.View, mean.View, variance.View, channels, spatial);
     }
 
+    /// <summary>
+    /// Normalises x with <paramref name="mean"/> and <paramref name="variance"/>, or, when <paramref name="updateRunning"/>
+    /// is the momentum, with x's own batch statistics, folding them into the running statistics that
+    /// <paramref name="mean"/> and <paramref name="variance"/> then are; records the backward.
+    /// </summary>
     private static Tensor Normalize(string name, Device device, Tensor x, Tensor gamma, Tensor beta, ILGPU.ArrayView<float> mean,
-        ILGPU.ArrayView<float> variance, bool batchStatistics, float eps, int channels, int spatial, IBatchStatisticsReducer? reducer = null, double share = 1)
+        ILGPU.ArrayView<float> variance, bool batchStatistics, float eps, int channels, int spatial, IBatchStatisticsReducer? reducer = null, double share = 1,
+        float? updateRunning = null)
     {
         var entry = Tape.Begin(name, x, gamma, beta);
         bool record = entry is not null;
@@ -95,11 +109,12 @@ public static partial class Ops
         // x̂ is read by the backward for dgamma, and for dx when the statistics are the batch's.
         bool keepXhat = needGamma || (needX && batchStatistics);
         var y = Tensor.Empty(device, x.ShapeArray());
-        using var invstd = Tensor.Empty(device, channels);
         using var scale = Tensor.Empty(device, channels);
         using var xhat = keepXhat ? Tensor.Empty(device, x.ShapeArray()) : null;
-        BatchNormKernels.PrepareScale(device, variance, gamma.View, invstd.View, scale.View, eps);
-        BatchNormKernels.Normalize(device, x.View, mean, invstd.View, gamma.View, beta.View, y.View, (xhat ?? y).View, keepXhat, channels, spatial);
+        if (updateRunning is { } momentum)
+            BatchNormKernels.TrainForward(device, x.View, gamma.View, beta.View, mean, variance, momentum, eps, y.View, (xhat ?? y).View, keepXhat, scale.View, channels, spatial);
+        else
+            BatchNormKernels.Normalize(device, x.View, mean, variance, gamma.View, beta.View, eps, y.View, (xhat ?? y).View, keepXhat, scale.View, channels, spatial);
         if (entry is null) return y;
 
         var savedXhat = xhat is null ? null : entry.Keep(xhat);
@@ -118,7 +133,13 @@ public static partial class Ops
             }
             var sumDy = Tensor.Empty(device, channels);
             var sumDyXhat = Tensor.Empty(device, channels);
-            if (savedXhat is not null)
+            if (needX && batchStatistics && reducer is null)
+            {
+                // One pass: the sums (also dgamma, dbeta) and dx.
+                dx = Tensor.Empty(device, xShape);
+                BatchNormKernels.Backward(device, dy.View, savedXhat!.View, savedScale!.View, sumDy.View, sumDyXhat.View, dx.View, channels, spatial);
+            }
+            else if (savedXhat is not null)
             {
                 BatchNormKernels.ChannelSumProduct(device, dy.View, savedXhat.View, sumDy.View, sumDyXhat.View, channels, spatial);
             }
@@ -127,7 +148,7 @@ public static partial class Ops
                 // Only beta (and x with fixed statistics) need gradients: Σ dy alone.
                 BatchNormKernels.ChannelSumProduct(device, dy.View, dy.View, sumDy.View, sumDyXhat.View, channels, spatial);
             }
-            if (needX)
+            if (needX && dx is null)
             {
                 dx = Tensor.Empty(device, xShape);
                 var xh = savedXhat ?? dy;

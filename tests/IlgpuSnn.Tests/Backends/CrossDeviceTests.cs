@@ -77,12 +77,11 @@ public sealed class CrossDeviceTests(TestDevice fixture) : IDisposable
 
                 var expected = Run(reference);
                 var actual = Run(Tested);
+                var magnitudes = ReferenceGemm.WithMagnitude(a, b, m, n, k, ta, tb, 0.75, 0.5, c).Magnitude;
                 for (int i = 0; i < m; i++)
                     for (int j = 0; j < n; j++)
                     {
-                        double magnitude = 0.5 * Math.Abs(c[i * n + j]);
-                        for (int p = 0; p < k; p++)
-                            magnitude += 0.75 * Math.Abs(a[ta ? p * m + i : i * k + p] * b[tb ? j * k + p : p * n + j]);
+                        double magnitude = magnitudes[i * n + j];
                         Assert.True(Math.Abs(expected[i * n + j] - actual[i * n + j]) <= 2e-5 * magnitude + 1e-7,
                             $"GEMM {m}x{n}x{k} ta={ta} tb={tb} at ({i},{j}): cpu {expected[i * n + j]}, {Tested.Kind} {actual[i * n + j]}");
                     }

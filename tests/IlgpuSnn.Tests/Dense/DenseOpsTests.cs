@@ -19,12 +19,7 @@ public sealed class DenseOpsTests(TestDevice fixture)
         var b = Rand.Uniform(k * n, 12);
         int[] aShape = transA ? [k, m] : [m, k];
         int[] bShape = transB ? [n, k] : [k, n];
-        double A(int i, int p) => transA ? a[p * m + i] : a[i * k + p];
-        double B(int p, int j) => transB ? b[j * k + p] : b[p * n + j];
-        var expected = new double[m * n];
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
-                for (int p = 0; p < k; p++) expected[i * n + j] += A(i, p) * B(p, j);
+        var expected = ReferenceGemm.Product(a, b, m, n, k, transA, transB);
         using (var scope = TensorScope.Begin())
         {
             var y = Ops.MatMul(Tensor.FromArray(D, a, aShape), Tensor.FromArray(D, b, bShape), transA, transB);
@@ -43,14 +38,10 @@ public sealed class DenseOpsTests(TestDevice fixture)
         var x = Rand.Uniform(batch * inF, 21);
         var w = Rand.Uniform(outF * inF, 22);
         var bias = Rand.Uniform(outF, 23);
-        var expected = new double[batch * outF];
-        for (int r = 0; r < batch; r++)
-            for (int o = 0; o < outF; o++)
-            {
-                double s = withBias ? bias[o] : 0;
-                for (int i = 0; i < inF; i++) s += (double)x[r * inF + i] * w[o * inF + i];
-                expected[r * outF + o] = s;
-            }
+        var expected = ReferenceGemm.Product(x, w, batch, outF, inF, transB: true);
+        if (withBias)
+            for (int r = 0; r < batch; r++)
+                for (int o = 0; o < outF; o++) expected[r * outF + o] += bias[o];
         using (var scope = TensorScope.Begin())
         {
             var y = Ops.Linear(Tensor.FromArray(D, x, batch, inF), Tensor.FromArray(D, w, outF, inF),

@@ -105,6 +105,35 @@ public sealed class GemmTests(TestDevice fixture)
         Assert.Contains("Gemm", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [MemberData(nameof(Transposes))]
+    public void Reference_loops_match_mathnet(bool transA, bool transB)
+    {
+        // The other tests' shared double-loop reference (ReferenceGemm) against the library: C and the magnitudes
+        // |alpha|·|op(A)|·|op(B)| + |beta·C0| that their tolerances scale with.
+        const int m = 7, n = 5, k = 9;
+        var a = Rand.Uniform(m * k, 81);
+        var b = Rand.Uniform(k * n, 82);
+        var c = Rand.Uniform(m * n, 83);
+        var (value, magnitude) = ReferenceGemm.WithMagnitude(a, b, m, n, k, transA, transB, -0.5, 0.75, c);
+        Close.Within(MathNetGemm(a, b, c, m, n, k, transA, transB, -0.5f, 0.75f, abs: false).ToRowMajorArray(), value, 1e-12, 1e-12, "C");
+        Close.Within(MathNetGemm(a, b, c, m, n, k, transA, transB, 0.5f, 0.75f, abs: true).ToRowMajorArray(), magnitude, 1e-12, 1e-12, "magnitude");
+    }
+
+    /// <summary>
+    /// alpha·op(A)·op(B) + beta·C0 by MathNet (row-major arrays to matrices of the stored shape, then transposed as
+    /// requested); with <paramref name="abs"/> every entry of A, B and C0 taken by its absolute value.
+    /// </summary>
+    private static Matrix<double> MathNetGemm(float[] a, float[] b, float[] c, int m, int n, int k, bool transA, bool transB,
+        float alpha, float beta, bool abs)
+    {
+        double At(float[] data, int index) => abs ? Math.Abs((double)data[index]) : data[index];
+        var aStored = transA ? Matrix<double>.Build.Dense(k, m, (i, j) => At(a, i * m + j)) : Matrix<double>.Build.Dense(m, k, (i, j) => At(a, i * k + j));
+        var bStored = transB ? Matrix<double>.Build.Dense(n, k, (i, j) => At(b, i * k + j)) : Matrix<double>.Build.Dense(k, n, (i, j) => At(b, i * n + j));
+        var c0 = Matrix<double>.Build.Dense(m, n, (i, j) => At(c, i * n + j));
+        return alpha * (transA ? aStored.Transpose() : aStored) * (transB ? bStored.Transpose() : bStored) + beta * c0;
+    }
+
     private delegate void GemmFn(Device d, ILGPU.ArrayView<float> a, ILGPU.ArrayView<float> b, ILGPU.ArrayView<float> c,
         int m, int n, int k, bool ta, bool tb, float alpha, float beta);
 
@@ -118,11 +147,7 @@ public sealed class GemmTests(TestDevice fixture)
                 for (int j = 0; j < n; j++)
                     bData[transB ? j * k + p : p * n + j] = opB(p, j);
         var cData = Rand.Uniform(m * n, m * n + 1);
-        // MathNet: row-major arrays -> matrices of the stored shape, then transpose as requested.
-        var aStored = transA ? Matrix<double>.Build.Dense(k, m, (i, j) => aData[i * m + j]) : Matrix<double>.Build.Dense(m, k, (i, j) => aData[i * k + j]);
-        var bStored = transB ? Matrix<double>.Build.Dense(n, k, (i, j) => bData[i * k + j]) : Matrix<double>.Build.Dense(k, n, (i, j) => bData[i * n + j]);
-        var c0 = Matrix<double>.Build.Dense(m, n, (i, j) => cData[i * n + j]);
-        var expected = alpha * (transA ? aStored.Transpose() : aStored) * (transB ? bStored.Transpose() : bStored) + beta * c0;
+        var expected = MathNetGemm(aData, bData, cData, m, n, k, transA, transB, alpha, beta, abs: false);
 
         using var scope = TensorScope.Begin();
         var ta = Tensor.FromArray(D, aData, aData.Length);

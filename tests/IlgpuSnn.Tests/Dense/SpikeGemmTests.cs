@@ -148,18 +148,15 @@ public sealed class SpikeGemmTests(TestDevice fixture)
         var w = Rand.Uniform(outs * ins, 13);
         var b = Rand.Uniform(outs, 14);
         var g = Rand.Uniform(rows * outs, 15);
-        double[] y = new double[rows * outs], dx = new double[rows * ins], dw = new double[outs * ins], db = new double[outs];
+        var y = ReferenceGemm.Product(x, w, rows, outs, ins, transB: true);
+        var dx = ReferenceGemm.Product(g, w, rows, ins, outs);
+        var dw = ReferenceGemm.Product(g, x, outs, ins, rows, transA: true);
+        var db = new double[outs];
         for (int n = 0; n < rows; n++)
             for (int o = 0; o < outs; o++)
             {
-                y[n * outs + o] = b[o];
+                y[n * outs + o] += b[o];
                 db[o] += g[n * outs + o];
-                for (int i = 0; i < ins; i++)
-                {
-                    y[n * outs + o] += (double)x[n * ins + i] * w[o * ins + i];
-                    dx[n * ins + i] += (double)g[n * outs + o] * w[o * ins + i];
-                    dw[o * ins + i] += (double)g[n * outs + o] * x[n * ins + i];
-                }
             }
         using var scope = TensorScope.Begin();
         var tx = Tensor.FromArray(D, x, rows, ins).RequireGrad();
@@ -189,25 +186,12 @@ public sealed class SpikeGemmTests(TestDevice fixture)
         Assert.Contains("g [4, 3]", e.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>y = alpha·x·Wᵀ + beta·y0 through <see cref="SpikeGemm.Forward"/> against a double loop.</summary>
+    /// <summary>y = alpha·x·Wᵀ + beta·y0 through <see cref="SpikeGemm.Forward"/> against <see cref="ReferenceGemm"/>.</summary>
     private void CheckForward(float[] x, int rows, int outs, int ins, float alpha, float beta, float? threshold, string what)
     {
         var w = Rand.Uniform(outs * ins, outs + 5 * ins);
         var y0 = Rand.Uniform(rows * outs, rows + outs);
-        var expected = new double[rows * outs];
-        var scale = new double[rows * outs];
-        for (int n = 0; n < rows; n++)
-            for (int o = 0; o < outs; o++)
-            {
-                double s = 0, a = 0;
-                for (int i = 0; i < ins; i++)
-                {
-                    s += (double)x[n * ins + i] * w[o * ins + i];
-                    a += Math.Abs((double)x[n * ins + i] * w[o * ins + i]);
-                }
-                expected[n * outs + o] = alpha * s + beta * y0[n * outs + o];
-                scale[n * outs + o] = Math.Abs(alpha) * a + Math.Abs(beta * y0[n * outs + o]);
-            }
+        var (expected, scale) = ReferenceGemm.WithMagnitude(x, w, rows, outs, ins, transB: true, alpha: alpha, beta: beta, c0: y0);
         using var scope = TensorScope.Begin();
         var tx = Tensor.FromArray(D, x, rows, ins);
         var tw = Tensor.FromArray(D, w, outs, ins);
@@ -217,25 +201,12 @@ public sealed class SpikeGemmTests(TestDevice fixture)
         AssertClose(expected, scale, ty.ToArray(), $"forward {rows}x{outs}x{ins} {what}");
     }
 
-    /// <summary>dW = alpha·gᵀ·x + beta·dW0 through <see cref="SpikeGemm.WeightGradient"/> against a double loop.</summary>
+    /// <summary>dW = alpha·gᵀ·x + beta·dW0 through <see cref="SpikeGemm.WeightGradient"/> against <see cref="ReferenceGemm"/>.</summary>
     private void CheckWeightGradient(float[] x, int rows, int outs, int ins, float alpha, float beta, float? threshold, string what)
     {
         var g = Rand.Uniform(rows * outs, 3 * rows + outs);
         var dw0 = Rand.Uniform(outs * ins, outs + ins);
-        var expected = new double[outs * ins];
-        var scale = new double[outs * ins];
-        for (int o = 0; o < outs; o++)
-            for (int i = 0; i < ins; i++)
-            {
-                double s = 0, a = 0;
-                for (int n = 0; n < rows; n++)
-                {
-                    s += (double)g[n * outs + o] * x[n * ins + i];
-                    a += Math.Abs((double)g[n * outs + o] * x[n * ins + i]);
-                }
-                expected[o * ins + i] = alpha * s + beta * dw0[o * ins + i];
-                scale[o * ins + i] = Math.Abs(alpha) * a + Math.Abs(beta * dw0[o * ins + i]);
-            }
+        var (expected, scale) = ReferenceGemm.WithMagnitude(g, x, outs, ins, rows, transA: true, alpha: alpha, beta: beta, c0: dw0);
         using var scope = TensorScope.Begin();
         var tg = Tensor.FromArray(D, g, rows, outs);
         var tx = Tensor.FromArray(D, x, rows, ins);

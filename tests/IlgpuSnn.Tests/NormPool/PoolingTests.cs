@@ -34,6 +34,9 @@ public sealed class PoolingTests(TestDevice fixture)
     [InlineData(2, 2, 5, 6, 2, 1)]
     [InlineData(1, 2, 3, 3, 3, 1)]
     [InlineData(3, 1, 9, 8, 2, 3)]
+    [InlineData(2, 3, 14, 14, 2, 2)] // 2x2 at stride 2 in 128-bit steps: 7 outputs per row (overlapping last step)
+    [InlineData(1, 2, 9, 27, 2, 2)]  // 13 outputs per row, odd height and width
+    [InlineData(1, 1, 3, 8, 2, 2)]   // exactly 4 outputs per row
     public void Forward_matches_plain_loops(int n, int c, int h, int w, int k, int s)
     {
         var x = Rand.Uniform(n * c * h * w, 11);
@@ -53,6 +56,10 @@ public sealed class PoolingTests(TestDevice fixture)
     [InlineData(2, 2, 5, 6, 2, 1)]
     [InlineData(2, 3, 8, 6, 2, 2)]
     [InlineData(2, 2, 7, 5, 2, 2)]
+    [InlineData(2, 3, 14, 14, 2, 2)]
+    [InlineData(1, 2, 28, 28, 2, 2)]
+    [InlineData(2, 2, 9, 27, 2, 2)]
+    [InlineData(1, 1, 5, 8, 2, 2)]
     public void Average_pooling_portable_kernels_give_the_host_kernels_results(int n, int c, int h, int w, int k, int s)
     {
         // The tests around this one check the CPU accelerator's host forms; the portable ones GPUs run must be identical.
@@ -81,6 +88,7 @@ public sealed class PoolingTests(TestDevice fixture)
     [InlineData(1, 3, 4, 6, 2, 2)]
     [InlineData(2, 1, 5, 5, 2, 1)]
     [InlineData(1, 1, 8, 7, 2, 3)]
+    [InlineData(1, 2, 9, 15, 2, 2)]
     public void Backward_matches_finite_differences(int n, int c, int h, int w, int k, int s)
     {
         int len = n * c * h * w;

@@ -4,11 +4,14 @@ namespace IlgpuSnn.Neurons;
 /// <param name="alpha">The shape parameter α (positive).</param>
 public readonly struct ATanSurrogate(float alpha) : ISurrogateGradient
 {
-    private const float HalfPi = 1.57079632679489662f;
+    internal const float HalfPi = 1.57079632679489662f;
     private const float InvPi = 0.318309886183790672f;
 
     /// <summary>The family: name "atan", default α = 2.</summary>
     public static SurrogateFamily<ATanSurrogate> Family { get; } = new("atan", 2f, a => new ATanSurrogate(a), SurrogateKind.ATan);
+
+    /// <summary>α (the CPU's SIMD neuron kernels read it).</summary>
+    internal float Alpha => alpha;
 
     /// <inheritdoc />
     public float Derivative(float z)

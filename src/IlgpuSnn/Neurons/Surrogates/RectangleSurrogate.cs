@@ -7,6 +7,9 @@ public readonly struct RectangleSurrogate(float alpha) : ISurrogateGradient
     /// <summary>The family: name "rectangle", default α = 1.</summary>
     public static SurrogateFamily<RectangleSurrogate> Family { get; } = new("rectangle", 1f, a => new RectangleSurrogate(a), SurrogateKind.Rectangle);
 
+    /// <summary>α (the CPU's SIMD neuron kernels read it).</summary>
+    internal float Alpha => alpha;
+
     /// <inheritdoc />
     public float Derivative(float z)
     {

@@ -7,6 +7,9 @@ public readonly struct SigmoidSurrogate(float alpha) : ISurrogateGradient
     /// <summary>The family: name "sigmoid", default α = 4.</summary>
     public static SurrogateFamily<SigmoidSurrogate> Family { get; } = new("sigmoid", 4f, a => new SigmoidSurrogate(a), SurrogateKind.Sigmoid);
 
+    /// <summary>α (the CPU's SIMD neuron kernels read it).</summary>
+    internal float Alpha => alpha;
+
     /// <inheritdoc />
     public float Derivative(float z)
     {

@@ -7,6 +7,9 @@ public readonly struct TriangleSurrogate(float alpha) : ISurrogateGradient
     /// <summary>The family: name "triangle", default α = 1.</summary>
     public static SurrogateFamily<TriangleSurrogate> Family { get; } = new("triangle", 1f, a => new TriangleSurrogate(a), SurrogateKind.Triangle);
 
+    /// <summary>α (the CPU's SIMD neuron kernels read it).</summary>
+    internal float Alpha => alpha;
+
     /// <inheritdoc />
     public float Derivative(float z)
     {

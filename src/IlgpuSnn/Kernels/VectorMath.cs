@@ -1,0 +1,59 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace IlgpuSnn.Kernels;
+
+/// <summary>
+/// Vector math for the CPU's SIMD kernels, in single precision and inlined into them. (The BCL's
+/// <see cref="Vector.Exp(Vector{float})"/> widens to double and calls generic helpers that run unoptimised for a
+/// while, which made it cost more than the rest of the LIF forward.)
+/// </summary>
+internal static class VectorMath
+{
+    private const float Log2E = 1.44269504088896341f;
+
+    // ln 2 split so that n·LnHi is exact for |n| ≤ 2^9 (Cody and Waite), as in Cephes' expf.
+    private const float LnHi = 0.693359375f, LnLo = -2.12194440e-4f;
+
+    // e^r − 1 − r ≈ r²·P(r) on |r| ≤ ln2/2 (Cephes expf).
+    private const float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f, P3 = 4.1665795894e-2f,
+        P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+    /// <summary>Below this e^x rounds to 0 in single precision (e^−104 ≈ 6.8e−46, under half the smallest subnormal).</summary>
+    private const float Lowest = -104f;
+
+    /// <summary>Above this e^x overflows to +∞ (e^89 ≈ 4.5e38 &gt; float.MaxValue).</summary>
+    private const float Highest = 89f;
+
+    /// <summary>
+    /// e^x per lane: within 1 ulp of the exact value over the whole float range, subnormal results included (tested
+    /// against double-precision <see cref="Math.Exp"/>); +∞ above 88.72, 0 below −103.97, NaN for NaN, like
+    /// <see cref="MathF.Exp"/>. x = n·ln2 + r with |r| ≤ ln2/2; e^r by Cephes' polynomial; 2^n applied as two
+    /// exact powers of two so that results down to the subnormals are rounded once.
+    /// </summary>
+    /// <param name="x">The exponents.</param>
+    /// <returns>e^x per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Exp(Vector<float> x)
+    {
+        // The native min, max and conversion (single instructions): NaN lanes are restored at the end, n stays within ±150.
+        var clamped = Vector.MinNative(Vector.MaxNative(x, new Vector<float>(Lowest)), new Vector<float>(Highest));
+        var n = Vector.Floor(clamped * new Vector<float>(Log2E) + new Vector<float>(0.5f));
+        var r = clamped - n * new Vector<float>(LnHi) - n * new Vector<float>(LnLo);
+        var p = new Vector<float>(P0);
+        p = p * r + new Vector<float>(P1);
+        p = p * r + new Vector<float>(P2);
+        p = p * r + new Vector<float>(P3);
+        p = p * r + new Vector<float>(P4);
+        p = p * r + new Vector<float>(P5);
+        p = p * (r * r) + r + Vector<float>.One;
+        var k = Vector.ConvertToInt32Native(n);
+        var half = Vector.ShiftRightArithmetic(k, 1);
+        var e = p * PowerOfTwo(half) * PowerOfTwo(k - half);
+        return Vector.ConditionalSelect(Vector.Equals(x, x), e, x);
+    }
+
+    /// <summary>2^k for −126 ≤ k ≤ 127, built from the exponent bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> PowerOfTwo(Vector<int> k) => Vector.AsVectorSingle(Vector.ShiftLeft(k + new Vector<int>(127), 23));
+}
