@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Frontend;
 using ILGPU.Runtime;
 using IlgpuSnn.Runtime;
 
@@ -17,7 +18,10 @@ internal static class EncoderKernels
         if (y.Length == 0) return;
         if (x.Length == 0 || y.Length % x.Length != 0)
             throw new ArgumentException($"Repeat: output of {y.Length} elements is not a multiple of the input's {x.Length}.");
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, long>(RepeatKernel)(device.Launch.GridStride(y.Length), x, y, x.Length);
+        if (device.Launch.UseHostKernels)
+            device.Kernels.Load<long, long, long, long>(HostRepeatKernel)(device.Launch.GridStride(y.Length), HostMemory.Address(x), HostMemory.Address(y), x.Length, y.Length);
+        else
+            device.Kernels.Load<ArrayView<float>, ArrayView<float>, long>(RepeatKernel)(device.Launch.GridStride(y.Length), x, y, x.Length);
     }
 
     /// <summary>
@@ -37,6 +41,35 @@ internal static class EncoderKernels
     internal static void RepeatKernel(ArrayView<float> x, ArrayView<float> y, long n)
     {
         foreach (long i in GridStride.Over(y.Length)) y[i] = x[i % n];
+    }
+
+    /// <summary>
+    /// The CPU accelerator's form of <see cref="RepeatKernel"/>: each worker copies its contiguous share of y as runs of
+    /// x (one block copy per run instead of a division and two view accesses per element, which cost about 7 ns per
+    /// element: the direct encoder's repeat was the costliest kernel of a small MLP's iteration).
+    /// </summary>
+    [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run RepeatKernel.")]
+    internal static unsafe void HostRepeatKernel(long x, long y, long n, long total)
+    {
+        var (start, end) = GridStride.Chunk(total);
+        CopyRuns((float*)x, (float*)y, n, start, end);
+    }
+
+    /// <summary>
+    /// y[i] = x[i mod n] for i in [start, end), as block copies of runs of x. Marked <see cref="ExternalAttribute"/>:
+    /// ILGPU's frontend cannot translate the BCL's block copy and treats it as opaque; the CPU accelerator calls it as
+    /// ordinary .NET code from inside the kernel.
+    /// </summary>
+    [External("ilgpusnn_host_repeat")]
+    private static unsafe void CopyRuns(float* x, float* y, long n, long start, long end)
+    {
+        for (long i = start; i < end;)
+        {
+            long e = i % n;
+            long run = Math.Min(n - e, end - i);
+            Buffer.MemoryCopy(x + e, y + i, run * sizeof(float), run * sizeof(float));
+            i += run;
+        }
     }
 
     [Kernel]

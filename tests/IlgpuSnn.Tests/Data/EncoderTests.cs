@@ -22,6 +22,29 @@ public sealed class EncoderTests(TestDevice fixture)
                 Assert.Equal(x[i], values[t * x.Length + i]);
     }
 
+    /// <summary>
+    /// Both forms of the repeat (the CPU accelerator's block copies and the portable kernel GPUs run) on frames whose
+    /// copies the workers split mid-frame (odd lengths and step counts).
+    /// </summary>
+    [Theory]
+    [InlineData(7, 5, true)]
+    [InlineData(7, 5, false)]
+    [InlineData(1, 3, true)]
+    [InlineData(1013, 3, true)]
+    [InlineData(1013, 3, false)]
+    public void Direct_repeat_is_exact_in_host_and_portable_form(int frame, int steps, bool hostKernels)
+    {
+        using var device = fixture.CreateFresh();
+        device.Launch.UseHostKernels = hostKernels && device.Launch.IsCpu;
+        var x = Rand.Uniform(frame, 12, -2f, 2f);
+        using var scope = TensorScope.Begin();
+        var values = new DirectEncoder().Encode(Tensor.FromArray(device, x, 1, 1, 1, frame), steps, seed: 0).ToArray();
+        Assert.Equal(frame * steps, values.Length);
+        for (int t = 0; t < steps; t++)
+            for (int i = 0; i < frame; i++)
+                Assert.Equal(x[i], values[t * frame + i]);
+    }
+
     [Fact]
     public void Time_steps_must_be_positive()
     {
