@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
 using IlgpuSnn.Runtime;
@@ -25,6 +27,35 @@ internal static class FiniteCheck
         device.Kernels.Load<ArrayView<float>, ArrayView<float>>(MarkKernel)(device.Launch.GridStride(x.Length), x, flags.SubView(slot, 1));
     }
 
+    /// <summary>
+    /// Sets <paramref name="flags"/>[<paramref name="slot"/>] to 1 if any element of any of <paramref name="xs"/> is not
+    /// finite: on the CPU accelerator one launch over a pinned table of the views (every launch costs a hand-off to the
+    /// workers, and a net's parameters are scanned after every update), elsewhere one launch per view.
+    /// </summary>
+    public static void MarkAll(Device device, IReadOnlyList<ArrayView<float>> xs, ArrayView<float> flags, int slot)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(xs);
+        if (!device.Launch.UseHostKernels || xs.Count == 1)
+        {
+            foreach (var x in xs) Mark(device, x, flags, slot);
+            return;
+        }
+        if ((uint)slot >= (ulong)flags.Length) throw new ArgumentOutOfRangeException(nameof(slot), $"FiniteCheck: slot {slot} is outside the {flags.Length} flags.");
+        var table = GC.AllocateArray<long>(2 * xs.Count, pinned: true);
+        long total = 0;
+        for (int i = 0; i < xs.Count; i++)
+        {
+            table[2 * i] = HostMemory.Address(xs[i]);
+            table[(2 * i) + 1] = xs[i].Length;
+            total += xs[i].Length;
+        }
+        if (total == 0) return;
+        // The CPU accelerator's launch returns when every worker has finished, so the table outlives its use.
+        device.Kernels.Load<long, int, long, long>(HostMarkAllKernel)(device.Launch.GridStride(total), AddressOf(table), xs.Count, total, HostMemory.Address(flags.SubView(slot, 1)));
+        GC.KeepAlive(table);
+    }
+
     /// <summary>Whether the bit pattern of <paramref name="v"/> is NaN or an infinity (exponent all ones).</summary>
     internal static bool IsNonFinite(float v) => (Interop.FloatAsInt(v) & 0x7F800000u) == 0x7F800000u;
 
@@ -44,4 +75,25 @@ internal static class FiniteCheck
         for (long i = start; i < end; i++) bad |= IsNonFinite(px[i]);
         if (bad) *(float*)flag = 1f;
     }
+
+    /// <summary>The host form of <see cref="MarkAll"/>: each worker scans its share of the views' concatenation.</summary>
+    [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run MarkKernel per view.")]
+    internal static unsafe void HostMarkAllKernel(long table, int entries, long total, long flag)
+    {
+        var (start, end) = GridStride.Chunk(total);
+        long* entry = (long*)table;
+        long offset = 0;
+        bool bad = false;
+        for (int e = 0; e < entries && offset < end; e++, entry += 2)
+        {
+            long n = entry[1];
+            long lo = Math.Max(start, offset) - offset, hi = Math.Min(end, offset + n) - offset;
+            offset += n;
+            float* px = (float*)entry[0];
+            for (long i = lo; i < hi; i++) bad |= IsNonFinite(px[i]);
+        }
+        if (bad) *(float*)flag = 1f;
+    }
+
+    private static unsafe long AddressOf(long[] pinned) => (long)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
 }

@@ -45,8 +45,8 @@ public sealed class NonFiniteGuard : IDisposable
     public void MarkGradients(IEnumerable<Tensor> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        foreach (var p in parameters)
-            if (p.Grad is { } g) Ops.MarkNonFinite(g, flags, row * Slots + GradientSlot);
+        var gradients = parameters.Select(p => p.Grad).OfType<Tensor>().Where(g => g.Length > 0).ToList();
+        if (gradients.Count > 0) Ops.MarkNonFinite(gradients, flags, row * Slots + GradientSlot);
     }
 
     /// <summary>Enqueues a scan of the values of <paramref name="tensors"/>.</summary>
@@ -54,7 +54,8 @@ public sealed class NonFiniteGuard : IDisposable
     public void MarkWeights(IEnumerable<Tensor> tensors)
     {
         ArgumentNullException.ThrowIfNull(tensors);
-        foreach (var t in tensors) Ops.MarkNonFinite(t, flags, row * Slots + WeightSlot);
+        var scanned = tensors.Where(t => t.Length > 0).ToList();
+        if (scanned.Count > 0) Ops.MarkNonFinite(scanned, flags, row * Slots + WeightSlot);
     }
 
     /// <summary>The current row's gradient flag as a one-element view (non-zero once a gradient scan found NaN/∞); dispose the view.</summary>

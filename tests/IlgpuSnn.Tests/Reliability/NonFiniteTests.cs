@@ -44,6 +44,37 @@ public sealed class NonFiniteTests(TestDevice fixture)
         }
     }
 
+    /// <summary>
+    /// The scan of many tensors at once (one launch over a table on the CPU accelerator) flags exactly when one element
+    /// of one tensor is bad, wherever it sits: first or last element, first or last tensor, a tensor split between workers.
+    /// </summary>
+    [Theory]
+    [InlineData(-1, -1)]
+    [InlineData(0, 0)]
+    [InlineData(2, 4999)]
+    [InlineData(3, 0)]
+    [InlineData(3, 6)]
+    [InlineData(1, 2)]
+    public void The_scan_of_many_tensors_flags_exactly_one_bad_element(int tensor, int element)
+    {
+        using var device = fixture.CreateFresh();
+        int[] lengths = [17, 3, 5000, 7];
+        foreach (bool host in new[] { true, false })
+        {
+            device.Launch.UseHostKernels = host && device.Launch.IsCpu;
+            using var scope = TensorScope.Begin();
+            var tensors = lengths.Select((n, k) =>
+            {
+                var data = Enumerable.Range(0, n).Select(i => (float)Math.Cos(i + k)).ToArray();
+                if (k == tensor) data[element] = float.NegativeInfinity;
+                return Tensor.FromArray(device, data, n);
+            }).ToList();
+            var flags = Tensor.Zeros(device, 4);
+            FiniteCheck.MarkAll(device, [.. tensors.Select(t => t.View)], flags.View, 2);
+            Assert.Equal(new[] { 0f, 0f, tensor >= 0 ? 1f : 0f, 0f }, flags.ToArray());
+        }
+    }
+
     [Fact]
     public void A_nan_pixel_is_refused_when_the_dataset_is_built()
     {
