@@ -145,6 +145,38 @@ internal static class HostLifKernels
         }
     }
 
+    /// <summary>The host form of <see cref="LifKernels.RateStatisticsKernel{TNeuron, TSurrogate}"/>.</summary>
+    [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run LifKernels.RateStatisticsKernel.")]
+    internal static unsafe void RateStatisticsKernel<TNeuron, TSurrogate>(long current, long spikes, long potential, long recursion, long spikeSum,
+        long eligibilitySum, long n, int steps, TNeuron neuron, TSurrogate surrogateFunction)
+        where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
+    {
+        (long start, long end) = GridStride.Chunk(n);
+        long first = HostLifVector.RateStatistics(neuron, surrogateFunction, current, spikes, potential, recursion, spikeSum, eligibilitySum, n, steps, start, end);
+        float* pc = (float*)current, ps = (float*)spikes, pv = (float*)potential, pe = (float*)recursion, pss = (float*)spikeSum, pse = (float*)eligibilitySum;
+        for (long i = first; i < end; i++)
+        {
+            float v = pv[i], e = pe[i], sumS = pss[i], sumE = pse[i];
+            for (int t = 0; t < steps; t++)
+            {
+                long k = t * n + i;
+                float u = neuron.Charge(v, pc[k]);
+                float z = neuron.Overshoot(u);
+                float s = z >= 0f ? 1f : 0f;
+                float sg = surrogateFunction.Derivative(z);
+                ps[k] = s;
+                sumS += s;
+                sumE += sg * e;
+                v = neuron.Reset(u, s);
+                e = neuron.ChargeCurrentDerivative(v) + e * neuron.ChargeStateDerivative(v) * neuron.ResetDerivative(u, s, sg);
+            }
+            pv[i] = v;
+            pe[i] = e;
+            pss[i] = sumS;
+            pse[i] = sumE;
+        }
+    }
+
     /// <summary>The spike of pre-reset potential u (the forward's H(z)).</summary>
     private static float Spike<TNeuron>(TNeuron neuron, float u) where TNeuron : struct, INeuronDynamics =>
         neuron.Overshoot(u) >= 0f ? 1f : 0f;

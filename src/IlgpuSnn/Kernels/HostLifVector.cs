@@ -114,6 +114,58 @@ internal static unsafe class HostLifVector
         return i;
     }
 
+    /// <summary>RateBP's statistics pass (see <see cref="HostLifKernels.RateStatisticsKernel{TNeuron, TSurrogate}"/>) over whole vectors of [start, end).</summary>
+    [External("ilgpusnn_host_rate_statistics")]
+    internal static long RateStatistics<TNeuron, TSurrogate>(TNeuron neuron, TSurrogate surrogate, long current, long spikes, long potential,
+        long recursion, long spikeSum, long eligibilitySum, long n, int steps, long start, long end)
+        where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
+    {
+        if (!LifForm.TryOf(neuron, out var lif)) return start;
+        if (typeof(TSurrogate) == typeof(SigmoidSurrogate))
+            return RateStatistics(lif, new SigmoidVector(Alpha(surrogate)), current, spikes, potential, recursion, spikeSum, eligibilitySum, n, steps, start, end);
+        if (typeof(TSurrogate) == typeof(TriangleSurrogate))
+            return RateStatistics(lif, new TriangleVector(Alpha(surrogate)), current, spikes, potential, recursion, spikeSum, eligibilitySum, n, steps, start, end);
+        if (typeof(TSurrogate) == typeof(RectangleSurrogate))
+            return RateStatistics(lif, new RectangleVector(Alpha(surrogate)), current, spikes, potential, recursion, spikeSum, eligibilitySum, n, steps, start, end);
+        if (typeof(TSurrogate) == typeof(ATanSurrogate))
+            return RateStatistics(lif, new ATanVector(Alpha(surrogate)), current, spikes, potential, recursion, spikeSum, eligibilitySum, n, steps, start, end);
+        return start;
+    }
+
+    private static long RateStatistics<TVector>(LifForm lif, TVector surrogate, long current, long spikes, long potential,
+        long recursion, long spikeSum, long eligibilitySum, long n, int steps, long start, long end)
+        where TVector : struct, IVectorSurrogate
+    {
+        float* pc = (float*)current, ps = (float*)spikes, pv = (float*)potential, pe = (float*)recursion;
+        float* pss = (float*)spikeSum, pse = (float*)eligibilitySum;
+        long i = start;
+        for (; i + Vector<float>.Count <= end; i += Vector<float>.Count)
+        {
+            var v = Vector.Load(pv + i);
+            var e = Vector.Load(pe + i);
+            var sumS = Vector.Load(pss + i);
+            var sumE = Vector.Load(pse + i);
+            for (int t = 0; t < steps; t++)
+            {
+                long k = (t * n) + i;
+                var u = (lif.Decay * v) + Vector.Load(pc + k);
+                var z = u - lif.Threshold;
+                var s = Heaviside(z);
+                var sg = surrogate.Derivative(z);
+                s.Store(ps + k);
+                sumS += s;
+                sumE += sg * e;
+                v = lif.Reset(u, s);
+                e = Vector<float>.One + (e * lif.Decay * lif.ResetDerivative(u, s, sg));
+            }
+            v.Store(pv + i);
+            e.Store(pe + i);
+            sumS.Store(pss + i);
+            sumE.Store(pse + i);
+        }
+        return i;
+    }
+
     /// <summary>The step backward (see <see cref="HostLifKernels.StepBackwardKernel{TNeuron}"/>) over whole vectors of [start, end).</summary>
     [External("ilgpusnn_host_lif_step_backward")]
     internal static long StepBackward<TNeuron>(TNeuron neuron, long spikeGrad, long potentialGrad, long sigma, long spikes, long potential,

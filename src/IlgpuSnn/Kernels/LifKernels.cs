@@ -76,6 +76,13 @@ internal static class LifKernels
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
         if (n == 0) return;
+        if (device.Launch.UseHostKernels)
+        {
+            device.Kernels.Load<long, long, long, long, long, long, long, int, TNeuron, TSurrogate>(HostLifKernels.RateStatisticsKernel<TNeuron, TSurrogate>)(
+                device.Launch.GridStride(n), HostMemory.Address(current), HostMemory.Address(spikes), HostMemory.Address(potential),
+                HostMemory.Address(recursion), HostMemory.Address(spikeSum), HostMemory.Address(eligibilitySum), n, steps, neuron, surrogateFunction);
+            return;
+        }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TNeuron, TSurrogate>(
             RateStatisticsKernel<TNeuron, TSurrogate>)(
             device.Launch.GridStride(n), current, spikes, potential, recursion, spikeSum, eligibilitySum, n, steps, neuron, surrogateFunction);
@@ -91,6 +98,13 @@ internal static class LifKernels
     {
         long n = accumulated.Length;
         if (n == 0) return;
+        if (device.Launch.UseHostKernels)
+        {
+            device.Kernels.Load<long, long, long, long, long, float, float, TSurrogate, int>(HostSafKernels.StepKernel<TSurrogate>)(
+                device.Launch.GridStride(n), HostMemory.Address(accumulated), HostMemory.Address(trace), HostMemory.Address(spikes), Address(surrogate), n,
+                decay, threshold, surrogateFunction, surrogate.HasValue ? SaveSurrogate : 0);
+            return;
+        }
         device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, TSurrogate, int>(SafStepKernel<TSurrogate>)(
             device.Launch.GridStride(n), accumulated, trace, spikes, surrogate ?? spikes, decay, threshold, surrogateFunction,
             surrogate.HasValue ? SaveSurrogate : 0);

@@ -149,4 +149,117 @@ public sealed class HostNeuronKernelTests(TestDevice fixture)
                 Assert.True(MathF.Abs(host[i][j] - portable[i][j]) <= bound, $"output {i}[{j}]: host {host[i][j]}, portable {portable[i][j]}");
         }
     }
+
+    /// <summary>
+    /// SAF's neuron step (u = a − λθ·trace, s = H(u − θ), trace ← λ·trace + s, σ'(u − θ)): spikes and traces exactly as a
+    /// plain loop of the same float expression, on the host form and the portable form; σ' of the two forms agree
+    /// exactly, or within 1e-6 of the largest for the sigmoid (its SIMD exponential).
+    /// </summary>
+    [Theory]
+    [InlineData("sigmoid", 53)]
+    [InlineData("sigmoid", 2600)]
+    [InlineData("atan", 2600)]
+    [InlineData("triangle", 2600)]
+    [InlineData("rectangle", 53)]
+    public void Saf_step_host_and_portable_kernels_agree_with_a_loop(string surrogate, int neurons)
+    {
+        if (!fixture.Device.Launch.UseHostKernels) Assert.Skip("host-pointer kernels exist on the CPU accelerator only");
+        using var portable = fixture.CreateFresh();
+        portable.Launch.UseHostKernels = false;
+        const float decay = 0.7f, threshold = 0.9f;
+        var accumulated = Rand.Uniform(neurons, 131, -0.5f, 2.5f);
+        var trace0 = Rand.Uniform(neurons, 132, 0f, 2f);
+        float[][] Run(Device device)
+        {
+            using var scope = TensorScope.Begin();
+            var a = Tensor.FromArray(device, accumulated, neurons);
+            var trace = Tensor.FromArray(device, trace0, neurons);
+            var spikes = Tensor.Zeros(device, neurons);
+            var sigma = Tensor.Zeros(device, neurons);
+            switch (surrogate)
+            {
+                case "sigmoid": Kernels.LifKernels.SafStep(device, a.View, trace.View, spikes.View, sigma.View, decay, threshold, new SigmoidSurrogate(4f)); break;
+                case "atan": Kernels.LifKernels.SafStep(device, a.View, trace.View, spikes.View, sigma.View, decay, threshold, new ATanSurrogate(2f)); break;
+                case "triangle": Kernels.LifKernels.SafStep(device, a.View, trace.View, spikes.View, sigma.View, decay, threshold, new TriangleSurrogate(1f)); break;
+                default: Kernels.LifKernels.SafStep(device, a.View, trace.View, spikes.View, sigma.View, decay, threshold, new RectangleSurrogate(1f)); break;
+            }
+            return [spikes.ToArray(), trace.ToArray(), sigma.ToArray()];
+        }
+        var host = Run(fixture.Device);
+        var port = Run(portable);
+        var expectedSpikes = new float[neurons];
+        var expectedTrace = new float[neurons];
+        for (int i = 0; i < neurons; i++)
+        {
+            float u = accumulated[i] - decay * threshold * trace0[i];
+            expectedSpikes[i] = u - threshold >= 0f ? 1f : 0f;
+            expectedTrace[i] = decay * trace0[i] + expectedSpikes[i];
+        }
+        Assert.Equal(expectedSpikes, host[0]);
+        Assert.Equal(expectedTrace, host[1]);
+        AssertAgree(port, host, [0, 1], surrogate);
+        Assert.Contains(1f, host[0]);
+        Assert.Contains(0f, host[0]);
+    }
+
+    /// <summary>
+    /// RateBP's statistics pass (T LIF steps from a carried potential and recursion, Σ s and Σ σ'·e): spikes, potentials
+    /// and spike sums exactly as a plain loop of the scalar neuron's float expressions, host and portable forms alike; the
+    /// recursion and Σ σ'·e exactly between the forms, or within 1e-6 of the largest for the sigmoid.
+    /// </summary>
+    [Theory]
+    [InlineData("sigmoid", false, false, 53)]
+    [InlineData("sigmoid", true, false, 2600)]
+    [InlineData("atan", false, true, 2600)]
+    [InlineData("triangle", true, true, 2600)]
+    public void Rate_statistics_host_and_portable_kernels_agree_with_a_loop(string surrogate, bool hard, bool detach, int neurons)
+    {
+        if (!fixture.Device.Launch.UseHostKernels) Assert.Skip("host-pointer kernels exist on the CPU accelerator only");
+        using var portable = fixture.CreateFresh();
+        portable.Launch.UseHostKernels = false;
+        const int T = 3;
+        var neuron = new LifNeuron(0.7f, 0.9f, hard, detach);
+        var current = Rand.Uniform(T * neurons, 141, -0.5f, 1.8f);
+        var v0 = Rand.Uniform(neurons, 142, -0.3f, 0.8f);
+        var e0 = Rand.Uniform(neurons, 143, 0f, 2f);
+        var sumS0 = Rand.Uniform(neurons, 144, 0f, 3f);
+        var sumE0 = Rand.Uniform(neurons, 145, 0f, 3f);
+        float[][] Run(Device device)
+        {
+            using var scope = TensorScope.Begin();
+            var c = Tensor.FromArray(device, current, T * neurons);
+            var spikes = Tensor.Zeros(device, T * neurons);
+            var v = Tensor.FromArray(device, v0, neurons);
+            var e = Tensor.FromArray(device, e0, neurons);
+            var sumS = Tensor.FromArray(device, sumS0, neurons);
+            var sumE = Tensor.FromArray(device, sumE0, neurons);
+            switch (surrogate)
+            {
+                case "sigmoid": Kernels.LifKernels.RateStatistics(device, c.View, spikes.View, v.View, e.View, sumS.View, sumE.View, neurons, T, neuron, new SigmoidSurrogate(4f)); break;
+                case "atan": Kernels.LifKernels.RateStatistics(device, c.View, spikes.View, v.View, e.View, sumS.View, sumE.View, neurons, T, neuron, new ATanSurrogate(2f)); break;
+                default: Kernels.LifKernels.RateStatistics(device, c.View, spikes.View, v.View, e.View, sumS.View, sumE.View, neurons, T, neuron, new TriangleSurrogate(1f)); break;
+            }
+            return [spikes.ToArray(), v.ToArray(), sumS.ToArray(), e.ToArray(), sumE.ToArray()];
+        }
+        var host = Run(fixture.Device);
+        var port = Run(portable);
+        var expectedSpikes = new float[T * neurons];
+        var expectedV = (float[])v0.Clone();
+        var expectedSumS = (float[])sumS0.Clone();
+        for (int i = 0; i < neurons; i++)
+            for (int t = 0; t < T; t++)
+            {
+                float u = neuron.Charge(expectedV[i], current[t * neurons + i]);
+                float spike = neuron.Overshoot(u) >= 0f ? 1f : 0f;
+                expectedSpikes[t * neurons + i] = spike;
+                expectedSumS[i] += spike;
+                expectedV[i] = neuron.Reset(u, spike);
+            }
+        Assert.Equal(expectedSpikes, host[0]);
+        Assert.Equal(expectedV, host[1]);
+        Assert.Equal(expectedSumS, host[2]);
+        AssertAgree(port, host, [0, 1, 2], surrogate);
+        Assert.Contains(1f, host[0]);
+        Assert.Contains(0f, host[0]);
+    }
 }
