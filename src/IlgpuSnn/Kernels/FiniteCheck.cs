@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
 using IlgpuSnn.Runtime;
@@ -52,7 +50,7 @@ internal static class FiniteCheck
         }
         if (total == 0) return;
         // The CPU accelerator's launch returns when every worker has finished, so the table outlives its use.
-        device.Kernels.Load<long, int, long, long>(HostMarkAllKernel)(device.Launch.GridStride(total), AddressOf(table), xs.Count, total, HostMemory.Address(flags.SubView(slot, 1)));
+        device.Kernels.Load<long, int, long, long>(HostMarkAllKernel)(device.Launch.GridStride(total), HostMemory.Address(table), xs.Count, total, HostMemory.Address(flags.SubView(slot, 1)));
         GC.KeepAlive(table);
     }
 
@@ -95,5 +93,4 @@ internal static class FiniteCheck
         if (bad) *(float*)flag = 1f;
     }
 
-    private static unsafe long AddressOf(long[] pinned) => (long)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
 }

@@ -49,14 +49,13 @@ internal static class HostElementwise
             total += y.Length;
         }
         if (total == 0) return;
-        device.Kernels.Load<long, int, long>(AddPairsKernel)(device.Launch.GridStride(total), AddressOf(table), pairs.Length, total);
+        device.Kernels.Load<long, int, long>(AddPairsKernel)(device.Launch.GridStride(total), HostMemory.Address(table), pairs.Length, total);
         GC.KeepAlive(table);
     }
 
     /// <summary>Longs per pair in <see cref="AddPairs"/>'s table: y and x addresses, length, replace flag, slices.</summary>
     private const int PairLongs = 5;
 
-    private static unsafe long AddressOf(long[] pinned) => (long)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(pinned));
 
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run one Axpby or Copy per pair.")]
     internal static unsafe void AddPairsKernel(long table, int pairs, long total)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -8,4 +10,11 @@ internal static class HostMemory
 {
     /// <summary>The address of a view's first element as a kernel argument (0 for an empty view).</summary>
     public static long Address(ArrayView<float> view) => view.Length == 0 ? 0L : view.LoadEffectiveAddressAsPtr().ToInt64();
+
+    /// <summary>
+    /// The address of a pinned array's first element as a kernel argument (tables and counters a host kernel reads; the
+    /// CPU accelerator's launch returns when every worker has finished, so the caller keeps the array alive past it).
+    /// </summary>
+    public static unsafe long Address<T>(T[] pinned) where T : unmanaged =>
+        (long)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
 }

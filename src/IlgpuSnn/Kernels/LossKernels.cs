@@ -137,7 +137,7 @@ internal static class LossKernels
     {
         // The CPU accelerator's launch returns when every thread has finished, so the pinned counter outlives its use.
         var finished = GC.AllocateArray<int>(1, pinned: true);
-        long counter = (long)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(finished));
+        long counter = HostMemory.Address(finished);
         device.Kernels.Load<long, long, long, long, long, HostRowSettings>(HostRowReductionKernel)(device.Launch.GridStride(partials.Length),
             HostMemory.Address(logits), HostMemory.Address(labels), HostMemory.Address(partials), HostMemory.Address(y), counter, settings);
         GC.KeepAlive(finished);

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
 using IlgpuSnn.Runtime;
@@ -120,12 +118,11 @@ internal static class OptimizerKernels
             total += u.Parameter.Length;
         }
         device.Kernels.Load<long, int, long, long, long, long, int, HostStepSettings>(HostStepKernel)(
-            device.Launch.GridStride(Math.Max(1L, total)), AddressOf(table), updates.Length, total, skip is { } s ? HostMemory.Address(s) : 0L, HostMemory.Address(stepCount), HostMemory.Address(counts), method, settings);
+            device.Launch.GridStride(Math.Max(1L, total)), HostMemory.Address(table), updates.Length, total, skip is { } s ? HostMemory.Address(s) : 0L, HostMemory.Address(stepCount), HostMemory.Address(counts), method, settings);
         GC.KeepAlive(table);
     }
 
     /// <summary>The address of a pinned array's first element.</summary>
-    private static unsafe long AddressOf(long[] pinned) => (long)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
 
     /// <summary>One SGD element: d = g + wd·p; with momentum buf = momentum·buf + d, d = nesterov ? d + momentum·buf : buf; returns p − lr·d.</summary>
     internal static float SgdElement(float p, float g, ref float buf, float lr, float momentum, float weightDecay, int useMomentum, int nesterov)
