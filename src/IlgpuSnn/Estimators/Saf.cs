@@ -13,7 +13,10 @@ namespace IlgpuSnn.Estimators;
 /// step, the loss of the normalised final accumulation ℓ(W·â_L[T]/Σ_k λ^k + b), stepping the optimizer once; the loss
 /// it reports is still the network's loss of its read-outs o[t]. Hidden synaptic layers and BatchNorm work on the
 /// accumulations at the scale of one step (N·Op(â/N), N[t] from the first neuron layer's λ): biases accumulate, and
-/// BatchNorm's statistics are those the evaluation's plain LIF pass sees.
+/// BatchNorm's statistics are those the evaluation's plain LIF pass sees. To do so without a pass of its own, every
+/// layer between neurons runs as it is on â/N (linear layers commute with the scale): the neuron step multiplies its
+/// input by N and hands on its accumulation divided by N, and the read-out multiplies W·(â/N) by N in the op that adds
+/// its bias and the previous step's term.
 /// </summary>
 public sealed class Saf(bool final) : GradientEstimator
 {
@@ -37,57 +40,76 @@ public sealed class Saf(bool final) : GradientEstimator
         float outputDecay = ((NeuronLayer)network.Layers[network.NeuronLayerIndices[^1]]).Spec.Decay;
         var totals = NewTotals(network, batch);
         Tensor? inputTrace = null;
-        Tensor? previousReadout = null;
+        // W·â_L[t−1]/N[t−1] of the previous step, and (SAF-F) the read-outs of every step, reported once at the end.
+        Tensor? previousProduct = null;
+        using var readouts = Final ? Tensor.Empty(network.Device, steps * batch, network.Classes) : null;
         var scale = new StepScale();
         using var layers = new AdaptedNetwork(network, layer => Adapt(layer, scale));
         try
         {
+            float previousNorm = 0f;
             for (int t = 0; t < steps; t++)
             {
                 using var scope = TensorScope.Begin();
                 var xt = StepInput(network, input, t);
-                inputTrace = InputTrace.Advance(inputTrace, xt, inputDecay);
-                var pass = new Pass { Training = context.Training, BatchSize = batch, DropoutSeed = context.Seed, OnSpikes = SpikeHook(network, context, t) };
                 scale.Norm = AccumulatedWeight(inputDecay, t + 1);
+                inputTrace = InputTrace.AdvanceAtStepScale(inputTrace, xt, inputDecay, previousNorm, scale.Norm);
+                var pass = new Pass { Training = context.Training, BatchSize = batch, DropoutSeed = context.Seed, OnSpikes = SpikeHook(network, context, t) };
                 bool withGraph = !Final || t == steps - 1;
                 using var tape = new Tape();
-                Tensor instantaneous, l;
+                Tensor product, instantaneous = null!, l = null!;
+                // o[t] = N[t]·W·(â_L[t]/N[t]) + b − λ·N[t−1]·W·(â_L[t−1]/N[t−1]); the subtracted term is a constant.
+                float previousFactor = -outputDecay * previousNorm;
                 using (withGraph ? tape.Record() : Tape.NoGrad())
                 {
                     var accumulation = layers.Run(0, readoutIndex, inputTrace, pass);
-                    // The read-out's bias enters o[t] once: it works on the accumulation as it is.
-                    var accumulatedReadout = readout.Forward(accumulation, pass);
-                    // o[t] = (W·â_L[t] + b) − λ·W·â_L[t−1]; the subtracted term is a constant.
-                    instantaneous = previousReadout is null ? accumulatedReadout : Ops.Subtract(accumulatedReadout, previousReadout);
-                    Tensor? next;
-                    using (Tape.NoGrad()) next = Ops.Scale(readout.ApplyWeight(accumulation.Detach()), outputDecay);
-                    previousReadout?.Dispose();
-                    previousReadout = TensorScope.Escape(next);
-                    l = !Final ? loss.Steps(instantaneous, 1, steps) : withGraph ? FinalLoss(loss, accumulation, readout, outputDecay, steps) : null!;
+                    product = readout.ApplyWeight(accumulation);
+                    if (!Final)
+                    {
+                        instantaneous = Ops.ScaleAddBias(product, scale.Norm, readout.Bias, previousProduct, previousFactor);
+                        l = loss.Steps(instantaneous, 1, steps);
+                    }
+                    else if (withGraph)
+                    {
+                        l = FinalLoss(loss, product, readout, scale.Norm / AccumulatedWeight(outputDecay, steps));
+                    }
                 }
-                if (withGraph && !Final) totals.AddLoss(Backward(tape, l, totals));
-                else if (withGraph) Backward(tape, l, totals);
-                if (Final && loss.Reduction == LossReduction.PerStep)
+                if (Final)
                 {
-                    using (Tape.NoGrad()) totals.AddLoss(loss.Steps(instantaneous.Detach(), 1, steps));
+                    using var slot = readouts!.Slice(t * batch, batch);
+                    using var value = product.Detach();
+                    Ops.ScaleAddBiasInto(slot, value, scale.Norm, readout.Bias, previousProduct, previousFactor);
+                    if (withGraph) Backward(tape, l, totals);
                 }
-                totals.AddOutputs(instantaneous);
+                else
+                {
+                    totals.AddSteps(instantaneous, Backward(tape, l, totals));
+                }
+                previousProduct?.Dispose();
+                previousProduct = TensorScope.Escape(product.Detach());
+                previousNorm = scale.Norm;
                 if (!Final) context.Update();
             }
         }
         finally
         {
             inputTrace?.Dispose();
-            previousReadout?.Dispose();
+            previousProduct?.Dispose();
         }
         if (!Final) return totals.Result();
         context.Update();
-        if (loss.Reduction == LossReduction.MeanOutput)
+        using (TensorScope.Begin())
         {
-            using var scope = TensorScope.Begin();
-            using var count = Tensor.Full(network.Device, steps, batch, network.Classes);
-            using var mean = Ops.Divide(totals.Outputs, count);
-            totals.SetLoss(loss.Of(mean));
+            if (loss.Reduction == LossReduction.PerStep)
+            {
+                totals.AddSteps(readouts!, loss.Steps(readouts!, steps, steps));
+            }
+            else
+            {
+                totals.AddOutputs(readouts!);
+                using var mean = Ops.Scale(totals.Outputs, 1f / steps);
+                totals.SetLoss(loss.Of(mean));
+            }
         }
         return totals.Result();
     }
@@ -100,22 +122,21 @@ public sealed class Saf(bool final) : GradientEstimator
         return weight;
     }
 
-    private static Tensor FinalLoss(SequenceLoss loss, Tensor accumulation, Linear readout, float decay, int stepsSoFar)
+    /// <summary>ℓ(W·â_L[T]/N_out + b) from the product W·(â_L[T]/N[T]) and the factor N[T]/N_out.</summary>
+    private static Tensor FinalLoss(SequenceLoss loss, Tensor product, Linear readout, float factor)
     {
-        using var rate = Ops.Scale(accumulation, 1f / AccumulatedWeight(decay, stepsSoFar));
-        using var output = readout.Forward(rate, new Pass());
+        using var output = Ops.ScaleAddBias(product, factor, readout.Bias);
         return loss.Of(output);
     }
 
     /// <summary>
-    /// SAF's form of each hidden layer: neurons exchange accumulations; synapses with a bias and BatchNorm work at the
-    /// scale of one step; linear layers (bias-free synapses, shape layers) act on accumulations as they are.
+    /// SAF's form of each hidden layer: neurons exchange accumulations at the scale of one step (â/N); every other layer
+    /// (synapses with or without bias, BatchNorm, shape layers) runs as it is on them.
     /// </summary>
     private LayerAdapter Adapt(Layer layer, StepScale scale) => layer switch
     {
-        NeuronLayer neuron => new AccumulatingNeuron(neuron),
-        SynapticLayer { Bias: null } or ShapeLayer => LayerAdapter.Plain(layer),
-        SynapticLayer or BatchNorm => new AtStepScale(layer, scale),
+        NeuronLayer neuron => new AccumulatingNeuron(neuron, scale),
+        SynapticLayer or BatchNorm or ShapeLayer => LayerAdapter.Plain(layer),
         _ => throw LayerAdapter.Unsupported(Name, layer),
     };
 
@@ -126,22 +147,11 @@ public sealed class Saf(bool final) : GradientEstimator
     }
 
     /// <summary>
-    /// N·Op(x / N): the op applied to an accumulation at the scale of one step, its output accumulated again. An affine
-    /// op's constant (a bias) is accumulated as the SAF identity requires (b·Σλ^k); BatchNorm's statistics and running
-    /// averages are those of per-step inputs (exact for a constant input such as the direct encoding).
+    /// One SAF neuron step at the scale of one step: its input I = Op(â_in/N) (a bias and BatchNorm apply at that scale,
+    /// so N·I = N·Op(â_in/N)), u = N·I − λ·Vth·â[t−1]; the accumulation â[t] = λ·â[t−1] + s[t] goes on and is handed on
+    /// as â[t]/N, carrying the spikes' gradient.
     /// </summary>
-    private sealed class AtStepScale(Layer layer, StepScale scale) : LayerAdapter(layer)
-    {
-        public override Tensor Forward(Tensor x, Pass pass)
-        {
-            if (scale.Norm == 1f) return Layer.Forward(x, pass);
-            var perStep = Ops.Scale(x, 1f / scale.Norm);
-            return Ops.Scale(Layer.Forward(perStep, pass), scale.Norm);
-        }
-    }
-
-    /// <summary>One SAF neuron step: the accumulation â[t] = λ·â[t−1] + s[t] goes on, carrying the spikes' gradient.</summary>
-    private sealed class AccumulatingNeuron(NeuronLayer neuron) : LayerAdapter(neuron)
+    private sealed class AccumulatingNeuron(NeuronLayer neuron, StepScale scale) : LayerAdapter(neuron)
     {
         private Tensor? accumulation;
 
@@ -153,9 +163,8 @@ public sealed class Saf(bool final) : GradientEstimator
             {
                 using (TensorScope.Suspend()) accumulation = Tensor.Zeros(x.Device, x.ShapeArray());
             }
-            var s = Ops.SafStep(x, accumulation, neuron.Spec);
-            var output = Ops.WithGradientOf(accumulation, s);
-            pass.OnSpikes?.Invoke(neuron, s);
+            var output = Ops.SafStepAtStepScale(x, accumulation, neuron.Spec, scale.Norm, out var spikes);
+            pass.OnSpikes?.Invoke(neuron, spikes);
             return output;
         }
 

@@ -89,6 +89,29 @@ internal static class Elementwise
     }
 
     /// <summary>
+    /// y[r, c] = alpha·a[r, c] + bias[c] + beta·b[r, c] over rows of <paramref name="columns"/> (bias and b optional):
+    /// a read-out's bias and the term of a previous step added to a product in one pass.
+    /// </summary>
+    public static void ScaleAddBias(Device device, float alpha, ArrayView<float> a, ArrayView<float>? bias, float beta, ArrayView<float>? b,
+        ArrayView<float> y, int columns)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        RequireSameLength("ScaleAddBias", a, y);
+        if (b is { } previous) RequireSameLength("ScaleAddBias", previous, y);
+        if (columns <= 0 || y.Length % columns != 0 || (bias is { } c && c.Length != columns))
+            throw new ArgumentException($"ScaleAddBias: {y.Length} elements are not rows of {columns} columns with a bias of {bias?.Length ?? columns}.");
+        if (y.Length == 0) return;
+        if (device.Launch.UseHostKernels)
+        {
+            HostElementwise.Run(device, HostElementwise.ScaleAddBias, a, b ?? default, y, bias ?? default, columns, alpha, beta);
+            return;
+        }
+        int flags = (bias.HasValue ? 1 : 0) | (b.HasValue ? 2 : 0);
+        device.Kernels.Load<float, ArrayView<float>, ArrayView<float>, float, ArrayView<float>, ArrayView<float>, int, int>(ScaleAddBiasKernel)(
+            device.Launch.GridStride(y.Length), alpha, a, bias ?? a, beta, b ?? a, y, columns, flags);
+    }
+
+    /// <summary>
     /// y = Σ_s x[s] over the <paramref name="count"/> consecutive slices of x, each as long as y, added one after the other
     /// in slice order (the order a loop of <see cref="AddInPlace"/> calls would add them in) onto y itself when
     /// <paramref name="accumulate"/>, else starting from the first slice.
@@ -160,6 +183,19 @@ internal static class Elementwise
     internal static void CombineKernel(float alpha, ArrayView<float> x, float beta, ArrayView<float> z, ArrayView<float> y)
     {
         foreach (long i in GridStride.Over(y.Length)) y[i] = alpha * x[i] + beta * z[i];
+    }
+
+    [Kernel]
+    internal static void ScaleAddBiasKernel(float alpha, ArrayView<float> a, ArrayView<float> bias, float beta, ArrayView<float> b, ArrayView<float> y,
+        int columns, int flags)
+    {
+        foreach (long i in GridStride.Over(y.Length))
+        {
+            float v = alpha * a[i];
+            if ((flags & 1) != 0) v += bias[i % columns];
+            if ((flags & 2) != 0) v += beta * b[i];
+            y[i] = v;
+        }
     }
 
     [Kernel]

@@ -13,12 +13,13 @@ namespace IlgpuSnn.Kernels;
 internal static class HostElementwise
 {
     /// <summary>Form codes: what the kernel computes with operands a, b and outputs y (and g, gx for backward).</summary>
-    internal const int Fill = 0, Copy = 1, Axpby = 2, Binary = 3, Unary = 4, UnaryBackward = 5, SumSlices = 6, Combine = 7;
+    internal const int Fill = 0, Copy = 1, Axpby = 2, Binary = 3, Unary = 4, UnaryBackward = 5, SumSlices = 6, Combine = 7, ScaleAddBias = 8;
 
     /// <summary>
     /// Runs one form over y's elements: Fill y = p; Copy y = a; Axpby y = p·a + q·y; Binary y = a op b;
     /// Unary y = op(a; p); UnaryBackward y = g · op'(a, b; p) with a = x, b = op(x); SumSlices y = (p ≠ 0 ? y : 0) + Σ of the
-    /// op slices of a, in slice order; Combine y = p·a + q·b.
+    /// op slices of a, in slice order; Combine y = p·a + q·b; ScaleAddBias y = p·a + g[i mod op] + q·b, the bias g and b
+    /// each skipped when absent (address 0).
     /// </summary>
     public static void Run(Device device, int form, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, ArrayView<float> g, int op, float p, float q)
     {
@@ -109,6 +110,16 @@ internal static class HostElementwise
         else if (form == Combine)
         {
             for (long i = start; i < end; i++) py[i] = p * pa[i] + q * pb[i];
+        }
+        else if (form == ScaleAddBias)
+        {
+            for (long i = start; i < end; i++)
+            {
+                float v = p * pa[i];
+                if (pg != null) v += pg[i % op];
+                if (pb != null) v += q * pb[i];
+                py[i] = v;
+            }
         }
         else if (form == SumSlices)
         {

@@ -15,23 +15,26 @@ internal static unsafe class HostSafKernels
 {
     /// <summary>The host form of <see cref="LifKernels.SafStepKernel{TSurrogate}"/>.</summary>
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run LifKernels.SafStepKernel.")]
-    internal static void StepKernel<TSurrogate>(long accumulated, long trace, long spikes, long surrogate, long n, float decay, float threshold,
-        TSurrogate surrogateFunction, int flags)
+    internal static void StepKernel<TSurrogate>(long accumulated, long trace, long spikes, long output, long surrogate, long n, float decay, float threshold,
+        SafScales scales, TSurrogate surrogateFunction, int flags)
         where TSurrogate : struct, ISurrogateGradient
     {
         var (start, end) = GridStride.Chunk(n);
-        long i = Vectors(surrogateFunction, accumulated, trace, spikes, surrogate, decay, threshold, flags, start, end);
-        float* pa = (float*)accumulated, pt = (float*)trace, ps = (float*)spikes, pg = (float*)surrogate;
-        bool saveSurrogate = (flags & NeuronFlags.SaveSurrogate) != 0;
+        var pointers = new Pointers(accumulated, trace, spikes, output, surrogate);
+        long i = Vectors(surrogateFunction, pointers, decay, threshold, scales, flags, start, end);
+        float* pa = (float*)accumulated, pt = (float*)trace, ps = (float*)spikes, po = (float*)output, pg = (float*)surrogate;
+        bool saveSurrogate = (flags & NeuronFlags.SaveSurrogate) != 0, writeOutput = (flags & NeuronFlags.WriteOutput) != 0;
         for (; i < end; i++)
         {
             float tr = pt[i];
-            float u = pa[i] - decay * threshold * tr;
+            float u = scales.Input * pa[i] - decay * threshold * tr;
             float z = u - threshold;
             float s = z >= 0f ? 1f : 0f;
             ps[i] = s;
-            pt[i] = decay * tr + s;
-            if (saveSurrogate) pg[i] = surrogateFunction.Derivative(z);
+            float next = decay * tr + s;
+            pt[i] = next;
+            if (writeOutput) po[i] = scales.Output * next;
+            if (saveSurrogate) pg[i] = scales.Gradient * surrogateFunction.Derivative(z);
         }
     }
 
@@ -40,42 +43,50 @@ internal static unsafe class HostSafKernels
     /// or without hardware vectors). Marked <see cref="ExternalAttribute"/>: ILGPU's frontend treats it as opaque.
     /// </summary>
     [External("ilgpusnn_host_saf_step")]
-    internal static long Vectors<TSurrogate>(TSurrogate surrogate, long accumulated, long trace, long spikes, long sigma, float decay, float threshold,
+    internal static long Vectors<TSurrogate>(TSurrogate surrogate, Pointers pointers, float decay, float threshold, SafScales scales,
         int flags, long start, long end)
         where TSurrogate : struct, ISurrogateGradient
     {
         if (!Vector.IsHardwareAccelerated) return start;
         if (typeof(TSurrogate) == typeof(SigmoidSurrogate))
-            return VectorBody(new SigmoidVector(HostLifVector.Alpha(surrogate)), accumulated, trace, spikes, sigma, decay, threshold, flags, start, end);
+            return VectorBody(new SigmoidVector(HostLifVector.Alpha(surrogate)), pointers, decay, threshold, scales, flags, start, end);
         if (typeof(TSurrogate) == typeof(TriangleSurrogate))
-            return VectorBody(new TriangleVector(HostLifVector.Alpha(surrogate)), accumulated, trace, spikes, sigma, decay, threshold, flags, start, end);
+            return VectorBody(new TriangleVector(HostLifVector.Alpha(surrogate)), pointers, decay, threshold, scales, flags, start, end);
         if (typeof(TSurrogate) == typeof(RectangleSurrogate))
-            return VectorBody(new RectangleVector(HostLifVector.Alpha(surrogate)), accumulated, trace, spikes, sigma, decay, threshold, flags, start, end);
+            return VectorBody(new RectangleVector(HostLifVector.Alpha(surrogate)), pointers, decay, threshold, scales, flags, start, end);
         if (typeof(TSurrogate) == typeof(ATanSurrogate))
-            return VectorBody(new ATanVector(HostLifVector.Alpha(surrogate)), accumulated, trace, spikes, sigma, decay, threshold, flags, start, end);
+            return VectorBody(new ATanVector(HostLifVector.Alpha(surrogate)), pointers, decay, threshold, scales, flags, start, end);
         return start;
     }
 
-    private static long VectorBody<TVector>(TVector surrogate, long accumulated, long trace, long spikes, long sigma, float decay, float threshold,
+    private static long VectorBody<TVector>(TVector surrogate, Pointers pointers, float decay, float threshold, SafScales scales,
         int flags, long start, long end)
         where TVector : struct, IVectorSurrogate
     {
-        float* pa = (float*)accumulated, pt = (float*)trace, ps = (float*)spikes, pg = (float*)sigma;
-        bool saveSurrogate = (flags & NeuronFlags.SaveSurrogate) != 0;
+        float* pa = (float*)pointers.Accumulated, pt = (float*)pointers.Trace, ps = (float*)pointers.Spikes, po = (float*)pointers.Output, pg = (float*)pointers.Surrogate;
+        bool saveSurrogate = (flags & NeuronFlags.SaveSurrogate) != 0, writeOutput = (flags & NeuronFlags.WriteOutput) != 0;
         var leak = new Vector<float>(decay * threshold);
         var decays = new Vector<float>(decay);
         var thresholds = new Vector<float>(threshold);
+        var inputScale = new Vector<float>(scales.Input);
+        var outputScale = new Vector<float>(scales.Output);
+        var gradientScale = new Vector<float>(scales.Gradient);
         long i = start;
         for (; i + Vector<float>.Count <= end; i += Vector<float>.Count)
         {
             var tr = Vector.Load(pt + i);
-            var u = Vector.Load(pa + i) - (leak * tr);
+            var u = (inputScale * Vector.Load(pa + i)) - (leak * tr);
             var z = u - thresholds;
             var s = HostLifVector.Heaviside(z);
             s.Store(ps + i);
-            ((decays * tr) + s).Store(pt + i);
-            if (saveSurrogate) surrogate.Derivative(z).Store(pg + i);
+            var next = (decays * tr) + s;
+            next.Store(pt + i);
+            if (writeOutput) (outputScale * next).Store(po + i);
+            if (saveSurrogate) (gradientScale * surrogate.Derivative(z)).Store(pg + i);
         }
         return i;
     }
+
+    /// <summary>The host addresses of one SAF step's buffers (output and surrogate 0 when absent).</summary>
+    internal readonly record struct Pointers(long Accumulated, long Trace, long Spikes, long Output, long Surrogate);
 }

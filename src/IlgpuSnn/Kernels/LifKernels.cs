@@ -89,25 +89,27 @@ internal static class LifKernels
     }
 
     /// <summary>
-    /// One SAF step of a linear-leak, soft-reset neuron: u = a − λ·Vth·trace, s = H(u − Vth), trace ← λ·trace + s
-    /// (in place); optionally saves σ'.
+    /// One SAF step of a linear-leak, soft-reset neuron: u = c_in·a − λ·Vth·trace, s = H(u − Vth), trace ← λ·trace + s
+    /// (in place); optionally writes the scaled accumulation c_out·trace (after the update) to <paramref name="output"/>
+    /// and saves c_g·σ' (the scales of <paramref name="scales"/>; all 1 for the plain step).
     /// </summary>
     public static void SafStep<TSurrogate>(Device device, ArrayView<float> accumulated, ArrayView<float> trace, ArrayView<float> spikes,
-        ArrayView<float>? surrogate, float decay, float threshold, TSurrogate surrogateFunction)
+        ArrayView<float>? output, ArrayView<float>? surrogate, float decay, float threshold, SafScales scales, TSurrogate surrogateFunction)
         where TSurrogate : struct, ISurrogateGradient
     {
         long n = accumulated.Length;
         if (n == 0) return;
+        int flags = (surrogate.HasValue ? SaveSurrogate : 0) | (output.HasValue ? WriteOutput : 0);
         if (device.Launch.UseHostKernels)
         {
-            device.Kernels.Load<long, long, long, long, long, float, float, TSurrogate, int>(HostSafKernels.StepKernel<TSurrogate>)(
-                device.Launch.GridStride(n), HostMemory.Address(accumulated), HostMemory.Address(trace), HostMemory.Address(spikes), Address(surrogate), n,
-                decay, threshold, surrogateFunction, surrogate.HasValue ? SaveSurrogate : 0);
+            device.Kernels.Load<long, long, long, long, long, long, float, float, SafScales, TSurrogate, int>(HostSafKernels.StepKernel<TSurrogate>)(
+                device.Launch.GridStride(n), HostMemory.Address(accumulated), HostMemory.Address(trace), HostMemory.Address(spikes), Address(output),
+                Address(surrogate), n, decay, threshold, scales, surrogateFunction, flags);
             return;
         }
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, TSurrogate, int>(SafStepKernel<TSurrogate>)(
-            device.Launch.GridStride(n), accumulated, trace, spikes, surrogate ?? spikes, decay, threshold, surrogateFunction,
-            surrogate.HasValue ? SaveSurrogate : 0);
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, SafScales, TSurrogate, int>(
+            SafStepKernel<TSurrogate>)(
+            device.Launch.GridStride(n), accumulated, trace, spikes, output ?? spikes, surrogate ?? spikes, decay, threshold, scales, surrogateFunction, flags);
     }
 
     /// <summary>The host address of an optional view (0 when absent), for the CPU accelerator's host-pointer kernels.</summary>
@@ -188,18 +190,48 @@ internal static class LifKernels
 
     [Kernel]
     internal static void SafStepKernel<TSurrogate>(ArrayView<float> accumulated, ArrayView<float> trace, ArrayView<float> spikes,
-        ArrayView<float> surrogate, float decay, float threshold, TSurrogate surrogateFunction, int flags)
+        ArrayView<float> output, ArrayView<float> surrogate, float decay, float threshold, SafScales scales, TSurrogate surrogateFunction, int flags)
         where TSurrogate : struct, ISurrogateGradient
     {
         foreach (long i in GridStride.Over(accumulated.Length))
         {
             float tr = trace[i];
-            float u = accumulated[i] - decay * threshold * tr;
+            float u = scales.Input * accumulated[i] - decay * threshold * tr;
             float z = u - threshold;
             float s = z >= 0f ? 1f : 0f;
             spikes[i] = s;
-            trace[i] = decay * tr + s;
-            if ((flags & SaveSurrogate) != 0) surrogate[i] = surrogateFunction.Derivative(z);
+            float next = decay * tr + s;
+            trace[i] = next;
+            if ((flags & WriteOutput) != 0) output[i] = scales.Output * next;
+            if ((flags & SaveSurrogate) != 0) surrogate[i] = scales.Gradient * surrogateFunction.Derivative(z);
         }
     }
+}
+
+/// <summary>
+/// The scales of a SAF step at the scale of one time step (<see cref="LifKernels.SafStep{TSurrogate}"/>): the input
+/// current is multiplied by <see cref="Input"/>, the accumulation handed on by <see cref="Output"/>, and the saved σ' by
+/// <see cref="Gradient"/> (the derivative of the output with respect to the input, per unit σ'). All 1 for the plain step.
+/// </summary>
+internal readonly struct SafScales
+{
+    /// <summary>The plain step: every scale 1.</summary>
+    public static SafScales One => new(1f, 1f, 1f);
+
+    /// <summary>The three scales.</summary>
+    public SafScales(float input, float output, float gradient)
+    {
+        Input = input;
+        Output = output;
+        Gradient = gradient;
+    }
+
+    /// <summary>c_in: the factor of the input current.</summary>
+    public readonly float Input;
+
+    /// <summary>c_out: the factor of the accumulation written as output.</summary>
+    public readonly float Output;
+
+    /// <summary>c_g: the factor of the saved σ'.</summary>
+    public readonly float Gradient;
 }

@@ -42,6 +42,9 @@ internal static class NeuronFlags
     /// <summary>The layer's learnable θ is read from its one-element buffer on the device (see <see cref="Neurons.INeuronDynamics.BindParameter"/>).</summary>
     internal const int HasParameter = 1024;
 
+    /// <summary>A SAF step writes its scaled accumulation.</summary>
+    internal const int WriteOutput = 2048;
+
     /// <summary>The dynamics a kernel thread runs: <paramref name="neuron"/> with θ bound when <paramref name="flags"/> say so.</summary>
     /// <typeparam name="TNeuron">The neuron struct.</typeparam>
     /// <param name="neuron">The struct the host passed.</param>

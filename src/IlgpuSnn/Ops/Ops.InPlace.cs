@@ -32,23 +32,27 @@ public static partial class Ops
     }
 
     /// <summary>
-    /// One step of a trace as a new tensor, without graph: â[t] = λ·â[t−1] + x[t] (x[t] itself when there is no
-    /// â[t−1]); one launch, the same values as <see cref="Clone"/> followed by <see cref="DecayAddInPlace"/>.
+    /// One step of a trace, without graph: â[t] = λ·â[t−1] + c·x[t] as a new tensor in one launch (the same values as
+    /// <see cref="Clone"/> followed by <see cref="DecayAddInPlace"/> for c = 1); at the first step (no â[t−1]) c·x[t],
+    /// which for c = 1 is x[t] itself, a new handle on its memory without a launch (x must then stay unchanged while
+    /// the trace is used, as a step's input and spikes do).
     /// </summary>
     /// <param name="x">x[t].</param>
     /// <param name="decay">λ.</param>
     /// <param name="previous">â[t−1], or null at the first step.</param>
-    /// <returns>â[t], a new tensor.</returns>
-    internal static Tensor NextTrace(Tensor x, float decay, Tensor? previous)
+    /// <param name="inputScale">c, the factor of x[t].</param>
+    /// <returns>â[t], a new tensor handle.</returns>
+    internal static Tensor NextTrace(Tensor x, float decay, Tensor? previous, float inputScale = 1f)
     {
         ArgumentNullException.ThrowIfNull(x);
         if (previous is null)
         {
-            using (Autodiff.Tape.NoGrad()) return Clone(x);
+            if (inputScale == 1f) return x.Detach();
+            using (Autodiff.Tape.NoGrad()) return Scale(x, inputScale);
         }
         var device = InPlaceDevice("NextTrace", x, previous);
         var y = Tensor.Empty(device, x.ShapeArray());
-        Elementwise.Combine(device, decay, previous.View, 1f, x.View, y.View);
+        Elementwise.Combine(device, decay, previous.View, inputScale, x.View, y.View);
         return y;
     }
 

@@ -255,7 +255,28 @@ public static partial class Ops
     /// <param name="spec">Neuron parameters: a linear-leak neuron (<see cref="NeuronModel.IsLinearLeak"/>) with soft reset.</param>
     /// <returns>The spikes.</returns>
     /// <exception cref="ArgumentException">The shapes differ, or the neuron is not linear-leak with soft reset.</exception>
-    public static Tensor SafStep(Tensor accumulatedCurrent, Tensor trace, NeuronSpec spec)
+    public static Tensor SafStep(Tensor accumulatedCurrent, Tensor trace, NeuronSpec spec) =>
+        SafStep(accumulatedCurrent, trace, spec, SafScales.One, scaledOutput: false, out _);
+
+    /// <summary>
+    /// One SAF neuron step at the scale of one time step: the input is the current of one step's scale I (an
+    /// accumulation divided by <paramref name="norm"/> N, as the ops before it see it), u = N·I − λ·Vth·trace,
+    /// s = H(u − Vth), trace ← λ·trace + s in place, and the result is the new accumulation at the same scale, trace/N.
+    /// When the tape records, the gradient into <paramref name="current"/> is g·σ'(u − Vth)·N·(1/N).
+    /// </summary>
+    /// <param name="current">The input current at the scale of one step, [B, ...].</param>
+    /// <param name="trace">The neuron's own spike accumulation â[t−1] (same shape), updated in place to â[t].</param>
+    /// <param name="spec">Neuron parameters: a linear-leak neuron with soft reset.</param>
+    /// <param name="norm">N ≥ 1, the scale of the accumulations at this step.</param>
+    /// <param name="spikes">The step's spikes s (a new tensor without graph).</param>
+    /// <returns>â[t]/N, a new tensor.</returns>
+    internal static Tensor SafStepAtStepScale(Tensor current, Tensor trace, NeuronSpec spec, float norm, out Tensor spikes)
+    {
+        float inverse = 1f / norm;
+        return SafStep(current, trace, spec, new SafScales(norm, inverse, norm * inverse), scaledOutput: true, out spikes);
+    }
+
+    private static Tensor SafStep(Tensor accumulatedCurrent, Tensor trace, NeuronSpec spec, SafScales scales, bool scaledOutput, out Tensor spikes)
     {
         const string name = "SafStep";
         ArgumentNullException.ThrowIfNull(accumulatedCurrent);
@@ -269,18 +290,20 @@ public static partial class Ops
         var entry = Tape.Begin(name, accumulatedCurrent);
         bool record = entry is not null;
         var shape = accumulatedCurrent.ShapeArray();
-        var spikes = Tensor.Empty(device, shape);
+        spikes = Tensor.Empty(device, shape);
+        var output = scaledOutput ? Tensor.Empty(device, shape) : spikes;
         using var surrogate = record ? Tensor.Empty(device, shape) : null;
-        NeuronKernelSetFactory.For(spec).SafStep(device, accumulatedCurrent.View, trace.View, spikes.View, surrogate?.View, spec.Decay, spec.Threshold);
-        if (entry is null) return spikes;
+        NeuronKernelSetFactory.For(spec).SafStep(device, accumulatedCurrent.View, trace.View, spikes.View, scaledOutput ? output.View : null, surrogate?.View,
+            spec.Decay, spec.Threshold, scales);
+        if (entry is null) return output;
         var savedSg = entry.Keep(surrogate!);
-        entry.Complete(spikes, g =>
+        entry.Complete(output, g =>
         {
             var gi = Tensor.Empty(device, shape);
             Elementwise.Binary(device, g[0]!.View, savedSg.View, gi.View, BinaryOp.Multiply);
             return [gi];
         });
-        return spikes;
+        return output;
     }
 
     /// <summary>

@@ -137,8 +137,9 @@ public sealed class ElementwiseTests(TestDevice fixture)
     }
 
     /// <summary>
-    /// A trace step â[t] = λ·â[t−1] + x[t] as one new tensor equals the float expression λ·â + 1·x of a plain loop bit
-    /// for bit, in both kernel forms, and is x itself at the first step; one launch each.
+    /// A trace step â[t] = λ·â[t−1] + c·x[t] as one new tensor equals the float expression λ·â + c·x of a plain loop bit
+    /// for bit, in both kernel forms (c = 1 and c = 0.4); at the first step it is x itself without a launch (c = 1) or
+    /// c·x in one launch.
     /// </summary>
     [Theory]
     [InlineData(true)]
@@ -155,11 +156,69 @@ public sealed class ElementwiseTests(TestDevice fixture)
         var tp = Tensor.FromArray(device, previous, 7, 43);
         long before = device.Activity.KernelLaunches;
         var first = Ops.NextTrace(tx, 0.75f, null);
+        Assert.Equal(0, device.Activity.KernelLaunches - before);
         var next = Ops.NextTrace(tx, 0.75f, tp);
-        Assert.Equal(2, device.Activity.KernelLaunches - before);
+        var scaledFirst = Ops.NextTrace(tx, 0.75f, null, 0.4f);
+        var scaledNext = Ops.NextTrace(tx, 0.75f, tp, 0.4f);
+        Assert.Equal(3, device.Activity.KernelLaunches - before);
         Assert.Equal(x, first.ToArray());
         Assert.Equal(x.Select((v, i) => (0.75f * previous[i]) + (1f * v)).ToArray(), next.ToArray());
+        Assert.Equal(x.Select(v => 0.4f * v).ToArray(), scaledFirst.ToArray());
+        Assert.Equal(x.Select((v, i) => (0.75f * previous[i]) + (0.4f * v)).ToArray(), scaledNext.ToArray());
         Assert.Equal([7, 43], next.Shape);
+    }
+
+    /// <summary>
+    /// α·a + bias (broadcast over rows) + β·b in one launch equals the float expression of a plain loop bit for bit, in
+    /// both kernel forms, with and without the bias and the b term; its gradients are α·g into a and the column sums of
+    /// g into the bias (a double-precision loop), and b receives none.
+    /// </summary>
+    [Theory]
+    [InlineData(true, true, true)]
+    [InlineData(true, false, true)]
+    [InlineData(true, true, false)]
+    [InlineData(false, true, true)]
+    [InlineData(false, false, false)]
+    public void Scale_add_bias_is_one_launch_of_the_loop_expression(bool hostKernels, bool withBias, bool withPrevious)
+    {
+        using var device = fixture.CreateFresh();
+        if (!hostKernels) device.Launch.UseHostKernels = false;
+        else if (!device.Launch.UseHostKernels) Assert.Skip("host-pointer kernels exist on the CPU accelerator only");
+        const int rows = 9, columns = 13;
+        const float alpha = 1.75f, beta = -0.6f;
+        var a = Rand.Uniform(rows * columns, 5, -2f, 2f);
+        var b = Rand.Uniform(rows * columns, 6, -2f, 2f);
+        var bias = Rand.Uniform(columns, 7, -1f, 1f);
+        var g = Rand.Uniform(rows * columns, 8, -1f, 1f);
+        using var scope = TensorScope.Begin();
+        var ta = Tensor.FromArray(device, a, rows, columns).RequireGrad();
+        var tb = withPrevious ? Tensor.FromArray(device, b, rows, columns) : null;
+        var tbias = withBias ? Tensor.FromArray(device, bias, columns).RequireGrad() : null;
+        var expected = new float[rows * columns];
+        for (int i = 0; i < expected.Length; i++)
+        {
+            float v = alpha * a[i];
+            if (withBias) v += bias[i % columns];
+            if (withPrevious) v += beta * b[i];
+            expected[i] = v;
+        }
+        using var tape = new IlgpuSnn.Autodiff.Tape();
+        long before = device.Activity.KernelLaunches;
+        Tensor y;
+        using (tape.Record()) y = Ops.ScaleAddBias(ta, alpha, tbias, tb, beta);
+        Assert.Equal(1, device.Activity.KernelLaunches - before);
+        Assert.Equal(expected, y.ToArray());
+        var into = Tensor.Zeros(device, rows, columns);
+        Ops.ScaleAddBiasInto(into, ta, alpha, tbias, tb, beta);
+        Assert.Equal(expected, into.ToArray());
+        tape.Backward(y, Tensor.FromArray(device, g, rows, columns));
+        Close.Relative(g.Select(v => (double)alpha * v), ta.Grad!.ToArray(), 1e-6);
+        if (withBias)
+        {
+            var sums = new double[columns];
+            for (int i = 0; i < g.Length; i++) sums[i % columns] += g[i];
+            Close.Relative(sums, tbias!.Grad!.ToArray(), 1e-5);
+        }
     }
 
     /// <summary>

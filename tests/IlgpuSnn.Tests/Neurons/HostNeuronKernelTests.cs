@@ -151,22 +151,26 @@ public sealed class HostNeuronKernelTests(TestDevice fixture)
     }
 
     /// <summary>
-    /// SAF's neuron step (u = a − λθ·trace, s = H(u − θ), trace ← λ·trace + s, σ'(u − θ)): spikes and traces exactly as a
-    /// plain loop of the same float expression, on the host form and the portable form; σ' of the two forms agree
-    /// exactly, or within 1e-6 of the largest for the sigmoid (its SIMD exponential).
+    /// SAF's neuron step (u = c_in·a − λθ·trace, s = H(u − θ), trace ← λ·trace + s, output c_out·trace, c_g·σ'(u − θ)):
+    /// spikes, traces and the scaled output exactly as a plain loop of the same float expression, on the host form and
+    /// the portable form, for the plain step (all scales 1, no output) and a step at the scale of one step; σ' of the
+    /// two forms agree exactly, or within 1e-6 of the largest for the sigmoid (its SIMD exponential).
     /// </summary>
     [Theory]
-    [InlineData("sigmoid", 53)]
-    [InlineData("sigmoid", 2600)]
-    [InlineData("atan", 2600)]
-    [InlineData("triangle", 2600)]
-    [InlineData("rectangle", 53)]
-    public void Saf_step_host_and_portable_kernels_agree_with_a_loop(string surrogate, int neurons)
+    [InlineData("sigmoid", 53, 1f)]
+    [InlineData("sigmoid", 2600, 1f)]
+    [InlineData("sigmoid", 2600, 1.75f)]
+    [InlineData("atan", 2600, 1f)]
+    [InlineData("triangle", 2600, 2.5f)]
+    [InlineData("rectangle", 53, 1.75f)]
+    public void Saf_step_host_and_portable_kernels_agree_with_a_loop(string surrogate, int neurons, float norm)
     {
         if (!fixture.Device.Launch.UseHostKernels) Assert.Skip("host-pointer kernels exist on the CPU accelerator only");
         using var portable = fixture.CreateFresh();
         portable.Launch.UseHostKernels = false;
         const float decay = 0.7f, threshold = 0.9f;
+        bool scaled = norm != 1f;
+        var scales = scaled ? new Kernels.SafScales(norm, 1f / norm, 0.5f) : Kernels.SafScales.One;
         var accumulated = Rand.Uniform(neurons, 131, -0.5f, 2.5f);
         var trace0 = Rand.Uniform(neurons, 132, 0f, 2f);
         float[][] Run(Device device)
@@ -175,29 +179,34 @@ public sealed class HostNeuronKernelTests(TestDevice fixture)
             var a = Tensor.FromArray(device, accumulated, neurons);
             var trace = Tensor.FromArray(device, trace0, neurons);
             var spikes = Tensor.Zeros(device, neurons);
+            var output = Tensor.Full(device, -7f, neurons);
             var sigma = Tensor.Zeros(device, neurons);
+            ILGPU.ArrayView<float>? o = scaled ? output.View : null;
             switch (surrogate)
             {
-                case "sigmoid": Kernels.LifKernels.SafStep(device, a.View, trace.View, spikes.View, sigma.View, decay, threshold, new SigmoidSurrogate(4f)); break;
-                case "atan": Kernels.LifKernels.SafStep(device, a.View, trace.View, spikes.View, sigma.View, decay, threshold, new ATanSurrogate(2f)); break;
-                case "triangle": Kernels.LifKernels.SafStep(device, a.View, trace.View, spikes.View, sigma.View, decay, threshold, new TriangleSurrogate(1f)); break;
-                default: Kernels.LifKernels.SafStep(device, a.View, trace.View, spikes.View, sigma.View, decay, threshold, new RectangleSurrogate(1f)); break;
+                case "sigmoid": Kernels.LifKernels.SafStep(device, a.View, trace.View, spikes.View, o, sigma.View, decay, threshold, scales, new SigmoidSurrogate(4f)); break;
+                case "atan": Kernels.LifKernels.SafStep(device, a.View, trace.View, spikes.View, o, sigma.View, decay, threshold, scales, new ATanSurrogate(2f)); break;
+                case "triangle": Kernels.LifKernels.SafStep(device, a.View, trace.View, spikes.View, o, sigma.View, decay, threshold, scales, new TriangleSurrogate(1f)); break;
+                default: Kernels.LifKernels.SafStep(device, a.View, trace.View, spikes.View, o, sigma.View, decay, threshold, scales, new RectangleSurrogate(1f)); break;
             }
-            return [spikes.ToArray(), trace.ToArray(), sigma.ToArray()];
+            return [spikes.ToArray(), trace.ToArray(), sigma.ToArray(), output.ToArray()];
         }
         var host = Run(fixture.Device);
         var port = Run(portable);
         var expectedSpikes = new float[neurons];
         var expectedTrace = new float[neurons];
+        var expectedOutput = new float[neurons];
         for (int i = 0; i < neurons; i++)
         {
-            float u = accumulated[i] - decay * threshold * trace0[i];
+            float u = (scales.Input * accumulated[i]) - decay * threshold * trace0[i];
             expectedSpikes[i] = u - threshold >= 0f ? 1f : 0f;
             expectedTrace[i] = decay * trace0[i] + expectedSpikes[i];
+            expectedOutput[i] = scaled ? scales.Output * expectedTrace[i] : -7f;
         }
         Assert.Equal(expectedSpikes, host[0]);
         Assert.Equal(expectedTrace, host[1]);
-        AssertAgree(port, host, [0, 1], surrogate);
+        Assert.Equal(expectedOutput, host[3]);
+        AssertAgree(port, host, [0, 1, 3], surrogate);
         Assert.Contains(1f, host[0]);
         Assert.Contains(0f, host[0]);
     }
