@@ -159,11 +159,12 @@ public sealed class Saf(bool final) : GradientEstimator
         {
             neuron.RequireLinearLeak("SAF (saf-e, saf-f)", "its spike-accumulation identity", softReset: true);
             neuron.RequireFeedForward("SAF (saf-e, saf-f)");
-            if (accumulation is null)
+            bool first = accumulation is null;
+            if (first)
             {
-                using (TensorScope.Suspend()) accumulation = Tensor.Zeros(x.Device, x.ShapeArray());
+                using (TensorScope.Suspend()) accumulation = Tensor.Empty(x.Device, x.ShapeArray());
             }
-            var output = Ops.SafStepAtStepScale(x, accumulation, neuron.Spec, scale.Norm, out var spikes);
+            var output = Ops.SafStepAtStepScale(x, accumulation!, neuron.Spec, scale.Norm, first, out var spikes);
             pass.OnSpikes?.Invoke(neuron, spikes);
             return output;
         }

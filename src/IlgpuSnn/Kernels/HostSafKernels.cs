@@ -24,9 +24,10 @@ internal static unsafe class HostSafKernels
         long i = Vectors(surrogateFunction, pointers, decay, threshold, scales, flags, start, end);
         float* pa = (float*)accumulated, pt = (float*)trace, ps = (float*)spikes, po = (float*)output, pg = (float*)surrogate;
         bool saveSurrogate = (flags & NeuronFlags.SaveSurrogate) != 0, writeOutput = (flags & NeuronFlags.WriteOutput) != 0;
+        bool fresh = (flags & NeuronFlags.FreshTrace) != 0;
         for (; i < end; i++)
         {
-            float tr = pt[i];
+            float tr = fresh ? 0f : pt[i];
             float u = scales.Input * pa[i] - decay * threshold * tr;
             float z = u - threshold;
             float s = z >= 0f ? 1f : 0f;
@@ -71,10 +72,11 @@ internal static unsafe class HostSafKernels
         var inputScale = new Vector<float>(scales.Input);
         var outputScale = new Vector<float>(scales.Output);
         var gradientScale = new Vector<float>(scales.Gradient);
+        bool fresh = (flags & NeuronFlags.FreshTrace) != 0;
         long i = start;
         for (; i + Vector<float>.Count <= end; i += Vector<float>.Count)
         {
-            var tr = Vector.Load(pt + i);
+            var tr = fresh ? Vector<float>.Zero : Vector.Load(pt + i);
             var u = (inputScale * Vector.Load(pa + i)) - (leak * tr);
             var z = u - thresholds;
             var s = HostLifVector.Heaviside(z);

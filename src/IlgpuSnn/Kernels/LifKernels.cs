@@ -91,15 +91,17 @@ internal static class LifKernels
     /// <summary>
     /// One SAF step of a linear-leak, soft-reset neuron: u = c_in·a − λ·Vth·trace, s = H(u − Vth), trace ← λ·trace + s
     /// (in place); optionally writes the scaled accumulation c_out·trace (after the update) to <paramref name="output"/>
-    /// and saves c_g·σ' (the scales of <paramref name="scales"/>; all 1 for the plain step).
+    /// and saves c_g·σ' (the scales of <paramref name="scales"/>; all 1 for the plain step). With
+    /// <paramref name="freshTrace"/> the trace is taken as 0 (the first step) and its memory only written.
     /// </summary>
     public static void SafStep<TSurrogate>(Device device, ArrayView<float> accumulated, ArrayView<float> trace, ArrayView<float> spikes,
-        ArrayView<float>? output, ArrayView<float>? surrogate, float decay, float threshold, SafScales scales, TSurrogate surrogateFunction)
+        ArrayView<float>? output, ArrayView<float>? surrogate, float decay, float threshold, SafScales scales, TSurrogate surrogateFunction,
+        bool freshTrace = false)
         where TSurrogate : struct, ISurrogateGradient
     {
         long n = accumulated.Length;
         if (n == 0) return;
-        int flags = (surrogate.HasValue ? SaveSurrogate : 0) | (output.HasValue ? WriteOutput : 0);
+        int flags = (surrogate.HasValue ? SaveSurrogate : 0) | (output.HasValue ? WriteOutput : 0) | (freshTrace ? FreshTrace : 0);
         if (device.Launch.UseHostKernels)
         {
             device.Kernels.Load<long, long, long, long, long, long, float, float, SafScales, TSurrogate, int>(HostSafKernels.StepKernel<TSurrogate>)(
@@ -195,7 +197,7 @@ internal static class LifKernels
     {
         foreach (long i in GridStride.Over(accumulated.Length))
         {
-            float tr = trace[i];
+            float tr = (flags & FreshTrace) != 0 ? 0f : trace[i];
             float u = scales.Input * accumulated[i] - decay * threshold * tr;
             float z = u - threshold;
             float s = z >= 0f ? 1f : 0f;

@@ -45,6 +45,9 @@ internal static class NeuronFlags
     /// <summary>A SAF step writes its scaled accumulation.</summary>
     internal const int WriteOutput = 2048;
 
+    /// <summary>A SAF step's trace is 0 (the first step): it is written, never read.</summary>
+    internal const int FreshTrace = 4096;
+
     /// <summary>The dynamics a kernel thread runs: <paramref name="neuron"/> with θ bound when <paramref name="flags"/> say so.</summary>
     /// <typeparam name="TNeuron">The neuron struct.</typeparam>
     /// <param name="neuron">The struct the host passed.</param>

@@ -41,6 +41,6 @@ internal sealed class AdaptiveNeuronKernelSet<TNeuron, TSurrogate>(TNeuron neuro
         throw new NotSupportedException("RateBP's rate recursion is not the gradient of a two-state neuron.");
 
     public void SafStep(Device device, ArrayView<float> accumulated, ArrayView<float> trace, ArrayView<float> spikes,
-        ArrayView<float>? output, ArrayView<float>? surrogate, float decay, float threshold, SafScales scales) =>
+        ArrayView<float>? output, ArrayView<float>? surrogate, float decay, float threshold, SafScales scales, bool freshTrace) =>
         throw new NotSupportedException("SAF's accumulation identity needs a one-state linear-leak neuron.");
 }

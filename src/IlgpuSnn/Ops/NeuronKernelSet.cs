@@ -41,7 +41,7 @@ internal interface INeuronKernelSet
         ArrayView<float> recursion, ArrayView<float> spikeSum, ArrayView<float> eligibilitySum, long n, int steps);
 
     void SafStep(Device device, ArrayView<float> accumulated, ArrayView<float> trace, ArrayView<float> spikes,
-        ArrayView<float>? output, ArrayView<float>? surrogate, float decay, float threshold, SafScales scales);
+        ArrayView<float>? output, ArrayView<float>? surrogate, float decay, float threshold, SafScales scales, bool freshTrace);
 }
 
 /// <summary>Builds the kernel set of a spec's neuron and surrogate structs.</summary>
@@ -97,6 +97,6 @@ internal sealed class NeuronKernelSet<TNeuron, TSurrogate>(TNeuron neuron, TSurr
         LifKernels.RateStatistics(device, current, spikes, potential, recursion, spikeSum, eligibilitySum, n, steps, neuron, surrogateFunction);
 
     public void SafStep(Device device, ArrayView<float> accumulated, ArrayView<float> trace, ArrayView<float> spikes,
-        ArrayView<float>? output, ArrayView<float>? surrogate, float decay, float threshold, SafScales scales) =>
-        LifKernels.SafStep(device, accumulated, trace, spikes, output, surrogate, decay, threshold, scales, surrogateFunction);
+        ArrayView<float>? output, ArrayView<float>? surrogate, float decay, float threshold, SafScales scales, bool freshTrace) =>
+        LifKernels.SafStep(device, accumulated, trace, spikes, output, surrogate, decay, threshold, scales, surrogateFunction, freshTrace);
 }

@@ -256,7 +256,7 @@ public static partial class Ops
     /// <returns>The spikes.</returns>
     /// <exception cref="ArgumentException">The shapes differ, or the neuron is not linear-leak with soft reset.</exception>
     public static Tensor SafStep(Tensor accumulatedCurrent, Tensor trace, NeuronSpec spec) =>
-        SafStep(accumulatedCurrent, trace, spec, SafScales.One, scaledOutput: false, out _);
+        SafStep(accumulatedCurrent, trace, spec, SafScales.One, scaledOutput: false, freshTrace: false, out _);
 
     /// <summary>
     /// One SAF neuron step at the scale of one time step: the input is the current of one step's scale I (an
@@ -265,18 +265,20 @@ public static partial class Ops
     /// When the tape records, the gradient into <paramref name="current"/> is g·σ'(u − Vth)·N·(1/N).
     /// </summary>
     /// <param name="current">The input current at the scale of one step, [B, ...].</param>
-    /// <param name="trace">The neuron's own spike accumulation â[t−1] (same shape), updated in place to â[t].</param>
+    /// <param name="trace">The neuron's own spike accumulation â[t−1] (same shape), updated in place to â[t]; with
+    /// <paramref name="freshTrace"/> â[0] = 0 and its memory is only written (no fill before the first step).</param>
     /// <param name="spec">Neuron parameters: a linear-leak neuron with soft reset.</param>
     /// <param name="norm">N ≥ 1, the scale of the accumulations at this step.</param>
+    /// <param name="freshTrace">Whether this is the first step (the trace's values are not read).</param>
     /// <param name="spikes">The step's spikes s (a new tensor without graph).</param>
     /// <returns>â[t]/N, a new tensor.</returns>
-    internal static Tensor SafStepAtStepScale(Tensor current, Tensor trace, NeuronSpec spec, float norm, out Tensor spikes)
+    internal static Tensor SafStepAtStepScale(Tensor current, Tensor trace, NeuronSpec spec, float norm, bool freshTrace, out Tensor spikes)
     {
         float inverse = 1f / norm;
-        return SafStep(current, trace, spec, new SafScales(norm, inverse, norm * inverse), scaledOutput: true, out spikes);
+        return SafStep(current, trace, spec, new SafScales(norm, inverse, norm * inverse), scaledOutput: true, freshTrace, out spikes);
     }
 
-    private static Tensor SafStep(Tensor accumulatedCurrent, Tensor trace, NeuronSpec spec, SafScales scales, bool scaledOutput, out Tensor spikes)
+    private static Tensor SafStep(Tensor accumulatedCurrent, Tensor trace, NeuronSpec spec, SafScales scales, bool scaledOutput, bool freshTrace, out Tensor spikes)
     {
         const string name = "SafStep";
         ArgumentNullException.ThrowIfNull(accumulatedCurrent);
@@ -294,7 +296,7 @@ public static partial class Ops
         var output = scaledOutput ? Tensor.Empty(device, shape) : spikes;
         using var surrogate = record ? Tensor.Empty(device, shape) : null;
         NeuronKernelSetFactory.For(spec).SafStep(device, accumulatedCurrent.View, trace.View, spikes.View, scaledOutput ? output.View : null, surrogate?.View,
-            spec.Decay, spec.Threshold, scales);
+            spec.Decay, spec.Threshold, scales, freshTrace);
         if (entry is null) return output;
         var savedSg = entry.Keep(surrogate!);
         entry.Complete(output, g =>

@@ -153,17 +153,20 @@ public sealed class HostNeuronKernelTests(TestDevice fixture)
     /// <summary>
     /// SAF's neuron step (u = c_in·a − λθ·trace, s = H(u − θ), trace ← λ·trace + s, output c_out·trace, c_g·σ'(u − θ)):
     /// spikes, traces and the scaled output exactly as a plain loop of the same float expression, on the host form and
-    /// the portable form, for the plain step (all scales 1, no output) and a step at the scale of one step; σ' of the
-    /// two forms agree exactly, or within 1e-6 of the largest for the sigmoid (its SIMD exponential).
+    /// the portable form, for the plain step (all scales 1, no output) and a step at the scale of one step, and for a
+    /// first step whose trace memory holds NaN and is not read; σ' of the two forms agree exactly, or within 1e-6 of the
+    /// largest for the sigmoid (its SIMD exponential).
     /// </summary>
     [Theory]
-    [InlineData("sigmoid", 53, 1f)]
-    [InlineData("sigmoid", 2600, 1f)]
-    [InlineData("sigmoid", 2600, 1.75f)]
-    [InlineData("atan", 2600, 1f)]
-    [InlineData("triangle", 2600, 2.5f)]
-    [InlineData("rectangle", 53, 1.75f)]
-    public void Saf_step_host_and_portable_kernels_agree_with_a_loop(string surrogate, int neurons, float norm)
+    [InlineData("sigmoid", 53, 1f, false)]
+    [InlineData("sigmoid", 2600, 1f, false)]
+    [InlineData("sigmoid", 2600, 1.75f, false)]
+    [InlineData("sigmoid", 2600, 1f, true)]
+    [InlineData("atan", 2600, 1f, false)]
+    [InlineData("triangle", 2600, 2.5f, false)]
+    [InlineData("triangle", 53, 2.5f, true)]
+    [InlineData("rectangle", 53, 1.75f, false)]
+    public void Saf_step_host_and_portable_kernels_agree_with_a_loop(string surrogate, int neurons, float norm, bool fresh)
     {
         if (!fixture.Device.Launch.UseHostKernels) Assert.Skip("host-pointer kernels exist on the CPU accelerator only");
         using var portable = fixture.CreateFresh();
@@ -172,7 +175,7 @@ public sealed class HostNeuronKernelTests(TestDevice fixture)
         bool scaled = norm != 1f;
         var scales = scaled ? new Kernels.SafScales(norm, 1f / norm, 0.5f) : Kernels.SafScales.One;
         var accumulated = Rand.Uniform(neurons, 131, -0.5f, 2.5f);
-        var trace0 = Rand.Uniform(neurons, 132, 0f, 2f);
+        var trace0 = fresh ? Enumerable.Repeat(float.NaN, neurons).ToArray() : Rand.Uniform(neurons, 132, 0f, 2f);
         float[][] Run(Device device)
         {
             using var scope = TensorScope.Begin();
@@ -184,10 +187,10 @@ public sealed class HostNeuronKernelTests(TestDevice fixture)
             ILGPU.ArrayView<float>? o = scaled ? output.View : null;
             switch (surrogate)
             {
-                case "sigmoid": Kernels.LifKernels.SafStep(device, a.View, trace.View, spikes.View, o, sigma.View, decay, threshold, scales, new SigmoidSurrogate(4f)); break;
-                case "atan": Kernels.LifKernels.SafStep(device, a.View, trace.View, spikes.View, o, sigma.View, decay, threshold, scales, new ATanSurrogate(2f)); break;
-                case "triangle": Kernels.LifKernels.SafStep(device, a.View, trace.View, spikes.View, o, sigma.View, decay, threshold, scales, new TriangleSurrogate(1f)); break;
-                default: Kernels.LifKernels.SafStep(device, a.View, trace.View, spikes.View, o, sigma.View, decay, threshold, scales, new RectangleSurrogate(1f)); break;
+                case "sigmoid": Kernels.LifKernels.SafStep(device, a.View, trace.View, spikes.View, o, sigma.View, decay, threshold, scales, new SigmoidSurrogate(4f), fresh); break;
+                case "atan": Kernels.LifKernels.SafStep(device, a.View, trace.View, spikes.View, o, sigma.View, decay, threshold, scales, new ATanSurrogate(2f), fresh); break;
+                case "triangle": Kernels.LifKernels.SafStep(device, a.View, trace.View, spikes.View, o, sigma.View, decay, threshold, scales, new TriangleSurrogate(1f), fresh); break;
+                default: Kernels.LifKernels.SafStep(device, a.View, trace.View, spikes.View, o, sigma.View, decay, threshold, scales, new RectangleSurrogate(1f), fresh); break;
             }
             return [spikes.ToArray(), trace.ToArray(), sigma.ToArray(), output.ToArray()];
         }
@@ -198,9 +201,10 @@ public sealed class HostNeuronKernelTests(TestDevice fixture)
         var expectedOutput = new float[neurons];
         for (int i = 0; i < neurons; i++)
         {
-            float u = (scales.Input * accumulated[i]) - decay * threshold * trace0[i];
+            float previous = fresh ? 0f : trace0[i];
+            float u = (scales.Input * accumulated[i]) - decay * threshold * previous;
             expectedSpikes[i] = u - threshold >= 0f ? 1f : 0f;
-            expectedTrace[i] = decay * trace0[i] + expectedSpikes[i];
+            expectedTrace[i] = decay * previous + expectedSpikes[i];
             expectedOutput[i] = scaled ? scales.Output * expectedTrace[i] : -7f;
         }
         Assert.Equal(expectedSpikes, host[0]);
