@@ -109,18 +109,7 @@ public sealed class Ottt(bool online, bool allTrace = false) : GradientEstimator
         {
             var trace = flow.Trace;
             flow.Trace = null;
-            if (trace is null) return synapse.Forward(x, pass);
-            // Both values stay unchanged while the step's graph lives (a trace is replaced, not updated, at the next
-            // step), so the results share their memory instead of copying it.
-            using var traceCarryingSpikeGradient = Ops.WithGradientOf(trace, x, shareMemory: true);
-            using var gradientPath = synapse.Forward(traceCarryingSpikeGradient, pass);
-            using var value = ValueWithoutGraph(x, pass);
-            return Ops.WithGradientOf(value, gradientPath, shareMemory: true);
-        }
-
-        private Tensor ValueWithoutGraph(Tensor x, Pass pass)
-        {
-            using (Tape.NoGrad()) return synapse.Forward(x, pass);
+            return trace is null ? synapse.Forward(x, pass) : synapse.ForwardWithWeightGradientFrom(x, trace);
         }
     }
 

@@ -82,10 +82,20 @@ public sealed class Conv2d : SynapticLayer
     }
 
     /// <inheritdoc />
-    protected override Tensor Apply(Tensor x)
+    protected override Tensor Apply(Tensor x) => Convolve(x, null);
+
+    /// <inheritdoc />
+    internal override Tensor ForwardWithWeightGradientFrom(Tensor x, Tensor weightGradientInput)
     {
-        if (Gain is null) return Ops.Conv2d(x, Weight, Bias, Stride, Padding);
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(weightGradientInput);
+        return Convolve(x, weightGradientInput);
+    }
+
+    private Tensor Convolve(Tensor x, Tensor? weightGradientInput)
+    {
+        if (Gain is null) return Ops.Conv2d(x, Weight, Bias, Stride, Padding, weightGradientInput);
         using var standardized = Ops.WeightStandardize(Weight, Gain, Linear.StandardizationEps);
-        return Ops.Conv2d(x, standardized, Bias, Stride, Padding);
+        return Ops.Conv2d(x, standardized, Bias, Stride, Padding, weightGradientInput);
     }
 }

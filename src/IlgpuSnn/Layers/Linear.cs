@@ -94,10 +94,18 @@ public sealed class Linear : SynapticLayer
     /// <returns>[N, out] (a new tensor).</returns>
     public Tensor ApplyWeight(Tensor x) => Multiply(x, null);
 
-    private Tensor Multiply(Tensor x, Tensor? bias)
+    /// <inheritdoc />
+    internal override Tensor ForwardWithWeightGradientFrom(Tensor x, Tensor weightGradientInput)
     {
-        if (Gain is null) return Ops.Linear(x, Weight, bias);
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(weightGradientInput);
+        return Multiply(x, Bias, weightGradientInput);
+    }
+
+    private Tensor Multiply(Tensor x, Tensor? bias, Tensor? weightGradientInput = null)
+    {
+        if (Gain is null) return Ops.Linear(x, Weight, bias, weightGradientInput);
         using var standardized = Ops.WeightStandardize(Weight, Gain, StandardizationEps);
-        return Ops.Linear(x, standardized, bias);
+        return Ops.Linear(x, standardized, bias, weightGradientInput);
     }
 }

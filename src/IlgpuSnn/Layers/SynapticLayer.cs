@@ -23,4 +23,21 @@ public abstract class SynapticLayer : Layer
         ArgumentNullException.ThrowIfNull(x);
         return Apply(x);
     }
+
+    /// <summary>
+    /// The op's value on <paramref name="x"/> with its weight gradient taken from <paramref name="weightGradientInput"/>
+    /// (shaped like x; OTTT's presynaptic trace) and its input gradient reaching x. This general form evaluates the op
+    /// twice (on the gradient input, with graph, and on x, without); Linear and Conv2d override it with one evaluation.
+    /// </summary>
+    /// <param name="x">Input [N, ...]: the value's input, which receives the input gradient.</param>
+    /// <param name="weightGradientInput">What the weight gradient is taken from, shaped like x.</param>
+    /// <returns>The output (a new tensor).</returns>
+    internal virtual Tensor ForwardWithWeightGradientFrom(Tensor x, Tensor weightGradientInput)
+    {
+        using var carrier = Ops.WithGradientOf(weightGradientInput, x, shareMemory: true);
+        using var gradientPath = Apply(carrier);
+        Tensor value;
+        using (Autodiff.Tape.NoGrad()) value = Apply(x);
+        using (value) return Ops.WithGradientOf(value, gradientPath, shareMemory: true);
+    }
 }

@@ -27,10 +27,19 @@ public static partial class Ops
     /// <param name="padding">Zeros added on every side of each plane.</param>
     /// <returns>The output [N, O, (H + 2·padding − kh)/stride + 1, (W + 2·padding − kw)/stride + 1].</returns>
     /// <exception cref="ArgumentException">The shapes, stride or padding do not fit together.</exception>
-    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, int stride = 1, int padding = 0)
+    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, int stride = 1, int padding = 0) =>
+        Conv2d(x, weight, bias, stride, padding, null);
+
+    /// <summary>
+    /// <see cref="Conv2d(Tensor, Tensor, Tensor, int, int)"/> whose weight gradient is taken from
+    /// <paramref name="weightGradientInput"/> (shaped like x) instead of x: OTTT's synapse, the value from the spikes and
+    /// the weight gradient from their trace, in one convolution (the input gradient still reaches x).
+    /// </summary>
+    internal static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, int stride, int padding, Tensor? weightGradientInput)
     {
         const string op = "Conv2d";
-        var device = Check.SameDevice(op, x, weight, bias);
+        var device = Check.SameDevice(op, x, weight, bias, weightGradientInput);
+        if (weightGradientInput is not null) Check.SameShape(op, x, weightGradientInput);
         Check.Rank(op, x, 4, "x");
         Check.Rank(op, weight, 4, "weight");
         int n = x.Dim(0), c = x.Dim(1), h = x.Dim(2), w = x.Dim(3);
@@ -81,7 +90,7 @@ public static partial class Ops
         if (Tape.Begin(op, x, weight, bias) is not { } entry) return y;
 
         bool needX = x.RequiresGrad, needW = weight.RequiresGrad, needB = bias?.RequiresGrad ?? false;
-        var sx = needW ? entry.Keep(x) : null;
+        var sx = needW ? entry.Keep(weightGradientInput ?? x) : null;
         var sw = needX ? entry.Keep(weight) : null;
         var xShape = x.ShapeArray();
         var wShape = weight.ShapeArray();

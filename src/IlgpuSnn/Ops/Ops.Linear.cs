@@ -17,10 +17,18 @@ public static partial class Ops
     /// <param name="bias">Bias [out], or null.</param>
     /// <returns>x·Wᵀ + b, [B, out].</returns>
     /// <exception cref="ArgumentException">The shapes do not fit together.</exception>
-    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias)
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias) => Linear(x, weight, bias, null);
+
+    /// <summary>
+    /// <see cref="Linear(Tensor, Tensor, Tensor)"/> whose weight gradient is taken from <paramref name="weightGradientInput"/>
+    /// (shaped like x) instead of x: OTTT's synapse, the value from the spikes and the weight gradient from their trace,
+    /// in one product (the input gradient still reaches x).
+    /// </summary>
+    internal static Tensor Linear(Tensor x, Tensor weight, Tensor? bias, Tensor? weightGradientInput)
     {
         const string op = "Linear";
-        var device = Check.SameDevice(op, x, weight, bias);
+        var device = Check.SameDevice(op, x, weight, bias, weightGradientInput);
+        if (weightGradientInput is not null) Check.SameShape(op, x, weightGradientInput);
         Check.Rank(op, x, 2, "x");
         Check.Rank(op, weight, 2, "weight");
         int batch = x.Dim(0), inF = x.Dim(1), outF = weight.Dim(0);
@@ -40,7 +48,7 @@ public static partial class Ops
         }
         if (Tape.Begin(op, x, weight, bias) is not { } entry) return y;
         bool needX = x.RequiresGrad, needW = weight.RequiresGrad, needB = bias?.RequiresGrad ?? false;
-        var sx = needW ? entry.Keep(x) : null;
+        var sx = needW ? entry.Keep(weightGradientInput ?? x) : null;
         var sw = needX ? entry.Keep(weight) : null;
         entry.Complete(y, g =>
         {

@@ -104,12 +104,18 @@ public sealed class MemoryAndComputeTests(TestDevice fixture)
         Assert.Equal(k2.ForwardMacs, k8.ForwardMacs);
     }
 
+    /// <summary>
+    /// SAF's claim is half of the official OTTT's forward operations (which evaluates every synapse on the spikes and
+    /// again on the trace). Our OTTT evaluates each synapse once, on the spikes, and takes only the weight gradient from
+    /// the trace, so both methods now run one synaptic op per layer per step: equal forward MACs, and OTTT's backward
+    /// no more than SAF's.
+    /// </summary>
     [Fact]
-    public void Saf_forward_needs_about_half_of_ottts_operations()
+    public void Ottt_and_saf_forward_each_synapse_once_per_step()
     {
         var ottt = Run("ottt-a", 8, new EstimatorOptions { AllTrace = true });
         var saf = Run("saf-e", 8);
-        double ratio = (double)saf.ForwardMacs / ottt.ForwardMacs;
-        Assert.InRange(ratio, 0.45, 0.56);
+        Assert.Equal(saf.ForwardMacs, ottt.ForwardMacs);
+        Assert.True(ottt.BackwardMacs <= saf.BackwardMacs, $"backward MACs: ottt {ottt.BackwardMacs}, saf {saf.BackwardMacs}");
     }
 }
