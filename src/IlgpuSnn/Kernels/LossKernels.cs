@@ -214,7 +214,7 @@ internal static class LossKernels
             }
             part[w] = sum;
         }
-        if (Interlocked.Increment(ref *(int*)counter) != GridStride.Threads) return;
+        if (!HostMemory.LastToFinish(counter)) return;
         float total = 0f;
         for (long k = 0; k < parts; k++) total += part[k];
         *(float*)y = total * s.Scale * s.Factor;
