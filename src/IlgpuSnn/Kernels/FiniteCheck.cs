@@ -40,7 +40,7 @@ internal static class FiniteCheck
             return;
         }
         if ((uint)slot >= (ulong)flags.Length) throw new ArgumentOutOfRangeException(nameof(slot), $"FiniteCheck: slot {slot} is outside the {flags.Length} flags.");
-        var table = new HostTable(xs.Count, 1);
+        var table = new HostTable(xs.Count);
         foreach (var x in xs) table.Add(x.Length)[0] = HostMemory.Address(x);
         if (table.Total == 0) return;
         device.Kernels.Load<HostSegments, long>(HostMarkAllKernel)(device.Launch.GridStride(table.Total), table.Segments, HostMemory.Address(flags.SubView(slot, 1)));

@@ -7,20 +7,17 @@ namespace IlgpuSnn.Kernels;
 /// <summary>The CPU accelerator's form of <see cref="Elementwise.AddPairs"/>: every pair in one launch over a <see cref="HostTable"/>.</summary>
 internal static partial class HostElementwise
 {
-    /// <summary>Payload longs per pair in <see cref="AddPairs"/>'s table: y and x addresses, replace flag, slices.</summary>
-    private const int PairLongs = 4;
-
     /// <summary>
     /// y_j = (replace_j ? 0 : y_j) + Σ_s x_j[s] (the slices in order) for every pair j, all pairs in ONE launch (the
     /// pairs' y must not overlap): the workers split the pairs' targets laid end to end.
     /// </summary>
     public static void AddPairs(Device device, ReadOnlySpan<ElementwisePair> pairs)
     {
-        var table = new HostTable(pairs.Length, PairLongs);
+        var table = new HostTable(pairs.Length);
         foreach (var (y, x, replace, slices) in pairs)
         {
             Elementwise.RequireSlices("AddPairs", x, y, slices);
-            var entry = table.Add(y.Length);
+            var entry = table.Add(y.Length); // y and x addresses, replace flag, slices
             entry[0] = HostMemory.Address(y);
             entry[1] = HostMemory.Address(x);
             entry[2] = replace ? 1 : 0;

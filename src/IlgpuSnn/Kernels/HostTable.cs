@@ -2,8 +2,8 @@ namespace IlgpuSnn.Kernels;
 
 /// <summary>
 /// A pinned table of buffers for a host-pointer kernel that covers several of them in ONE launch on the CPU
-/// accelerator (every launch costs a hand-off to the workers): each entry is a length followed by a fixed number of
-/// payload longs (addresses, flags), and the workers split the entries' lengths laid end to end as
+/// accelerator (every launch costs a hand-off to the workers): each entry is a length followed by up to
+/// <see cref="HostSegments.PayloadLongs"/> payload longs (addresses, flags), and the workers split the entries' lengths laid end to end as
 /// <see cref="GridStride.Chunk"/> splits one range (<see cref="HostSegments.Share"/>). The table also holds a counter of
 /// finished workers (<see cref="HostSegments.LastToFinish"/>). The CPU accelerator's launch returns when every worker
 /// has finished, so a caller that keeps the table alive until the launch returns (<see cref="GC.KeepAlive"/>) keeps
@@ -11,18 +11,15 @@ namespace IlgpuSnn.Kernels;
 /// </summary>
 internal sealed class HostTable
 {
-    /// <summary>The finished-worker counter, then <see cref="stride"/> longs per entry: its length, then its payload.</summary>
+    /// <summary>The finished-worker counter, then <see cref="HostSegments.Stride"/> longs per entry: its length, then its payload.</summary>
     private readonly long[] longs;
-    private readonly int stride;
     private int entries;
 
-    /// <summary>An empty table with room for <paramref name="capacity"/> entries of <paramref name="payloadLongs"/> longs each.</summary>
-    public HostTable(int capacity, int payloadLongs)
+    /// <summary>An empty table with room for <paramref name="capacity"/> entries.</summary>
+    public HostTable(int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
-        ArgumentOutOfRangeException.ThrowIfNegative(payloadLongs);
-        stride = 1 + payloadLongs;
-        longs = GC.AllocateArray<long>(HostSegments.Header + (capacity * stride), pinned: true);
+        longs = GC.AllocateArray<long>(HostSegments.Header + (capacity * HostSegments.Stride), pinned: true);
     }
 
     /// <summary>The sum of the entries' lengths: the range the workers split.</summary>
@@ -32,16 +29,16 @@ internal sealed class HostTable
     public Span<long> Add(long length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        int at = HostSegments.Header + (entries * stride);
-        if (at + stride > longs.Length) throw new InvalidOperationException($"HostTable: all {entries} entries are taken.");
+        int at = HostSegments.Header + (entries * HostSegments.Stride);
+        if (at + HostSegments.Stride > longs.Length) throw new InvalidOperationException($"HostTable: all {entries} entries are taken.");
         entries++;
         longs[at] = length;
         Total += length;
-        return longs.AsSpan(at + 1, stride - 1);
+        return longs.AsSpan(at + 1, HostSegments.PayloadLongs);
     }
 
     /// <summary>The kernel argument that reads this table.</summary>
-    public HostSegments Segments => new(HostMemory.Address(longs), entries, stride, Total);
+    public HostSegments Segments => new(HostMemory.Address(longs), entries, Total);
 }
 
 /// <summary>
@@ -50,19 +47,30 @@ internal sealed class HostTable
 /// </summary>
 /// <param name="Address">Host address of the table.</param>
 /// <param name="Entries">Number of entries.</param>
-/// <param name="Stride">Longs per entry (its length and its payload).</param>
 /// <param name="Total">Sum of the entries' lengths.</param>
-internal readonly record struct HostSegments(long Address, int Entries, int Stride, long Total)
+internal readonly record struct HostSegments(long Address, int Entries, long Total)
 {
     /// <summary>Longs before the first entry: the finished-worker counter.</summary>
     internal const int Header = 1;
 
-    /// <summary>This worker's pieces: its <see cref="GridStride.Chunk"/> of [0, <see cref="Total"/>), cut at entry boundaries, empty pieces left out.</summary>
-    public unsafe Pieces Share()
+    /// <summary>
+    /// Longs per entry: its length and <see cref="PayloadLongs"/> payload longs (a constant, so that the walk keeps no
+    /// stride in a register beside the element loop's).
+    /// </summary>
+    internal const int Stride = 8;
+
+    /// <summary>The most payload longs an entry holds.</summary>
+    internal const int PayloadLongs = Stride - 1;
+
+    /// <summary>This worker's pieces: its <see cref="GridStride.Chunk"/> of [0, <see cref="Total"/>).</summary>
+    public Pieces Share()
     {
         var (start, end) = GridStride.Chunk(Total);
-        return new Pieces((long*)Address + Header, Entries, Stride, start, end);
+        return Range(start, end);
     }
+
+    /// <summary>The pieces of items [<paramref name="start"/>, <paramref name="end"/>) of the entries laid end to end, cut at entry boundaries, empty pieces left out.</summary>
+    public unsafe Pieces Range(long start, long end) => new((long*)Address + Header, Entries, start, end);
 
     /// <summary>The payload of entry <paramref name="entry"/> (for work per entry, such as the end of a step).</summary>
     public unsafe long* Payload(int entry) => (long*)Address + Header + ((long)entry * Stride) + 1;
@@ -73,21 +81,19 @@ internal readonly record struct HostSegments(long Address, int Entries, int Stri
     /// <summary>The pieces of one worker's share, in entry order: its own enumerator, so <c>foreach</c> allocates nothing.</summary>
     internal unsafe struct Pieces
     {
-        private readonly int stride;
         private readonly long start, end;
+        private readonly long* last;
         private long* entry;
-        private int left;
         private long offset;
         private Piece current;
 
         /// <summary>The pieces of [<paramref name="start"/>, <paramref name="end"/>) over <paramref name="entries"/> entries from <paramref name="first"/>.</summary>
-        public Pieces(long* first, int entries, int stride, long start, long end)
+        public Pieces(long* first, int entries, long start, long end)
         {
-            this.stride = stride;
             this.start = start;
             this.end = end;
+            last = first + ((long)entries * Stride);
             entry = first;
-            left = entries;
             offset = 0;
             current = default;
         }
@@ -102,14 +108,13 @@ internal readonly record struct HostSegments(long Address, int Entries, int Stri
         /// <returns>Whether there is one.</returns>
         public bool MoveNext()
         {
-            while (left > 0 && offset < end)
+            while (entry < last && offset < end)
             {
                 long n = entry[0];
                 long lo = Math.Max(start, offset) - offset, hi = Math.Min(end, offset + n) - offset;
                 long* payload = entry + 1;
                 offset += n;
-                entry += stride;
-                left--;
+                entry += Stride;
                 if (lo < hi)
                 {
                     current = new Piece(payload, n, lo, hi);

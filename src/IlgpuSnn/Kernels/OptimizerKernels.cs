@@ -16,9 +16,6 @@ internal static class OptimizerKernels
     /// <summary>The update rules of <see cref="HostStep"/>.</summary>
     internal const int SgdMethod = 0, AdamWMethod = 1;
 
-    /// <summary>Payload longs per parameter in <see cref="HostStep"/>'s table: parameter, gradient, state A, state B addresses, slot.</summary>
-    private const int EntryLongs = 5;
-
     /// <summary>
     /// One SGD step in place unless skip[0] ≠ 0 (when <paramref name="skip"/> is given): d = g + wd·p; with momentum
     /// buf = momentum·buf + d (a zero buffer makes the first step buf = d); d = nesterov ? d + momentum·buf : buf;
@@ -96,7 +93,7 @@ internal static class OptimizerKernels
         ArrayView<float> counts, HostStepSettings settings)
     {
         ArgumentNullException.ThrowIfNull(device);
-        var table = new HostTable(updates.Length, EntryLongs);
+        var table = new HostTable(updates.Length);
         for (int e = 0; e < updates.Length; e++)
         {
             var u = updates[e];
@@ -105,7 +102,7 @@ internal static class OptimizerKernels
             if (u.StateB.Length != 0) Elementwise.RequireSameLength("HostStep", u.Parameter, u.StateB);
             if (method == AdamWMethod && ((ulong)u.Slot >= (ulong)counts.Length || u.StateA.Length == 0 || u.StateB.Length == 0))
                 throw new ArgumentException($"HostStep: AdamW update {e} needs both moments and a slot below {counts.Length}, got slot {u.Slot}.", nameof(updates));
-            var entry = table.Add(u.Parameter.Length);
+            var entry = table.Add(u.Parameter.Length); // parameter, gradient, state A, state B addresses, slot
             entry[0] = HostMemory.Address(u.Parameter);
             entry[1] = HostMemory.Address(u.Gradient);
             entry[2] = HostMemory.Address(u.StateA);
