@@ -7,12 +7,13 @@ namespace IlgpuSnn.Kernels;
 
 /// <summary>
 /// The CPU accelerator's form of the two-state neuron kernels of <see cref="AdaptiveNeuronKernels"/> (sequence and
-/// step, forward and backward): the same arithmetic per neuron in the same order (so the results are identical), but
-/// each worker takes one contiguous share of the neurons and reads the buffers through host pointers instead of
-/// ILGPU's view indexer (see <see cref="HostLifKernels"/>). Addresses of views a launch does not use are 0 and guarded
-/// by the flags. GPUs, and the tests that switch host kernels off, run the portable kernels. The built-in ALIF with a
-/// built-in surrogate runs whole SIMD vectors of neurons first (<see cref="HostAdaptiveVector"/>); the scalar loop does
-/// the rest of a worker's share and every other two-state neuron (host pointers alone gained nothing measurable).
+/// step, forward and backward): the same arithmetic per neuron (<see cref="NeuronElements"/>) in the same order (so the
+/// results are identical), but each worker takes one contiguous share of the neurons and reads the buffers through host
+/// pointers instead of ILGPU's view indexer (see <see cref="HostLifKernels"/>). Addresses of views a launch does not
+/// use are 0 and guarded by the flags. GPUs, and the tests that switch host kernels off, run the portable kernels. The
+/// built-in ALIF with a built-in surrogate runs whole SIMD vectors of neurons first (<see cref="HostAdaptiveVector"/>);
+/// the scalar loop does the rest of a worker's share and every other two-state neuron (host pointers alone gained
+/// nothing measurable).
 /// </summary>
 internal static class HostAdaptiveNeuronKernels
 {

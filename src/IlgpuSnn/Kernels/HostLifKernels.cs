@@ -6,13 +6,13 @@ namespace IlgpuSnn.Kernels;
 
 /// <summary>
 /// The CPU accelerator's form of the one-state neuron kernels of <see cref="LifKernels"/> and
-/// <see cref="LifBackwardKernels"/> (sequence and step, forward and backward): the same arithmetic per neuron, in the
-/// same order (so the results are identical), but each worker takes one contiguous share of the neurons and reads the
-/// buffers through host pointers instead of ILGPU's view indexer, which costs several times a plain access on the CPU
-/// (benchmarks/RESULTS.md). Addresses of views a launch does not use are 0 and guarded by the flags of the portable
-/// kernels. GPUs, and the tests that switch host kernels off, run the portable kernels. The built-in LIF family with a
-/// built-in surrogate runs whole SIMD vectors of neurons first (<see cref="HostLifVector"/>); the scalar loop does the
-/// rest of a worker's share and every other neuron or surrogate.
+/// <see cref="LifBackwardKernels"/> (sequence and step, forward and backward): the same arithmetic per neuron
+/// (<see cref="NeuronElements"/>), in the same order (so the results are identical), but each worker takes one
+/// contiguous share of the neurons and reads the buffers through host pointers instead of ILGPU's view indexer, which
+/// costs several times a plain access on the CPU (benchmarks/RESULTS.md). Addresses of views a launch does not use are
+/// 0 and guarded by the flags of the portable kernels. GPUs, and the tests that switch host kernels off, run the
+/// portable kernels. The built-in LIF family with a built-in surrogate runs whole SIMD vectors of neurons first
+/// (<see cref="HostLifVector"/>); the scalar loop does the rest of a worker's share and every other neuron or surrogate.
 /// </summary>
 internal static class HostLifKernels
 {
