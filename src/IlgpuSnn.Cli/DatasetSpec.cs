@@ -43,6 +43,18 @@ internal static class DatasetSpec
         return (name, path);
     }
 
+    /// <summary>
+    /// The training split's shape and sample count (after <paramref name="trainLimit"/>) without loading it, for the datasets
+    /// whose loading is host-only and whose headers tell it (fashion-mnist, mnist, IDX folders); null for the others or when
+    /// the files are not what <see cref="Load"/> accepts (it then reports why).
+    /// </summary>
+    public static ImageSplitShape? TryDescribe(string spec, int? trainLimit)
+    {
+        if (Split(spec) is not null) return null;
+        var shape = VisionDatasets.TryDescribe(spec);
+        return shape is not null && trainLimit is { } limit ? shape with { Count = Math.Min(limit, shape.Count) } : shape;
+    }
+
     /// <summary>Loads the splits named by <paramref name="spec"/>, limited to the first samples when asked (class-balanced for event data).</summary>
     public static LoadedData Load(string spec, Device device, FrameSettings frames, int? trainLimit, int? testLimit, Action<string> report)
     {

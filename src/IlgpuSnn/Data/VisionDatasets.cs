@@ -107,6 +107,40 @@ public static class VisionDatasets
         }
     }
 
+    /// <summary>
+    /// The shape of the training split that <see cref="Load"/> would return, read from the IDX headers alone (milliseconds
+    /// instead of the seconds a load takes), so that work that depends only on the shape can start while the data loads.
+    /// Null when the dataset is absent or its headers are not what <see cref="Load"/> accepts; <see cref="Load"/> then
+    /// reports why.
+    /// </summary>
+    /// <param name="dataset">"mnist", "fashion-mnist" or a folder path, as for <see cref="Load"/>.</param>
+    /// <returns>The training split's sample count, image shape and class count, or null.</returns>
+    public static ImageSplitShape? TryDescribe(string dataset)
+    {
+        if (string.IsNullOrWhiteSpace(dataset)) return null;
+        var folder = dataset.Trim().ToLowerInvariant() switch
+        {
+            "fashion-mnist" or "fashionmnist" or "fashion_mnist" => FashionMnistFolder,
+            "mnist" => MnistFolder,
+            _ => dataset,
+        };
+        try
+        {
+            var (type, d) = IdxReader.ReadHeader(Find(folder, "train-images-idx3-ubyte"));
+            if (type != IdxFile.UInt8) return null;
+            return d.Length switch
+            {
+                3 => new ImageSplitShape(d[0], 1, d[1], d[2], 10),
+                4 => new ImageSplitShape(d[0], d[1], d[2], d[3], 10),
+                _ => null,
+            };
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     private static string Find(string folder, string baseName)
     {
         string[] candidates = [Path.Combine(folder, baseName), Path.Combine(folder, baseName + ".gz")];
