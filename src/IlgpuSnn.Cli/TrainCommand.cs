@@ -215,31 +215,27 @@ internal static class TrainCommand
     private static int Run(TrainSettings s, ICommunicator world, CancellationToken cancellationToken)
     {
         var options = Validate(s);
+        var neuron = RunNetwork.Spec(s.Neuron, s.Surrogate, s.Reset);
+        // Where the shape is known before the pixels are read (image datasets, whose loading needs no device), the data
+        // loads on a thread of its own while the device is set up and warmed up with a scratch copy of the run.
+        var early = s.WarmUp ? DatasetSpec.TryDescribe(s.Dataset, s.TrainLimit) : null;
+        var watch = Stopwatch.StartNew();
+        var loading = early is null ? null : Task.Run(() =>
+        {
+            var loaded = DatasetSpec.LoadImages(s.Dataset, s.TrainLimit, s.TestLimit);
+            return (Data: loaded, Seconds: watch.Elapsed.TotalSeconds);
+        }, CancellationToken.None);
         using var device = LocalDevice.Create(s.Device, world);
         using var nccl = Communicator.ForDevice(world, device);
-        var neuron = RunNetwork.Spec(s.Neuron, s.Surrogate, s.Reset);
-        var loading = Stopwatch.StartNew();
-        // Where the shape is known before the pixels are read, a scratch copy of the run warms the device up meanwhile.
-        var early = s.WarmUp ? DatasetSpec.TryDescribe(s.Dataset, s.TrainLimit) : null;
-        using var warmUp = early is null ? null : BackgroundWarmUp.Start(
+        double deviceSeconds = watch.Elapsed.TotalSeconds;
+        using var warmUp = early is null || loading is null ? null : new BackgroundWarmUp(
             () => TrainingSetup.Build(s, options with { OutputDirectory = null, Epochs = 1, Resume = false }, device, early, null, neuron),
-            early, Math.Min(s.BatchSize, Math.Max(early.Count, 1)), cancellationToken);
-        LoadedData data;
-        try
-        {
-            data = DatasetSpec.Load(s.Dataset, device, s.Frames, s.TrainLimit, s.TestLimit, Console.WriteLine);
-        }
-        catch
-        {
-            warmUp?.Abandon();
-            throw;
-        }
-        double loadSeconds = loading.Elapsed.TotalSeconds;
-        var warmed = warmUp?.Finish();
+            early, Math.Min(s.BatchSize, Math.Max(early.Count, 1)), loading, cancellationToken);
+        var warmed = warmUp?.Finish(); // ends at the latest one step after the data is ready (or failed to load)
+        var (data, loadSeconds) = loading?.GetAwaiter().GetResult()
+            ?? (DatasetSpec.Load(s.Dataset, device, s.Frames, s.TrainLimit, s.TestLimit, Console.WriteLine), 0);
+        double startUpSeconds = watch.Elapsed.TotalSeconds;
         var (train, test) = (data.Train, data.Test);
-        if (warmed is not null)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Data loaded in {loadSeconds:F1} s; meanwhile a scratch copy of the network trained one synthetic batch ({warmed.KernelsLoaded} kernels compiled in {warmed.KernelLoadTime.TotalSeconds:F1} s, warm-up {warmed.Elapsed.TotalSeconds:F1} s{(loading.Elapsed.TotalSeconds - loadSeconds >= 0.05 ? string.Create(CultureInfo.InvariantCulture, $", {loading.Elapsed.TotalSeconds - loadSeconds:F1} s of it after the data") : "")})."));
         if (data.Frames is { } f && s.TimeSteps != f)
             throw new ArgumentException($"--time-steps {s.TimeSteps}: event data is presented as its {f} frames; pass -T {f} (or --frames {s.TimeSteps}).");
         var description = new RunNetwork(s.Model, data.InputShape, train.Classes, s.Neuron, s.Surrogate, s.Reset, s.Seed);
@@ -249,6 +245,7 @@ internal static class TrainCommand
         trainer.Communicator = (ICommunicator?)nccl ?? world;
         trainer.SynchronizeBatchNorm = s.SyncBn;
         Console.WriteLine($"Training {s.Model} with {method.Name} on {device.Info} (T={s.TimeSteps}, {train.Count} training / {test.Count} test samples, {s.Epochs} epochs).");
+        if (warmUp is not null) Console.WriteLine(StartUpLine(startUpSeconds, loadSeconds, deviceSeconds, warmed));
         if (world.Size > 1) Console.WriteLine($"Data-parallel over {world.Size} ranks ({trainer.Communicator.Backend}): global batch {s.BatchSize}, about {s.BatchSize / world.Size} per rank{(s.SyncBn ? ", synchronised BatchNorm" : "")}.");
         Directory.CreateDirectory(s.Out);
         description.Write(s.Out);
@@ -270,6 +267,19 @@ internal static class TrainCommand
         Console.WriteLine($"Metrics: {Path.GetFullPath(Path.Combine(s.Out, "metrics.json"))}");
         Console.WriteLine($"Pictures: {string.Join(", ", RunPictures.Write(s.Out, network, encoder, test, s.TimeSteps, neuron.Threshold).Select(Path.GetFileName))}");
         return 0;
+    }
+
+    /// <summary>What happened before the first epoch while the data loaded (every second of it is outside the epoch's time).</summary>
+    private static string StartUpLine(double total, double data, double device, WarmUpReport? warmed)
+    {
+        var c = CultureInfo.InvariantCulture;
+        string what = warmed switch
+        {
+            null => "warmed up (stopped before it began: the data was ready)",
+            { Completed: true } => string.Create(c, $"warmed up ({warmed.Elapsed.TotalSeconds:F1} s: a scratch copy of the network trained one synthetic batch, {warmed.KernelsLoaded} kernels compiled in {warmed.KernelLoadTime.TotalSeconds:F1} s)"),
+            _ => string.Create(c, $"warmed up until the data was ready ({warmed.Elapsed.TotalSeconds:F1} s: {warmed.KernelsLoaded} kernels compiled in {warmed.KernelLoadTime.TotalSeconds:F1} s; the rest compile in the first batch)"),
+        };
+        return string.Create(c, $"Start-up {total:F1} s: data loaded in {data:F1} s while the device was set up ({device:F1} s) and {what}.");
     }
 
     private static string SavedMessage(Trainer trainer, string folder) => trainer.SavedEpochs is { } n

@@ -21,8 +21,9 @@ public static class TrainingWarmUp
     /// <param name="scratch">A trainer built like the run's, with its own network, estimator and optimizer, one epoch and no output folder.</param>
     /// <param name="shape">The run's image shape and class count (its <see cref="ImageSplitShape.Count"/> is not used).</param>
     /// <param name="batchSize">Samples in each synthetic split: the run's batch size, so the same kernels and buffer sizes are used.</param>
-    /// <param name="cancellationToken">Stops the warm-up between batches.</param>
-    /// <returns>How long it took and how many kernels it loaded.</returns>
+    /// <param name="cancellationToken">Stops the warm-up where the trainer checks it (between time steps or batches); what was
+    /// warmed up until then stays warm, and the report says that it stopped early.</param>
+    /// <returns>How long it took, how many kernels it loaded and whether it finished.</returns>
     /// <exception cref="ArgumentException"><paramref name="scratch"/> writes an output folder or trains more than one epoch, or <paramref name="batchSize"/> is not positive.</exception>
     public static WarmUpReport Run(Trainer scratch, ImageSplitShape shape, int batchSize, CancellationToken cancellationToken = default)
     {
@@ -36,9 +37,20 @@ public static class TrainingWarmUp
         var loadTime = activity.KernelLoadTime;
         var watch = Stopwatch.StartNew();
         var images = Synthetic(shape, batchSize);
-        scratch.Fit(images, images, progress: null, cancellationToken);
-        scratch.Device.Synchronize();
-        return new WarmUpReport(watch.Elapsed, activity.KernelLoads - loads, activity.KernelLoadTime - loadTime);
+        bool completed = true;
+        try
+        {
+            scratch.Fit(images, images, progress: null, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            completed = false;
+        }
+        finally
+        {
+            scratch.Device.Synchronize();
+        }
+        return new WarmUpReport(watch.Elapsed, activity.KernelLoads - loads, activity.KernelLoadTime - loadTime, completed);
     }
 
     /// <summary>Images with varied pixels in [0, 1] (so that neurons spike) and labels cycling through the classes.</summary>
@@ -56,4 +68,5 @@ public static class TrainingWarmUp
 /// <param name="Elapsed">Wall time of the warm-up.</param>
 /// <param name="KernelsLoaded">Kernels it compiled and loaded (those the device had not loaded before).</param>
 /// <param name="KernelLoadTime">The part of <paramref name="Elapsed"/> spent loading them.</param>
-public sealed record WarmUpReport(TimeSpan Elapsed, long KernelsLoaded, TimeSpan KernelLoadTime);
+/// <param name="Completed">False when it was cancelled before the synthetic batches were through.</param>
+public sealed record WarmUpReport(TimeSpan Elapsed, long KernelsLoaded, TimeSpan KernelLoadTime, bool Completed);

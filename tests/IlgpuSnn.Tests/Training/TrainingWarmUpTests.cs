@@ -82,6 +82,23 @@ public sealed class TrainingWarmUpTests(TestDevice fixture)
     }
 
     [Fact]
+    public void A_cancelled_warm_up_says_so_and_leaves_the_device_usable()
+    {
+        using var device = fixture.CreateFresh();
+        var (network, method, sgd, trainer) = Build(device, "sltt", new TrainingOptions { Epochs = 1, BatchSize = 16, TimeSteps = 3, Seed = 5 });
+        using (network)
+        using (method)
+        using (sgd)
+        {
+            var report = TrainingWarmUp.Run(trainer, Shape, 16, new CancellationToken(canceled: true));
+            Assert.False(report.Completed);
+        }
+        var full = Train(device, "sltt", warmUp: true);
+        Assert.True(full.RunLaunches > 0);
+        Assert.Equal(0, full.RunLoads);
+    }
+
+    [Fact]
     public void A_trainer_that_writes_files_or_trains_longer_is_refused()
     {
         var folder = Directory.CreateTempSubdirectory("ilgpusnn-warmup").FullName;
