@@ -59,7 +59,7 @@ internal static class DatasetSpec
     public static LoadedData LoadImages(string spec, int? trainLimit, int? testLimit)
     {
         var parsed = Split(spec);
-        var (train, test) = parsed is null ? VisionDatasets.Load(spec) : Cifar10Reader.Load(parsed.Value.Path);
+        var (train, test) = parsed is null ? VisionDatasets.Load(spec, trainLimit, testLimit) : Cifar10Reader.Load(parsed.Value.Path);
         if (trainLimit is { } tl) train = train.Take(Math.Min(tl, train.Count));
         if (testLimit is { } el) test = test.Take(Math.Min(el, test.Count));
         return new LoadedData(train, test, [train.Channels, train.Height, train.Width], null);
