@@ -5,17 +5,16 @@ namespace IlgpuSnn.Cli;
 
 /// <summary>
 /// The warm-up of `snn train` (<see cref="TrainingWarmUp"/> on a scratch copy of the run) on a thread of its own while
-/// the dataset loads, stopped at its next step once the data is ready, so that it never delays the run by more than a
-/// step. Its own thread keeps the thread-bound state of a stopped iteration (tape, tensor scope) away from the run's.
-/// The caller uses the device again only after <see cref="Finish"/>.
+/// the dataset loads on another. Its own thread keeps the thread-bound state of an iteration stopped by Ctrl-C (tape,
+/// tensor scope) away from the run's. The caller uses the device again only after <see cref="Finish"/> or <see cref="Stop"/>.
 /// </summary>
 internal sealed class BackgroundWarmUp : IDisposable
 {
     private readonly CancellationTokenSource stop;
     private readonly Task<WarmUpReport> task;
 
-    /// <summary>Builds the scratch copy with <paramref name="build"/> and warms up with one batch of <paramref name="batchSize"/> until <paramref name="dataReady"/> completes.</summary>
-    public BackgroundWarmUp(Func<TrainingSetup> build, ImageSplitShape shape, int batchSize, Task dataReady, CancellationToken cancellationToken)
+    /// <summary>Builds the scratch copy with <paramref name="build"/> and trains and evaluates one synthetic batch of <paramref name="batchSize"/>.</summary>
+    public BackgroundWarmUp(Func<TrainingSetup> build, ImageSplitShape shape, int batchSize, CancellationToken cancellationToken)
     {
         stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var token = stop.Token;
@@ -24,12 +23,11 @@ internal sealed class BackgroundWarmUp : IDisposable
             using var scratch = build();
             return TrainingWarmUp.Run(scratch.Trainer, shape, batchSize, token);
         }, token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        dataReady.ContinueWith(_ => stop.Cancel(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>
-    /// Waits for the warm-up to end; null when it was stopped before it began. Its failures other than a stop (a setting the
-    /// run would refuse too) are thrown here; a stop by the user shows in the run that follows.
+    /// Waits for the warm-up; null when it was stopped before it began. Its failures other than a stop (a setting the run
+    /// would refuse too) are thrown here; a stop by the user (Ctrl-C) shows in the run that follows.
     /// </summary>
     public WarmUpReport? Finish()
     {
@@ -43,6 +41,20 @@ internal sealed class BackgroundWarmUp : IDisposable
         }
     }
 
-    /// <summary>Frees the cancellation source (after <see cref="Finish"/>).</summary>
+    /// <summary>Stops the warm-up at its next step and waits for it, ignoring its outcome: the run failed for another reason.</summary>
+    public void Stop()
+    {
+        stop.Cancel();
+        try
+        {
+            task.Wait();
+        }
+        catch (AggregateException)
+        {
+            // Its outcome no longer matters; the caller reports its own failure.
+        }
+    }
+
+    /// <summary>Frees the cancellation source (after <see cref="Finish"/> or <see cref="Stop"/>).</summary>
     public void Dispose() => stop.Dispose();
 }

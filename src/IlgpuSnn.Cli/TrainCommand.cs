@@ -215,9 +215,14 @@ internal static class TrainCommand
     private static int Run(TrainSettings s, ICommunicator world, CancellationToken cancellationToken)
     {
         var options = Validate(s);
+        // Until the trainer exists (a Ctrl-C during the start-up), nothing of this run is on disk.
+        Interrupt.Current.Saved = () => s.Resume
+            ? $"'{Path.Combine(s.Out, Trainer.CheckpointFile)}' is as it was"
+            : "no epoch finished, so no checkpoint was written";
         var neuron = RunNetwork.Spec(s.Neuron, s.Surrogate, s.Reset);
         // Where the shape is known before the pixels are read (image datasets, whose loading needs no device), the data
-        // loads on a thread of its own while the device is set up and warmed up with a scratch copy of the run.
+        // loads on a thread of its own while the device is set up and warmed up with a scratch copy of the run, so that
+        // the first epoch does not pay for compiling the run's kernels.
         var early = s.WarmUp ? DatasetSpec.TryDescribe(s.Dataset, s.TrainLimit) : null;
         var watch = Stopwatch.StartNew();
         var loading = early is null ? null : Task.Run(() =>
@@ -228,24 +233,33 @@ internal static class TrainCommand
         using var device = LocalDevice.Create(s.Device, world);
         using var nccl = Communicator.ForDevice(world, device);
         double deviceSeconds = watch.Elapsed.TotalSeconds;
-        using var warmUp = early is null || loading is null ? null : new BackgroundWarmUp(
+        using var warmUp = early is null ? null : new BackgroundWarmUp(
             () => TrainingSetup.Build(s, options with { OutputDirectory = null, Epochs = 1, Resume = false }, device, early, null, neuron),
-            early, Math.Min(s.BatchSize, Math.Max(early.Count, 1)), loading, cancellationToken);
-        var warmed = warmUp?.Finish(); // ends at the latest one step after the data is ready (or failed to load)
-        var (data, loadSeconds) = loading?.GetAwaiter().GetResult()
-            ?? (DatasetSpec.Load(s.Dataset, device, s.Frames, s.TrainLimit, s.TestLimit, Console.WriteLine), 0);
-        double startUpSeconds = watch.Elapsed.TotalSeconds;
+            early, Math.Min(s.BatchSize, Math.Max(early.Count, 1)), cancellationToken);
+        LoadedData data;
+        double loadSeconds = 0;
+        try
+        {
+            if (loading is null) data = DatasetSpec.Load(s.Dataset, device, s.Frames, s.TrainLimit, s.TestLimit, Console.WriteLine);
+            else (data, loadSeconds) = loading.GetAwaiter().GetResult();
+        }
+        catch
+        {
+            warmUp?.Stop();
+            throw;
+        }
         var (train, test) = (data.Train, data.Test);
         if (data.Frames is { } f && s.TimeSteps != f)
             throw new ArgumentException($"--time-steps {s.TimeSteps}: event data is presented as its {f} frames; pass -T {f} (or --frames {s.TimeSteps}).");
+        Console.WriteLine($"Training {s.Model} with {s.Estimator.Trim().ToLowerInvariant()} on {device.Info} (T={s.TimeSteps}, {train.Count} training / {test.Count} test samples, {s.Epochs} epochs).");
+        var warmed = warmUp?.Finish();
+        if (warmUp is not null) Console.WriteLine(StartUpLine(watch.Elapsed.TotalSeconds, loadSeconds, deviceSeconds, warmed));
         var description = new RunNetwork(s.Model, data.InputShape, train.Classes, s.Neuron, s.Surrogate, s.Reset, s.Seed);
         var shape = new ImageSplitShape(train.Count, data.InputShape[0], data.InputShape[1], data.InputShape[2], train.Classes);
         using var run = TrainingSetup.Build(s, options, device, shape, data.Frames, neuron);
         var (network, method, encoder, trainer) = (run.Network, run.Method, run.Encoder, run.Trainer);
         trainer.Communicator = (ICommunicator?)nccl ?? world;
         trainer.SynchronizeBatchNorm = s.SyncBn;
-        Console.WriteLine($"Training {s.Model} with {method.Name} on {device.Info} (T={s.TimeSteps}, {train.Count} training / {test.Count} test samples, {s.Epochs} epochs).");
-        if (warmUp is not null) Console.WriteLine(StartUpLine(startUpSeconds, loadSeconds, deviceSeconds, warmed));
         if (world.Size > 1) Console.WriteLine($"Data-parallel over {world.Size} ranks ({trainer.Communicator.Backend}): global batch {s.BatchSize}, about {s.BatchSize / world.Size} per rank{(s.SyncBn ? ", synchronised BatchNorm" : "")}.");
         Directory.CreateDirectory(s.Out);
         description.Write(s.Out);
@@ -275,9 +289,9 @@ internal static class TrainCommand
         var c = CultureInfo.InvariantCulture;
         string what = warmed switch
         {
-            null => "warmed up (stopped before it began: the data was ready)",
-            { Completed: true } => string.Create(c, $"warmed up ({warmed.Elapsed.TotalSeconds:F1} s: a scratch copy of the network trained one synthetic batch, {warmed.KernelsLoaded} kernels compiled in {warmed.KernelLoadTime.TotalSeconds:F1} s)"),
-            _ => string.Create(c, $"warmed up until the data was ready ({warmed.Elapsed.TotalSeconds:F1} s: {warmed.KernelsLoaded} kernels compiled in {warmed.KernelLoadTime.TotalSeconds:F1} s; the rest compile in the first batch)"),
+            null => "warmed up (stopped before it began)",
+            { Completed: true } => string.Create(c, $"warmed up ({warmed.Elapsed.TotalSeconds:F1} s: a scratch copy of the network trained and evaluated one synthetic batch, {warmed.KernelsLoaded} kernels compiled in {warmed.KernelLoadTime.TotalSeconds:F1} s)"),
+            _ => string.Create(c, $"warmed up until stopped ({warmed.Elapsed.TotalSeconds:F1} s, {warmed.KernelsLoaded} kernels compiled in {warmed.KernelLoadTime.TotalSeconds:F1} s)"),
         };
         return string.Create(c, $"Start-up {total:F1} s: data loaded in {data:F1} s while the device was set up ({device:F1} s) and {what}.");
     }
