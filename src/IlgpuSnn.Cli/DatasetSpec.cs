@@ -43,17 +43,33 @@ internal static class DatasetSpec
         return (name, path);
     }
 
+    /// <summary>
+    /// The training split's shape and sample count (after <paramref name="trainLimit"/>) without loading it, for the datasets
+    /// whose loading is host-only and whose headers tell it (fashion-mnist, mnist, IDX folders); null for the others or when
+    /// the files are not what <see cref="Load"/> accepts (it then reports why).
+    /// </summary>
+    public static ImageSplitShape? TryDescribe(string spec, int? trainLimit)
+    {
+        if (Split(spec) is not null) return null;
+        var shape = VisionDatasets.TryDescribe(spec);
+        return shape is not null && trainLimit is { } limit ? shape with { Count = Math.Min(limit, shape.Count) } : shape;
+    }
+
+    /// <summary>Loads an image dataset (fashion-mnist, mnist, an IDX folder or cifar10:PATH): host work only, no device needed.</summary>
+    public static LoadedData LoadImages(string spec, int? trainLimit, int? testLimit)
+    {
+        var parsed = Split(spec);
+        var (train, test) = parsed is null ? VisionDatasets.Load(spec, trainLimit, testLimit) : Cifar10Reader.Load(parsed.Value.Path);
+        if (trainLimit is { } tl) train = train.Take(Math.Min(tl, train.Count));
+        if (testLimit is { } el) test = test.Take(Math.Min(el, test.Count));
+        return new LoadedData(train, test, [train.Channels, train.Height, train.Width], null);
+    }
+
     /// <summary>Loads the splits named by <paramref name="spec"/>, limited to the first samples when asked (class-balanced for event data).</summary>
     public static LoadedData Load(string spec, Device device, FrameSettings frames, int? trainLimit, int? testLimit, Action<string> report)
     {
         var parsed = Split(spec);
-        if (parsed is null || parsed.Value.Name == "cifar10")
-        {
-            var (train, test) = parsed is null ? VisionDatasets.Load(spec) : Cifar10Reader.Load(parsed.Value.Path);
-            if (trainLimit is { } tl) train = train.Take(Math.Min(tl, train.Count));
-            if (testLimit is { } el) test = test.Take(Math.Min(el, test.Count));
-            return new LoadedData(train, test, [train.Channels, train.Height, train.Width], null);
-        }
+        if (parsed is null || parsed.Value.Name == "cifar10") return LoadImages(spec, trainLimit, testLimit);
         var (name, path) = parsed.Value;
         var options = new FrameOptions(frames.Frames, ParseSplit(frames.SplitBy), frames.DurationUs, frames.FrameSize);
         if (HeidelbergDatasets.Names.Contains(name)) return LoadSpikeTrains(name, path, options, trainLimit, testLimit, report);

@@ -16,9 +16,12 @@ internal sealed record RunNetwork(string Model, int[] InputShape, int Classes, s
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
 
-    public NeuronSpec NeuronSpec => NeuronSpec.Named(Neuron, Neurons.Surrogate.Parse(Surrogate)) with
+    public NeuronSpec NeuronSpec => Spec(Neuron, Surrogate, Reset);
+
+    /// <summary>The neuron model of `snn train`'s --neuron, --surrogate and --reset.</summary>
+    public static NeuronSpec Spec(string neuron, string surrogate, string reset) => NeuronSpec.Named(neuron, Neurons.Surrogate.Parse(surrogate)) with
     {
-        Reset = Reset == "hard" ? ResetMode.Hard : ResetMode.Soft,
+        Reset = reset == "hard" ? ResetMode.Hard : ResetMode.Soft,
     };
 
     public void Write(string folder) => Formats.AtomicFile.WriteAllText(Path.Combine(folder, File), JsonSerializer.Serialize(this, Json));

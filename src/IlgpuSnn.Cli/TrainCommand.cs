@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Globalization;
 using IlgpuSnn.Data;
 using IlgpuSnn.Distributed;
@@ -70,6 +71,11 @@ internal static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --out (it must exist and match these settings)." };
         var forceResume = new Option<bool>("--force-resume") { Description = "With --resume: continue even if the checkpoint was written with other settings." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Start again and replace an existing checkpoint in --out." };
+        var noWarmUp = new Option<bool>("--no-warm-up")
+        {
+            Description = "Do not warm the device up while the data loads (by default a scratch copy of the network trains one synthetic batch " +
+                "meanwhile, so that the first epoch does not pay for compiling kernels; image datasets only).",
+        };
         var skipNonFinite = new Option<bool>("--skip-nonfinite") { Description = "Skip updates whose gradients are NaN or infinite instead of stopping." };
         var neuron = new Option<string>("--neuron") { Description = "One of: " + string.Join(", ", NeuronSpec.Names) + ".", DefaultValueFactory = _ => "lif" };
         var reset = new Option<string>("--reset") { Description = "soft (subtract the threshold) or hard (to zero; NIR export needs it).", DefaultValueFactory = _ => "soft" };
@@ -78,7 +84,7 @@ internal static class TrainCommand
         {
             frames.Frames, frames.SplitBy, frames.Duration, frames.Size, frames.Cache,
             dataset, estimator, model, timeSteps, epochs, batchSize, lr, optimizer, device, trainLimit, testLimit, seed, output, encoder, window, blocks, k, resume, neuron, surrogate,
-            forceResume, overwrite, skipNonFinite, bnStats, lossKind, lossOn, update, auxHead, syncBn, reset,
+            forceResume, overwrite, skipNonFinite, noWarmUp, bnStats, lossKind, lossOn, update, auxHead, syncBn, reset,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliErrors.Run("train", parse, () => Run(new TrainSettings(
             parse.GetValue(dataset)!, parse.GetValue(estimator)!, parse.GetValue(model)!, parse.GetValue(timeSteps), parse.GetValue(epochs),
@@ -89,11 +95,12 @@ internal static class TrainCommand
             ForceResume = parse.GetValue(forceResume), Overwrite = parse.GetValue(overwrite), SkipNonFinite = parse.GetValue(skipNonFinite),
             BnStats = parse.GetValue(bnStats), Loss = parse.GetValue(lossKind)!, LossOn = parse.GetValue(lossOn),
             Update = parse.GetValue(update)!, AuxHead = parse.GetValue(auxHead)!, SyncBn = parse.GetValue(syncBn), Reset = parse.GetValue(reset)!,
+            WarmUp = !parse.GetValue(noWarmUp),
         }, cancellationToken))));
         return command;
     }
 
-    private sealed record TrainSettings(string Dataset, string Estimator, string Model, int TimeSteps, int Epochs, int BatchSize, float Lr,
+    internal sealed record TrainSettings(string Dataset, string Estimator, string Model, int TimeSteps, int Epochs, int BatchSize, float Lr,
         string Optimizer, string? Device, int? TrainLimit, int? TestLimit, int Seed, string Out, string Encoder, int? Window, int? Blocks,
         int? K, bool Resume, string Neuron, string Surrogate, DatasetSpec.FrameSettings Frames)
     {
@@ -116,9 +123,11 @@ internal static class TrainCommand
         public bool SyncBn { get; init; }
 
         public string Reset { get; init; } = "soft";
+
+        public bool WarmUp { get; init; } = true;
     }
 
-    private static BatchNormStatistics? ParseBatchNormStats(string? value) => value switch
+    internal static BatchNormStatistics? ParseBatchNormStats(string? value) => value switch
     {
         null => null,
         "per-step" => BatchNormStatistics.PerStep,
@@ -137,7 +146,7 @@ internal static class TrainCommand
         throw new ArgumentException($"Unknown --loss '{value}'. Valid: ce, mse, ce+mse, ce+mse:LAMBDA with LAMBDA in [0, 1].");
     }
 
-    private static LossReduction? ParseLossOn(string? value) => value switch
+    internal static LossReduction? ParseLossOn(string? value) => value switch
     {
         null => null,
         "per-step" => LossReduction.PerStep,
@@ -206,39 +215,51 @@ internal static class TrainCommand
     private static int Run(TrainSettings s, ICommunicator world, CancellationToken cancellationToken)
     {
         var options = Validate(s);
+        // Until the trainer exists (a Ctrl-C during the start-up), nothing of this run is on disk.
+        Interrupt.Current.Saved = () => s.Resume
+            ? $"'{Path.Combine(s.Out, Trainer.CheckpointFile)}' is as it was"
+            : "no epoch finished, so no checkpoint was written";
+        var neuron = RunNetwork.Spec(s.Neuron, s.Surrogate, s.Reset);
+        // Where the shape is known before the pixels are read (image datasets, whose loading needs no device), the data
+        // loads on a thread of its own while the device is set up and warmed up with a scratch copy of the run, so that
+        // the first epoch does not pay for compiling the run's kernels.
+        var early = s.WarmUp ? DatasetSpec.TryDescribe(s.Dataset, s.TrainLimit) : null;
+        var watch = Stopwatch.StartNew();
+        var loading = early is null ? null : Task.Run(() =>
+        {
+            var loaded = DatasetSpec.LoadImages(s.Dataset, s.TrainLimit, s.TestLimit);
+            return (Data: loaded, Seconds: watch.Elapsed.TotalSeconds);
+        }, CancellationToken.None);
         using var device = LocalDevice.Create(s.Device, world);
         using var nccl = Communicator.ForDevice(world, device);
-        var data = DatasetSpec.Load(s.Dataset, device, s.Frames, s.TrainLimit, s.TestLimit, Console.WriteLine);
+        double deviceSeconds = watch.Elapsed.TotalSeconds;
+        using var warmUp = early is null ? null : new BackgroundWarmUp(
+            () => TrainingSetup.Build(s, options with { OutputDirectory = null, Epochs = 1, Resume = false }, device, early, null, neuron),
+            early, Math.Min(s.BatchSize, Math.Max(early.Count, 1)), cancellationToken);
+        LoadedData data;
+        double loadSeconds = 0;
+        try
+        {
+            if (loading is null) data = DatasetSpec.Load(s.Dataset, device, s.Frames, s.TrainLimit, s.TestLimit, Console.WriteLine);
+            else (data, loadSeconds) = loading.GetAwaiter().GetResult();
+        }
+        catch
+        {
+            warmUp?.Stop();
+            throw;
+        }
         var (train, test) = (data.Train, data.Test);
         if (data.Frames is { } f && s.TimeSteps != f)
             throw new ArgumentException($"--time-steps {s.TimeSteps}: event data is presented as its {f} frames; pass -T {f} (or --frames {s.TimeSteps}).");
+        Console.WriteLine($"Training {s.Model} with {s.Estimator.Trim().ToLowerInvariant()} on {device.Info} (T={s.TimeSteps}, {train.Count} training / {test.Count} test samples, {s.Epochs} epochs).");
+        var warmed = warmUp?.Finish();
+        if (warmUp is not null) Console.WriteLine(StartUpLine(watch.Elapsed.TotalSeconds, loadSeconds, deviceSeconds, warmed));
         var description = new RunNetwork(s.Model, data.InputShape, train.Classes, s.Neuron, s.Surrogate, s.Reset, s.Seed);
-        var neuron = description.NeuronSpec;
-        using var network = Models.Create(s.Model, device, data.InputShape, train.Classes, neuron, s.Seed);
-        MemoryEstimate.Require(device, network, s.Estimator, s.TimeSteps, Math.Min(s.BatchSize, Math.Max(train.Count, 1)), s.Window, ParseBatchNormStats(s.BnStats));
-        int spiking = network.NeuronLayerIndices.Count;
-        var blocks = s.Blocks is { } nb ? TruncatedLocalBptt.EvenBlocks(spiking, nb) : null;
-        using var method = EstimatorFactory.Create(s.Estimator, new EstimatorOptions
-        {
-            K = s.K, Window = s.Window, Blocks = blocks, BatchNormStats = ParseBatchNormStats(s.BnStats),
-            PerWindowUpdate = TtLbpttOptions.PerWindow(s.Update), AuxiliaryHead = TtLbpttOptions.Head(s.AuxHead),
-        });
-        method.Attach(network);
-        var parameters = network.Parameters.Concat(method.ExtraParameters).ToList();
-        using var opt = s.Optimizer switch
-        {
-            "sgd" => (IOptimizer)new Sgd(parameters, s.Lr, momentum: 0.9f, nesterov: false, weightDecay: 5e-4f),
-            "adamw" => new AdamW(parameters, s.Lr),
-            _ => throw new ArgumentException($"Unknown optimizer '{s.Optimizer}'. Valid: sgd, adamw."),
-        };
-        IEncoder encoder = data.Frames is { } frameCount ? new FrameEncoder(frameCount) : s.Encoder switch
-        {
-            "direct" => new DirectEncoder(),
-            "poisson" => new PoissonEncoder(),
-            _ => throw new ArgumentException($"Unknown encoder '{s.Encoder}'. Valid: direct, poisson."),
-        };
-        var trainer = new Trainer(network, method, opt, encoder, options, ParseLossOn(s.LossOn)) { Communicator = (ICommunicator?)nccl ?? world, SynchronizeBatchNorm = s.SyncBn };
-        Console.WriteLine($"Training {s.Model} with {method.Name} on {device.Info} (T={s.TimeSteps}, {train.Count} training / {test.Count} test samples, {s.Epochs} epochs).");
+        var shape = new ImageSplitShape(train.Count, data.InputShape[0], data.InputShape[1], data.InputShape[2], train.Classes);
+        using var run = TrainingSetup.Build(s, options, device, shape, data.Frames, neuron);
+        var (network, method, encoder, trainer) = (run.Network, run.Method, run.Encoder, run.Trainer);
+        trainer.Communicator = (ICommunicator?)nccl ?? world;
+        trainer.SynchronizeBatchNorm = s.SyncBn;
         if (world.Size > 1) Console.WriteLine($"Data-parallel over {world.Size} ranks ({trainer.Communicator.Backend}): global batch {s.BatchSize}, about {s.BatchSize / world.Size} per rank{(s.SyncBn ? ", synchronised BatchNorm" : "")}.");
         Directory.CreateDirectory(s.Out);
         description.Write(s.Out);
@@ -260,6 +281,19 @@ internal static class TrainCommand
         Console.WriteLine($"Metrics: {Path.GetFullPath(Path.Combine(s.Out, "metrics.json"))}");
         Console.WriteLine($"Pictures: {string.Join(", ", RunPictures.Write(s.Out, network, encoder, test, s.TimeSteps, neuron.Threshold).Select(Path.GetFileName))}");
         return 0;
+    }
+
+    /// <summary>What happened before the first epoch while the data loaded (every second of it is outside the epoch's time).</summary>
+    private static string StartUpLine(double total, double data, double device, WarmUpReport? warmed)
+    {
+        var c = CultureInfo.InvariantCulture;
+        string what = warmed switch
+        {
+            null => "warmed up (stopped before it began)",
+            { Completed: true } => string.Create(c, $"warmed up ({warmed.Elapsed.TotalSeconds:F1} s: a scratch copy of the network trained and evaluated one synthetic batch, {warmed.KernelsLoaded} kernels compiled in {warmed.KernelLoadTime.TotalSeconds:F1} s)"),
+            _ => string.Create(c, $"warmed up until stopped ({warmed.Elapsed.TotalSeconds:F1} s, {warmed.KernelsLoaded} kernels compiled in {warmed.KernelLoadTime.TotalSeconds:F1} s)"),
+        };
+        return string.Create(c, $"Start-up {total:F1} s: data loaded in {data:F1} s while the device was set up ({device:F1} s) and {what}.");
     }
 
     private static string SavedMessage(Trainer trainer, string folder) => trainer.SavedEpochs is { } n

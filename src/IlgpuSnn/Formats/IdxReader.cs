@@ -23,7 +23,41 @@ public static class IdxReader
     /// <returns>The element type, dimensions and data of the file.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">Bad magic, unknown type, bad dimensions, truncated data, trailing bytes, a corrupt gzip stream, or a path that is a folder.</exception>
-    public static IdxFile Read(string path)
+    public static IdxFile Read(string path) => Open(path, (input, rawLength) => Parse(path, input, rawLength, null));
+
+    /// <summary>
+    /// Reads the first <paramref name="maxItems"/> items along the first dimension (all of them when the file holds fewer):
+    /// the header is validated as by <see cref="Read(string)"/> (for an uncompressed file also its length), but only those
+    /// items' bytes are read and decompressed, so the rest of the file is neither read nor checked.
+    /// </summary>
+    /// <param name="path">Path of the file; gzip-compressed content (detected by its magic bytes) is decompressed as far as needed.</param>
+    /// <param name="maxItems">The most items to read; positive.</param>
+    /// <returns>The file with its first dimension cut to the items read.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxItems"/> is not positive.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The header is malformed, or the items read are truncated or corrupt.</exception>
+    public static IdxFile Read(string path, int maxItems)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxItems);
+        return Open(path, (input, rawLength) => Parse(path, input, rawLength, maxItems));
+    }
+
+    /// <summary>
+    /// Reads and validates only the header of an IDX file: its element type and dimensions, checked as
+    /// <see cref="Read(string)"/> checks them (for an uncompressed file also its length against the header), without reading the
+    /// data. Tells the shape of a dataset before loading it.
+    /// </summary>
+    /// <param name="path">Path of the file; gzip-compressed content (detected by its magic bytes) is decompressed as far as the header.</param>
+    /// <returns>The element type code and the dimensions the header declares.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">Bad magic, unknown type, bad dimensions, a raw file whose length disagrees with them, a corrupt gzip stream, or a path that is a folder.</exception>
+    public static (byte ElementType, int[] Dimensions) ReadHeader(string path) => Open(path, (input, rawLength) =>
+    {
+        var header = Header(path, input, rawLength);
+        return (header.Type, header.Dimensions);
+    });
+
+    private static T Open<T>(string path, Func<Stream, long?, T> read)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (Directory.Exists(path)) throw new InvalidDataException($"IDX file '{path}' is a folder, not a file.");
@@ -32,12 +66,31 @@ public static class IdxReader
         Span<byte> magic = stackalloc byte[2];
         bool gzip = file.ReadAtLeast(magic, 2, throwOnEndOfStream: false) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
         file.Position = 0;
-        if (!gzip) return Parse(path, file, file.Length);
+        if (!gzip) return read(file, file.Length);
         using var inflated = new GZipStream(file, CompressionMode.Decompress, leaveOpen: true);
-        return Parse(path, inflated, null);
+        return read(inflated, null);
     }
 
-    private static IdxFile Parse(string path, Stream input, long? rawLength)
+    private static IdxFile Parse(string path, Stream input, long? rawLength, int? maxItems)
+    {
+        var (type, dims, headerLength, expected, what) = Header(path, input, rawLength);
+        if (maxItems < dims[0])
+        {
+            long itemBytes = expected / dims[0];
+            dims[0] = maxItems.Value;
+            var prefix = ReadData(path, input, (int)(itemBytes * dims[0]), headerLength, what, lengthChecked: rawLength is not null);
+            return new IdxFile(dims, type, prefix);
+        }
+        var data = ReadData(path, input, (int)expected, headerLength, what, lengthChecked: rawLength is not null);
+        var probe = new byte[1];
+        if (ReadUpTo(path, input, probe, headerLength + expected) > 0)
+            throw new InvalidDataException(
+                $"IDX file '{path}' has trailing bytes: {what} need {expected} data bytes, but there is more after offset {headerLength + expected} (decompressed).");
+        return new IdxFile(dims, type, data);
+    }
+
+    /// <summary>Reads and validates the header; <c>Expected</c> is the number of data bytes it declares, <c>What</c> its description for messages.</summary>
+    private static (byte Type, int[] Dimensions, long HeaderLength, long Expected, string What) Header(string path, Stream input, long? rawLength)
     {
         var head = new byte[4];
         int got = ReadUpTo(path, input, head, 0);
@@ -84,12 +137,7 @@ public static class IdxReader
             if (actual > expected)
                 throw new InvalidDataException($"IDX file '{path}' has {actual - expected} trailing bytes: {what} need {expected} data bytes, but {actual} are present.");
         }
-        var data = ReadData(path, input, (int)expected, headerLength, what, lengthChecked: rawLength is not null);
-        var probe = new byte[1];
-        if (ReadUpTo(path, input, probe, headerLength + expected) > 0)
-            throw new InvalidDataException(
-                $"IDX file '{path}' has trailing bytes: {what} need {expected} data bytes, but there is more after offset {headerLength + expected} (decompressed).");
-        return new IdxFile(dims, type, data);
+        return (type, dims, headerLength, expected, what);
     }
 
     /// <summary>Reads exactly <paramref name="expected"/> bytes, growing the buffer only as data actually arrives.</summary>

@@ -63,6 +63,7 @@ public sealed class Device : IDisposable
     {
         name ??= Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (string.IsNullOrWhiteSpace(name)) name = null;
+        if (name is not null && name.Trim().ToLowerInvariant().Split(':', 2)[0] == "cpu" && CreateCpu(name) is { } cpu) return cpu;
         var refused = new List<RefusedDevice>();
         var context = CreateContext(refused);
         try
@@ -71,6 +72,33 @@ public sealed class Device : IDisposable
             var chosen = name is null ? PickDefault(available) : Find(available, refused, name);
             var accelerator = chosen.Device.CreateAccelerator(context);
             return new Device(context, accelerator, chosen.Info);
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A CPU device named explicitly, from a context that does not probe CUDA and OpenCL (loading their drivers, e.g. an
+    /// OpenCL runtime such as PoCL, costs a quarter of a second); null when the name does not resolve, so that the caller's
+    /// full probe reports the devices present.
+    /// </summary>
+    private static Device? CreateCpu(string name)
+    {
+        var context = Context.Create(b => Configure(b.CPU(CpuShape.FittedToCores())));
+        try
+        {
+            var cpus = Collect(context.GetCPUDevices()).Select((d, i) => new Entry(DeviceDescriptions.Describe("cpu", i, d), d)).ToList();
+            var parts = name.Trim().Split(':', 2);
+            int index = 0;
+            if ((parts.Length == 2 && !int.TryParse(parts[1], out index)) || index < 0 || index >= cpus.Count)
+            {
+                context.Dispose();
+                return null;
+            }
+            return new Device(context, cpus[index].Device.CreateAccelerator(context), cpus[index].Info);
         }
         catch
         {
@@ -135,7 +163,7 @@ public sealed class Device : IDisposable
     private static Context CreateContext(List<RefusedDevice> refused)
     {
         OpenClLibraryResolver.Register();
-        return Context.Create(b => b
+        return Context.Create(b => Configure(b
             .Cuda()
             .OpenCL(d =>
             {
@@ -143,10 +171,11 @@ public sealed class Device : IDisposable
                 refused.Add(new RefusedDevice("opencl", DeviceDescriptions.OpenClName(d), reason));
                 return false;
             })
-            .CPU(CpuShape.FittedToCores())
-            .Optimize(OptimizationLevel.O2)
-            .EnableAlgorithms());
+            .CPU(CpuShape.FittedToCores())));
     }
+
+    /// <summary>The compiler settings of every context: O2 (vector loads, address-space inference) and ILGPU.Algorithms (math intrinsics on PTX).</summary>
+    private static Context.Builder Configure(Context.Builder builder) => builder.Optimize(OptimizationLevel.O2).EnableAlgorithms();
 
     private sealed record Entry(DeviceInfo Info, ILGPU.Runtime.Device Device);
 

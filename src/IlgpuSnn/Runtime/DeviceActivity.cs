@@ -7,7 +7,7 @@ namespace IlgpuSnn.Runtime;
 
 /// <summary>
 /// Counts what a device does that costs a round trip or a launch: kernel launches (every kernel goes through the
-/// device's kernel cache), host synchronisations (every wait of the host for the device: a read of device memory into
+/// device's kernel cache) and the one-time loads of kernels, host synchronisations (every wait of the host for the device: a read of device memory into
 /// host memory or <see cref="Device.Synchronize"/>) and uploads of host memory. A training iteration that is ready for a
 /// GPU launches kernels and synchronises zero times; reset the counters to measure a region.
 /// </summary>
@@ -16,6 +16,8 @@ public sealed class DeviceActivity
     private long launches;
     private long synchronizations;
     private long uploads;
+    private long kernelLoads;
+    private long kernelLoadTicks;
     private readonly ConcurrentDictionary<string, KernelTime> profile = new();
     private volatile bool profileKernels;
 
@@ -27,6 +29,12 @@ public sealed class DeviceActivity
 
     /// <summary>Copies of host memory to the device (they do not wait for queued kernels).</summary>
     public long HostUploads => Interlocked.Read(ref uploads);
+
+    /// <summary>Kernels loaded (compiled by ILGPU for this device) since the last <see cref="Reset"/>; each kernel is loaded once per device.</summary>
+    public long KernelLoads => Interlocked.Read(ref kernelLoads);
+
+    /// <summary>Wall time spent loading those kernels (ILGPU's compilation and the launcher's creation, on the thread that first needed each).</summary>
+    public TimeSpan KernelLoadTime => TimeSpan.FromTicks(Interlocked.Read(ref kernelLoadTicks));
 
     /// <summary>
     /// Whether every launch waits for the device and adds its time to its kernel's entry in <see cref="KernelProfile"/>
@@ -51,6 +59,8 @@ public sealed class DeviceActivity
         Interlocked.Exchange(ref launches, 0);
         Interlocked.Exchange(ref synchronizations, 0);
         Interlocked.Exchange(ref uploads, 0);
+        Interlocked.Exchange(ref kernelLoads, 0);
+        Interlocked.Exchange(ref kernelLoadTicks, 0);
     }
 
     /// <summary>Counts a launch; returns its start time when profiling (0 otherwise).</summary>
@@ -68,6 +78,12 @@ public sealed class DeviceActivity
         double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         string name = $"{kernel.DeclaringType?.Name}.{kernel.Name}";
         profile.AddOrUpdate(name, _ => new KernelTime(name, 1, seconds), (_, k) => k with { Launches = k.Launches + 1, Seconds = k.Seconds + seconds });
+    }
+
+    internal void KernelLoaded(double seconds)
+    {
+        Interlocked.Increment(ref kernelLoads);
+        Interlocked.Add(ref kernelLoadTicks, TimeSpan.FromSeconds(seconds).Ticks);
     }
 
     internal void Synchronized() => Interlocked.Increment(ref synchronizations);

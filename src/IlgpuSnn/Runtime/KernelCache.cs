@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Reflection;
 using ILGPU;
 using ILGPU.Runtime;
@@ -8,7 +9,8 @@ namespace IlgpuSnn.Runtime;
 /// <summary>
 /// Loads each kernel once per accelerator and keeps the launcher. Only methods marked with
 /// <see cref="KernelAttribute"/> may be loaded, so the registry cannot miss a kernel. Every launcher it hands out
-/// counts its launches in the device's <see cref="DeviceActivity"/>.
+/// counts its launches in the device's <see cref="DeviceActivity"/>, and every load (ILGPU's compilation of the kernel
+/// and the creation of its launcher) is counted there with its time.
 /// </summary>
 internal sealed class KernelCache : IDisposable
 {
@@ -29,7 +31,13 @@ internal sealed class KernelCache : IDisposable
         if (kernel.Method.GetCustomAttribute<KernelAttribute>() is null)
             throw new InvalidOperationException(
                 $"{kernel.Method.DeclaringType?.Name}.{kernel.Method.Name} is not marked [Kernel]; only registered kernels can be loaded.");
-        return (TLauncher)launchers.GetOrAdd(kernel.Method, _ => load(accelerator));
+        return (TLauncher)launchers.GetOrAdd(kernel.Method, _ =>
+        {
+            long started = Stopwatch.GetTimestamp();
+            var launcher = load(accelerator);
+            activity.KernelLoaded(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            return launcher;
+        });
     }
 
     public void Dispose() => launchers.Clear();

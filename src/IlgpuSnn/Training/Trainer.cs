@@ -57,6 +57,12 @@ public sealed class Trainer
         CheckOptimizerParameters();
     }
 
+    /// <summary>The run settings this trainer was created with.</summary>
+    public TrainingOptions Options => options;
+
+    /// <summary>The device of the trained network.</summary>
+    public Device Device => network.Device;
+
     /// <summary>
     /// Epochs held by the checkpoint in the output folder that this trainer wrote or resumed from; null when it holds
     /// none of this run (so a message after a stop can say truthfully what was saved).

@@ -15,6 +15,25 @@ public sealed class DeviceTests
     }
 
     [Fact]
+    public void A_cpu_named_explicitly_is_the_listed_cpu_and_a_bad_cpu_name_still_lists_every_device()
+    {
+        var listed = Device.ListAvailable().First(d => d.Kind == "cpu");
+        foreach (var name in new[] { "cpu", " CPU:0 " })
+        {
+            using var cpu = Device.Create(name);
+            Assert.Equal((listed.Id, listed.Name, listed.MemoryBytes, listed.Version), (cpu.Info.Id, cpu.Info.Name, cpu.Info.MemoryBytes, cpu.Info.Version));
+            using var t = Tensor.FromArray(cpu, [1f, 2f], 2);
+            using var sum = Ops.Add(t, t);
+            Assert.Equal([2f, 4f], sum.ToArray());
+        }
+        var malformed = Assert.Throws<ArgumentException>(() => Device.Create("cpu:x"));
+        Assert.Contains("malformed", malformed.Message, StringComparison.Ordinal);
+        var absent = Assert.Throws<ArgumentException>(() => Device.Create("cpu:-1"));
+        Assert.Contains("Present: ", absent.Message, StringComparison.Ordinal);
+        foreach (var d in Device.ListAvailable()) Assert.Contains(d.Id, absent.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Missing_device_lists_what_is_present()
     {
         var e = Assert.Throws<ArgumentException>(() => Device.Create("cpu:7"));
