@@ -68,11 +68,11 @@ public sealed class BufferPoolTests(TestDevice fixture)
     }
 
     [Fact]
-    public void Large_host_blocks_start_on_a_huge_page_and_are_backed_by_huge_pages()
+    public void Large_host_blocks_start_on_a_huge_page_and_are_advised_huge_pages()
     {
         if (fixture.IsGpu) Assert.Skip("huge-page blocks are the CPU accelerator's (host memory)");
         if (!HugePages.Available) Assert.Skip("no madvise here (not Linux)");
-        string mode = File.Exists(ThpSetting) ? File.ReadAllText(ThpSetting) : "";
+        if (!Directory.Exists("/sys/kernel/mm/transparent_hugepage")) Assert.Skip("this kernel has no transparent huge pages");
         using var device = fixture.CreateFresh();
         long floats = 3 * HugePages.Bytes / sizeof(float) + 1000;
         using (var a = Tensor.Full(device, 1f, (int)floats))
@@ -81,9 +81,9 @@ public sealed class BufferPoolTests(TestDevice fixture)
             Assert.Equal(0, address % HugePages.Bytes);
             Assert.Equal(floats, a.View.Length);
             Assert.Equal(BufferPool.SizeClass(floats) * sizeof(float), device.Pool.ReservedBytes);
-            if (!mode.Contains("[madvise]", StringComparison.Ordinal) && !mode.Contains("[always]", StringComparison.Ordinal))
-                Assert.Skip($"transparent huge pages are off here ({ThpSetting}: {mode.Trim()})");
-            Assert.True(AnonHugePagesKb(address) >= HugePages.Bytes / 1024, $"no huge page backs the block at 0x{address:x}");
+            // Whether the kernel finds a free huge page at the first touch depends on the machine's memory; the advice
+            // itself is the mapping's "hg" flag.
+            Assert.Contains("hg", MappingFlags(address));
         }
         using (var b = Tensor.Full(device, 2f, (int)floats))
         {
@@ -104,10 +104,8 @@ public sealed class BufferPoolTests(TestDevice fixture)
         Assert.Equal(2L << 20, HugePages.AlignUp(2L << 20, 2L << 20));
     }
 
-    private const string ThpSetting = "/sys/kernel/mm/transparent_hugepage/enabled";
-
-    /// <summary>The AnonHugePages of the mapping that holds <paramref name="address"/>, from /proc/self/smaps.</summary>
-    private static long AnonHugePagesKb(long address)
+    /// <summary>The VmFlags of the mapping that holds <paramref name="address"/>, from /proc/self/smaps.</summary>
+    private static string[] MappingFlags(long address)
     {
         bool inside = false;
         foreach (var line in File.ReadLines("/proc/self/smaps"))
@@ -119,9 +117,9 @@ public sealed class BufferPoolTests(TestDevice fixture)
                 inside = lo <= address && address < hi;
                 continue;
             }
-            if (inside && line.StartsWith("AnonHugePages:", StringComparison.Ordinal))
-                return long.Parse(line["AnonHugePages:".Length..].Replace("kB", "", StringComparison.Ordinal).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            if (inside && line.StartsWith("VmFlags:", StringComparison.Ordinal))
+                return line["VmFlags:".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
         }
-        return 0;
+        return [];
     }
 }
