@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -92,17 +91,17 @@ internal static unsafe partial class HostGemm
         float alpha, float beta, bool wide, int thread, int threads, HostIm2Col.ConvShape images, int imageForm)
     {
         var profile = Profile;
-        long start = profile is null ? 0 : Stopwatch.GetTimestamp();
+        double start = profile is null ? 0 : WorkerClock.Seconds();
         if (imageForm == WeightGradientForm)
         {
             WeightGradient(a, b, c, m, n, alpha, beta, thread, threads, images);
-            profile?.Add(m, n, k, transA, transB, Stopwatch.GetElapsedTime(start).TotalSeconds, 0, 0);
+            profile?.Add("conv-weight-gradient", m, n, k, transA, transB, WorkerClock.Seconds() - start, 0, 0);
             return;
         }
         if (imageForm == InputGradientForm)
         {
             InputGradient(a, b, c, m, k, wide, thread, threads, images);
-            profile?.Add(m, n, k, transA, transB, Stopwatch.GetElapsedTime(start).TotalSeconds, 0, 0);
+            profile?.Add("conv-input-gradient", m, n, k, transA, transB, WorkerClock.Seconds() - start, 0, 0);
             return;
         }
         if (imageForm == PlainForm && wide && DotForm && !transA && transB && k >= DotFormRatio * (long)Math.Max(m, n))
@@ -112,7 +111,7 @@ internal static unsafe partial class HostGemm
             if (rowGroups >= colGroups) (d0, d1) = GridStride.Share(m, DotRows, thread, threads);
             else (e0, e1) = GridStride.Share(n, DotCols, thread, threads);
             DotRectangle(a, b, c, n, k, alpha, beta, d0, d1, e0, e1);
-            profile?.Add(m, n, k, transA, transB, Stopwatch.GetElapsedTime(start).TotalSeconds, 0, 0);
+            profile?.Add("dot", m, n, k, transA, transB, WorkerClock.Seconds() - start, 0, 0);
             return;
         }
         int mr = RowsOf(wide), nr = ColumnsOf(wide);
@@ -121,7 +120,7 @@ internal static unsafe partial class HostGemm
         if (colStrips >= threads || rowStrips < colStrips) (j0, j1) = GridStride.Share(n, nr, thread, threads);
         else (i0, i1) = GridStride.Share(m, mr, thread, threads);
         var (nonZeroRows, rows) = Rectangle(a, b, c, m, n, k, transA, transB, alpha, beta, wide, i0, i1, j0, j1, images, imageForm);
-        profile?.Add(m, n, k, transA, transB, Stopwatch.GetElapsedTime(start).TotalSeconds, nonZeroRows, rows);
+        profile?.Add((imageForm & WindowB) != 0 ? "conv-forward" : "packed", m, n, k, transA, transB, WorkerClock.Seconds() - start, nonZeroRows, rows);
     }
 
     /// <summary>
