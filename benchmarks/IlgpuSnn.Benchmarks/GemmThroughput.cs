@@ -67,6 +67,11 @@ internal static class GemmThroughput
             var (perCall, cpuPerCall, worker) = LayerOp(device, spec, density, reps);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours op {spec} density={density} us={perCall * 1e6:F1} cpu_us={cpuPerCall * 1e6:F1} worker_us={worker * 1e6:F1}"));
         }
+        foreach (var spec in Option("--share", "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var (best, median) = WorkerShare(spec, wide, 10 * reps);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours share {spec} best_us={best * 1e6:F1} median_us={median * 1e6:F1}"));
+        }
         foreach (var spec in Option("--conv", "").Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
             var d = spec.Split('x').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
@@ -195,6 +200,61 @@ internal static class GemmThroughput
         // The event-driven products report their whole share (the dense form inside them also reports to the GEMM's).
         double worker = spike.Entries.Count > 0 ? spike.Entries.Values.Sum(e => e.Seconds) : gemm.Entries.Values.Sum(e => e.Seconds);
         return (wall / calls, cpu / calls, worker / ((reps + 1.0) * calls));
+    }
+
+    /// <summary>
+    /// Worker 0's share (of 2) of one product, run on this thread without a launch, timed on the thread's CPU clock
+    /// (<see cref="WorkerClock"/>): the best and the median of <paramref name="reps"/> calls. Specs as <see cref="LayerOp"/>
+    /// for the convolutions (conv, conv-wgrad, conv-igrad), else a GEMM MxNxK[:a|:b|:ab]. For finding where a small
+    /// product's time goes on a loaded machine: a call that no other process interrupted shows in the best time.
+    /// </summary>
+    private static unsafe (double Best, double Median) WorkerShare(string spec, bool wide, int reps)
+    {
+        var parts = spec.Split(':');
+        bool conv = parts[0].StartsWith("conv", StringComparison.Ordinal);
+        var d = (conv ? parts[1] : parts[0]).Split('x').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        string flags = conv ? "" : parts.Length > 1 ? parts[1] : "";
+        int m, n, k, form = HostGemm.PlainForm;
+        bool ta = flags.Contains('a', StringComparison.Ordinal), tb = flags.Contains('b', StringComparison.Ordinal);
+        var shape = default(HostIm2Col.ConvShape);
+        long aSize, bSize, cSize;
+        if (conv)
+        {
+            int batch = d[0], cin = d[1], cout = d[2], size = d[3], spatial = size * size;
+            shape = new HostIm2Col.ConvShape(batch, cin, size, size, 3, 3, 1, 1, size, size);
+            (m, n, k, form) = parts[0] switch
+            {
+                "conv" => (cout, batch * spatial, cin * 9, HostGemm.WindowB | HostGemm.NchwC),
+                "conv-wgrad" => (cout, cin * 9, batch * spatial, HostGemm.WeightGradientForm),
+                _ => (cin * 9, batch * spatial, cout, HostGemm.InputGradientForm),
+            };
+            ta = parts[0] == "conv-igrad";
+            tb = parts[0] == "conv-wgrad";
+            aSize = (long)Math.Max(cout * cin * 9, batch * cout * spatial);
+            bSize = (long)batch * Math.Max(cin, cout) * spatial;
+            cSize = (long)batch * Math.Max(cin, cout) * spatial + cout * cin * 9;
+        }
+        else
+        {
+            (m, n, k) = (d[0], d[1], d[2]);
+            (aSize, bSize, cSize) = ((long)m * k, (long)k * n, (long)m * n);
+        }
+        var a = Random((int)aSize, 1);
+        var b = Random((int)bSize, 2);
+        var c = new float[cSize];
+        var times = new double[reps];
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            HostGemm.Compute(pa, pb, pc, m, n, k, ta, tb, 1f, 0f, wide, 0, 2, shape, form);
+            for (int r = 0; r < reps; r++)
+            {
+                double start = WorkerClock.Seconds();
+                HostGemm.Compute(pa, pb, pc, m, n, k, ta, tb, 1f, 0f, wide, 0, 2, shape, form);
+                times[r] = WorkerClock.Seconds() - start;
+            }
+        }
+        Array.Sort(times);
+        return (times[0], times[reps / 2]);
     }
 
     /// <summary>Starts recording every CPU GEMM and event-driven linear product by form and shape (<see cref="EndShapeProfile"/> prints them).</summary>

@@ -233,7 +233,7 @@ internal static unsafe partial class HostGemm
                         PackB(g, pb, spatial, k, false, pc, kc, jc, nc, NR);
                         for (int jr = 0; jr < nc; jr += NR)
                             for (int ir = i0; ir < i1; ir += MR)
-                                Tile(wide, false, kc, null, pa + pc * strips + (long)ir * kc, pb + jr * kc, rows + (long)ir * spatial + jc + jr, spatial,
+                                Tile(wide, MR, false, kc, null, pa + pc * strips + (long)ir * kc, pb + jr * kc, rows + (long)ir * spatial + jc + jr, spatial,
                                     1f, pc == 0 ? 0f : 1f, Math.Min(MR, i1 - ir), Math.Min(NR, nc - jr), edge);
                     }
                 }

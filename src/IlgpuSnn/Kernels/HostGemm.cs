@@ -26,8 +26,15 @@ internal static unsafe partial class HostGemm
     /// </summary>
     internal static bool Wide { get; } = Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
 
-    /// <summary>Rows of the register block (wide: 512-bit).</summary>
+    /// <summary>Rows of the register block (wide: 512-bit), the tallest one.</summary>
     internal static int RowsOf(bool wide) => wide ? 12 : 6;
+
+    /// <summary>
+    /// Rows of the register block for a product with <paramref name="m"/> rows: with 512-bit vectors 8 (16 accumulators,
+    /// still enough independent FMAs for two pipes of latency 4) where padding m to whole 8-row strips computes fewer
+    /// rows than padding it to 12 (m = 32, 64, 256: the per-step batch and the convolutions' channels), else 12.
+    /// </summary>
+    internal static int RowsFor(bool wide, int m) => wide && (m + 7) / 8 * 8 < (m + 11) / 12 * 12 ? 8 : RowsOf(wide);
 
     /// <summary>Columns of the register block, two vectors (wide: 512-bit).</summary>
     internal static int ColumnsOf(bool wide) => wide ? 32 : 16;
@@ -114,12 +121,12 @@ internal static unsafe partial class HostGemm
             profile?.Add("dot", m, n, k, transA, transB, WorkerClock.Seconds() - start, 0, 0);
             return;
         }
-        int mr = RowsOf(wide), nr = ColumnsOf(wide);
+        int mr = RowsFor(wide, m), nr = ColumnsOf(wide);
         int colStrips = (n + nr - 1) / nr, rowStrips = (m + mr - 1) / mr;
         int i0 = 0, i1 = m, j0 = 0, j1 = n;
         if (colStrips >= threads || rowStrips < colStrips) (j0, j1) = GridStride.Share(n, nr, thread, threads);
         else (i0, i1) = GridStride.Share(m, mr, thread, threads);
-        var (nonZeroRows, rows) = Rectangle(a, b, c, m, n, k, transA, transB, alpha, beta, wide, i0, i1, j0, j1, images, imageForm);
+        var (nonZeroRows, rows) = Rectangle(a, b, c, m, n, k, transA, transB, alpha, beta, wide, mr, i0, i1, j0, j1, images, imageForm);
         profile?.Add((imageForm & WindowB) != 0 ? "conv-forward" : "packed", m, n, k, transA, transB, WorkerClock.Seconds() - start, nonZeroRows, rows);
     }
 
@@ -130,10 +137,10 @@ internal static unsafe partial class HostGemm
     /// <paramref name="images"/>, with <see cref="NchwC"/> C is written into NCHW planes (see <see cref="PackWindow"/>).
     /// </summary>
     private static (long NonZeroRows, long Rows) Rectangle(float* a, float* b, float* c, int m, int n, int k, bool transA, bool transB,
-        float alpha, float beta, bool wide, int i0, int i1, int j0, int j1, in HostIm2Col.ConvShape images, int imageForm)
+        float alpha, float beta, bool wide, int MR, int i0, int i1, int j0, int j1, in HostIm2Col.ConvShape images, int imageForm)
     {
         if (i0 >= i1 || j0 >= j1) return (0, 0);
-        int MR = RowsOf(wide), NR = ColumnsOf(wide);
+        int NR = ColumnsOf(wide);
         long nonZero = 0, allRows = 0;
         packedA ??= GC.AllocateUninitializedArray<float>(MC * KC, pinned: true);
         packedB ??= GC.AllocateUninitializedArray<float>(KC * NC + Slack, pinned: true);
@@ -174,7 +181,7 @@ internal static unsafe partial class HostGemm
                                 float* aStrip = pa + ir * kc, bStrip = pb + jr * kc;
                                 if ((imageForm & NchwC) == 0)
                                 {
-                                    Tile(wide, sparse, count, list, aStrip, bStrip, c + (long)(ic + ir) * n + jc + jr, n, alpha, betaHere, mr, nr, tile);
+                                    Tile(wide, MR, sparse, count, list, aStrip, bStrip, c + (long)(ic + ir) * n + jc + jr, n, alpha, betaHere, mr, nr, tile);
                                     continue;
                                 }
                                 // C [m, images*spatial] lives as NCHW planes: a tile within one image is a block of
@@ -182,10 +189,10 @@ internal static unsafe partial class HostGemm
                                 int j = jc + jr, image = j / spatial, l = j - image * spatial;
                                 if (l + nr <= spatial)
                                 {
-                                    Tile(wide, sparse, count, list, aStrip, bStrip, c + ((long)image * m + ic + ir) * spatial + l, spatial, alpha, betaHere, mr, nr, tile);
+                                    Tile(wide, MR, sparse, count, list, aStrip, bStrip, c + ((long)image * m + ic + ir) * spatial + l, spatial, alpha, betaHere, mr, nr, tile);
                                     continue;
                                 }
-                                Tile(wide, sparse, count, list, aStrip, bStrip, scattered, NR, 1f, 0f, MR, NR, tile);
+                                Tile(wide, MR, sparse, count, list, aStrip, bStrip, scattered, NR, 1f, 0f, MR, NR, tile);
                                 ScatterNchw(scattered, NR, c, m, spatial, ic + ir, j, mr, nr, alpha, betaHere);
                             }
                         }
@@ -197,15 +204,21 @@ internal static unsafe partial class HostGemm
     }
 
     /// <summary>
-    /// Runs the register block (<paramref name="wide"/>: 12x32, else 6x16) over one tile: all <paramref name="count"/>
-    /// rows of the strips, or the <paramref name="count"/> listed in <paramref name="rows"/> when sparse.
+    /// Runs the register block (<paramref name="wide"/>: <paramref name="MR"/> = 12 or 8 rows x 32, else 6x16) over one
+    /// tile: all <paramref name="count"/> rows of the strips, or the <paramref name="count"/> listed in
+    /// <paramref name="rows"/> when sparse.
     /// </summary>
-    private static void Tile(bool wide, bool sparse, int count, int* rows, float* aStrip, float* bStrip, float* c, int ldc, float alpha, float beta, int mr, int nr, float* tile)
+    private static void Tile(bool wide, int MR, bool sparse, int count, int* rows, float* aStrip, float* bStrip, float* c, int ldc, float alpha, float beta, int mr, int nr, float* tile)
     {
-        if (wide)
+        if (wide && MR == 8)
         {
-            if (sparse) MicroKernel12x32<SparseRows>(count, rows, aStrip, bStrip, c, ldc, alpha, beta, mr, nr, tile);
-            else MicroKernel12x32<DenseRows>(count, null, aStrip, bStrip, c, ldc, alpha, beta, mr, nr, tile);
+            if (sparse) MicroKernelWide<SparseRows, EightRows>(count, rows, aStrip, bStrip, c, ldc, alpha, beta, mr, nr, tile);
+            else MicroKernelWide<DenseRows, EightRows>(count, null, aStrip, bStrip, c, ldc, alpha, beta, mr, nr, tile);
+        }
+        else if (wide)
+        {
+            if (sparse) MicroKernelWide<SparseRows, TwelveRows>(count, rows, aStrip, bStrip, c, ldc, alpha, beta, mr, nr, tile);
+            else MicroKernelWide<DenseRows, TwelveRows>(count, null, aStrip, bStrip, c, ldc, alpha, beta, mr, nr, tile);
         }
         else if (sparse) MicroKernel6x16<SparseRows>(count, rows, aStrip, bStrip, c, ldc, alpha, beta, mr, nr, tile);
         else MicroKernel6x16<DenseRows>(count, null, aStrip, bStrip, c, ldc, alpha, beta, mr, nr, tile);
@@ -296,18 +309,9 @@ internal static unsafe partial class HostGemm
             }
             else
             {
-                for (int r = 0; r < MR; r++)
-                {
-                    if (r < rows)
-                    {
-                        float* src = a + (long)(ic + s + r) * k + pc;
-                        for (int p = 0; p < kc; p++) d[p * MR + r] = src[p];
-                    }
-                    else
-                    {
-                        for (int p = 0; p < kc; p++) d[p * MR + r] = 0f;
-                    }
-                }
+                TransposeInto(a + (long)(ic + s) * k + pc, k, d, MR, rows, kc);
+                for (int r = rows; r < MR; r++)
+                    for (int p = 0; p < kc; p++) d[p * MR + r] = 0f;
             }
         }
     }
@@ -322,18 +326,9 @@ internal static unsafe partial class HostGemm
             if (transB)
             {
                 // B stored [n, k]: each column of op(B) is a contiguous run over the inner index.
-                for (int j = 0; j < NR; j++)
-                {
-                    if (j < cols)
-                    {
-                        float* src = b + (long)(jc + s + j) * k + pc;
-                        for (int p = 0; p < kc; p++) d[p * NR + j] = src[p];
-                    }
-                    else
-                    {
-                        for (int p = 0; p < kc; p++) d[p * NR + j] = 0f;
-                    }
-                }
+                TransposeInto(b + (long)(jc + s) * k + pc, k, d, NR, cols, kc);
+                for (int j = cols; j < NR; j++)
+                    for (int p = 0; p < kc; p++) d[p * NR + j] = 0f;
             }
             else if (cols == NR)
             {
@@ -441,13 +436,32 @@ internal static unsafe partial class HostGemm
         StoreEdge(tile, 16, c, ldc, alpha, beta, mr, nr);
     }
 
+    /// <summary>Rows of a 512-bit register block (a constant per instantiation of <see cref="MicroKernelWide{TRows, THeight}"/>).</summary>
+    private interface IHeight
+    {
+        static abstract int Rows { get; }
+    }
+
+    private readonly struct TwelveRows : IHeight
+    {
+        public static int Rows => 12;
+    }
+
+    private readonly struct EightRows : IHeight
+    {
+        public static int Rows => 8;
+    }
+
     /// <summary>
-    /// One 12x32 tile with 512-bit vectors (24 accumulators), otherwise as <see cref="MicroKernel6x16{TRows}"/>.
+    /// One THeight x 32 tile with 512-bit vectors (24 or 16 accumulators), otherwise as <see cref="MicroKernel6x16{TRows}"/>;
+    /// the A strip is THeight rows tall.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MicroKernel12x32<TRows>(int count, int* rows, float* aStrip, float* bStrip, float* c, int ldc, float alpha, float beta, int mr, int nr, float* tile)
+    private static void MicroKernelWide<TRows, THeight>(int count, int* rows, float* aStrip, float* bStrip, float* c, int ldc, float alpha, float beta, int mr, int nr, float* tile)
         where TRows : struct, IRows
+        where THeight : struct, IHeight
     {
+        int height = THeight.Rows;
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
@@ -455,7 +469,7 @@ internal static unsafe partial class HostGemm
         for (int i = 0; i < count; i++)
         {
             int p = TRows.Row(rows, i);
-            float* a = aStrip + p * 12;
+            float* a = aStrip + p * height;
             float* b = bStrip + p * 32;
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
@@ -475,16 +489,19 @@ internal static unsafe partial class HostGemm
             c60 = Avx512F.FusedMultiplyAdd(ai, b0, c60); c61 = Avx512F.FusedMultiplyAdd(ai, b1, c61);
             ai = Vector512.Create(a[7]);
             c70 = Avx512F.FusedMultiplyAdd(ai, b0, c70); c71 = Avx512F.FusedMultiplyAdd(ai, b1, c71);
-            ai = Vector512.Create(a[8]);
-            c80 = Avx512F.FusedMultiplyAdd(ai, b0, c80); c81 = Avx512F.FusedMultiplyAdd(ai, b1, c81);
-            ai = Vector512.Create(a[9]);
-            c90 = Avx512F.FusedMultiplyAdd(ai, b0, c90); c91 = Avx512F.FusedMultiplyAdd(ai, b1, c91);
-            ai = Vector512.Create(a[10]);
-            ca0 = Avx512F.FusedMultiplyAdd(ai, b0, ca0); ca1 = Avx512F.FusedMultiplyAdd(ai, b1, ca1);
-            ai = Vector512.Create(a[11]);
-            cb0 = Avx512F.FusedMultiplyAdd(ai, b0, cb0); cb1 = Avx512F.FusedMultiplyAdd(ai, b1, cb1);
+            if (THeight.Rows > 8)
+            {
+                ai = Vector512.Create(a[8]);
+                c80 = Avx512F.FusedMultiplyAdd(ai, b0, c80); c81 = Avx512F.FusedMultiplyAdd(ai, b1, c81);
+                ai = Vector512.Create(a[9]);
+                c90 = Avx512F.FusedMultiplyAdd(ai, b0, c90); c91 = Avx512F.FusedMultiplyAdd(ai, b1, c91);
+                ai = Vector512.Create(a[10]);
+                ca0 = Avx512F.FusedMultiplyAdd(ai, b0, ca0); ca1 = Avx512F.FusedMultiplyAdd(ai, b1, ca1);
+                ai = Vector512.Create(a[11]);
+                cb0 = Avx512F.FusedMultiplyAdd(ai, b0, cb0); cb1 = Avx512F.FusedMultiplyAdd(ai, b1, cb1);
+            }
         }
-        if (mr == 12 && nr == 32)
+        if (mr == height && nr == 32)
         {
             Update(c, alpha, beta, c00, c01);
             Update(c + ldc, alpha, beta, c10, c11);
@@ -494,18 +511,24 @@ internal static unsafe partial class HostGemm
             Update(c + 5L * ldc, alpha, beta, c50, c51);
             Update(c + 6L * ldc, alpha, beta, c60, c61);
             Update(c + 7L * ldc, alpha, beta, c70, c71);
-            Update(c + 8L * ldc, alpha, beta, c80, c81);
-            Update(c + 9L * ldc, alpha, beta, c90, c91);
-            Update(c + 10L * ldc, alpha, beta, ca0, ca1);
-            Update(c + 11L * ldc, alpha, beta, cb0, cb1);
+            if (THeight.Rows > 8)
+            {
+                Update(c + 8L * ldc, alpha, beta, c80, c81);
+                Update(c + 9L * ldc, alpha, beta, c90, c91);
+                Update(c + 10L * ldc, alpha, beta, ca0, ca1);
+                Update(c + 11L * ldc, alpha, beta, cb0, cb1);
+            }
             return;
         }
         c00.Store(tile); c01.Store(tile + 16); c10.Store(tile + 32); c11.Store(tile + 48);
         c20.Store(tile + 64); c21.Store(tile + 80); c30.Store(tile + 96); c31.Store(tile + 112);
         c40.Store(tile + 128); c41.Store(tile + 144); c50.Store(tile + 160); c51.Store(tile + 176);
         c60.Store(tile + 192); c61.Store(tile + 208); c70.Store(tile + 224); c71.Store(tile + 240);
-        c80.Store(tile + 256); c81.Store(tile + 272); c90.Store(tile + 288); c91.Store(tile + 304);
-        ca0.Store(tile + 320); ca1.Store(tile + 336); cb0.Store(tile + 352); cb1.Store(tile + 368);
+        if (THeight.Rows > 8)
+        {
+            c80.Store(tile + 256); c81.Store(tile + 272); c90.Store(tile + 288); c91.Store(tile + 304);
+            ca0.Store(tile + 320); ca1.Store(tile + 336); cb0.Store(tile + 352); cb1.Store(tile + 368);
+        }
         StoreEdge(tile, 32, c, ldc, alpha, beta, mr, nr);
     }
 
