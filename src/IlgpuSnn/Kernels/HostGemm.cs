@@ -246,40 +246,61 @@ internal static unsafe partial class HostGemm
     /// C[r, q] = alpha * sum over p &lt; kc of a[r·lda + p]·b[q·lda + p] + beta * C[r, q] for r &lt; rows ≤ 4 and
     /// q &lt; cols ≤ 3 (missing rows read row 0 and are not written); C not read when beta is 0.
     /// </summary>
+    private static void Dot4x3(float* a, float* b, int lda, int kc, int rows, int cols, float* c, int ldc, float alpha, float beta) =>
+        Dot4x3(a, lda, 0, b, cols > 1 ? b + lda : b, cols > 2 ? b + 2L * lda : b, 0, 1, kc, rows, cols, c, ldc, alpha, beta);
+
+    /// <summary>
+    /// C[r, q] = alpha * sum over images t &lt; <paramref name="images"/> and p &lt; kc of
+    /// a[t·aImage + r·lda + p]·b_q[t·bImage + p] + beta * C[r, q] for r &lt; rows ≤ 4 and q &lt; cols ≤ 3 (missing rows
+    /// read row 0, missing columns are not read, neither is written); C not read when beta is 0. The 12 sums stay in
+    /// vector registers across the images.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dot4x3(float* a, float* b, int lda, int kc, int rows, int cols, float* c, int ldc, float alpha, float beta)
+    private static void Dot4x3(float* a, long lda, long aImage, float* b0, float* b1, float* b2, long bImage, int images, int kc,
+        int rows, int cols, float* c, int ldc, float alpha, float beta)
     {
-        float* a0 = a, a1 = rows > 1 ? a + lda : a, a2 = rows > 2 ? a + 2L * lda : a, a3 = rows > 3 ? a + 3L * lda : a;
-        float* b0 = b, b1 = cols > 1 ? b + lda : b, b2 = cols > 2 ? b + 2L * lda : b;
+        if (cols < 2) b1 = b0;
+        if (cols < 3) b2 = b0;
+        long l1 = rows > 1 ? lda : 0, l2 = rows > 2 ? 2 * lda : 0, l3 = rows > 3 ? 3 * lda : 0;
         Vector512<float> s00 = default, s01 = default, s02 = default, s10 = default, s11 = default, s12 = default;
         Vector512<float> s20 = default, s21 = default, s22 = default, s30 = default, s31 = default, s32 = default;
-        int p = 0;
-        for (; p + 16 <= kc; p += 16)
+        int vectorEnd = kc & ~15;
+        for (int t = 0; t < images; t++)
         {
-            var x0 = Vector512.Load(b0 + p);
-            var x1 = Vector512.Load(b1 + p);
-            var x2 = Vector512.Load(b2 + p);
-            var y = Vector512.Load(a0 + p);
-            s00 = Madd(y, x0, s00); s01 = Madd(y, x1, s01); s02 = Madd(y, x2, s02);
-            y = Vector512.Load(a1 + p);
-            s10 = Madd(y, x0, s10); s11 = Madd(y, x1, s11); s12 = Madd(y, x2, s12);
-            y = Vector512.Load(a2 + p);
-            s20 = Madd(y, x0, s20); s21 = Madd(y, x1, s21); s22 = Madd(y, x2, s22);
-            y = Vector512.Load(a3 + p);
-            s30 = Madd(y, x0, s30); s31 = Madd(y, x1, s31); s32 = Madd(y, x2, s32);
+            float* a0 = a + t * aImage, a1 = a0 + l1, a2 = a0 + l2, a3 = a0 + l3;
+            float* x0p = b0 + t * bImage, x1p = b1 + t * bImage, x2p = b2 + t * bImage;
+            for (int p = 0; p < vectorEnd; p += 16)
+            {
+                var x0 = Vector512.Load(x0p + p);
+                var x1 = Vector512.Load(x1p + p);
+                var x2 = Vector512.Load(x2p + p);
+                var y = Vector512.Load(a0 + p);
+                s00 = Madd(y, x0, s00); s01 = Madd(y, x1, s01); s02 = Madd(y, x2, s02);
+                y = Vector512.Load(a1 + p);
+                s10 = Madd(y, x0, s10); s11 = Madd(y, x1, s11); s12 = Madd(y, x2, s12);
+                y = Vector512.Load(a2 + p);
+                s20 = Madd(y, x0, s20); s21 = Madd(y, x1, s21); s22 = Madd(y, x2, s22);
+                y = Vector512.Load(a3 + p);
+                s30 = Madd(y, x0, s30); s31 = Madd(y, x1, s31); s32 = Madd(y, x2, s32);
+            }
         }
         Span<float> sums =
         [
             Vector512.Sum(s00), Vector512.Sum(s01), Vector512.Sum(s02), Vector512.Sum(s10), Vector512.Sum(s11), Vector512.Sum(s12),
             Vector512.Sum(s20), Vector512.Sum(s21), Vector512.Sum(s22), Vector512.Sum(s30), Vector512.Sum(s31), Vector512.Sum(s32),
         ];
-        for (; p < kc; p++)
+        for (int t = 0; t < images && vectorEnd < kc; t++)
         {
-            float y0 = a0[p], y1 = a1[p], y2 = a2[p], y3 = a3[p], x0 = b0[p], x1 = b1[p], x2 = b2[p];
-            sums[0] += y0 * x0; sums[1] += y0 * x1; sums[2] += y0 * x2;
-            sums[3] += y1 * x0; sums[4] += y1 * x1; sums[5] += y1 * x2;
-            sums[6] += y2 * x0; sums[7] += y2 * x1; sums[8] += y2 * x2;
-            sums[9] += y3 * x0; sums[10] += y3 * x1; sums[11] += y3 * x2;
+            float* a0 = a + t * aImage, a1 = a0 + l1, a2 = a0 + l2, a3 = a0 + l3;
+            float* x0p = b0 + t * bImage, x1p = b1 + t * bImage, x2p = b2 + t * bImage;
+            for (int p = vectorEnd; p < kc; p++)
+            {
+                float y0 = a0[p], y1 = a1[p], y2 = a2[p], y3 = a3[p], x0 = x0p[p], x1 = x1p[p], x2 = x2p[p];
+                sums[0] += y0 * x0; sums[1] += y0 * x1; sums[2] += y0 * x2;
+                sums[3] += y1 * x0; sums[4] += y1 * x1; sums[5] += y1 * x2;
+                sums[6] += y2 * x0; sums[7] += y2 * x1; sums[8] += y2 * x2;
+                sums[9] += y3 * x0; sums[10] += y3 * x1; sums[11] += y3 * x2;
+            }
         }
         for (int r = 0; r < rows; r++)
         {

@@ -64,8 +64,10 @@ public sealed class GemmTests(TestDevice fixture)
             var rows = new Random(5);
             var silentRow = Enumerable.Range(0, 300).Select(p => p % 7 == 3 || rows.NextDouble() < silent).ToArray();
             var spikes = new Random(6);
-            Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be, wide), 23, 70, 300, transA, transB, 1f, 0.5f,
-                (p, j) => !silentRow[p] && spikes.NextDouble() < density ? 1f : 0f);
+            // 23 rows run the 12-row register block, 16 the 8-row one (512-bit).
+            foreach (int rowsOfC in new[] { 23, 16 })
+                Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be, wide), rowsOfC, 70, 300, transA, transB, 1f, 0.5f,
+                    (p, j) => !silentRow[p] && spikes.NextDouble() < density ? 1f : 0f);
         }
     }
 
