@@ -45,8 +45,22 @@ internal static unsafe partial class HostGemm
     /// <summary>The narrowest strip width, which sizes the non-zero row lists.</summary>
     private const int MinNR = 16;
 
-    /// <summary>Inner-dimension block: an MRxKC strip of A and a KCxNR strip of B stay in L1.</summary>
-    internal const int KC = 256;
+    /// <summary>
+    /// The longest inner-dimension block: an MRxKC strip of A and a KCxNR strip of B (40 KB) stay in L1. The blocks of
+    /// one product are of equal length (<see cref="InnerBlock"/>).
+    /// </summary>
+    internal const int KC = 320;
+
+    /// <summary>
+    /// The inner-dimension block of a product: k in as few blocks of at most <see cref="KC"/> as possible, of equal
+    /// length, so that no short last block reads and writes the whole of C again for a few products (k = 288, a 3x3
+    /// convolution of 32 channels, is one block; 784 three of 262, not 256, 256, 256 and 16).
+    /// </summary>
+    internal static int InnerBlock(int k)
+    {
+        int blocks = (k + KC - 1) / KC;
+        return (k + blocks - 1) / Math.Max(1, blocks);
+    }
 
     /// <summary>Row block (a multiple of both MR): the packed MCxKC block of A stays in L2.</summary>
     internal const int MC = 96;
@@ -147,16 +161,16 @@ internal static unsafe partial class HostGemm
         nonZeroRows ??= GC.AllocateUninitializedArray<int>(KC * NC / MinNR + NC / MinNR, pinned: true);
         float* tile = stackalloc float[MaxTile];
         float* scattered = stackalloc float[MaxTile];
-        int spatial = images.OutH * images.OutW;
+        int spatial = images.OutH * images.OutW, kcBlock = InnerBlock(k);
         fixed (float* pa = packedA, pb = packedB)
         fixed (int* rows = nonZeroRows)
         {
             for (int jc = j0; jc < j1; jc += NC)
             {
                 int nc = Math.Min(NC, j1 - jc);
-                for (int pc = 0; pc < k; pc += KC)
+                for (int pc = 0; pc < k; pc += kcBlock)
                 {
-                    int kc = Math.Min(KC, k - pc);
+                    int kc = Math.Min(kcBlock, k - pc);
                     float betaHere = pc == 0 ? beta : 1f;
                     if ((imageForm & WindowB) != 0) PackWindow(b, pb, images, pc, kc, jc, nc, NR);
                     else PackB(b, pb, n, k, transB, pc, kc, jc, nc, NR);

@@ -40,7 +40,7 @@ public sealed class GemmTests(TestDevice fixture)
     [MemberData(nameof(BlockedCases))]
     public void Blocked_matches_mathnet_across_cache_blocks(bool transA, bool transB, bool wide)
     {
-        // Sizes that cross every block of the packed CPU kernel (rows 96, inner 256, columns 1024) with ragged edges
+        // Sizes that cross every block of the packed CPU kernel (rows 96, inner 320, columns 1024) with ragged edges
         // (not multiples of either register block), a row-split shape (few columns), and an inner size of one.
         RequireBlocked(wide);
         Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be, wide), 101, 1037, 263, transA, transB, 1f, 0f);
