@@ -10,15 +10,15 @@ namespace IlgpuSnn.Runtime;
 internal sealed class Storage
 {
     private readonly BufferPool pool;
-    private MemoryBuffer1D<float, Stride1D.Dense>? buffer;
+    private PoolBlock? block;
     private int references = 1;
 
-    public Storage(BufferPool pool, MemoryBuffer1D<float, Stride1D.Dense> buffer, long floats)
+    public Storage(BufferPool pool, PoolBlock block, long floats)
     {
         this.pool = pool;
-        this.buffer = buffer;
+        this.block = block;
         Floats = floats;
-        View = buffer.View.SubView(0, floats);
+        View = block.View.SubView(0, floats);
     }
 
     /// <summary>Elements requested (the buffer may be larger: its size class).</summary>
@@ -42,7 +42,7 @@ internal sealed class Storage
     public void Release()
     {
         if (Interlocked.Decrement(ref references) != 0) return;
-        var b = Interlocked.Exchange(ref buffer, null);
+        var b = Interlocked.Exchange(ref block, null);
         if (b is not null) pool.Return(b, Floats);
     }
 }
