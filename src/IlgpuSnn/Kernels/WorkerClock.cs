@@ -43,6 +43,6 @@ internal static partial class WorkerClock
         public long Nanoseconds;
     }
 
-    [LibraryImport("libc", EntryPoint = "clock_gettime")]
+    [LibraryImport("libc.so.6", EntryPoint = "clock_gettime")]
     private static partial int ClockGetTime(int clock, out TimeSpec time);
 }
