@@ -32,9 +32,15 @@ internal static unsafe partial class HostGemm
     /// <summary>
     /// Rows of the register block for a product with <paramref name="m"/> rows: with 512-bit vectors 8 (16 accumulators,
     /// still enough independent FMAs for two pipes of latency 4) where padding m to whole 8-row strips computes fewer
-    /// rows than padding it to 12 (m = 32, 64, 256: the per-step batch and the convolutions' channels), else 12.
+    /// rows than padding it to 12 and 12-row strips would pad more than 1/16 of m (m = 16, 32, 64: the per-step batch and
+    /// the convolutions' channels, whose 12-row edge strip ran through the scalar edge store on every column strip), else
+    /// 12 (m = 256: 3 % padding; measured no faster with 8 rows).
     /// </summary>
-    internal static int RowsFor(bool wide, int m) => wide && (m + 7) / 8 * 8 < (m + 11) / 12 * 12 ? 8 : RowsOf(wide);
+    internal static int RowsFor(bool wide, int m)
+    {
+        int padded8 = (m + 7) / 8 * 8, padded12 = (m + 11) / 12 * 12;
+        return wide && padded8 < padded12 && (padded12 - m) * 16L > m ? 8 : RowsOf(wide);
+    }
 
     /// <summary>Columns of the register block, two vectors (wide: 512-bit).</summary>
     internal static int ColumnsOf(bool wide) => wide ? 32 : 16;

@@ -73,7 +73,7 @@ public sealed class GemmTests(TestDevice fixture)
 
     /// <summary>
     /// The shapes a per-time-step layer runs (batch 64: linear forward, weight and input gradients, a 10-wide read-out
-    /// with K = 10) and the edges of the 8-row register block the 512-bit kernel picks for m = 1..8, 32, 64 (12 rows
+    /// with K = 10) and the edges of the 8-row register block the 512-bit kernel picks for m = 1..8, 32, 63, 64 (12 rows
     /// elsewhere) and of the transposing packs (8x8 and 4x4 blocks, ragged tails, K below a block): against the
     /// double-precision reference, each element within a few float roundings of its magnitude, with alpha and beta.
     /// </summary>
@@ -110,10 +110,10 @@ public sealed class GemmTests(TestDevice fixture)
     [Fact]
     public void Register_block_rows_pad_the_fewest_rows()
     {
-        // Rows padded to whole strips: 8-row strips where they pad less than 12-row ones (the batch 64 and the
-        // channel counts 32 and 64 fit them exactly), 12 where they tie or pad more; the 256-bit block keeps 6.
+        // Rows padded to whole strips: 8-row strips where they pad less than 12-row ones and those pad more than 1/16
+        // of the rows (the batch 64 and the channel counts 32 and 64 fit them exactly), else 12; the 256-bit block keeps 6.
         if (!HostGemm.Wide) Assert.Skip("the 8-row block is a form of the 512-bit kernel, which needs AVX-512");
-        foreach (var (m, rows) in new[] { (1, 8), (8, 8), (9, 12), (12, 12), (16, 8), (24, 12), (32, 8), (64, 8), (65, 12), (72, 12), (256, 8), (288, 12) })
+        foreach (var (m, rows) in new[] { (1, 8), (8, 8), (9, 12), (12, 12), (16, 8), (24, 12), (32, 8), (64, 8), (65, 12), (72, 12), (256, 12), (288, 12), (512, 12) })
             Assert.Equal(rows, HostGemm.RowsFor(true, m));
         Assert.Equal(6, HostGemm.RowsFor(false, 64));
     }
