@@ -5,6 +5,9 @@
 # Same net, data order, optimizer, schedule, T, batch and estimator (each peer computes what our estimator computes with
 # its defaults: check_peers.sh shows it weight by weight); one epoch; training time only (ours: the epoch's TrainSeconds
 # from `snn train`; peer: its timed loop). ROUNDS interleaved rounds (ours, peer, ours, peer, ...), median per side.
+# Every side warms up the same way before its clock starts: one untimed iteration on a scratch copy of its net
+# (ours: `snn train`'s device warm-up, which it prints; the peers: --warm-up 1, their default). The CPU-s columns
+# count the whole process, warm-up and data loading included.
 #
 # Usage: benchmarks/peers/compare.sh            (from the repository root)
 # Environment: ROUNDS (2), MLP_SAMPLES (60000), CONV_SAMPLES (6000), STEP_CONV_SAMPLES (CONV_SAMPLES: conv samples for

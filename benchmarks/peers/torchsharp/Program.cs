@@ -43,6 +43,18 @@ var net = new Net(model);
 if (init is not null) net.LoadOurs(init);
 net.train();
 var opt = optim.SGD(net.parameters(), BaseLr, momentum: 0.9, weight_decay: 5e-4);
+// As `snn train` warms its device up on a scratch copy before its epoch clock starts, one untimed iteration on a scratch
+// net and optimizer (--warm-up 0 turns it off; the trained net never sees it).
+if (Arg("--warm-up", "1") != "0")
+{
+    var scratch = new Net(model);
+    scratch.load_state_dict(net.state_dict());
+    scratch.train();
+    using var warmOpt = optim.SGD(scratch.parameters(), BaseLr, momentum: 0.9, weight_decay: 5e-4);
+    using var warmScope = NewDisposeScope();
+    Iteration(scratch, warmOpt, batches[0].X, batches[0].Y, BaseLr);
+    scratch.Dispose();
+}
 long correct = 0;
 double lossSum = 0;
 var watch = Stopwatch.StartNew();
@@ -50,13 +62,7 @@ for (int i = 0; i < batches.Count; i++)
 {
     using var scope = NewDisposeScope();
     var (x, y) = batches[i];
-    foreach (var g in opt.ParamGroups) g.LearningRate = BaseLr * 0.5 * (1 + Math.Cos(Math.PI * i / batches.Count));
-    opt.zero_grad();
-    var xs = x.unsqueeze(0).expand([steps, .. x.shape]).reshape([steps * x.shape[0], .. x.shape.Skip(1)]);
-    var logits = net.forward(xs, steps);
-    var loss = functional.cross_entropy(logits, y.repeat(steps));
-    loss.backward();
-    opt.step();
+    var (logits, loss) = Iteration(net, opt, x, y, BaseLr * 0.5 * (1 + Math.Cos(Math.PI * i / batches.Count)));
     var sum = logits.detach().reshape(steps, -1, 10).sum(0L);
     correct += sum.argmax(1).eq(y).sum().item<long>();
     if (init is not null) lossSum += loss.item<float>();
@@ -64,6 +70,18 @@ for (int i = 0; i < batches.Count; i++)
 Console.WriteLine($"peer torchsharp {model} bptt T={steps} samples={count} threads={threads} train_seconds={watch.Elapsed.TotalSeconds:F2} train_acc={(double)correct / count:F4}"
     + (init is not null ? $" train_loss={lossSum / batches.Count:F6}" : ""));
 return 0;
+
+(Tensor Logits, Tensor Loss) Iteration(Net n, optim.Optimizer o, Tensor x, Tensor y, double lr)
+{
+    foreach (var g in o.ParamGroups) g.LearningRate = lr;
+    o.zero_grad();
+    var xs = x.unsqueeze(0).expand([steps, .. x.shape]).reshape([steps * x.shape[0], .. x.shape.Skip(1)]);
+    var logits = n.forward(xs, steps);
+    var loss = functional.cross_entropy(logits, y.repeat(steps));
+    loss.backward();
+    o.step();
+    return (logits, loss);
+}
 
 string Arg(string name, string fallback)
 {

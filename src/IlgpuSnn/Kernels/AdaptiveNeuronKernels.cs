@@ -113,10 +113,6 @@ internal static class AdaptiveNeuronKernels
             currentGrad ?? surrogate, previousGrad ?? surrogate, n, neuron, flags);
     }
 
-    /// <summary>The spike of pre-reset potential u under auxiliary state a (the forward's H(z)).</summary>
-    internal static float Spike<TNeuron>(TNeuron neuron, float u, float a) where TNeuron : struct, IAdaptiveNeuronDynamics =>
-        neuron.Overshoot(u, a) >= 0f ? 1f : 0f;
-
     [Kernel]
     internal static void SequenceKernel<TNeuron, TSurrogate>(ArrayView<float> current, ArrayView<float> spikes, ArrayView<float> surrogate,
         ArrayView<float> potential, ArrayView<float> state, long n, int steps, TNeuron neuron, TSurrogate surrogateFunction, int flags)
@@ -131,18 +127,16 @@ internal static class AdaptiveNeuronKernels
             for (int t = 0; t < steps; t++)
             {
                 long k = t * n + i;
-                float u = neuron.Charge(v, a, current[k]);
-                float z = neuron.Overshoot(u, a);
-                float s = z >= 0f ? 1f : 0f;
-                spikes[k] = s;
-                if ((flags & SaveSurrogate) != 0) surrogate[k] = surrogateFunction.Derivative(z);
+                var f = NeuronElements.Fire(neuron, v, a, current[k]);
+                spikes[k] = f.S;
+                if ((flags & SaveSurrogate) != 0) surrogate[k] = surrogateFunction.Derivative(f.Z);
                 if ((flags & SavePotential) != 0)
                 {
-                    potential[k] = u;
+                    potential[k] = f.U;
                     potential[plane + k] = a;
                 }
-                v = neuron.Reset(u, s, a);
-                a = neuron.Adapt(a, u, s);
+                v = f.V;
+                a = f.A;
             }
             if (hasState)
             {
@@ -168,15 +162,14 @@ internal static class AdaptiveNeuronKernels
                 float vPrev = 0f;
                 if (t > 0)
                 {
-                    float uPrev = potential[k - n], aPrev = potential[plane + k - n];
-                    vPrev = neuron.Reset(uPrev, Spike(neuron, uPrev, aPrev), aPrev);
+                    vPrev = NeuronElements.StateAfter(neuron, potential[k - n], potential[plane + k - n]);
                 }
                 else if ((flags & HasState) != 0)
                 {
                     vPrev = initial[i];
                 }
                 float gvPrev, gaPrev;
-                float gi = StepGradients(neuron, spikeGrad[k], gv, ga, surrogate[k], u, a, vPrev, out gvPrev, out gaPrev);
+                float gi = NeuronElements.StepGradients(neuron, spikeGrad[k], gv, ga, surrogate[k], u, a, vPrev, out gvPrev, out gaPrev);
                 currentGrad[k] = gi;
                 gv = gvPrev;
                 ga = gaPrev;
@@ -195,14 +188,12 @@ internal static class AdaptiveNeuronKernels
             bool hasState = (flags & HasState) != 0;
             float v = hasState ? previous[i] : 0f;
             float a = hasState ? previous[n + i] : 0f;
-            float u = neuron.Charge(v, a, current[i]);
-            float z = neuron.Overshoot(u, a);
-            float s = z >= 0f ? 1f : 0f;
-            spikes[i] = s;
-            state[i] = neuron.Reset(u, s, a);
-            state[n + i] = neuron.Adapt(a, u, s);
-            if ((flags & SaveSurrogate) != 0) surrogate[i] = surrogateFunction.Derivative(z);
-            if ((flags & SavePotential) != 0) potential[i] = u;
+            var f = NeuronElements.Fire(neuron, v, a, current[i]);
+            spikes[i] = f.S;
+            state[i] = f.V;
+            state[n + i] = f.A;
+            if ((flags & SaveSurrogate) != 0) surrogate[i] = surrogateFunction.Derivative(f.Z);
+            if ((flags & SavePotential) != 0) potential[i] = f.U;
         }
     }
 
@@ -221,7 +212,7 @@ internal static class AdaptiveNeuronKernels
             float gv = hasStateGrad ? stateGrad[i] : 0f;
             float ga = hasStateGrad ? stateGrad[n + i] : 0f;
             float gvPrev, gaPrev;
-            float gi = StepGradients(neuron, gs, gv, ga, surrogate[i], potential[i], a, vPrev, out gvPrev, out gaPrev);
+            float gi = NeuronElements.StepGradients(neuron, gs, gv, ga, surrogate[i], potential[i], a, vPrev, out gvPrev, out gaPrev);
             if ((flags & WriteCurrentGrad) != 0) currentGrad[i] = gi;
             if ((flags & WritePreviousGrad) != 0)
             {
@@ -229,22 +220,5 @@ internal static class AdaptiveNeuronKernels
                 previousGrad[n + i] = gaPrev;
             }
         }
-    }
-
-    /// <summary>
-    /// The chain rule of one step (see the class summary): returns g_I and gives g_v[t−1], g_a[t] for the step that
-    /// started from (v[t−1] = <paramref name="vPrev"/>, a) and charged to u.
-    /// </summary>
-    internal static float StepGradients<TNeuron>(TNeuron neuron, float gs, float gv, float ga, float sg, float u, float a, float vPrev,
-        out float gvPrev, out float gaPrev)
-        where TNeuron : struct, IAdaptiveNeuronDynamics
-    {
-        float s = Spike(neuron, u, a);
-        float gz = (gs + gv * neuron.ResetSpikeDerivative(u, s, a) + ga * neuron.AdaptSpikeDerivative(a, u, s)) * sg;
-        float gu = gz + gv * neuron.ResetPotentialDerivative(u, s, a) + ga * neuron.AdaptPotentialDerivative(a, u, s);
-        gaPrev = gz * neuron.OvershootAuxiliaryDerivative(a) + gv * neuron.ResetAuxiliaryDerivative(u, s, a)
-            + ga * neuron.AdaptAuxiliaryDerivative(a, u, s) + gu * neuron.ChargeAuxiliaryDerivative(vPrev, a);
-        gvPrev = gu * neuron.ChargeStateDerivative(vPrev, a);
-        return gu * neuron.ChargeCurrentDerivative(vPrev, a);
     }
 }

@@ -40,17 +40,10 @@ internal static class FiniteCheck
             return;
         }
         if ((uint)slot >= (ulong)flags.Length) throw new ArgumentOutOfRangeException(nameof(slot), $"FiniteCheck: slot {slot} is outside the {flags.Length} flags.");
-        var table = GC.AllocateArray<long>(2 * xs.Count, pinned: true);
-        long total = 0;
-        for (int i = 0; i < xs.Count; i++)
-        {
-            table[2 * i] = HostMemory.Address(xs[i]);
-            table[(2 * i) + 1] = xs[i].Length;
-            total += xs[i].Length;
-        }
-        if (total == 0) return;
-        // The CPU accelerator's launch returns when every worker has finished, so the table outlives its use.
-        device.Kernels.Load<long, int, long, long>(HostMarkAllKernel)(device.Launch.GridStride(total), HostMemory.Address(table), xs.Count, total, HostMemory.Address(flags.SubView(slot, 1)));
+        var table = new HostTable(xs.Count);
+        foreach (var x in xs) table.Add(x.Length)[0] = HostMemory.Address(x);
+        if (table.Total == 0) return;
+        device.Kernels.Load<HostSegments, long>(HostMarkAllKernel)(device.Launch.GridStride(table.Total), table.Segments, HostMemory.Address(flags.SubView(slot, 1)));
         GC.KeepAlive(table);
     }
 
@@ -76,21 +69,15 @@ internal static class FiniteCheck
 
     /// <summary>The host form of <see cref="MarkAll"/>: each worker scans its share of the views' concatenation.</summary>
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run MarkKernel per view.")]
-    internal static unsafe void HostMarkAllKernel(long table, int entries, long total, long flag)
+    internal static unsafe void HostMarkAllKernel(HostSegments table, long flag)
     {
-        var (start, end) = GridStride.Chunk(total);
-        long* entry = (long*)table;
-        long offset = 0;
         bool bad = false;
-        for (int e = 0; e < entries && offset < end; e++, entry += 2)
+        foreach (var piece in table.Share())
         {
-            long n = entry[1];
-            long lo = Math.Max(start, offset) - offset, hi = Math.Min(end, offset + n) - offset;
-            offset += n;
-            float* px = (float*)entry[0];
-            for (long i = lo; i < hi; i++) bad |= IsNonFinite(px[i]);
+            float* px = piece.Floats(0);
+            long hi = piece.Hi;
+            for (long i = piece.Lo; i < hi; i++) bad |= IsNonFinite(px[i]);
         }
         if (bad) *(float*)flag = 1f;
     }
-
 }

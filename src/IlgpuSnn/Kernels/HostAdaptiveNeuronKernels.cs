@@ -7,12 +7,13 @@ namespace IlgpuSnn.Kernels;
 
 /// <summary>
 /// The CPU accelerator's form of the two-state neuron kernels of <see cref="AdaptiveNeuronKernels"/> (sequence and
-/// step, forward and backward): the same arithmetic per neuron in the same order (so the results are identical), but
-/// each worker takes one contiguous share of the neurons and reads the buffers through host pointers instead of
-/// ILGPU's view indexer (see <see cref="HostLifKernels"/>). Addresses of views a launch does not use are 0 and guarded
-/// by the flags. GPUs, and the tests that switch host kernels off, run the portable kernels. The built-in ALIF with a
-/// built-in surrogate runs whole SIMD vectors of neurons first (<see cref="HostAdaptiveVector"/>); the scalar loop does
-/// the rest of a worker's share and every other two-state neuron (host pointers alone gained nothing measurable).
+/// step, forward and backward): the same arithmetic per neuron (<see cref="NeuronElements"/>) in the same order (so the
+/// results are identical), but each worker takes one contiguous share of the neurons and reads the buffers through host
+/// pointers instead of ILGPU's view indexer (see <see cref="HostLifKernels"/>). Addresses of views a launch does not
+/// use are 0 and guarded by the flags. GPUs, and the tests that switch host kernels off, run the portable kernels. The
+/// built-in ALIF with a built-in surrogate runs whole SIMD vectors of neurons first (<see cref="HostAdaptiveVector"/>);
+/// the scalar loop does the rest of a worker's share and every other two-state neuron (host pointers alone gained
+/// nothing measurable).
 /// </summary>
 internal static class HostAdaptiveNeuronKernels
 {
@@ -35,18 +36,16 @@ internal static class HostAdaptiveNeuronKernels
             for (int t = 0; t < steps; t++)
             {
                 long k = t * n + i;
-                float u = neuron.Charge(v, a, pc[k]);
-                float z = neuron.Overshoot(u, a);
-                float s = z >= 0f ? 1f : 0f;
-                ps[k] = s;
-                if (saveSurrogate) pg[k] = surrogateFunction.Derivative(z);
+                var f = NeuronElements.Fire(neuron, v, a, pc[k]);
+                ps[k] = f.S;
+                if (saveSurrogate) pg[k] = surrogateFunction.Derivative(f.Z);
                 if (savePotential)
                 {
-                    pu[k] = u;
+                    pu[k] = f.U;
                     pu[plane + k] = a;
                 }
-                v = neuron.Reset(u, s, a);
-                a = neuron.Adapt(a, u, s);
+                v = f.V;
+                a = f.A;
             }
             if (hasState)
             {
@@ -77,14 +76,13 @@ internal static class HostAdaptiveNeuronKernels
                 float vPrev = 0f;
                 if (t > 0)
                 {
-                    float uPrev = pu[k - n], aPrev = pu[plane + k - n];
-                    vPrev = neuron.Reset(uPrev, AdaptiveNeuronKernels.Spike(neuron, uPrev, aPrev), aPrev);
+                    vPrev = NeuronElements.StateAfter(neuron, pu[k - n], pu[plane + k - n]);
                 }
                 else if (hasInitial)
                 {
                     vPrev = pv0[i];
                 }
-                float gi = AdaptiveNeuronKernels.StepGradients(neuron, pgs[k], gv, ga, pg[k], u, a, vPrev, out float gvPrev, out float gaPrev);
+                float gi = NeuronElements.StepGradients(neuron, pgs[k], gv, ga, pg[k], u, a, vPrev, out float gvPrev, out float gaPrev);
                 pgi[k] = gi;
                 gv = gvPrev;
                 ga = gaPrev;
@@ -107,14 +105,12 @@ internal static class HostAdaptiveNeuronKernels
         {
             float v = hasState ? pp[i] : 0f;
             float a = hasState ? pp[n + i] : 0f;
-            float u = neuron.Charge(v, a, pc[i]);
-            float z = neuron.Overshoot(u, a);
-            float s = z >= 0f ? 1f : 0f;
-            ps[i] = s;
-            pv[i] = neuron.Reset(u, s, a);
-            pv[n + i] = neuron.Adapt(a, u, s);
-            if (saveSurrogate) pg[i] = surrogateFunction.Derivative(z);
-            if (savePotential) pu[i] = u;
+            var f = NeuronElements.Fire(neuron, v, a, pc[i]);
+            ps[i] = f.S;
+            pv[i] = f.V;
+            pv[n + i] = f.A;
+            if (saveSurrogate) pg[i] = surrogateFunction.Derivative(f.Z);
+            if (savePotential) pu[i] = f.U;
         }
     }
 
@@ -138,7 +134,7 @@ internal static class HostAdaptiveNeuronKernels
             float gs = hasSpikeGrad ? pgs[i] : 0f;
             float gv = hasStateGrad ? pgx[i] : 0f;
             float ga = hasStateGrad ? pgx[n + i] : 0f;
-            float gi = AdaptiveNeuronKernels.StepGradients(neuron, gs, gv, ga, pg[i], pu[i], a, vPrev, out float gvPrev, out float gaPrev);
+            float gi = NeuronElements.StepGradients(neuron, gs, gv, ga, pg[i], pu[i], a, vPrev, out float gvPrev, out float gaPrev);
             if (writeCurrent) pgi[i] = gi;
             if (writePrevious)
             {

@@ -9,7 +9,7 @@ namespace IlgpuSnn.Kernels;
 /// SIMD bodies of <see cref="HostAdaptiveNeuronKernels"/> for the built-in <see cref="AlifNeuron"/> with a built-in
 /// surrogate, as <see cref="HostLifVector"/> is for the LIF family: <see cref="Vector{T}"/> lanes of neurons at a time,
 /// the same float operations in the same order as the struct's scalar methods and
-/// <see cref="AdaptiveNeuronKernels.StepGradients{TNeuron}"/> (so everything but the sigmoid's σ' is bit-identical),
+/// <see cref="NeuronElements.StepGradients{TNeuron}"/> (so everything but the sigmoid's σ' is bit-identical),
 /// the sequences in blocks of neurons walked step by step. Each method does the whole vectors of [start, end) and
 /// returns where it stopped; the kernel's scalar loop does the rest and every other two-state neuron.
 /// </summary>
@@ -237,7 +237,7 @@ internal static unsafe class HostAdaptiveVector
         /// <summary><see cref="AlifNeuron.Adapt"/>.</summary>
         public Vector<float> Adapt(Vector<float> a, Vector<float> s) => adaptationDecay * a + s;
 
-        /// <summary><see cref="AdaptiveNeuronKernels.StepGradients{TNeuron}"/> with <see cref="AlifNeuron"/>'s derivatives.</summary>
+        /// <summary><see cref="NeuronElements.StepGradients{TNeuron}"/> with <see cref="AlifNeuron"/>'s derivatives.</summary>
         public Vector<float> StepGradients(Vector<float> gs, Vector<float> gv, Vector<float> ga, Vector<float> sg, Vector<float> u,
             Vector<float> a, Vector<float> vPrev, out Vector<float> gvPrev, out Vector<float> gaPrev)
         {

@@ -10,7 +10,7 @@ namespace IlgpuSnn.Kernels;
 /// benchmarks/RESULTS.md). Each thread takes one contiguous chunk. GPUs never see it: they run the portable kernels of
 /// <see cref="Elementwise"/>, which the tests also run on the CPU.
 /// </summary>
-internal static class HostElementwise
+internal static partial class HostElementwise
 {
     /// <summary>Form codes: what the kernel computes with operands a, b and outputs y (and g, gx for backward).</summary>
     internal const int Fill = 0, Copy = 1, Axpby = 2, Binary = 3, Unary = 4, UnaryBackward = 5, SumSlices = 6, Combine = 7;
@@ -25,60 +25,6 @@ internal static class HostElementwise
         long n = y.Length;
         device.Kernels.Load<long, long, long, long, long, int, int, float, float>(HostKernel)(
             device.Launch.GridStride(n), HostMemory.Address(a), HostMemory.Address(b), HostMemory.Address(y), HostMemory.Address(g), n, form, op, p, q);
-    }
-
-    /// <summary>
-    /// y_j = (replace_j ? 0 : y_j) + Σ_s x_j[s] (the slices in order) for every pair j, all pairs in ONE launch (the
-    /// pairs' y must not overlap): a table of addresses and lengths walked in one piece per thread, as
-    /// <see cref="OptimizerKernels.HostStep"/> does.
-    /// </summary>
-    public static void AddPairs(Device device, ReadOnlySpan<ElementwisePair> pairs)
-    {
-        // The CPU accelerator's launch returns when every thread has finished, so the pinned table outlives its use.
-        var table = GC.AllocateArray<long>(pairs.Length * PairLongs, pinned: true);
-        long total = 0;
-        for (int j = 0; j < pairs.Length; j++)
-        {
-            var (y, x, replace, slices) = pairs[j];
-            Elementwise.RequireSlices("AddPairs", x, y, slices);
-            table[j * PairLongs] = HostMemory.Address(y);
-            table[(j * PairLongs) + 1] = HostMemory.Address(x);
-            table[(j * PairLongs) + 2] = y.Length;
-            table[(j * PairLongs) + 3] = replace ? 1 : 0;
-            table[(j * PairLongs) + 4] = slices;
-            total += y.Length;
-        }
-        if (total == 0) return;
-        device.Kernels.Load<long, int, long>(AddPairsKernel)(device.Launch.GridStride(total), HostMemory.Address(table), pairs.Length, total);
-        GC.KeepAlive(table);
-    }
-
-    /// <summary>Longs per pair in <see cref="AddPairs"/>'s table: y and x addresses, length, replace flag, slices.</summary>
-    private const int PairLongs = 5;
-
-
-    [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run one Axpby or Copy per pair.")]
-    internal static unsafe void AddPairsKernel(long table, int pairs, long total)
-    {
-        var (start, end) = GridStride.Chunk(total);
-        long* entry = (long*)table;
-        long offset = 0;
-        for (int j = 0; j < pairs && offset < end; j++, entry += PairLongs)
-        {
-            long n = entry[2];
-            long lo = Math.Max(start, offset) - offset, hi = Math.Min(end, offset + n) - offset;
-            offset += n;
-            if (lo >= hi) continue;
-            float* py = (float*)entry[0], px = (float*)entry[1];
-            bool replace = entry[3] != 0;
-            long slices = entry[4];
-            for (long i = lo; i < hi; i++)
-            {
-                float sum = replace ? px[i] : py[i] + px[i];
-                for (long k = 1; k < slices; k++) sum += px[(k * n) + i];
-                py[i] = sum;
-            }
-        }
     }
 
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run the portable Elementwise kernels.")]
@@ -125,10 +71,3 @@ internal static class HostElementwise
         }
     }
 }
-
-/// <summary>One pair of <see cref="Elementwise.AddPairs"/>: y = (Replace ? 0 : y) + Σ_s x[s] over its slices, in order.</summary>
-/// <param name="Y">The target, updated in place.</param>
-/// <param name="X">What is added (or copied): <paramref name="Slices"/> consecutive slices as long as the target.</param>
-/// <param name="Replace">Whether the sum replaces y instead of being added to it.</param>
-/// <param name="Slices">Number of slices in x.</param>
-internal readonly record struct ElementwisePair(ArrayView<float> Y, ArrayView<float> X, bool Replace, int Slices = 1);

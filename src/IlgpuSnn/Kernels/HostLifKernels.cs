@@ -6,13 +6,13 @@ namespace IlgpuSnn.Kernels;
 
 /// <summary>
 /// The CPU accelerator's form of the one-state neuron kernels of <see cref="LifKernels"/> and
-/// <see cref="LifBackwardKernels"/> (sequence and step, forward and backward): the same arithmetic per neuron, in the
-/// same order (so the results are identical), but each worker takes one contiguous share of the neurons and reads the
-/// buffers through host pointers instead of ILGPU's view indexer, which costs several times a plain access on the CPU
-/// (benchmarks/RESULTS.md). Addresses of views a launch does not use are 0 and guarded by the flags of the portable
-/// kernels. GPUs, and the tests that switch host kernels off, run the portable kernels. The built-in LIF family with a
-/// built-in surrogate runs whole SIMD vectors of neurons first (<see cref="HostLifVector"/>); the scalar loop does the
-/// rest of a worker's share and every other neuron or surrogate.
+/// <see cref="LifBackwardKernels"/> (sequence and step, forward and backward): the same arithmetic per neuron
+/// (<see cref="NeuronElements"/>), in the same order (so the results are identical), but each worker takes one
+/// contiguous share of the neurons and reads the buffers through host pointers instead of ILGPU's view indexer, which
+/// costs several times a plain access on the CPU (benchmarks/RESULTS.md). Addresses of views a launch does not use are
+/// 0 and guarded by the flags of the portable kernels. GPUs, and the tests that switch host kernels off, run the
+/// portable kernels. The built-in LIF family with a built-in surrogate runs whole SIMD vectors of neurons first
+/// (<see cref="HostLifVector"/>); the scalar loop does the rest of a worker's share and every other neuron or surrogate.
 /// </summary>
 internal static class HostLifKernels
 {
@@ -34,13 +34,11 @@ internal static class HostLifKernels
             for (int t = 0; t < steps; t++)
             {
                 long k = t * n + i;
-                float u = neuron.Charge(v, pc[k]);
-                float z = neuron.Overshoot(u);
-                float s = z >= 0f ? 1f : 0f;
-                ps[k] = s;
-                if (saveSurrogate) pg[k] = surrogateFunction.Derivative(z);
-                if (savePotential) pu[k] = u;
-                v = neuron.Reset(u, s);
+                var f = NeuronElements.Fire(neuron, v, pc[k]);
+                ps[k] = f.S;
+                if (saveSurrogate) pg[k] = surrogateFunction.Derivative(f.Z);
+                if (savePotential) pu[k] = f.U;
+                v = f.V;
             }
             if (hasState) pv[i] = v;
         }
@@ -60,14 +58,11 @@ internal static class HostLifKernels
         long first = HostLifVector.Step(neuron, surrogateFunction, current, previousV, spikes, v, surrogate, potential, flags, start, end);
         for (long i = first; i < end; i++)
         {
-            float prev = hasState ? pp[i] : 0f;
-            float u = neuron.Charge(prev, pc[i]);
-            float z = neuron.Overshoot(u);
-            float s = z >= 0f ? 1f : 0f;
-            ps[i] = s;
-            pv[i] = neuron.Reset(u, s);
-            if (saveSurrogate) pg[i] = surrogateFunction.Derivative(z);
-            if (savePotential) pu[i] = u;
+            var f = NeuronElements.Fire(neuron, hasState ? pp[i] : 0f, pc[i]);
+            ps[i] = f.S;
+            pv[i] = f.V;
+            if (saveSurrogate) pg[i] = surrogateFunction.Derivative(f.Z);
+            if (savePotential) pu[i] = f.U;
         }
     }
 
@@ -93,13 +88,12 @@ internal static class HostLifKernels
                 long k = t * n + i;
                 float sg = pg[k];
                 float u = readU ? pu[k] : 0f;
-                float s = readU ? Spike(neuron, u) : readS ? ps[k] : 0f;
-                float gu = pgs[k] * sg + gv * neuron.ResetDerivative(u, s, sg);
+                float s = readU ? NeuronElements.Spike(neuron, u) : readS ? ps[k] : 0f;
+                float gu = NeuronElements.PotentialGradient(neuron, pgs[k], gv, sg, u, s);
                 float vPrev = 0f;
                 if (readU && t > 0)
                 {
-                    float uPrev = pu[k - n];
-                    vPrev = neuron.Reset(uPrev, Spike(neuron, uPrev));
+                    vPrev = NeuronElements.StateAfter(neuron, pu[k - n]);
                 }
                 else if (readU && hasInitial)
                 {
@@ -136,8 +130,8 @@ internal static class HostLifKernels
             float gs = hasSpikeGrad ? pgs[i] : 0f;
             float gv = hasPotentialGrad ? pgv[i] : 0f;
             float u = readU ? pu[i] : 0f;
-            float s = readU ? Spike(neuron, u) : readS ? ps[i] : 0f;
-            float gu = gs * sg + gv * neuron.ResetDerivative(u, s, sg);
+            float s = readU ? NeuronElements.Spike(neuron, u) : readS ? ps[i] : 0f;
+            float gu = NeuronElements.PotentialGradient(neuron, gs, gv, sg, u, s);
             float vPrev = readU && hasInitial ? pvp[i] : 0f;
             if (writeCurrent) pgi[i] = gu * neuron.ChargeCurrentDerivative(vPrev);
             if (writePrevious) pgprev[i] = gu * neuron.ChargeStateDerivative(vPrev);
@@ -160,15 +154,7 @@ internal static class HostLifKernels
             for (int t = 0; t < steps; t++)
             {
                 long k = t * n + i;
-                float u = neuron.Charge(v, pc[k]);
-                float z = neuron.Overshoot(u);
-                float s = z >= 0f ? 1f : 0f;
-                float sg = surrogateFunction.Derivative(z);
-                ps[k] = s;
-                sumS += s;
-                sumE += sg * e;
-                v = neuron.Reset(u, s);
-                e = neuron.ChargeCurrentDerivative(v) + e * neuron.ChargeStateDerivative(v) * neuron.ResetDerivative(u, s, sg);
+                ps[k] = NeuronElements.RateStep(neuron, surrogateFunction, pc[k], ref v, ref e, ref sumS, ref sumE);
             }
             pv[i] = v;
             pe[i] = e;
@@ -176,8 +162,4 @@ internal static class HostLifKernels
             pse[i] = sumE;
         }
     }
-
-    /// <summary>The spike of pre-reset potential u (the forward's H(z)).</summary>
-    private static float Spike<TNeuron>(TNeuron neuron, float u) where TNeuron : struct, INeuronDynamics =>
-        neuron.Overshoot(u) >= 0f ? 1f : 0f;
 }

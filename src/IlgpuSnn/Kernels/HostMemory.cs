@@ -17,4 +17,10 @@ internal static class HostMemory
     /// </summary>
     public static unsafe long Address<T>(T[] pinned) where T : unmanaged =>
         (long)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
+
+    /// <summary>
+    /// Inside a host kernel: counts this worker as finished on the pinned int at <paramref name="counter"/> (zero before
+    /// the launch); true for exactly one worker, the last, when every other worker has finished its share.
+    /// </summary>
+    public static unsafe bool LastToFinish(long counter) => Interlocked.Increment(ref *(int*)counter) == GridStride.Threads;
 }

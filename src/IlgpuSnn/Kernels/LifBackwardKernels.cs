@@ -72,10 +72,6 @@ internal static class LifBackwardKernels
             parameterGrad ?? surrogate, parameter ?? surrogate, neuron, flags);
     }
 
-    /// <summary>The spike of pre-reset potential u (the forward's H(z)).</summary>
-    private static float Spike<TNeuron>(TNeuron neuron, float u) where TNeuron : struct, INeuronDynamics =>
-        neuron.Overshoot(u) >= 0f ? 1f : 0f;
-
     [Kernel]
     internal static void SequenceBackwardKernel<TNeuron>(ArrayView<float> spikeGrad, ArrayView<float> surrogate, ArrayView<float> spikes,
         ArrayView<float> potential, ArrayView<float> initial, ArrayView<float> currentGrad, ArrayView<float> parameterGrad,
@@ -93,13 +89,12 @@ internal static class LifBackwardKernels
                 long k = t * n + i;
                 float sg = surrogate[k];
                 float u = readU ? potential[k] : 0f;
-                float s = readU ? Spike(neuron, u) : (flags & ReadSpikes) != 0 ? spikes[k] : 0f;
-                float gu = spikeGrad[k] * sg + gv * neuron.ResetDerivative(u, s, sg);
+                float s = readU ? NeuronElements.Spike(neuron, u) : (flags & ReadSpikes) != 0 ? spikes[k] : 0f;
+                float gu = NeuronElements.PotentialGradient(neuron, spikeGrad[k], gv, sg, u, s);
                 float vPrev = 0f;
                 if (readU && t > 0)
                 {
-                    float uPrev = potential[k - n];
-                    vPrev = neuron.Reset(uPrev, Spike(neuron, uPrev));
+                    vPrev = NeuronElements.StateAfter(neuron, potential[k - n]);
                 }
                 else if (readU && (flags & HasState) != 0)
                 {
@@ -127,8 +122,8 @@ internal static class LifBackwardKernels
             float gs = (flags & HasSpikeGrad) != 0 ? spikeGrad[i] : 0f;
             float gv = (flags & HasStateGrad) != 0 ? potentialGrad[i] : 0f;
             float u = readU ? potential[i] : 0f;
-            float s = readU ? Spike(neuron, u) : (flags & ReadSpikes) != 0 ? spikes[i] : 0f;
-            float gu = gs * sg + gv * neuron.ResetDerivative(u, s, sg);
+            float s = readU ? NeuronElements.Spike(neuron, u) : (flags & ReadSpikes) != 0 ? spikes[i] : 0f;
+            float gu = NeuronElements.PotentialGradient(neuron, gs, gv, sg, u, s);
             float vPrev = readU && (flags & HasState) != 0 ? previousV[i] : 0f;
             if ((flags & WriteCurrentGrad) != 0) currentGrad[i] = gu * neuron.ChargeCurrentDerivative(vPrev);
             if ((flags & WritePreviousGrad) != 0) previousGrad[i] = gu * neuron.ChargeStateDerivative(vPrev);

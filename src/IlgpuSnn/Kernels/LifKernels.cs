@@ -125,13 +125,11 @@ internal static class LifKernels
             for (int t = 0; t < steps; t++)
             {
                 long k = t * n + i;
-                float u = neuron.Charge(v, current[k]);
-                float z = neuron.Overshoot(u);
-                float s = z >= 0f ? 1f : 0f;
-                spikes[k] = s;
-                if ((flags & SaveSurrogate) != 0) surrogate[k] = surrogateFunction.Derivative(z);
-                if ((flags & SavePotential) != 0) potential[k] = u;
-                v = neuron.Reset(u, s);
+                var f = NeuronElements.Fire(neuron, v, current[k]);
+                spikes[k] = f.S;
+                if ((flags & SaveSurrogate) != 0) surrogate[k] = surrogateFunction.Derivative(f.Z);
+                if ((flags & SavePotential) != 0) potential[k] = f.U;
+                v = f.V;
             }
             if ((flags & HasState) != 0) state[i] = v;
         }
@@ -146,14 +144,11 @@ internal static class LifKernels
         TNeuron neuron = Bound(dynamics, parameter, flags);
         foreach (long i in GridStride.Over(current.Length))
         {
-            float prev = (flags & HasState) != 0 ? previousV[i] : 0f;
-            float u = neuron.Charge(prev, current[i]);
-            float z = neuron.Overshoot(u);
-            float s = z >= 0f ? 1f : 0f;
-            spikes[i] = s;
-            v[i] = neuron.Reset(u, s);
-            if ((flags & SaveSurrogate) != 0) surrogate[i] = surrogateFunction.Derivative(z);
-            if ((flags & SavePotential) != 0) potential[i] = u;
+            var f = NeuronElements.Fire(neuron, (flags & HasState) != 0 ? previousV[i] : 0f, current[i]);
+            spikes[i] = f.S;
+            v[i] = f.V;
+            if ((flags & SaveSurrogate) != 0) surrogate[i] = surrogateFunction.Derivative(f.Z);
+            if ((flags & SavePotential) != 0) potential[i] = f.U;
         }
     }
 
@@ -169,15 +164,7 @@ internal static class LifKernels
             for (int t = 0; t < steps; t++)
             {
                 long k = t * n + i;
-                float u = neuron.Charge(v, current[k]);
-                float z = neuron.Overshoot(u);
-                float s = z >= 0f ? 1f : 0f;
-                float sg = surrogateFunction.Derivative(z);
-                spikes[k] = s;
-                sumS += s;
-                sumE += sg * e;
-                v = neuron.Reset(u, s);
-                e = neuron.ChargeCurrentDerivative(v) + e * neuron.ChargeStateDerivative(v) * neuron.ResetDerivative(u, s, sg);
+                spikes[k] = NeuronElements.RateStep(neuron, surrogateFunction, current[k], ref v, ref e, ref sumS, ref sumE);
             }
             potential[i] = v;
             recursion[i] = e;

@@ -160,7 +160,7 @@ internal static class LossKernels
     }
 
     /// <summary>Index (0-based within the row) of the first maximum of the row starting at <paramref name="row"/>.</summary>
-    private static int RowArgMax(ArrayView<float> logits, long row, int classes)
+    private static int RowArgMax<TReader>(TReader logits, long row, int classes) where TReader : struct, IFloatReader
     {
         int best = 0;
         float max = logits[row];
@@ -177,11 +177,19 @@ internal static class LossKernels
     }
 
     /// <summary>Σ_j exp(logits[row + j] − max): the softmax denominator, shifted by the row maximum for stability.</summary>
-    private static float RowExpSum(ArrayView<float> logits, long row, int classes, float max)
+    private static float RowExpSum<TReader>(TReader logits, long row, int classes, float max) where TReader : struct, IFloatReader
     {
         float sum = 0f;
         for (int j = 0; j < classes; j++) sum += MathF.Exp(logits[row + j] - max);
         return sum;
+    }
+
+    /// <summary>−log softmax(row)[label], stably (the row maximum subtracted before exponentiating); NaN for a label outside [0, classes).</summary>
+    private static float RowCrossEntropy<TReader>(TReader logits, long row, int classes, int label) where TReader : struct, IFloatReader
+    {
+        float max = logits[row + RowArgMax(logits, row, classes)];
+        float sum = RowExpSum(logits, row, classes, max);
+        return label < 0 || label >= classes ? float.NaN : MathF.Log(sum) - (logits[row + label] - max);
     }
 
     /// <summary>
@@ -192,7 +200,8 @@ internal static class LossKernels
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run the partial kernels and SumScaledKernel.")]
     internal static unsafe void HostRowReductionKernel(long logits, long labels, long partials, long y, long counter, HostRowSettings s)
     {
-        float* x = (float*)logits, lab = (float*)labels, part = (float*)partials;
+        var x = new PointerReader(logits);
+        float* lab = (float*)labels, part = (float*)partials;
         long parts = s.Parts, period = s.Period;
         foreach (long w in GridStride.Over(parts))
         {
@@ -200,67 +209,31 @@ internal static class LossKernels
             for (long r = w; r < s.Rows; r += parts)
             {
                 long row = r * s.Classes;
-                int argMax = HostRowArgMax(x, row, s.Classes);
                 int label = (int)lab[r % period];
                 if (s.Form == CorrectRows)
                 {
-                    if (argMax == label) sum += 1f;
+                    if (RowArgMax(x, row, s.Classes) == label) sum += 1f;
                     continue;
                 }
-                float max = x[row + argMax];
-                float e = HostRowExpSum(x, row, s.Classes, max);
-                if (label < 0 || label >= s.Classes) sum += float.NaN;
-                else sum += MathF.Log(e) - (x[row + label] - max);
+                sum += RowCrossEntropy(x, row, s.Classes, label);
             }
             part[w] = sum;
         }
-        if (Interlocked.Increment(ref *(int*)counter) != GridStride.Threads) return;
+        if (!HostMemory.LastToFinish(counter)) return;
         float total = 0f;
         for (long k = 0; k < parts; k++) total += part[k];
         *(float*)y = total * s.Scale * s.Factor;
     }
 
-    /// <summary><see cref="RowArgMax"/> through a host pointer.</summary>
-    private static unsafe int HostRowArgMax(float* logits, long row, int classes)
-    {
-        int best = 0;
-        float max = logits[row];
-        for (int j = 1; j < classes; j++)
-        {
-            float v = logits[row + j];
-            if (v > max)
-            {
-                max = v;
-                best = j;
-            }
-        }
-        return best;
-    }
-
-    /// <summary><see cref="RowExpSum"/> through a host pointer.</summary>
-    private static unsafe float HostRowExpSum(float* logits, long row, int classes, float max)
-    {
-        float sum = 0f;
-        for (int j = 0; j < classes; j++) sum += MathF.Exp(logits[row + j] - max);
-        return sum;
-    }
-
     [Kernel]
     internal static void CrossEntropyPartialKernel(ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> partials, int rows, int classes)
     {
+        var x = new ViewReader(logits);
         long parts = partials.Length, period = labels.Length;
         foreach (long w in GridStride.Over(parts))
         {
             float s = 0f;
-            for (long r = w; r < rows; r += parts)
-            {
-                long row = r * classes;
-                float max = logits[row + RowArgMax(logits, row, classes)];
-                float sum = RowExpSum(logits, row, classes, max);
-                int label = (int)labels[r % period];
-                if (label < 0 || label >= classes) s += float.NaN;
-                else s += MathF.Log(sum) - (logits[row + label] - max);
-            }
+            for (long r = w; r < rows; r += parts) s += RowCrossEntropy(x, r * classes, classes, (int)labels[r % period]);
             partials[w] = s;
         }
     }
@@ -270,12 +243,13 @@ internal static class LossKernels
         ArrayView<float> gradLogits, int rows, int classes, float invRows, float factor)
     {
         float scale = (g[0] * factor) * invRows;
+        var x = new ViewReader(logits);
         long period = labels.Length;
         foreach (long r in GridStride.Over(rows))
         {
             long row = r * classes;
-            float max = logits[row + RowArgMax(logits, row, classes)];
-            float sum = RowExpSum(logits, row, classes, max);
+            float max = logits[row + RowArgMax(x, row, classes)];
+            float sum = RowExpSum(x, row, classes, max);
             float inv = 1f / sum;
             int label = (int)labels[r % period];
             for (int j = 0; j < classes; j++)
@@ -300,13 +274,14 @@ internal static class LossKernels
     [Kernel]
     internal static void CountCorrectPartialKernel(ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> partials, int rows, int classes)
     {
+        var x = new ViewReader(logits);
         long parts = partials.Length, period = labels.Length;
         foreach (long w in GridStride.Over(parts))
         {
             float s = 0f;
             for (long r = w; r < rows; r += parts)
             {
-                if (RowArgMax(logits, r * classes, classes) == (int)labels[r % period]) s += 1f;
+                if (RowArgMax(x, r * classes, classes) == (int)labels[r % period]) s += 1f;
             }
             partials[w] = s;
         }

@@ -16,9 +16,6 @@ internal static class OptimizerKernels
     /// <summary>The update rules of <see cref="HostStep"/>.</summary>
     internal const int SgdMethod = 0, AdamWMethod = 1;
 
-    /// <summary>Longs per parameter in <see cref="HostStep"/>'s table: parameter, gradient, state A, state B addresses, length, slot.</summary>
-    private const int EntryLongs = 6;
-
     /// <summary>
     /// One SGD step in place unless skip[0] ≠ 0 (when <paramref name="skip"/> is given): d = g + wd·p; with momentum
     /// buf = momentum·buf + d (a zero buffer makes the first step buf = d); d = nesterov ? d + momentum·buf : buf;
@@ -96,10 +93,7 @@ internal static class OptimizerKernels
         ArrayView<float> counts, HostStepSettings settings)
     {
         ArgumentNullException.ThrowIfNull(device);
-        // One pinned table per step: a completion counter, then EntryLongs values per parameter. The CPU accelerator's
-        // launch returns when every thread has finished, so the table outlives its use.
-        var table = GC.AllocateArray<long>(1 + (updates.Length * EntryLongs), pinned: true);
-        long total = 0;
+        var table = new HostTable(updates.Length);
         for (int e = 0; e < updates.Length; e++)
         {
             var u = updates[e];
@@ -108,21 +102,18 @@ internal static class OptimizerKernels
             if (u.StateB.Length != 0) Elementwise.RequireSameLength("HostStep", u.Parameter, u.StateB);
             if (method == AdamWMethod && ((ulong)u.Slot >= (ulong)counts.Length || u.StateA.Length == 0 || u.StateB.Length == 0))
                 throw new ArgumentException($"HostStep: AdamW update {e} needs both moments and a slot below {counts.Length}, got slot {u.Slot}.", nameof(updates));
-            int at = 1 + (e * EntryLongs);
-            table[at] = HostMemory.Address(u.Parameter);
-            table[at + 1] = HostMemory.Address(u.Gradient);
-            table[at + 2] = HostMemory.Address(u.StateA);
-            table[at + 3] = HostMemory.Address(u.StateB);
-            table[at + 4] = u.Parameter.Length;
-            table[at + 5] = u.Slot;
-            total += u.Parameter.Length;
+            var entry = table.Add(u.Parameter.Length); // parameter, gradient, state A, state B addresses, slot
+            entry[0] = HostMemory.Address(u.Parameter);
+            entry[1] = HostMemory.Address(u.Gradient);
+            entry[2] = HostMemory.Address(u.StateA);
+            entry[3] = HostMemory.Address(u.StateB);
+            entry[4] = u.Slot;
         }
-        device.Kernels.Load<long, int, long, long, long, long, int, HostStepSettings>(HostStepKernel)(
-            device.Launch.GridStride(Math.Max(1L, total)), HostMemory.Address(table), updates.Length, total, skip is { } s ? HostMemory.Address(s) : 0L, HostMemory.Address(stepCount), HostMemory.Address(counts), method, settings);
+        device.Kernels.Load<HostSegments, long, long, long, int, HostStepSettings>(HostStepKernel)(
+            device.Launch.GridStride(Math.Max(1L, table.Total)), table.Segments, skip is { } s ? HostMemory.Address(s) : 0L, HostMemory.Address(stepCount),
+            HostMemory.Address(counts), method, settings);
         GC.KeepAlive(table);
     }
-
-    /// <summary>The address of a pinned array's first element.</summary>
 
     /// <summary>One SGD element: d = g + wd·p; with momentum buf = momentum·buf + d, d = nesterov ? d + momentum·buf : buf; returns p − lr·d.</summary>
     internal static float SgdElement(float p, float g, ref float buf, float lr, float momentum, float weightDecay, int useMomentum, int nesterov)
@@ -181,20 +172,14 @@ internal static class OptimizerKernels
     }
 
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run SgdKernel / AdamWKernel per parameter and CommitStepKernel.")]
-    internal static unsafe void HostStepKernel(long table, int entries, long total, long skip, long stepCount, long counts, int method, HostStepSettings s)
+    internal static unsafe void HostStepKernel(HostSegments table, long skip, long stepCount, long counts, int method, HostStepSettings s)
     {
         if (skip != 0 && *(float*)skip != 0f) return;
-        var (start, end) = GridStride.Chunk(total);
         float* pCounts = (float*)counts;
-        long* entry = (long*)table + 1;
-        long offset = 0;
-        for (int e = 0; e < entries && offset < end; e++, entry += EntryLongs)
+        foreach (var piece in table.Share())
         {
-            long n = entry[4];
-            long lo = Math.Max(start, offset) - offset, hi = Math.Min(end, offset + n) - offset;
-            offset += n;
-            if (lo >= hi) continue;
-            float* p = (float*)entry[0], g = (float*)entry[1], a = (float*)entry[2], b = (float*)entry[3];
+            float* p = piece.Floats(0), g = piece.Floats(1), a = piece.Floats(2), b = piece.Floats(3);
+            long lo = piece.Lo, hi = piece.Hi;
             if (method == SgdMethod)
             {
                 for (long i = lo; i < hi; i++)
@@ -206,16 +191,15 @@ internal static class OptimizerKernels
             }
             else
             {
-                var c = AdamWCoefficients.At(pCounts[entry[5]] + 1.0, s.LearningRate, s.A, s.B, s.C, s.D);
+                var c = AdamWCoefficients.At(pCounts[piece[4]] + 1.0, s.LearningRate, s.A, s.B, s.C, s.D);
                 for (long i = lo; i < hi; i++) p[i] = AdamWElement(p[i], g[i], ref a[i], ref b[i], c);
             }
         }
-        // The last thread to finish ends the step: every other thread has read its step counts by now.
-        if (Interlocked.Increment(ref *(int*)table) != GridStride.Threads) return;
+        // The last worker to finish ends the step: every other worker has read its step counts by now.
+        if (!table.LastToFinish()) return;
         *(float*)stepCount += 1f;
         if (method != AdamWMethod) return;
-        entry = (long*)table + 1;
-        for (int e = 0; e < entries; e++, entry += EntryLongs) pCounts[entry[5]] += 1f;
+        for (int e = 0; e < table.Entries; e++) pCounts[table.Payload(e)[4]] += 1f;
     }
 
     [Kernel]
