@@ -113,11 +113,13 @@ internal static class IterationBenchmark
     {
         device.Activity.Reset();
         device.Activity.ProfileKernels = true;
+        var gemms = GemmThroughput.BeginShapeProfile();
         var watch = Stopwatch.StartNew();
         iteration();
         device.Synchronize();
         watch.Stop();
         device.Activity.ProfileKernels = false;
+        GemmThroughput.EndShapeProfile(gemms);
         var kernels = device.Activity.KernelProfile();
         double sum = kernels.Sum(k => k.Seconds);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -26,7 +26,7 @@ var usage = new Dictionary<string, string>
     ["iteration"] = "iteration [--model vgg11|conv|mlp] [--batch 128] [--steps 2,4,6,8,16] [--estimators bptt,sltt,...] [--iterations 5] [--size 32] [--width 1.0] [--profile]",
     ["sparsity"] = "sparsity [--model conv|mlp] [--iterations 40] [--probes 0,20,39] [--rounds 3] | sparsity --crossover (see SpikeGemmCrossover.cs)",
     ["bandwidth"] = "bandwidth [--floats 8388608] [--repeats 10] [--rounds 2]",
-    ["throughput"] = "throughput [--gemm MxNxK[:a|:b|:ab],...] [--conv BxCxOxS,...] [--reps 5] [--silent 0.5] (see GemmThroughput.cs)",
+    ["throughput"] = "throughput [--gemm MxNxK[:a|:b|:ab],...] [--conv BxCxOxS,...] [--ops op:dims,...] [--share spec,...] [--reps 5] [--silent 0.5] (see GemmThroughput.cs)",
 };
 if (rest.Count > 0 && usage.TryGetValue(rest[0], out var line) && rest.Skip(1).Any(a => a is "--help" or "-h"))
 {

@@ -158,7 +158,7 @@ internal static class Gemm
         int ta = transA ? 1 : 0, tb = transB ? 1 : 0;
         if (tiled == 0)
         {
-            int mr = HostGemm.RowsOf(wide), nr = HostGemm.ColumnsOf(wide);
+            int mr = HostGemm.RowsFor(wide, m), nr = HostGemm.ColumnsOf(wide);
             LaunchBlocked(device, av, bv, cv, m, n, k, transA, transB, alpha, beta, wide, images, imageForm, Math.Max((n + nr - 1) / nr, (m + mr - 1) / mr));
         }
         else

@@ -43,6 +43,7 @@ internal static unsafe partial class HostGemm
     [ThreadStatic] private static float[]? columnTile;
     [ThreadStatic] private static float[]? windowRows;
     [ThreadStatic] private static float[]? packedWeights;
+    [ThreadStatic] private static float[]? paddedPlanes;
 
     /// <summary>
     /// Worker <paramref name="thread"/>'s share of the <see cref="WeightGradientForm"/>: the rows (output channels) or
@@ -58,6 +59,11 @@ internal static unsafe partial class HostGemm
         if (rowGroups >= colGroups) (d0, d1) = GridStride.Share(m, DotRows, thread, threads);
         else (e0, e1) = GridStride.Share(n, DotCols, thread, threads);
         if (d0 >= d1 || e0 >= e1) return;
+        if (s.Stride == 1)
+        {
+            WeightGradientPadded(gy, x, c, m, n, alpha, beta, d0, d1, e0, e1, s);
+            return;
+        }
         long inner = (long)s.Nb * s.OutH * s.OutW;
         windowRows ??= GC.AllocateUninitializedArray<float>(WeightBlockFloats + (WeightRows + WeightCols) * (16 + Slack), pinned: true);
         fixed (float* buffer = windowRows)
@@ -85,6 +91,78 @@ internal static unsafe partial class HostGemm
                 }
             }
         }
+    }
+
+    /// <summary>Floats of the padded planes one worker of <see cref="WeightGradientPadded"/> holds at once (about 512 KB, within L2).</summary>
+    private const int PaddedBlockFloats = 128 * 1024;
+
+    /// <summary>
+    /// The weight gradient at stride 1 over rows [d0, d1) (output channels) and columns [e0, e1) (input channel, ki, kj)
+    /// of C, without a column matrix: with x's planes zero-padded to Hp x Wp (Wp = W + 2·padding) and dY's rows padded
+    /// with zeros from Wo to Wp, the column matrix's row (c, ki, kj) over the outputs (oh, ow) of an image is the padded
+    /// plane read from ki·Wp + kj on, so each element of C is one contiguous dot product per image of a padded dY row
+    /// with a shifted padded x plane (the padding columns of dY are zeros and add nothing). Per block of images
+    /// (<see cref="PaddedBlockFloats"/>) the worker pads its rows of dY and its channels of x, then every 4x3 group of C
+    /// gets its dot products over the block's images (the first block scales C by beta). Same values as the column
+    /// matrix's products up to the order of the sums, except that a non-finite x next to a zero padding column of dY
+    /// also meets that zero (NaN where the column matrix never pairs them).
+    /// </summary>
+    private static void WeightGradientPadded(float* gy, float* x, float* c, int m, int n, float alpha, float beta, int d0, int d1, int e0, int e1,
+        in HostIm2Col.ConvShape s)
+    {
+        int wp = s.Width + 2 * s.Padding, hp = s.Height + 2 * s.Padding, window = s.Kh * s.Kw, spatial = s.OutH * s.OutW;
+        // A dY row holds OutH·Wp values then zeros to a whole vector; an x plane holds Hp·Wp values then zeros for the
+        // reads of the last shifted rows past the plane (at most (kh−1)·Wp + kw − 1 + the dY row's length).
+        int rowLength = (s.OutH * wp + 15) & ~15, planeLength = (hp * wp + s.Kw + 31) & ~15;
+        int c0 = e0 / window, c1 = (e1 - 1) / window + 1, channels = c1 - c0, rows = d1 - d0;
+        long perImage = (long)rows * rowLength + (long)channels * planeLength;
+        int images = (int)Math.Clamp(PaddedBlockFloats / perImage, 1, s.Nb);
+        long floats = images * perImage;
+        if (paddedPlanes is null || paddedPlanes.Length < floats) paddedPlanes = GC.AllocateUninitializedArray<float>((int)floats, pinned: true);
+        long plane = (long)s.Height * s.Width;
+        fixed (float* buffer = paddedPlanes)
+        {
+            for (int n0 = 0; n0 < s.Nb; n0 += images)
+            {
+                int ni = Math.Min(images, s.Nb - n0);
+                float* pg = buffer, px = buffer + (long)ni * rows * rowLength;
+                new Span<float>(buffer, (int)(ni * perImage)).Clear();
+                for (int t = 0; t < ni; t++)
+                {
+                    for (int o = d0; o < d1; o++)
+                    {
+                        float* src = gy + ((long)(n0 + t) * m + o) * spatial, dst = pg + ((long)t * rows + o - d0) * rowLength;
+                        for (int oh = 0; oh < s.OutH; oh++)
+                            new ReadOnlySpan<float>(src + oh * s.OutW, s.OutW).CopyTo(new Span<float>(dst + oh * wp, s.OutW));
+                    }
+                    for (int ch = c0; ch < c1; ch++)
+                    {
+                        float* src = x + ((long)(n0 + t) * s.Channels + ch) * plane;
+                        float* dst = px + ((long)t * channels + ch - c0) * planeLength + s.Padding * wp + s.Padding;
+                        for (int h = 0; h < s.Height; h++)
+                            new ReadOnlySpan<float>(src + h * s.Width, s.Width).CopyTo(new Span<float>(dst + h * wp, s.Width));
+                    }
+                }
+                float betaHere = n0 == 0 ? beta : 1f;
+                for (int i = d0; i < d1; i += DotRows)
+                    for (int j = e0; j < e1; j += DotCols)
+                    {
+                        int cols = Math.Min(DotCols, e1 - j);
+                        float* b0 = Shifted(px, j, c0, window, s.Kw, wp, planeLength);
+                        float* b1 = cols > 1 ? Shifted(px, j + 1, c0, window, s.Kw, wp, planeLength) : b0;
+                        float* b2 = cols > 2 ? Shifted(px, j + 2, c0, window, s.Kw, wp, planeLength) : b0;
+                        Dot4x3(pg + (long)(i - d0) * rowLength, rowLength, (long)rows * rowLength, b0, b1, b2, (long)channels * planeLength, ni, rowLength,
+                            Math.Min(DotRows, d1 - i), cols, c + (long)i * n + j, n, alpha, betaHere);
+                    }
+            }
+        }
+    }
+
+    /// <summary>The padded x plane of column j = (channel, ki, kj) of the weight gradient, read from ki·Wp + kj on (first image of the block).</summary>
+    private static float* Shifted(float* px, int j, int c0, int window, int kw, int wp, int planeLength)
+    {
+        int ch = j / window, r = j - ch * window, ki = r / kw, kj = r - ki * kw;
+        return px + (long)(ch - c0) * planeLength + ki * wp + kj;
     }
 
     /// <summary>Floats past the end of a packed row or buffer that the whole-vector copies of short runs (<see cref="CopyWide"/>) may write.</summary>
@@ -233,7 +311,7 @@ internal static unsafe partial class HostGemm
                         PackB(g, pb, spatial, k, false, pc, kc, jc, nc, NR);
                         for (int jr = 0; jr < nc; jr += NR)
                             for (int ir = i0; ir < i1; ir += MR)
-                                Tile(wide, false, kc, null, pa + pc * strips + (long)ir * kc, pb + jr * kc, rows + (long)ir * spatial + jc + jr, spatial,
+                                Tile(wide, MR, false, kc, null, pa + pc * strips + (long)ir * kc, pb + jr * kc, rows + (long)ir * spatial + jc + jr, spatial,
                                     1f, pc == 0 ? 0f : 1f, Math.Min(MR, i1 - ir), Math.Min(NR, nc - jr), edge);
                     }
                 }

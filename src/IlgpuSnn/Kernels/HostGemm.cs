@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -27,8 +26,21 @@ internal static unsafe partial class HostGemm
     /// </summary>
     internal static bool Wide { get; } = Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
 
-    /// <summary>Rows of the register block (wide: 512-bit).</summary>
+    /// <summary>Rows of the register block (wide: 512-bit), the tallest one.</summary>
     internal static int RowsOf(bool wide) => wide ? 12 : 6;
+
+    /// <summary>
+    /// Rows of the register block for a product with <paramref name="m"/> rows: with 512-bit vectors 8 (16 accumulators,
+    /// still enough independent FMAs for two pipes of latency 4) where padding m to whole 8-row strips computes fewer
+    /// rows than padding it to 12 and 12-row strips would pad more than 1/16 of m (m = 16, 32, 64: the per-step batch and
+    /// the convolutions' channels, whose 12-row edge strip ran through the scalar edge store on every column strip), else
+    /// 12 (m = 256: 3 % padding; measured no faster with 8 rows).
+    /// </summary>
+    internal static int RowsFor(bool wide, int m)
+    {
+        int padded8 = (m + 7) / 8 * 8, padded12 = (m + 11) / 12 * 12;
+        return wide && padded8 < padded12 && (padded12 - m) * 16L > m ? 8 : RowsOf(wide);
+    }
 
     /// <summary>Columns of the register block, two vectors (wide: 512-bit).</summary>
     internal static int ColumnsOf(bool wide) => wide ? 32 : 16;
@@ -39,8 +51,22 @@ internal static unsafe partial class HostGemm
     /// <summary>The narrowest strip width, which sizes the non-zero row lists.</summary>
     private const int MinNR = 16;
 
-    /// <summary>Inner-dimension block: an MRxKC strip of A and a KCxNR strip of B stay in L1.</summary>
-    internal const int KC = 256;
+    /// <summary>
+    /// The longest inner-dimension block: an MRxKC strip of A and a KCxNR strip of B (40 KB) stay in L1. The blocks of
+    /// one product are of equal length (<see cref="InnerBlock"/>).
+    /// </summary>
+    internal const int KC = 320;
+
+    /// <summary>
+    /// The inner-dimension block of a product: k in as few blocks of at most <see cref="KC"/> as possible, of equal
+    /// length, so that no short last block reads and writes the whole of C again for a few products (k = 288, a 3x3
+    /// convolution of 32 channels, is one block; 784 three of 262, not 256, 256, 256 and 16).
+    /// </summary>
+    internal static int InnerBlock(int k)
+    {
+        int blocks = (k + KC - 1) / KC;
+        return (k + blocks - 1) / Math.Max(1, blocks);
+    }
 
     /// <summary>Row block (a multiple of both MR): the packed MCxKC block of A stays in L2.</summary>
     internal const int MC = 96;
@@ -92,17 +118,17 @@ internal static unsafe partial class HostGemm
         float alpha, float beta, bool wide, int thread, int threads, HostIm2Col.ConvShape images, int imageForm)
     {
         var profile = Profile;
-        long start = profile is null ? 0 : Stopwatch.GetTimestamp();
+        double start = profile is null ? 0 : WorkerClock.Seconds();
         if (imageForm == WeightGradientForm)
         {
             WeightGradient(a, b, c, m, n, alpha, beta, thread, threads, images);
-            profile?.Add(m, n, k, transA, transB, Stopwatch.GetElapsedTime(start).TotalSeconds, 0, 0);
+            profile?.Add("conv-weight-gradient", m, n, k, transA, transB, WorkerClock.Seconds() - start, 0, 0);
             return;
         }
         if (imageForm == InputGradientForm)
         {
             InputGradient(a, b, c, m, k, wide, thread, threads, images);
-            profile?.Add(m, n, k, transA, transB, Stopwatch.GetElapsedTime(start).TotalSeconds, 0, 0);
+            profile?.Add("conv-input-gradient", m, n, k, transA, transB, WorkerClock.Seconds() - start, 0, 0);
             return;
         }
         if (imageForm == PlainForm && wide && DotForm && !transA && transB && k >= DotFormRatio * (long)Math.Max(m, n))
@@ -112,16 +138,16 @@ internal static unsafe partial class HostGemm
             if (rowGroups >= colGroups) (d0, d1) = GridStride.Share(m, DotRows, thread, threads);
             else (e0, e1) = GridStride.Share(n, DotCols, thread, threads);
             DotRectangle(a, b, c, n, k, alpha, beta, d0, d1, e0, e1);
-            profile?.Add(m, n, k, transA, transB, Stopwatch.GetElapsedTime(start).TotalSeconds, 0, 0);
+            profile?.Add("dot", m, n, k, transA, transB, WorkerClock.Seconds() - start, 0, 0);
             return;
         }
-        int mr = RowsOf(wide), nr = ColumnsOf(wide);
+        int mr = RowsFor(wide, m), nr = ColumnsOf(wide);
         int colStrips = (n + nr - 1) / nr, rowStrips = (m + mr - 1) / mr;
         int i0 = 0, i1 = m, j0 = 0, j1 = n;
         if (colStrips >= threads || rowStrips < colStrips) (j0, j1) = GridStride.Share(n, nr, thread, threads);
         else (i0, i1) = GridStride.Share(m, mr, thread, threads);
-        var (nonZeroRows, rows) = Rectangle(a, b, c, m, n, k, transA, transB, alpha, beta, wide, i0, i1, j0, j1, images, imageForm);
-        profile?.Add(m, n, k, transA, transB, Stopwatch.GetElapsedTime(start).TotalSeconds, nonZeroRows, rows);
+        var (nonZeroRows, rows) = Rectangle(a, b, c, m, n, k, transA, transB, alpha, beta, wide, mr, i0, i1, j0, j1, images, imageForm);
+        profile?.Add((imageForm & WindowB) != 0 ? "conv-forward" : "packed", m, n, k, transA, transB, WorkerClock.Seconds() - start, nonZeroRows, rows);
     }
 
     /// <summary>
@@ -131,26 +157,26 @@ internal static unsafe partial class HostGemm
     /// <paramref name="images"/>, with <see cref="NchwC"/> C is written into NCHW planes (see <see cref="PackWindow"/>).
     /// </summary>
     private static (long NonZeroRows, long Rows) Rectangle(float* a, float* b, float* c, int m, int n, int k, bool transA, bool transB,
-        float alpha, float beta, bool wide, int i0, int i1, int j0, int j1, in HostIm2Col.ConvShape images, int imageForm)
+        float alpha, float beta, bool wide, int MR, int i0, int i1, int j0, int j1, in HostIm2Col.ConvShape images, int imageForm)
     {
         if (i0 >= i1 || j0 >= j1) return (0, 0);
-        int MR = RowsOf(wide), NR = ColumnsOf(wide);
+        int NR = ColumnsOf(wide);
         long nonZero = 0, allRows = 0;
         packedA ??= GC.AllocateUninitializedArray<float>(MC * KC, pinned: true);
         packedB ??= GC.AllocateUninitializedArray<float>(KC * NC + Slack, pinned: true);
         nonZeroRows ??= GC.AllocateUninitializedArray<int>(KC * NC / MinNR + NC / MinNR, pinned: true);
         float* tile = stackalloc float[MaxTile];
         float* scattered = stackalloc float[MaxTile];
-        int spatial = images.OutH * images.OutW;
+        int spatial = images.OutH * images.OutW, kcBlock = InnerBlock(k);
         fixed (float* pa = packedA, pb = packedB)
         fixed (int* rows = nonZeroRows)
         {
             for (int jc = j0; jc < j1; jc += NC)
             {
                 int nc = Math.Min(NC, j1 - jc);
-                for (int pc = 0; pc < k; pc += KC)
+                for (int pc = 0; pc < k; pc += kcBlock)
                 {
-                    int kc = Math.Min(KC, k - pc);
+                    int kc = Math.Min(kcBlock, k - pc);
                     float betaHere = pc == 0 ? beta : 1f;
                     if ((imageForm & WindowB) != 0) PackWindow(b, pb, images, pc, kc, jc, nc, NR);
                     else PackB(b, pb, n, k, transB, pc, kc, jc, nc, NR);
@@ -175,7 +201,7 @@ internal static unsafe partial class HostGemm
                                 float* aStrip = pa + ir * kc, bStrip = pb + jr * kc;
                                 if ((imageForm & NchwC) == 0)
                                 {
-                                    Tile(wide, sparse, count, list, aStrip, bStrip, c + (long)(ic + ir) * n + jc + jr, n, alpha, betaHere, mr, nr, tile);
+                                    Tile(wide, MR, sparse, count, list, aStrip, bStrip, c + (long)(ic + ir) * n + jc + jr, n, alpha, betaHere, mr, nr, tile);
                                     continue;
                                 }
                                 // C [m, images*spatial] lives as NCHW planes: a tile within one image is a block of
@@ -183,10 +209,10 @@ internal static unsafe partial class HostGemm
                                 int j = jc + jr, image = j / spatial, l = j - image * spatial;
                                 if (l + nr <= spatial)
                                 {
-                                    Tile(wide, sparse, count, list, aStrip, bStrip, c + ((long)image * m + ic + ir) * spatial + l, spatial, alpha, betaHere, mr, nr, tile);
+                                    Tile(wide, MR, sparse, count, list, aStrip, bStrip, c + ((long)image * m + ic + ir) * spatial + l, spatial, alpha, betaHere, mr, nr, tile);
                                     continue;
                                 }
-                                Tile(wide, sparse, count, list, aStrip, bStrip, scattered, NR, 1f, 0f, MR, NR, tile);
+                                Tile(wide, MR, sparse, count, list, aStrip, bStrip, scattered, NR, 1f, 0f, MR, NR, tile);
                                 ScatterNchw(scattered, NR, c, m, spatial, ic + ir, j, mr, nr, alpha, betaHere);
                             }
                         }
@@ -198,15 +224,21 @@ internal static unsafe partial class HostGemm
     }
 
     /// <summary>
-    /// Runs the register block (<paramref name="wide"/>: 12x32, else 6x16) over one tile: all <paramref name="count"/>
-    /// rows of the strips, or the <paramref name="count"/> listed in <paramref name="rows"/> when sparse.
+    /// Runs the register block (<paramref name="wide"/>: <paramref name="MR"/> = 12 or 8 rows x 32, else 6x16) over one
+    /// tile: all <paramref name="count"/> rows of the strips, or the <paramref name="count"/> listed in
+    /// <paramref name="rows"/> when sparse.
     /// </summary>
-    private static void Tile(bool wide, bool sparse, int count, int* rows, float* aStrip, float* bStrip, float* c, int ldc, float alpha, float beta, int mr, int nr, float* tile)
+    private static void Tile(bool wide, int MR, bool sparse, int count, int* rows, float* aStrip, float* bStrip, float* c, int ldc, float alpha, float beta, int mr, int nr, float* tile)
     {
-        if (wide)
+        if (wide && MR == 8)
         {
-            if (sparse) MicroKernel12x32<SparseRows>(count, rows, aStrip, bStrip, c, ldc, alpha, beta, mr, nr, tile);
-            else MicroKernel12x32<DenseRows>(count, null, aStrip, bStrip, c, ldc, alpha, beta, mr, nr, tile);
+            if (sparse) MicroKernelWide<SparseRows, EightRows>(count, rows, aStrip, bStrip, c, ldc, alpha, beta, mr, nr, tile);
+            else MicroKernelWide<DenseRows, EightRows>(count, null, aStrip, bStrip, c, ldc, alpha, beta, mr, nr, tile);
+        }
+        else if (wide)
+        {
+            if (sparse) MicroKernelWide<SparseRows, TwelveRows>(count, rows, aStrip, bStrip, c, ldc, alpha, beta, mr, nr, tile);
+            else MicroKernelWide<DenseRows, TwelveRows>(count, null, aStrip, bStrip, c, ldc, alpha, beta, mr, nr, tile);
         }
         else if (sparse) MicroKernel6x16<SparseRows>(count, rows, aStrip, bStrip, c, ldc, alpha, beta, mr, nr, tile);
         else MicroKernel6x16<DenseRows>(count, null, aStrip, bStrip, c, ldc, alpha, beta, mr, nr, tile);
@@ -234,40 +266,61 @@ internal static unsafe partial class HostGemm
     /// C[r, q] = alpha * sum over p &lt; kc of a[r·lda + p]·b[q·lda + p] + beta * C[r, q] for r &lt; rows ≤ 4 and
     /// q &lt; cols ≤ 3 (missing rows read row 0 and are not written); C not read when beta is 0.
     /// </summary>
+    private static void Dot4x3(float* a, float* b, int lda, int kc, int rows, int cols, float* c, int ldc, float alpha, float beta) =>
+        Dot4x3(a, lda, 0, b, cols > 1 ? b + lda : b, cols > 2 ? b + 2L * lda : b, 0, 1, kc, rows, cols, c, ldc, alpha, beta);
+
+    /// <summary>
+    /// C[r, q] = alpha * sum over images t &lt; <paramref name="images"/> and p &lt; kc of
+    /// a[t·aImage + r·lda + p]·b_q[t·bImage + p] + beta * C[r, q] for r &lt; rows ≤ 4 and q &lt; cols ≤ 3 (missing rows
+    /// read row 0, missing columns are not read, neither is written); C not read when beta is 0. The 12 sums stay in
+    /// vector registers across the images.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dot4x3(float* a, float* b, int lda, int kc, int rows, int cols, float* c, int ldc, float alpha, float beta)
+    private static void Dot4x3(float* a, long lda, long aImage, float* b0, float* b1, float* b2, long bImage, int images, int kc,
+        int rows, int cols, float* c, int ldc, float alpha, float beta)
     {
-        float* a0 = a, a1 = rows > 1 ? a + lda : a, a2 = rows > 2 ? a + 2L * lda : a, a3 = rows > 3 ? a + 3L * lda : a;
-        float* b0 = b, b1 = cols > 1 ? b + lda : b, b2 = cols > 2 ? b + 2L * lda : b;
+        if (cols < 2) b1 = b0;
+        if (cols < 3) b2 = b0;
+        long l1 = rows > 1 ? lda : 0, l2 = rows > 2 ? 2 * lda : 0, l3 = rows > 3 ? 3 * lda : 0;
         Vector512<float> s00 = default, s01 = default, s02 = default, s10 = default, s11 = default, s12 = default;
         Vector512<float> s20 = default, s21 = default, s22 = default, s30 = default, s31 = default, s32 = default;
-        int p = 0;
-        for (; p + 16 <= kc; p += 16)
+        int vectorEnd = kc & ~15;
+        for (int t = 0; t < images; t++)
         {
-            var x0 = Vector512.Load(b0 + p);
-            var x1 = Vector512.Load(b1 + p);
-            var x2 = Vector512.Load(b2 + p);
-            var y = Vector512.Load(a0 + p);
-            s00 = Madd(y, x0, s00); s01 = Madd(y, x1, s01); s02 = Madd(y, x2, s02);
-            y = Vector512.Load(a1 + p);
-            s10 = Madd(y, x0, s10); s11 = Madd(y, x1, s11); s12 = Madd(y, x2, s12);
-            y = Vector512.Load(a2 + p);
-            s20 = Madd(y, x0, s20); s21 = Madd(y, x1, s21); s22 = Madd(y, x2, s22);
-            y = Vector512.Load(a3 + p);
-            s30 = Madd(y, x0, s30); s31 = Madd(y, x1, s31); s32 = Madd(y, x2, s32);
+            float* a0 = a + t * aImage, a1 = a0 + l1, a2 = a0 + l2, a3 = a0 + l3;
+            float* x0p = b0 + t * bImage, x1p = b1 + t * bImage, x2p = b2 + t * bImage;
+            for (int p = 0; p < vectorEnd; p += 16)
+            {
+                var x0 = Vector512.Load(x0p + p);
+                var x1 = Vector512.Load(x1p + p);
+                var x2 = Vector512.Load(x2p + p);
+                var y = Vector512.Load(a0 + p);
+                s00 = Madd(y, x0, s00); s01 = Madd(y, x1, s01); s02 = Madd(y, x2, s02);
+                y = Vector512.Load(a1 + p);
+                s10 = Madd(y, x0, s10); s11 = Madd(y, x1, s11); s12 = Madd(y, x2, s12);
+                y = Vector512.Load(a2 + p);
+                s20 = Madd(y, x0, s20); s21 = Madd(y, x1, s21); s22 = Madd(y, x2, s22);
+                y = Vector512.Load(a3 + p);
+                s30 = Madd(y, x0, s30); s31 = Madd(y, x1, s31); s32 = Madd(y, x2, s32);
+            }
         }
         Span<float> sums =
         [
             Vector512.Sum(s00), Vector512.Sum(s01), Vector512.Sum(s02), Vector512.Sum(s10), Vector512.Sum(s11), Vector512.Sum(s12),
             Vector512.Sum(s20), Vector512.Sum(s21), Vector512.Sum(s22), Vector512.Sum(s30), Vector512.Sum(s31), Vector512.Sum(s32),
         ];
-        for (; p < kc; p++)
+        for (int t = 0; t < images && vectorEnd < kc; t++)
         {
-            float y0 = a0[p], y1 = a1[p], y2 = a2[p], y3 = a3[p], x0 = b0[p], x1 = b1[p], x2 = b2[p];
-            sums[0] += y0 * x0; sums[1] += y0 * x1; sums[2] += y0 * x2;
-            sums[3] += y1 * x0; sums[4] += y1 * x1; sums[5] += y1 * x2;
-            sums[6] += y2 * x0; sums[7] += y2 * x1; sums[8] += y2 * x2;
-            sums[9] += y3 * x0; sums[10] += y3 * x1; sums[11] += y3 * x2;
+            float* a0 = a + t * aImage, a1 = a0 + l1, a2 = a0 + l2, a3 = a0 + l3;
+            float* x0p = b0 + t * bImage, x1p = b1 + t * bImage, x2p = b2 + t * bImage;
+            for (int p = vectorEnd; p < kc; p++)
+            {
+                float y0 = a0[p], y1 = a1[p], y2 = a2[p], y3 = a3[p], x0 = x0p[p], x1 = x1p[p], x2 = x2p[p];
+                sums[0] += y0 * x0; sums[1] += y0 * x1; sums[2] += y0 * x2;
+                sums[3] += y1 * x0; sums[4] += y1 * x1; sums[5] += y1 * x2;
+                sums[6] += y2 * x0; sums[7] += y2 * x1; sums[8] += y2 * x2;
+                sums[9] += y3 * x0; sums[10] += y3 * x1; sums[11] += y3 * x2;
+            }
         }
         for (int r = 0; r < rows; r++)
         {
@@ -297,18 +350,9 @@ internal static unsafe partial class HostGemm
             }
             else
             {
-                for (int r = 0; r < MR; r++)
-                {
-                    if (r < rows)
-                    {
-                        float* src = a + (long)(ic + s + r) * k + pc;
-                        for (int p = 0; p < kc; p++) d[p * MR + r] = src[p];
-                    }
-                    else
-                    {
-                        for (int p = 0; p < kc; p++) d[p * MR + r] = 0f;
-                    }
-                }
+                TransposeInto(a + (long)(ic + s) * k + pc, k, d, MR, rows, kc);
+                for (int r = rows; r < MR; r++)
+                    for (int p = 0; p < kc; p++) d[p * MR + r] = 0f;
             }
         }
     }
@@ -323,18 +367,9 @@ internal static unsafe partial class HostGemm
             if (transB)
             {
                 // B stored [n, k]: each column of op(B) is a contiguous run over the inner index.
-                for (int j = 0; j < NR; j++)
-                {
-                    if (j < cols)
-                    {
-                        float* src = b + (long)(jc + s + j) * k + pc;
-                        for (int p = 0; p < kc; p++) d[p * NR + j] = src[p];
-                    }
-                    else
-                    {
-                        for (int p = 0; p < kc; p++) d[p * NR + j] = 0f;
-                    }
-                }
+                TransposeInto(b + (long)(jc + s) * k + pc, k, d, NR, cols, kc);
+                for (int j = cols; j < NR; j++)
+                    for (int p = 0; p < kc; p++) d[p * NR + j] = 0f;
             }
             else if (cols == NR)
             {
@@ -442,13 +477,32 @@ internal static unsafe partial class HostGemm
         StoreEdge(tile, 16, c, ldc, alpha, beta, mr, nr);
     }
 
+    /// <summary>Rows of a 512-bit register block (a constant per instantiation of <see cref="MicroKernelWide{TRows, THeight}"/>).</summary>
+    private interface IHeight
+    {
+        static abstract int Rows { get; }
+    }
+
+    private readonly struct TwelveRows : IHeight
+    {
+        public static int Rows => 12;
+    }
+
+    private readonly struct EightRows : IHeight
+    {
+        public static int Rows => 8;
+    }
+
     /// <summary>
-    /// One 12x32 tile with 512-bit vectors (24 accumulators), otherwise as <see cref="MicroKernel6x16{TRows}"/>.
+    /// One THeight x 32 tile with 512-bit vectors (24 or 16 accumulators), otherwise as <see cref="MicroKernel6x16{TRows}"/>;
+    /// the A strip is THeight rows tall.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MicroKernel12x32<TRows>(int count, int* rows, float* aStrip, float* bStrip, float* c, int ldc, float alpha, float beta, int mr, int nr, float* tile)
+    private static void MicroKernelWide<TRows, THeight>(int count, int* rows, float* aStrip, float* bStrip, float* c, int ldc, float alpha, float beta, int mr, int nr, float* tile)
         where TRows : struct, IRows
+        where THeight : struct, IHeight
     {
+        int height = THeight.Rows;
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
@@ -456,7 +510,7 @@ internal static unsafe partial class HostGemm
         for (int i = 0; i < count; i++)
         {
             int p = TRows.Row(rows, i);
-            float* a = aStrip + p * 12;
+            float* a = aStrip + p * height;
             float* b = bStrip + p * 32;
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
@@ -476,16 +530,19 @@ internal static unsafe partial class HostGemm
             c60 = Avx512F.FusedMultiplyAdd(ai, b0, c60); c61 = Avx512F.FusedMultiplyAdd(ai, b1, c61);
             ai = Vector512.Create(a[7]);
             c70 = Avx512F.FusedMultiplyAdd(ai, b0, c70); c71 = Avx512F.FusedMultiplyAdd(ai, b1, c71);
-            ai = Vector512.Create(a[8]);
-            c80 = Avx512F.FusedMultiplyAdd(ai, b0, c80); c81 = Avx512F.FusedMultiplyAdd(ai, b1, c81);
-            ai = Vector512.Create(a[9]);
-            c90 = Avx512F.FusedMultiplyAdd(ai, b0, c90); c91 = Avx512F.FusedMultiplyAdd(ai, b1, c91);
-            ai = Vector512.Create(a[10]);
-            ca0 = Avx512F.FusedMultiplyAdd(ai, b0, ca0); ca1 = Avx512F.FusedMultiplyAdd(ai, b1, ca1);
-            ai = Vector512.Create(a[11]);
-            cb0 = Avx512F.FusedMultiplyAdd(ai, b0, cb0); cb1 = Avx512F.FusedMultiplyAdd(ai, b1, cb1);
+            if (THeight.Rows > 8)
+            {
+                ai = Vector512.Create(a[8]);
+                c80 = Avx512F.FusedMultiplyAdd(ai, b0, c80); c81 = Avx512F.FusedMultiplyAdd(ai, b1, c81);
+                ai = Vector512.Create(a[9]);
+                c90 = Avx512F.FusedMultiplyAdd(ai, b0, c90); c91 = Avx512F.FusedMultiplyAdd(ai, b1, c91);
+                ai = Vector512.Create(a[10]);
+                ca0 = Avx512F.FusedMultiplyAdd(ai, b0, ca0); ca1 = Avx512F.FusedMultiplyAdd(ai, b1, ca1);
+                ai = Vector512.Create(a[11]);
+                cb0 = Avx512F.FusedMultiplyAdd(ai, b0, cb0); cb1 = Avx512F.FusedMultiplyAdd(ai, b1, cb1);
+            }
         }
-        if (mr == 12 && nr == 32)
+        if (mr == height && nr == 32)
         {
             Update(c, alpha, beta, c00, c01);
             Update(c + ldc, alpha, beta, c10, c11);
@@ -495,18 +552,24 @@ internal static unsafe partial class HostGemm
             Update(c + 5L * ldc, alpha, beta, c50, c51);
             Update(c + 6L * ldc, alpha, beta, c60, c61);
             Update(c + 7L * ldc, alpha, beta, c70, c71);
-            Update(c + 8L * ldc, alpha, beta, c80, c81);
-            Update(c + 9L * ldc, alpha, beta, c90, c91);
-            Update(c + 10L * ldc, alpha, beta, ca0, ca1);
-            Update(c + 11L * ldc, alpha, beta, cb0, cb1);
+            if (THeight.Rows > 8)
+            {
+                Update(c + 8L * ldc, alpha, beta, c80, c81);
+                Update(c + 9L * ldc, alpha, beta, c90, c91);
+                Update(c + 10L * ldc, alpha, beta, ca0, ca1);
+                Update(c + 11L * ldc, alpha, beta, cb0, cb1);
+            }
             return;
         }
         c00.Store(tile); c01.Store(tile + 16); c10.Store(tile + 32); c11.Store(tile + 48);
         c20.Store(tile + 64); c21.Store(tile + 80); c30.Store(tile + 96); c31.Store(tile + 112);
         c40.Store(tile + 128); c41.Store(tile + 144); c50.Store(tile + 160); c51.Store(tile + 176);
         c60.Store(tile + 192); c61.Store(tile + 208); c70.Store(tile + 224); c71.Store(tile + 240);
-        c80.Store(tile + 256); c81.Store(tile + 272); c90.Store(tile + 288); c91.Store(tile + 304);
-        ca0.Store(tile + 320); ca1.Store(tile + 336); cb0.Store(tile + 352); cb1.Store(tile + 368);
+        if (THeight.Rows > 8)
+        {
+            c80.Store(tile + 256); c81.Store(tile + 272); c90.Store(tile + 288); c91.Store(tile + 304);
+            ca0.Store(tile + 320); ca1.Store(tile + 336); cb0.Store(tile + 352); cb1.Store(tile + 368);
+        }
         StoreEdge(tile, 32, c, ldc, alpha, beta, mr, nr);
     }
 

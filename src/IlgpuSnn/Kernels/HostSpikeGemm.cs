@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -88,7 +87,7 @@ internal static unsafe class HostSpikeGemm
     internal static void Forward(float* x, float* w, float* y, int rows, int outs, int ins, float alpha, float beta,
         float eventDrivenBelow, int thread, int threads)
     {
-        long start = Stopwatch.GetTimestamp();
+        double start = Profile is null ? 0 : WorkerClock.Seconds();
         var (nonZero, sampled) = Density(x, rows, ins);
         bool eventDriven = nonZero < eventDrivenBelow * sampled;
         if (!eventDriven)
@@ -102,7 +101,7 @@ internal static unsafe class HostSpikeGemm
             else (n0, n1) = GridStride.Share(rows, 1, thread, threads);
             if (o0 < o1 && n0 < n1) ForwardRectangle(x, w, y, outs, ins, alpha, beta, o0, o1, n0, n1);
         }
-        Profile?.Add("forward", rows, outs, ins, eventDriven, Stopwatch.GetElapsedTime(start).TotalSeconds, nonZero, sampled);
+        Profile?.Add("forward", rows, outs, ins, eventDriven, WorkerClock.Seconds() - start, nonZero, sampled);
     }
 
     /// <summary>
@@ -115,7 +114,7 @@ internal static unsafe class HostSpikeGemm
     internal static void WeightGradient(float* g, float* x, float* dw, int rows, int outs, int ins, float alpha, float beta,
         float eventDrivenBelow, int thread, int threads)
     {
-        long start = Stopwatch.GetTimestamp();
+        double start = Profile is null ? 0 : WorkerClock.Seconds();
         var (nonZero, sampled) = Density(x, rows, ins);
         bool eventDriven = nonZero < eventDrivenBelow * sampled;
         if (!eventDriven)
@@ -127,7 +126,7 @@ internal static unsafe class HostSpikeGemm
             var (i0, i1) = GridStride.Share(ins, GradientInputs, thread, threads);
             if (i0 < i1) WeightGradientRectangle(g, x, dw, rows, outs, ins, alpha, beta, i0, i1);
         }
-        Profile?.Add("weight gradient", rows, outs, ins, eventDriven, Stopwatch.GetElapsedTime(start).TotalSeconds, nonZero, sampled);
+        Profile?.Add("weight gradient", rows, outs, ins, eventDriven, WorkerClock.Seconds() - start, nonZero, sampled);
     }
 
     /// <summary>

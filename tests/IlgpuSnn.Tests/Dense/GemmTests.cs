@@ -40,7 +40,7 @@ public sealed class GemmTests(TestDevice fixture)
     [MemberData(nameof(BlockedCases))]
     public void Blocked_matches_mathnet_across_cache_blocks(bool transA, bool transB, bool wide)
     {
-        // Sizes that cross every block of the packed CPU kernel (rows 96, inner 256, columns 1024) with ragged edges
+        // Sizes that cross every block of the packed CPU kernel (rows 96, inner 320, columns 1024) with ragged edges
         // (not multiples of either register block), a row-split shape (few columns), and an inner size of one.
         RequireBlocked(wide);
         Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be, wide), 101, 1037, 263, transA, transB, 1f, 0f);
@@ -64,9 +64,58 @@ public sealed class GemmTests(TestDevice fixture)
             var rows = new Random(5);
             var silentRow = Enumerable.Range(0, 300).Select(p => p % 7 == 3 || rows.NextDouble() < silent).ToArray();
             var spikes = new Random(6);
-            Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be, wide), 23, 70, 300, transA, transB, 1f, 0.5f,
-                (p, j) => !silentRow[p] && spikes.NextDouble() < density ? 1f : 0f);
+            // 23 rows run the 12-row register block, 16 the 8-row one (512-bit).
+            foreach (int rowsOfC in new[] { 23, 16 })
+                Check((dev, a, b, c, m, n, k, ta, tb, al, be) => Gemm.RunBlocked(dev, a, b, c, m, n, k, ta, tb, al, be, wide), rowsOfC, 70, 300, transA, transB, 1f, 0.5f,
+                    (p, j) => !silentRow[p] && spikes.NextDouble() < density ? 1f : 0f);
         }
+    }
+
+    /// <summary>
+    /// The shapes a per-time-step layer runs (batch 64: linear forward, weight and input gradients, a 10-wide read-out
+    /// with K = 10) and the edges of the 8-row register block the 512-bit kernel picks for m = 1..8, 32, 63, 64 (12 rows
+    /// elsewhere) and of the transposing packs (8x8 and 4x4 blocks, ragged tails, K below a block): against the
+    /// double-precision reference, each element within a few float roundings of its magnitude, with alpha and beta.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(BlockedCases))]
+    public void Blocked_matches_reference_for_small_and_step_shapes(bool transA, bool transB, bool wide)
+    {
+        RequireBlocked(wide);
+        var shapes = new (int M, int N, int K, float Alpha, float Beta)[]
+        {
+            (64, 256, 784, 1f, 0f), (64, 3136, 10, 1f, 0f), (10, 3136, 64, 1f, 0f), (64, 10, 256, 1f, 0f),
+            (1, 37, 5, 0.5f, -1f), (1, 1, 1, 2f, 0.5f), (3, 33, 9, 1f, 1f), (8, 32, 8, -1f, 0f), (9, 31, 17, 1f, 0.25f),
+            (32, 45, 288, 0.75f, 0f), (63, 70, 12, 1f, -0.5f), (65, 7, 300, 1f, 0f), (20, 100, 4, 1f, 2f),
+        };
+        foreach (var (m, n, k, alpha, beta) in shapes)
+        {
+            var a = Rand.Uniform(m * k, 3 * m + k);
+            var b = Rand.Uniform(k * n, n + 5 * k);
+            var c0 = Rand.Uniform(m * n, m + n);
+            var (expected, magnitude) = ReferenceGemm.WithMagnitude(a, b, m, n, k, transA, transB, alpha, beta, c0);
+            using var scope = TensorScope.Begin();
+            var ta = Tensor.FromArray(D, a, a.Length);
+            var tb = Tensor.FromArray(D, b, b.Length);
+            // With beta == 0 C must not be read: start from NaN garbage.
+            var tc = beta == 0f ? Tensor.Full(D, float.NaN, m * n) : Tensor.FromArray(D, c0, m * n);
+            Gemm.RunBlocked(D, ta.View, tb.View, tc.View, m, n, k, transA, transB, alpha, beta, wide);
+            var got = tc.ToArray();
+            for (int i = 0; i < m * n; i++)
+                Assert.True(Math.Abs(got[i] - expected[i]) <= 1e-6 * (k + 2) * magnitude[i] + 1e-30,
+                    $"[{m}x{n}x{k} tA={transA} tB={transB} alpha={alpha} beta={beta} {(wide ? "512" : "256")}-bit] C[{i / n},{i % n}] = {got[i]}, expected {expected[i]} (magnitude {magnitude[i]})");
+        }
+    }
+
+    [Fact]
+    public void Register_block_rows_pad_the_fewest_rows()
+    {
+        // Rows padded to whole strips: 8-row strips where they pad less than 12-row ones and those pad more than 1/16
+        // of the rows (the batch 64 and the channel counts 32 and 64 fit them exactly), else 12; the 256-bit block keeps 6.
+        if (!HostGemm.Wide) Assert.Skip("the 8-row block is a form of the 512-bit kernel, which needs AVX-512");
+        foreach (var (m, rows) in new[] { (1, 8), (8, 8), (9, 12), (12, 12), (16, 8), (24, 12), (32, 8), (64, 8), (65, 12), (72, 12), (256, 12), (288, 12), (512, 12) })
+            Assert.Equal(rows, HostGemm.RowsFor(true, m));
+        Assert.Equal(6, HostGemm.RowsFor(false, 64));
     }
 
     [Theory]

@@ -33,6 +33,8 @@ public sealed class ImplicitConvGradientTests(TestDevice fixture)
         { 1, 2, 3, 3, 2, 3, 3, 3, 0 },      // a single output per image
         { 2, 10, 40, 40, 5, 3, 3, 1, 1 },   // input-gradient tiles of 4 channels: groups 4, 4, 2 per image
         { 2, 40, 64, 64, 3, 1, 1, 1, 0 },   // 4,096 outputs per image (several column blocks), tiles of 12 channels
+        { 6, 30, 20, 20, 40, 3, 3, 1, 1 },  // stride 1: the weight gradient's padded planes in two blocks of images
+        { 3, 5, 7, 9, 8, 2, 4, 1, 3 },      // stride 1, padding 3 wider than the window, even sizes: reads past a padded row
     };
 
     [Theory]
