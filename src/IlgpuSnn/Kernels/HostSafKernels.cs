@@ -28,9 +28,8 @@ internal static unsafe class HostSafKernels
         for (; i < end; i++)
         {
             float tr = fresh ? 0f : pt[i];
-            float u = scales.Input * pa[i] - decay * threshold * tr;
-            float z = u - threshold;
-            float s = z >= 0f ? 1f : 0f;
+            float z = NeuronElements.SafOvershoot(pa[i], tr, decay, threshold, scales.Input);
+            float s = NeuronElements.Heaviside(z);
             ps[i] = s;
             float next = decay * tr + s;
             pt[i] = next;

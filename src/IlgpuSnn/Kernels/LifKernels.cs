@@ -185,9 +185,8 @@ internal static class LifKernels
         foreach (long i in GridStride.Over(accumulated.Length))
         {
             float tr = (flags & FreshTrace) != 0 ? 0f : trace[i];
-            float u = scales.Input * accumulated[i] - decay * threshold * tr;
-            float z = u - threshold;
-            float s = z >= 0f ? 1f : 0f;
+            float z = NeuronElements.SafOvershoot(accumulated[i], tr, decay, threshold, scales.Input);
+            float s = NeuronElements.Heaviside(z);
             spikes[i] = s;
             float next = decay * tr + s;
             trace[i] = next;

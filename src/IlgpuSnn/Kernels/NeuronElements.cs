@@ -5,7 +5,7 @@ namespace IlgpuSnn.Kernels;
 /// <summary>
 /// The per-neuron arithmetic of one step, written once for the portable neuron kernels (<see cref="LifKernels"/>,
 /// <see cref="LifBackwardKernels"/>, <see cref="AdaptiveNeuronKernels"/>) and their host-pointer forms
-/// (<see cref="HostLifKernels"/>, <see cref="HostAdaptiveNeuronKernels"/>), which differ only in how they reach memory
+/// (<see cref="HostLifKernels"/>, <see cref="HostAdaptiveNeuronKernels"/>, <see cref="HostSafKernels"/>' scalar tail), which differ only in how they reach memory
 /// (views on every backend, pointers on the CPU accelerator) and in the loop over their neurons. Plain scalar code:
 /// ILGPU inlines it into kernels for the CPU accelerator, PTX and OpenCL C; every form runs the same float operations
 /// in the same order, so their results are identical.
@@ -14,6 +14,16 @@ internal static class NeuronElements
 {
     /// <summary>H(z) of the overshoot z: 1 where z ≥ 0, else 0 (NaN gives 0).</summary>
     public static float Heaviside(float z) => z >= 0f ? 1f : 0f;
+
+    /// <summary>
+    /// SAF's overshoot of one step on accumulations: z = u − θ with u = <paramref name="inputScale"/>·â − λ·θ·trace (the
+    /// trace â[t−1] of the neuron's own spikes stands in for the membrane).
+    /// </summary>
+    public static float SafOvershoot(float accumulated, float trace, float decay, float threshold, float inputScale)
+    {
+        float u = inputScale * accumulated - decay * threshold * trace;
+        return u - threshold;
+    }
 
     /// <summary>The spike of pre-reset potential u (the forward's H(z)).</summary>
     public static float Spike<TNeuron>(TNeuron neuron, float u) where TNeuron : struct, INeuronDynamics =>
