@@ -15,7 +15,8 @@ namespace IlgpuSnn.Benchmarks;
 /// 2×2 average pooling forward and backward, next to STREAM-like copy and triad measured in the same run: the device's
 /// own copy kernel and y = a·x + b·y, and plain .NET loops on host arrays with one task per core. The ALIF sequence
 /// (σ' and (u, a) kept, as BPTT runs it) runs the portable kernels (it has no host or SIMD form yet).
-/// Usage: <c>IlgpuSnn.Benchmarks bandwidth [--floats 8388608] [--repeats 10] [--rounds 2]</c>.
+/// Usage: <c>IlgpuSnn.Benchmarks bandwidth [--floats 8388608] [--repeats 10] [--rounds 2] [--only TEXT]</c>; --only keeps
+/// the kernels whose name contains TEXT (and the device copy and triad, the reference).
 /// </summary>
 internal static class BandwidthBenchmark
 {
@@ -30,6 +31,7 @@ internal static class BandwidthBenchmark
         int n = int.Parse(Option("--floats", "8388608"), CultureInfo.InvariantCulture);
         int repeats = int.Parse(Option("--repeats", "10"), CultureInfo.InvariantCulture);
         int rounds = int.Parse(Option("--rounds", "2"), CultureInfo.InvariantCulture);
+        string only = Option("--only", "");
         const int T = 8, Channels = 64, Side = 32;
         n = Math.Max(T * Channels * Side * Side, n / (T * Channels * Side * Side) * (T * Channels * Side * Side));
         using var device = Device.Create();
@@ -85,6 +87,7 @@ internal static class BandwidthBenchmark
             ("avg pool 2x2 forward", 5, () => Pooling.AvgPool2d(device, a.View, pooled.View, Side, Side, 2, 2)),
             ("avg pool 2x2 backward", 5, () => Pooling.AvgPool2dBackward(device, pooled.View, c.View, Side, Side, 2, 2)),
         };
+        cases = cases.Where(c => c.Name.Contains(only, StringComparison.OrdinalIgnoreCase) || c.Name.StartsWith("device", StringComparison.Ordinal)).ToArray();
         foreach (var (_, _, run) in cases) run(); // compile and touch every buffer once
         device.Synchronize();
         for (int round = 1; round <= rounds; round++)

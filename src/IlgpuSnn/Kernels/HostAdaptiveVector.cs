@@ -12,6 +12,9 @@ namespace IlgpuSnn.Kernels;
 /// <see cref="NeuronElements.StepGradients{TNeuron}"/> (so everything but the sigmoid's σ' is bit-identical),
 /// the sequences in blocks of neurons walked step by step. Each method does the whole vectors of [start, end) and
 /// returns where it stopped; the kernel's scalar loop does the rest and every other two-state neuron.
+/// The loops are compiled fully optimised at once and <see cref="AlifForm"/>'s methods inlined into them: left to
+/// tiered compilation, StepGradients (too large for the default inliner) was a call per vector that ran unoptimised
+/// for the first launches, which cost the sequence backward 3-4x (benchmarks/RESULTS.md).
 /// </summary>
 internal static unsafe class HostAdaptiveVector
 {
@@ -55,6 +58,7 @@ internal static unsafe class HostAdaptiveVector
 
     /// <summary>The sequence backward over whole vectors of [start, end).</summary>
     [External("ilgpusnn_host_alif_sequence_backward")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static long SequenceBackward<TNeuron>(TNeuron neuron, long spikeGrad, long sigma, long potential, long initial, long currentGrad,
         long n, int steps, int flags, long start, long end)
         where TNeuron : struct, IAdaptiveNeuronDynamics
@@ -101,6 +105,7 @@ internal static unsafe class HostAdaptiveVector
 
     /// <summary>The step backward over whole vectors of [start, end).</summary>
     [External("ilgpusnn_host_alif_step_backward")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static long StepBackward<TNeuron>(TNeuron neuron, long spikeGrad, long stateGrad, long sigma, long potential, long previous,
         long currentGrad, long previousGrad, long n, int flags, long start, long end)
         where TNeuron : struct, IAdaptiveNeuronDynamics
@@ -130,6 +135,7 @@ internal static unsafe class HostAdaptiveVector
         return i;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static long Sequence<TVector>(AlifForm alif, TVector surrogate, long current, long spikes, long sigma, long potential, long state,
         long n, int steps, int flags, long start, long end) where TVector : struct, IVectorSurrogate
     {
@@ -172,6 +178,7 @@ internal static unsafe class HostAdaptiveVector
         return i;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static long Step<TVector>(AlifForm alif, TVector surrogate, long current, long previous, long spikes, long state, long sigma,
         long potential, long n, int flags, long start, long end) where TVector : struct, IVectorSurrogate
     {
@@ -225,19 +232,24 @@ internal static unsafe class HostAdaptiveVector
         }
 
         /// <summary>θ + β·a.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector<float> Threshold(Vector<float> a) => threshold + strength * a;
 
         /// <summary>The spike of u under a.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector<float> Spike(Vector<float> u, Vector<float> a) => HostLifVector.Heaviside(u - Threshold(a));
 
         /// <summary><see cref="AlifNeuron.Reset"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector<float> Reset(Vector<float> u, Vector<float> s, Vector<float> a) =>
             hard ? u * (Vector<float>.One - s) : u - Threshold(a) * s;
 
         /// <summary><see cref="AlifNeuron.Adapt"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector<float> Adapt(Vector<float> a, Vector<float> s) => adaptationDecay * a + s;
 
         /// <summary><see cref="NeuronElements.StepGradients{TNeuron}"/> with <see cref="AlifNeuron"/>'s derivatives.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector<float> StepGradients(Vector<float> gs, Vector<float> gv, Vector<float> ga, Vector<float> sg, Vector<float> u,
             Vector<float> a, Vector<float> vPrev, out Vector<float> gvPrev, out Vector<float> gaPrev)
         {

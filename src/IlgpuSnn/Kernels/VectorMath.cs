@@ -29,7 +29,9 @@ internal static class VectorMath
     /// e^x per lane: within 1 ulp of the exact value over the whole float range, subnormal results included (tested
     /// against double-precision <see cref="Math.Exp"/>); +∞ above 88.72, 0 below −103.97, NaN for NaN, like
     /// <see cref="MathF.Exp"/>. x = n·ln2 + r with |r| ≤ ln2/2; e^r by Cephes' polynomial; 2^n applied as two
-    /// exact powers of two so that results down to the subnormals are rounded once.
+    /// exact powers of two so that results down to the subnormals are rounded once. The multiply-adds are fused where
+    /// the CPU has FMA (<see cref="Vector.MultiplyAddEstimate(Vector{float}, Vector{float}, Vector{float})"/>), which
+    /// shortens the dependent chain that bounded the LIF forward (benchmarks/RESULTS.md); both forms keep the 1 ulp.
     /// </summary>
     /// <param name="x">The exponents.</param>
     /// <returns>e^x per lane.</returns>
@@ -38,15 +40,15 @@ internal static class VectorMath
     {
         // The native min, max and conversion (single instructions): NaN lanes are restored at the end, n stays within ±150.
         var clamped = Vector.MinNative(Vector.MaxNative(x, new Vector<float>(Lowest)), new Vector<float>(Highest));
-        var n = Vector.Floor(clamped * new Vector<float>(Log2E) + new Vector<float>(0.5f));
-        var r = clamped - n * new Vector<float>(LnHi) - n * new Vector<float>(LnLo);
+        var n = Vector.Floor(Vector.MultiplyAddEstimate(clamped, new Vector<float>(Log2E), new Vector<float>(0.5f)));
+        var r = Vector.MultiplyAddEstimate(n, new Vector<float>(-LnLo), Vector.MultiplyAddEstimate(n, new Vector<float>(-LnHi), clamped));
         var p = new Vector<float>(P0);
-        p = p * r + new Vector<float>(P1);
-        p = p * r + new Vector<float>(P2);
-        p = p * r + new Vector<float>(P3);
-        p = p * r + new Vector<float>(P4);
-        p = p * r + new Vector<float>(P5);
-        p = p * (r * r) + r + Vector<float>.One;
+        p = Vector.MultiplyAddEstimate(p, r, new Vector<float>(P1));
+        p = Vector.MultiplyAddEstimate(p, r, new Vector<float>(P2));
+        p = Vector.MultiplyAddEstimate(p, r, new Vector<float>(P3));
+        p = Vector.MultiplyAddEstimate(p, r, new Vector<float>(P4));
+        p = Vector.MultiplyAddEstimate(p, r, new Vector<float>(P5));
+        p = Vector.MultiplyAddEstimate(p, r * r, r) + Vector<float>.One;
         var k = Vector.ConvertToInt32Native(n);
         var half = Vector.ShiftRightArithmetic(k, 1);
         var e = p * PowerOfTwo(half) * PowerOfTwo(k - half);
