@@ -10,9 +10,9 @@ namespace IlgpuSnn.Kernels;
 /// surrogate, as <see cref="HostLifVector"/> is for the LIF family: <see cref="Vector{T}"/> lanes of neurons at a time,
 /// the same float operations in the same order as the struct's scalar methods and
 /// <see cref="NeuronElements.StepGradients{TNeuron}"/> (so everything but the sigmoid's σ' is bit-identical),
-/// the sequences in blocks of neurons walked step by step. Each method does the whole vectors of [start, end) and
-/// returns where it stopped; the kernel's scalar loop does the rest and every other two-state neuron.
-/// The loops are compiled fully optimised at once and <see cref="AlifForm"/>'s methods inlined into them: left to
+/// the sequences in blocks of neurons walked step by step. Each method does the whole vectors (the forward ones whole
+/// pairs of vectors) of [start, end) and returns where it stopped; the kernel's scalar loop does the rest and every
+/// other two-state neuron. The loops are compiled fully optimised at once and <see cref="AlifForm"/>'s methods inlined into them: left to
 /// tiered compilation, StepGradients (too large for the default inliner) was a call per vector that ran unoptimised
 /// for the first launches, which cost the sequence backward 3-4x (benchmarks/RESULTS.md).
 /// </summary>
@@ -145,12 +145,15 @@ internal static unsafe class HostAdaptiveVector
         bool saveSurrogate = (flags & NeuronFlags.SaveSurrogate) != 0, savePotential = (flags & NeuronFlags.SavePotential) != 0;
         float* carriedV = stackalloc float[Block];
         float* carriedA = stackalloc float[Block];
+        int width = Vector<float>.Count;
+        end = PairsEnd(start, end);
         long i = start;
         for (int length; (length = HostLifVector.BlockLength(i, end)) > 0; i += length)
         {
             for (int t = 0; t < steps; t++)
             {
-                for (int j = 0; j < length; j += Vector<float>.Count)
+                var zBefore = Vector<float>.Zero;
+                for (int j = 0; j < length; j += width)
                 {
                     var v = t > 0 ? Vector.Load(carriedV + j) : hasState ? Vector.Load(pv + i + j) : Vector<float>.Zero;
                     var a = t > 0 ? Vector.Load(carriedA + j) : hasState ? Vector.Load(pv + n + i + j) : Vector<float>.Zero;
@@ -159,7 +162,8 @@ internal static unsafe class HostAdaptiveVector
                     var z = u - alif.Threshold(a);
                     var s = HostLifVector.Heaviside(z);
                     s.Store(ps + k);
-                    if (saveSurrogate) surrogate.Derivative(z).Store(pg + k);
+                    if (saveSurrogate && (j & width) != 0) surrogate.Derivatives(zBefore, z, pg + k - width);
+                    zBefore = z;
                     if (savePotential)
                     {
                         u.Store(pu + k);
@@ -185,8 +189,11 @@ internal static unsafe class HostAdaptiveVector
         float* pc = (float*)current, pp = (float*)previous, ps = (float*)spikes, pv = (float*)state, pg = (float*)sigma, pu = (float*)potential;
         bool hasState = (flags & NeuronFlags.HasState) != 0;
         bool saveSurrogate = (flags & NeuronFlags.SaveSurrogate) != 0, savePotential = (flags & NeuronFlags.SavePotential) != 0;
+        int width = Vector<float>.Count;
+        end = PairsEnd(start, end);
+        var zBefore = Vector<float>.Zero;
         long i = start;
-        for (; i + Vector<float>.Count <= end; i += Vector<float>.Count)
+        for (; i < end; i += width)
         {
             var v = hasState ? Vector.Load(pp + i) : Vector<float>.Zero;
             var a = hasState ? Vector.Load(pp + n + i) : Vector<float>.Zero;
@@ -196,11 +203,20 @@ internal static unsafe class HostAdaptiveVector
             s.Store(ps + i);
             alif.Reset(u, s, a).Store(pv + i);
             alif.Adapt(a, s).Store(pv + n + i);
-            if (saveSurrogate) surrogate.Derivative(z).Store(pg + i);
+            if (saveSurrogate && ((i - start) & width) != 0) surrogate.Derivatives(zBefore, z, pg + i - width);
+            zBefore = z;
             if (savePotential) u.Store(pu + i);
         }
         return i;
     }
+
+    /// <summary>
+    /// Where the whole pairs of vectors of [start, end) end: the forward kernels compute σ' two vectors at a time
+    /// (<see cref="VectorSurrogates.Derivatives{TVector}"/>), the second of each pair completing it; the scalar loop
+    /// does the rest.
+    /// </summary>
+    private static long PairsEnd(long start, long end) =>
+        start + Math.Max(0, end - start) / (2 * Vector<float>.Count) * (2 * Vector<float>.Count);
 
     /// <summary><see cref="AlifNeuron"/>'s dynamics as vectors, written as its scalar methods are, operation for operation.</summary>
     private readonly struct AlifForm

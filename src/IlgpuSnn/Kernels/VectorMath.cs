@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace IlgpuSnn.Kernels;
 
@@ -54,6 +55,35 @@ internal static class VectorMath
         var e = p * PowerOfTwo(half) * PowerOfTwo(k - half);
         return Vector.ConditionalSelect(Vector.Equals(x, x), e, x);
     }
+
+    /// <summary>
+    /// <see cref="Exp(Vector{float})"/> on 16 lanes (AVX-512), the same operations: half the instructions per lane
+    /// where the CPU has 512-bit vectors, which <see cref="Vector{T}"/> (256 bits by default) does not use.
+    /// </summary>
+    /// <param name="x">The exponents.</param>
+    /// <returns>e^x per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp512(Vector512<float> x)
+    {
+        var clamped = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(Lowest)), Vector512.Create(Highest));
+        var n = Vector512.Floor(Vector512.MultiplyAddEstimate(clamped, Vector512.Create(Log2E), Vector512.Create(0.5f)));
+        var r = Vector512.MultiplyAddEstimate(n, Vector512.Create(-LnLo), Vector512.MultiplyAddEstimate(n, Vector512.Create(-LnHi), clamped));
+        var p = Vector512.Create(P0);
+        p = Vector512.MultiplyAddEstimate(p, r, Vector512.Create(P1));
+        p = Vector512.MultiplyAddEstimate(p, r, Vector512.Create(P2));
+        p = Vector512.MultiplyAddEstimate(p, r, Vector512.Create(P3));
+        p = Vector512.MultiplyAddEstimate(p, r, Vector512.Create(P4));
+        p = Vector512.MultiplyAddEstimate(p, r, Vector512.Create(P5));
+        p = Vector512.MultiplyAddEstimate(p, r * r, r) + Vector512<float>.One;
+        var k = Vector512.ConvertToInt32Native(n);
+        var half = Vector512.ShiftRightArithmetic(k, 1);
+        var e = p * PowerOfTwo(half) * PowerOfTwo(k - half);
+        return Vector512.ConditionalSelect(Vector512.Equals(x, x), e, x);
+    }
+
+    /// <summary>2^k for −126 ≤ k ≤ 127, built from the exponent bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> PowerOfTwo(Vector512<int> k) => Vector512.ShiftLeft(k + Vector512.Create(127), 23).AsSingle();
 
     /// <summary>2^k for −126 ≤ k ≤ 127, built from the exponent bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
