@@ -146,7 +146,7 @@ internal static unsafe class HostAdaptiveVector
         float* carriedV = stackalloc float[Block];
         float* carriedA = stackalloc float[Block];
         int width = Vector<float>.Count;
-        end = PairsEnd(start, end);
+        end = VectorSurrogates.PairsEnd(start, end);
         long i = start;
         for (int length; (length = HostLifVector.BlockLength(i, end)) > 0; i += length)
         {
@@ -190,7 +190,7 @@ internal static unsafe class HostAdaptiveVector
         bool hasState = (flags & NeuronFlags.HasState) != 0;
         bool saveSurrogate = (flags & NeuronFlags.SaveSurrogate) != 0, savePotential = (flags & NeuronFlags.SavePotential) != 0;
         int width = Vector<float>.Count;
-        end = PairsEnd(start, end);
+        end = VectorSurrogates.PairsEnd(start, end);
         var zBefore = Vector<float>.Zero;
         long i = start;
         for (; i < end; i += width)
@@ -209,14 +209,6 @@ internal static unsafe class HostAdaptiveVector
         }
         return i;
     }
-
-    /// <summary>
-    /// Where the whole pairs of vectors of [start, end) end: the forward kernels compute σ' two vectors at a time
-    /// (<see cref="VectorSurrogates.Derivatives{TVector}"/>), the second of each pair completing it; the scalar loop
-    /// does the rest.
-    /// </summary>
-    private static long PairsEnd(long start, long end) =>
-        start + Math.Max(0, end - start) / (2 * Vector<float>.Count) * (2 * Vector<float>.Count);
 
     /// <summary><see cref="AlifNeuron"/>'s dynamics as vectors, written as its scalar methods are, operation for operation.</summary>
     private readonly struct AlifForm

@@ -52,6 +52,16 @@ internal static unsafe class VectorSurrogates
         surrogate.Derivative(z0).Store(target);
         surrogate.Derivative(z1).Store(target + Vector<float>.Count);
     }
+
+    /// <summary>
+    /// Where the whole pairs of vectors of [start, end) end, for kernels that compute σ' by
+    /// <see cref="Derivatives{TVector}"/> (the second vector of each pair completing it); their scalar loops do the rest.
+    /// </summary>
+    /// <param name="start">The first neuron.</param>
+    /// <param name="end">One past the last neuron.</param>
+    /// <returns>start plus the largest multiple of 2·<see cref="Vector{T}.Count"/> that fits, at least start.</returns>
+    public static long PairsEnd(long start, long end) =>
+        start + Math.Max(0, end - start) / (2 * Vector<float>.Count) * (2 * Vector<float>.Count);
 }
 
 /// <summary><see cref="SigmoidSurrogate"/>: α·q·(1 − q) with q = 1 / (1 + e^(−αz)).</summary>
