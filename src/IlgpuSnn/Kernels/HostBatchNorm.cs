@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using ILGPU;
@@ -21,7 +22,7 @@ namespace IlgpuSnn.Kernels;
 /// Chan's pairwise update in double; sums are float vector partials of the same pieces added in double.
 /// GPUs and the tests that switch host kernels off run the portable kernels.
 /// </summary>
-internal static class HostBatchNorm
+internal static partial class HostBatchNorm
 {
     /// <summary>Form codes (see <see cref="Run"/>).</summary>
     internal const int Statistics = 0, Train = 1, Normalize = 2, SumProduct = 3, Backward = 4, BackwardInput = 5;
@@ -54,19 +55,49 @@ internal static class HostBatchNorm
     /// BackwardInput with Flag 1. BackwardInput: Out = dx = Scale·(X − SumA/M − B·SumAB/M) with Flag 1 (batch
     /// statistics, M = N·S), Scale·X with Flag 0.
     /// </summary>
-    public static void Run(Device device, int form, Operands operands, Settings settings) =>
-        device.Kernels.Load<int, Operands, Settings>(HostKernel)(device.Launch.GridStride(settings.Channels), form, operands, settings);
+    public static unsafe void Run(Device device, int form, Operands operands, Settings settings)
+    {
+        var grid = device.Launch.GridStride(settings.Channels);
+        var launch = device.Kernels.Load<int, Operands, Settings, long>(HostKernel);
+        if (!SplitsRows(settings, grid.GridDim.X, (long)grid.GridDim.X * grid.GroupDim.X) || !HasPartials(form))
+        {
+            launch(grid, form, operands, settings, 0L);
+            return;
+        }
+        // The block partials of a row split (the launch returns when every worker has finished).
+        var scratch = ArrayPool<double>.Shared.Rent(checked((int)ScratchLength(settings)));
+        try
+        {
+            fixed (double* partials = scratch) launch(grid, form, operands, settings, (long)partials);
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(scratch);
+        }
+    }
 
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run the portable BatchNorm kernels.")]
-    internal static void HostKernel(int form, Operands operands, Settings settings)
+    internal static void HostKernel(int form, Operands operands, Settings settings, long scratch)
     {
+        long threads = GridStride.Threads;
+        if (SplitsRows(settings, Grid.DimX, threads))
+        {
+            int thread = (int)GridStride.Thread;
+            if (HasPartials(form))
+            {
+                RowPartials(form, operands, settings, scratch, thread, (int)threads);
+                ILGPU.Group.Barrier();
+            }
+            Rows(form, operands, settings, scratch, thread, (int)threads);
+            return;
+        }
         var (start, end) = GridStride.Chunk(settings.Channels);
         if (start < end) Pass(form, operands, settings, (int)start, (int)end);
     }
 
     /// <summary>The host body (opaque to ILGPU's frontend: it uses hardware vectors) over channels [first, end).</summary>
     [External("ilgpusnn_host_batchnorm")]
-    private static unsafe void Pass(int form, Operands o, Settings s, int first, int end)
+    internal static unsafe void Pass(int form, Operands o, Settings s, int first, int end)
     {
         int group = s.Spatial >= Lanes ? GroupChannels : Math.Max(1, GroupChannels / s.Spatial);
         for (int c = first; c < end; c += group) Group(form, o, s, c, Math.Min(end, c + group));
@@ -96,14 +127,7 @@ internal static class HostBatchNorm
             else
             {
                 PanelMoments(x, batch, row, width, d1, d2, p1, p2, p3);
-                for (int k = 0; k < channels; k++)
-                {
-                    // The S positions of channel k (each over N rows) combined in order; k ≤ k·S, so in place.
-                    double n = 0, mean = 0, m2 = 0;
-                    for (int j = k * spatial; j < (k + 1) * spatial; j++) Combine(ref n, ref mean, ref m2, batch, d1[j], d2[j]);
-                    d1[k] = mean;
-                    d2[k] = m2;
-                }
+                ChannelMoments(d1, d2, channels, spatial, batch);
             }
             double count = (double)batch * spatial;
             for (int k = 0; k < channels; k++)
@@ -156,17 +180,7 @@ internal static class HostBatchNorm
             else
             {
                 PanelSums(x, b, batch, row, width, d1, d2, p1, p2);
-                for (int k = 0; k < channels; k++)
-                {
-                    double sa = 0, sab = 0;
-                    for (int j = k * spatial; j < (k + 1) * spatial; j++)
-                    {
-                        sa += d1[j];
-                        sab += d2[j];
-                    }
-                    d1[k] = sa;
-                    d2[k] = sab;
-                }
+                ChannelSums(d1, d2, channels, spatial);
             }
             for (int k = 0; k < channels; k++)
             {
@@ -250,7 +264,7 @@ internal static class HostBatchNorm
     /// <summary>invstd = 1/sqrt(variance + eps), and scale[c] = gamma[c]·invstd when a scale is asked for.</summary>
     private static unsafe float Prepare(Operands o, Settings s, int c, float variance)
     {
-        float inv = 1f / MathF.Sqrt(variance + s.Eps);
+        float inv = InvStd(s, variance);
         if (o.Scale != 0) ((float*)o.Scale)[c] = ((float*)o.Gamma)[c] * inv;
         return inv;
     }
@@ -355,35 +369,69 @@ internal static class HostBatchNorm
         return (ea, eab);
     }
 
+    /// <summary>1/sqrt(variance + eps).</summary>
+    private static float InvStd(Settings s, float variance) => 1f / MathF.Sqrt(variance + s.Eps);
+
     /// <summary>
     /// Per position j of a narrow panel: mean[j] and m2[j] = Σ(x − mean)² over the N rows, from blocks of
-    /// <see cref="BlockRows"/> rows (corrected two-pass moments in float, combined in double). t0..t2: scratch.
+    /// <see cref="BlockRows"/> rows (<see cref="BlockMoments"/>) joined in order. t0..t2: scratch.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void PanelMoments(float* x, long batch, long row, int width, double* mean, double* m2, float* t0, float* t1, float* t2)
     {
         new Span<double>(mean, width).Clear();
         new Span<double>(m2, width).Clear();
-        double n = 0;
+        double* blockMean = stackalloc double[GroupChannels], blockM2 = stackalloc double[GroupChannels];
         for (long r0 = 0; r0 < batch; r0 += BlockRows)
         {
             int rows = (int)Math.Min(BlockRows, batch - r0);
-            float* block = x + r0 * row;
-            new Span<float>(t0, width).Clear();
-            new Span<float>(t1, width).Clear();
-            new Span<float>(t2, width).Clear();
-            for (int r = 0; r < rows; r++) AddRow(t0, block + r * row, width);
-            Scale(t0, width, 1f / rows);
-            for (int r = 0; r < rows; r++) AddDeviations(t1, t2, block + r * row, t0, width);
-            double total = n + rows;
-            for (int j = 0; j < width; j++)
-            {
-                double e1 = t1[j], meanB = t0[j] + e1 / rows, m2B = Math.Max(0, t2[j] - e1 * e1 / rows);
-                double delta = meanB - mean[j];
-                mean[j] += delta * (rows / total);
-                m2[j] += m2B + delta * delta * (n * rows / total);
-            }
-            n = total;
+            BlockMoments(x + r0 * row, rows, row, width, blockMean, blockM2, t0, t1, t2);
+            JoinBlock(mean, m2, r0, rows, blockMean, blockM2, width);
+        }
+    }
+
+    /// <summary>
+    /// Per position j of one block of rows: mean[j] and m2[j] by corrected two-pass moments in float (the block stays in
+    /// L2 for its second pass), in double. t0..t2: scratch.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void BlockMoments(float* block, int rows, long row, int width, double* mean, double* m2, float* t0, float* t1, float* t2)
+    {
+        new Span<float>(t0, width).Clear();
+        new Span<float>(t1, width).Clear();
+        new Span<float>(t2, width).Clear();
+        for (int r = 0; r < rows; r++) AddRow(t0, block + r * row, width);
+        Scale(t0, width, 1f / rows);
+        for (int r = 0; r < rows; r++) AddDeviations(t1, t2, block + r * row, t0, width);
+        for (int j = 0; j < width; j++)
+        {
+            double e1 = t1[j];
+            mean[j] = t0[j] + e1 / rows;
+            m2[j] = Math.Max(0, t2[j] - e1 * e1 / rows);
+        }
+    }
+
+    /// <summary>Chan's update per position: (mean, m2) of the first <paramref name="n"/> rows joined with a block's.</summary>
+    private static unsafe void JoinBlock(double* mean, double* m2, double n, int rows, double* blockMean, double* blockM2, int width)
+    {
+        double total = n + rows;
+        for (int j = 0; j < width; j++)
+        {
+            double delta = blockMean[j] - mean[j];
+            mean[j] += delta * (rows / total);
+            m2[j] += blockM2[j] + delta * delta * (n * rows / total);
+        }
+    }
+
+    /// <summary>Per channel k: the moments of its S positions (each over N rows) combined in order; k ≤ k·S, so in place.</summary>
+    private static unsafe void ChannelMoments(double* mean, double* m2, int channels, int spatial, long batch)
+    {
+        for (int k = 0; k < channels; k++)
+        {
+            double n = 0, km = 0, km2 = 0;
+            for (int j = k * spatial; j < (k + 1) * spatial; j++) Combine(ref n, ref km, ref km2, batch, mean[j], m2[j]);
+            mean[k] = km;
+            m2[k] = km2;
         }
     }
 
@@ -393,22 +441,51 @@ internal static class HostBatchNorm
     {
         new Span<double>(sa, width).Clear();
         new Span<double>(sab, width).Clear();
+        double* blockA = stackalloc double[GroupChannels], blockAB = stackalloc double[GroupChannels];
         for (long r0 = 0; r0 < batch; r0 += BlockRows)
         {
             int rows = (int)Math.Min(BlockRows, batch - r0);
-            new Span<float>(t0, width).Clear();
-            new Span<float>(t1, width).Clear();
-            for (int r = 0; r < rows; r++)
-            {
-                long e = (r0 + r) * row;
-                AddRow(t0, a + e, width);
-                AddProducts(t1, a + e, b + e, width);
-            }
+            BlockSums(a + r0 * row, b + r0 * row, rows, row, width, blockA, blockAB, t0, t1);
             for (int j = 0; j < width; j++)
             {
-                sa[j] += t0[j];
-                sab[j] += t1[j];
+                sa[j] += blockA[j];
+                sab[j] += blockAB[j];
             }
+        }
+    }
+
+    /// <summary>Per position j of one block of rows: sa[j] = Σa and sab[j] = Σa·b in float vector sums. t0, t1: scratch.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void BlockSums(float* a, float* b, int rows, long row, int width, double* sa, double* sab, float* t0, float* t1)
+    {
+        new Span<float>(t0, width).Clear();
+        new Span<float>(t1, width).Clear();
+        for (int r = 0; r < rows; r++)
+        {
+            long e = r * row;
+            AddRow(t0, a + e, width);
+            AddProducts(t1, a + e, b + e, width);
+        }
+        for (int j = 0; j < width; j++)
+        {
+            sa[j] = t0[j];
+            sab[j] = t1[j];
+        }
+    }
+
+    /// <summary>Per channel k: the sums of its S positions in order; in place as <see cref="ChannelMoments"/>.</summary>
+    private static unsafe void ChannelSums(double* sa, double* sab, int channels, int spatial)
+    {
+        for (int k = 0; k < channels; k++)
+        {
+            double ka = 0, kab = 0;
+            for (int j = k * spatial; j < (k + 1) * spatial; j++)
+            {
+                ka += sa[j];
+                kab += sab[j];
+            }
+            sa[k] = ka;
+            sab[k] = kab;
         }
     }
 

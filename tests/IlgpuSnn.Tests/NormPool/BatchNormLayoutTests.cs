@@ -7,9 +7,9 @@ namespace IlgpuSnn.Tests.NormPool;
 /// <summary>
 /// Training-mode BatchNorm, forward and backward, on shapes that reach every walk of the CPU host kernels: wide planes
 /// (S ≥ 8) with vector tails and runs longer than one 2048-float piece, narrow planes (S = 1 after a linear layer,
-/// S = 3) with more channels than one vector, partial 64-row blocks and more than one 512-position panel. Checked
-/// against plain double-precision loops, also with a large common offset (cancellation), and for identical results on
-/// repeated runs.
+/// S = 3) with more channels than one vector, partial 64-row blocks and more than one 512-position panel, and with
+/// enough rows that the workers split the rows. Checked against plain double-precision loops, also with a large common
+/// offset (cancellation), and for identical results on repeated runs.
 /// </summary>
 public sealed class BatchNormLayoutTests(TestDevice fixture)
 {
@@ -23,6 +23,8 @@ public sealed class BatchNormLayoutTests(TestDevice fixture)
         (int[])[150, 37],       // S = 1: 37 lanes (tail 5), rows in blocks of 64, 64, 22
         (int[])[20, 1100],      // S = 1: more than one 512-position panel per worker
         (int[])[18, 200, 1, 3], // S = 3: panels of 170 channels
+        (int[])[300, 600],      // S = 1, 5 blocks of rows: workers split the rows (two panels of positions)
+        (int[])[200, 60, 1, 3], // S = 3, 4 blocks of rows: workers split the rows
     };
 
     private static (int N, int C, int S) Layout(int[] shape) => (shape[0], shape[1], shape.Length == 4 ? shape[2] * shape[3] : 1);
