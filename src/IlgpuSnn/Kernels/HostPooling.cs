@@ -58,18 +58,14 @@ internal static class HostPooling
                     // Every input position lies in at most one window; those past the last window get zero.
                     float* gy = (float*)source + p * planeOut;
                     float* gx = (float*)target + p * planeIn;
-                    for (int h = 0; h < height; h++)
+                    for (int oh = 0; oh < outHeight; oh++)
                     {
-                        float* gr = gx + (long)h * width;
-                        int oh = h / 2;
-                        if (oh >= outHeight)
-                        {
-                            new Span<float>(gr, width).Clear();
-                            continue;
-                        }
-                        Spread2x2Row(gy + (long)oh * outWidth, gr, outWidth, invArea);
-                        new Span<float>(gr + 2 * outWidth, width - 2 * outWidth).Clear();
+                        float* r0 = gx + 2L * oh * width;
+                        Spread2x2Rows(gy + (long)oh * outWidth, r0, r0 + width, outWidth, invArea);
+                        new Span<float>(r0 + 2 * outWidth, width - 2 * outWidth).Clear();
+                        new Span<float>(r0 + width + 2 * outWidth, width - 2 * outWidth).Clear();
                     }
+                    new Span<float>(gx + 2L * outHeight * width, (height - 2 * outHeight) * width).Clear();
                 }
             }
             else if (backward == 0)
@@ -146,15 +142,16 @@ internal static class HostPooling
     }
 
     /// <summary>
-    /// One input row of the 2×2 backward at stride 2 covered by windows: gx[w] = (0 + gy[w / 2])·invArea for
-    /// w &lt; 2·outWidth, 4 windows per 128-bit step (overlapping last step as in <see cref="Average2x2Row"/>).
+    /// The two input rows under one output row of the 2×2 backward at stride 2: gx[w] = (0 + gy[w / 2])·invArea for
+    /// w &lt; 2·outWidth in both rows, 4 windows per 128-bit step (overlapping last step as in
+    /// <see cref="Average2x2Row"/>), each value computed once and stored to both rows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Spread2x2Row(float* gy, float* gx, int outWidth, float invArea)
+    private static unsafe void Spread2x2Rows(float* gy, float* gx0, float* gx1, int outWidth, float invArea)
     {
         if (outWidth < 4)
         {
-            for (int w = 0; w < 2 * outWidth; w++) gx[w] = (0f + gy[w / 2]) * invArea;
+            for (int w = 0; w < 2 * outWidth; w++) gx0[w] = gx1[w] = (0f + gy[w / 2]) * invArea;
             return;
         }
         var inv = Vector128.Create(invArea);
@@ -162,8 +159,12 @@ internal static class HostPooling
         {
             if (ow > outWidth - 4) ow = outWidth - 4;
             var g = (Vector128<float>.Zero + Vector128.Load(gy + ow)) * inv;
-            Vector128.Shuffle(g, Vector128.Create(0, 0, 1, 1)).Store(gx + 2 * ow);
-            Vector128.Shuffle(g, Vector128.Create(2, 2, 3, 3)).Store(gx + 2 * ow + 4);
+            var lower = Vector128.Shuffle(g, Vector128.Create(0, 0, 1, 1));
+            var upper = Vector128.Shuffle(g, Vector128.Create(2, 2, 3, 3));
+            lower.Store(gx0 + 2 * ow);
+            upper.Store(gx0 + 2 * ow + 4);
+            lower.Store(gx1 + 2 * ow);
+            upper.Store(gx1 + 2 * ow + 4);
             if (ow == outWidth - 4) return;
         }
     }
