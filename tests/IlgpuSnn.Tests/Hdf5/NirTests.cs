@@ -204,6 +204,25 @@ public sealed class NirTests(TestDevice fixture)
         Assert.True(refused > 0, $"none of {cases} mutants was refused");
     }
 
+    /// <summary>A node's array declared far larger than the file (chunked, never written) is refused before it is read.</summary>
+    [Fact]
+    public void An_array_declared_larger_than_the_file_is_refused_before_reading()
+    {
+        using var dir = new TempFolder();
+        using var net = ConvNet();
+        var path = dir.File("huge.nir");
+        NirFile.Write(path, NirExport.FromNetwork(net));
+        H5py.Run("""
+            with h5py.File(sys.argv[1], 'a') as f:
+                node = next(g for g in f['node/nodes'].values() if g['type'][()] in (b'Affine', 'Affine'))
+                del node['weight']
+                node.create_dataset('weight', (2**20, 2**12), dtype='float32', chunks=(1024, 64))
+            """, path);
+        var e = Assert.Throws<InvalidDataException>(() => NirFile.Read(path));
+        Assert.StartsWith(path + ": '", e.Message);
+        Assert.Contains("declares 4294967296 elements of 4 bytes", e.Message);
+    }
+
     private static List<string> Walk(NirGraph graph)
     {
         var next = graph.Edges.ToDictionary(e => e.From, e => e.To);
