@@ -12,7 +12,8 @@ namespace IlgpuSnn.Kernels;
 /// one launch: statistics; the whole training forward (statistics, running update, scale, normalisation); the
 /// normalisation with given statistics (scale folded in); Σa and Σa·b; the whole backward (sums and input gradient);
 /// the input gradient with given sums. Every worker owns a contiguous range of channels and writes only their
-/// elements, and a channel's results depend only on the shape, never on the worker count: runs = same result every run.
+/// elements, and a channel's results depend only on the shape, never on the worker count: runs = same result every run
+/// (narrow planes with a block of rows per worker split the rows instead, with the same results: HostBatchNorm.Rows.cs).
 /// Every pass walks a group of channels row by row in address order (each of the N rows holds the group's channels
 /// contiguously, so the hardware prefetchers see long streams even when a plane is a few hundred bytes), with 256-bit
 /// vectors: along each run of S floats for planes of S ≥ 8 (convolutions), across the positions for narrow planes
