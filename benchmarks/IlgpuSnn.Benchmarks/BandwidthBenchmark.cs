@@ -14,7 +14,7 @@ namespace IlgpuSnn.Benchmarks;
 /// [N, 64, 32, 32] and on [N, 256] (after a linear layer),
 /// 2×2 average pooling forward and backward, next to STREAM-like copy and triad measured in the same run: the device's
 /// own copy kernel and y = a·x + b·y, and plain .NET loops on host arrays with one task per core. The ALIF sequence
-/// (σ' and (u, a) kept, as BPTT runs it) runs the portable kernels (it has no host or SIMD form yet).
+/// keeps σ' and (u, a), as BPTT runs it.
 /// Usage: <c>IlgpuSnn.Benchmarks bandwidth [--floats 8388608] [--repeats 10] [--rounds 2] [--only TEXT]</c>; --only keeps
 /// the kernels whose name contains TEXT (and the device copy and triad, the reference).
 /// </summary>
