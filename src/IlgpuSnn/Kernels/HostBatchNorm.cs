@@ -60,7 +60,7 @@ internal static partial class HostBatchNorm
     {
         var grid = device.Launch.GridStride(settings.Channels);
         var launch = device.Kernels.Load<int, Operands, Settings, long>(HostKernel);
-        if (!SplitsRows(settings, grid.GridDim.X, (long)grid.GridDim.X * grid.GroupDim.X) || !HasPartials(form))
+        if (!SplitsRows(form, settings, grid.GridDim.X, (long)grid.GridDim.X * grid.GroupDim.X) || !HasPartials(form))
         {
             launch(grid, form, operands, settings, 0L);
             return;
@@ -81,7 +81,7 @@ internal static partial class HostBatchNorm
     internal static void HostKernel(int form, Operands operands, Settings settings, long scratch)
     {
         long threads = GridStride.Threads;
-        if (SplitsRows(settings, Grid.DimX, threads))
+        if (SplitsRows(form, settings, Grid.DimX, threads))
         {
             int thread = (int)GridStride.Thread;
             if (HasPartials(form))
