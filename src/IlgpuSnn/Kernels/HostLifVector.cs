@@ -31,18 +31,19 @@ internal static unsafe class HostLifVector
     /// <summary>The sequence forward (see <see cref="HostLifKernels.SequenceKernel{TNeuron, TSurrogate}"/>) over whole vectors of [start, end).</summary>
     [External("ilgpusnn_host_lif_sequence")]
     internal static long Sequence<TNeuron, TSurrogate>(TNeuron neuron, TSurrogate surrogate, long current, long spikes, long sigma,
-        long potential, long state, long n, int steps, int flags, long start, long end)
+        long potential, long state, long n, int steps, int flags, long start, long end, long table, ChannelNormalization normalization)
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
         if (!LifForm.TryOf(neuron, out var lif)) return start;
+        var input = new InputForm(table, normalization);
         if (typeof(TSurrogate) == typeof(SigmoidSurrogate))
-            return Sequence(lif, new SigmoidVector(Alpha(surrogate)), current, spikes, sigma, potential, state, n, steps, flags, start, end);
+            return Sequence(lif, new SigmoidVector(Alpha(surrogate)), input, current, spikes, sigma, potential, state, n, steps, flags, start, end);
         if (typeof(TSurrogate) == typeof(TriangleSurrogate))
-            return Sequence(lif, new TriangleVector(Alpha(surrogate)), current, spikes, sigma, potential, state, n, steps, flags, start, end);
+            return Sequence(lif, new TriangleVector(Alpha(surrogate)), input, current, spikes, sigma, potential, state, n, steps, flags, start, end);
         if (typeof(TSurrogate) == typeof(RectangleSurrogate))
-            return Sequence(lif, new RectangleVector(Alpha(surrogate)), current, spikes, sigma, potential, state, n, steps, flags, start, end);
+            return Sequence(lif, new RectangleVector(Alpha(surrogate)), input, current, spikes, sigma, potential, state, n, steps, flags, start, end);
         if (typeof(TSurrogate) == typeof(ATanSurrogate))
-            return Sequence(lif, new ATanVector(Alpha(surrogate)), current, spikes, sigma, potential, state, n, steps, flags, start, end);
+            return Sequence(lif, new ATanVector(Alpha(surrogate)), input, current, spikes, sigma, potential, state, n, steps, flags, start, end);
         return start;
     }
 
@@ -198,16 +199,19 @@ internal static unsafe class HostLifVector
         return i;
     }
 
-    private static long Sequence<TVector>(LifForm lif, TVector surrogate, long current, long spikes, long sigma, long potential, long state,
+    private static long Sequence<TVector>(LifForm lif, TVector surrogate, InputForm input, long current, long spikes, long sigma, long potential, long state,
         long n, int steps, int flags, long start, long end) where TVector : struct, IVectorSurrogate
     {
         float* pc = (float*)current, ps = (float*)spikes, pg = (float*)sigma, pu = (float*)potential, pv = (float*)state;
         bool hasState = (flags & NeuronFlags.HasState) != 0;
         bool saveSurrogate = (flags & NeuronFlags.SaveSurrogate) != 0, savePotential = (flags & NeuronFlags.SavePotential) != 0;
         float* carried = stackalloc float[Block];
+        // The block's per-neuron normalisation values (a neuron's channel is the same at every step).
+        float* mean = stackalloc float[Block], invstd = stackalloc float[Block], gamma = stackalloc float[Block], beta = stackalloc float[Block];
         long i = start;
         for (int length; (length = BlockLength(i, end)) > 0; i += length)
         {
+            if (input.Enabled) input.Expand(i, length, mean, invstd, gamma, beta);
             for (int t = 0; t < steps; t++)
             {
                 long plane = t * n + i;
@@ -215,7 +219,9 @@ internal static unsafe class HostLifVector
                 {
                     var v = t > 0 ? Vector.Load(carried + j) : hasState ? Vector.Load(pv + i + j) : Vector<float>.Zero;
                     long k = plane + j;
-                    var u = lif.Decay * v + Vector.Load(pc + k);
+                    var x = Vector.Load(pc + k);
+                    if (input.Enabled) x = Vector.Load(gamma + j) * ((x - Vector.Load(mean + j)) * Vector.Load(invstd + j)) + Vector.Load(beta + j);
+                    var u = lif.Decay * v + x;
                     var z = u - lif.Threshold;
                     var s = Heaviside(z);
                     s.Store(ps + k);
@@ -269,6 +275,35 @@ internal static unsafe class HostLifVector
         if (typeof(TSurrogate) == typeof(TriangleSurrogate)) return Unsafe.As<TSurrogate, TriangleSurrogate>(ref surrogate).Alpha;
         if (typeof(TSurrogate) == typeof(RectangleSurrogate)) return Unsafe.As<TSurrogate, RectangleSurrogate>(ref surrogate).Alpha;
         return Unsafe.As<TSurrogate, ATanSurrogate>(ref surrogate).Alpha;
+    }
+
+    /// <summary>
+    /// The sequence kernels' input: the current itself, or BatchNorm's x normalised per channel (see
+    /// <see cref="ChannelNormalization"/>; the vector loop does <see cref="NeuronElements.Normalize"/>'s operations in its order).
+    /// </summary>
+    private readonly struct InputForm(long table, ChannelNormalization layout)
+    {
+        public bool Enabled => layout.Enabled;
+
+        /// <summary>The normalisation values of neurons [i, i + length) of a step, one entry per neuron.</summary>
+        public void Expand(long i, int length, float* mean, float* invstd, float* gamma, float* beta)
+        {
+            float* t = (float*)table;
+            int channels = layout.Channels, spatial = layout.Spatial;
+            int c = layout.ChannelOf(i), position = (int)(i % spatial);
+            for (int j = 0; j < length; j++)
+            {
+                mean[j] = t[ChannelNormalization.MeanPlane * channels + c];
+                invstd[j] = t[ChannelNormalization.InvStdPlane * channels + c];
+                gamma[j] = t[ChannelNormalization.GammaPlane * channels + c];
+                beta[j] = t[ChannelNormalization.BetaPlane * channels + c];
+                if (++position == spatial)
+                {
+                    position = 0;
+                    if (++c == channels) c = 0;
+                }
+            }
+        }
     }
 
     /// <summary>
