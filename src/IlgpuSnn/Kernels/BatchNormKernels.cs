@@ -128,27 +128,30 @@ internal static class BatchNormKernels
         var mean = table.SubView(ChannelNormalization.MeanPlane * channels, channels);
         var variance = table.SubView(ChannelNormalization.InvStdPlane * channels, channels);
         ChannelStatistics(device, x, mean, variance, channels, spatial);
-        UpdateRunning(device, mean, variance, runningMean, runningVar, momentum, perChannel);
-        PrepareTable(device, mean, variance, gamma, beta, eps, table, scale);
+        PrepareTable(device, mean, variance, gamma, beta, eps, table, scale, (runningMean, runningVar, momentum, perChannel));
     }
 
     /// <summary>
     /// The <paramref name="table"/> [4, C] of a normalisation with the given statistics (see
     /// <see cref="ChannelNormalization"/>): μ = mean, ρ = 1/sqrt(variance + eps), γ, β; and scale[c] = gamma[c]·ρ[c].
     /// <paramref name="mean"/> and <paramref name="variance"/> may be the table's own μ and ρ planes (ρ is then
-    /// overwritten in place).
+    /// overwritten in place). With <paramref name="running"/> (batch statistics over Count values) the same launch
+    /// updates the running statistics as <see cref="UpdateRunning"/> does.
     /// </summary>
     public static void PrepareTable(Device device, ArrayView<float> mean, ArrayView<float> variance, ArrayView<float> gamma, ArrayView<float> beta, float eps,
-        ArrayView<float> table, ArrayView<float> scale)
+        ArrayView<float> table, ArrayView<float> scale, (ArrayView<float> Mean, ArrayView<float> Variance, float Momentum, long Count)? running = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         int channels = (int)gamma.Length;
         RequireChannels("BatchNorm", channels, mean, variance);
         RequireChannels("BatchNorm", channels, beta, scale);
         RequireTable("BatchNorm", channels, table);
+        if (running is { } r) RequireChannels("BatchNorm", channels, r.Mean, r.Variance);
         if (channels == 0) return;
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float>(PrepareTableKernel)(
-            device.Launch.GridStride(channels), mean, variance, gamma, beta, table, scale, eps);
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, ArrayView<float>, ArrayView<float>, float, float, int>(
+            PrepareTableKernel)(
+            device.Launch.GridStride(channels), mean, variance, gamma, beta, table, scale, eps, running?.Mean ?? scale, running?.Variance ?? scale,
+            running?.Momentum ?? 0f, running is { } u ? Unbias(u.Count) : 1f, running.HasValue ? 1 : 0);
     }
 
     /// <summary>
@@ -367,11 +370,12 @@ internal static class BatchNormKernels
 
     [Kernel]
     internal static void PrepareTableKernel(ArrayView<float> mean, ArrayView<float> variance, ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> table,
-        ArrayView<float> scale, float eps)
+        ArrayView<float> scale, float eps, ArrayView<float> runningMean, ArrayView<float> runningVar, float momentum, float unbias, int updateRunning)
     {
         int channels = (int)gamma.Length;
         foreach (long c in GridStride.Over(channels))
         {
+            if (updateRunning != 0) UpdateRunningAt(c, mean, variance, runningMean, runningVar, momentum, unbias);
             float inv = 1f / MathF.Sqrt(variance[c] + eps);
             table[ChannelNormalization.MeanPlane * channels + c] = mean[c];
             table[ChannelNormalization.InvStdPlane * channels + c] = inv;
@@ -409,11 +413,15 @@ internal static class BatchNormKernels
     internal static void UpdateRunningKernel(ArrayView<float> mean, ArrayView<float> variance, ArrayView<float> runningMean, ArrayView<float> runningVar,
         float momentum, float unbias)
     {
-        foreach (long c in GridStride.Over(mean.Length))
-        {
-            runningMean[c] = (1f - momentum) * runningMean[c] + momentum * mean[c];
-            runningVar[c] = (1f - momentum) * runningVar[c] + momentum * (variance[c] * unbias);
-        }
+        foreach (long c in GridStride.Over(mean.Length)) UpdateRunningAt(c, mean, variance, runningMean, runningVar, momentum, unbias);
+    }
+
+    /// <summary>Channel c's running = (1 − momentum)·running + momentum·batch (the variance × unbias).</summary>
+    private static void UpdateRunningAt(long c, ArrayView<float> mean, ArrayView<float> variance, ArrayView<float> runningMean, ArrayView<float> runningVar,
+        float momentum, float unbias)
+    {
+        runningMean[c] = (1f - momentum) * runningMean[c] + momentum * mean[c];
+        runningVar[c] = (1f - momentum) * runningVar[c] + momentum * (variance[c] * unbias);
     }
 
     [Kernel]

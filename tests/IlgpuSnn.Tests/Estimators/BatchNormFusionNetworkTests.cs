@@ -90,7 +90,8 @@ public sealed class BatchNormFusionNetworkTests(TestDevice fixture)
     {
         var fused = Run("bptt", "conv", fuse: true, hostKernels: false);
         var separate = Run("bptt", "conv", fuse: false, hostKernels: false);
-        // One normalisation launch fewer per BatchNorm (three) in the training sequence.
-        Assert.True(fused.Launches <= separate.Launches - 3, $"launches fused {fused.Launches}, unfused {separate.Launches}");
+        // Per BatchNorm (three) in the training sequence: no normalisation launch, and the running update joins the
+        // launch that prepares the table.
+        Assert.True(fused.Launches <= separate.Launches - 6, $"launches fused {fused.Launches}, unfused {separate.Launches}");
     }
 }
