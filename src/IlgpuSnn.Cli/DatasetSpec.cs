@@ -45,13 +45,15 @@ internal static class DatasetSpec
 
     /// <summary>
     /// The training split's shape and sample count (after <paramref name="trainLimit"/>) without loading it, for the datasets
-    /// whose loading is host-only and whose headers tell it (fashion-mnist, mnist, IDX folders); null for the others or when
+    /// whose loading is host-only and whose headers or file lengths tell it (fashion-mnist, mnist, IDX folders, cifar10:PATH);
+    /// null for the others (event data, whose frames are built on the device) or when
     /// the files are not what <see cref="Load"/> accepts (it then reports why).
     /// </summary>
     public static ImageSplitShape? TryDescribe(string spec, int? trainLimit)
     {
-        if (Split(spec) is not null) return null;
-        var shape = VisionDatasets.TryDescribe(spec);
+        var parsed = Split(spec);
+        if (parsed is not null && parsed.Value.Name != "cifar10") return null;
+        var shape = parsed is null ? VisionDatasets.TryDescribe(spec) : Cifar10Reader.TryDescribe(parsed.Value.Path);
         return shape is not null && trainLimit is { } limit ? shape with { Count = Math.Min(limit, shape.Count) } : shape;
     }
 

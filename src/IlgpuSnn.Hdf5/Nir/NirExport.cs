@@ -8,12 +8,20 @@ namespace IlgpuSnn.Hdf5.Nir;
 /// has no bias), Conv2d → Conv2d, AvgPool2d → AvgPool2d, Flatten → Flatten (start_dim 0: NIR shapes have no batch axis),
 /// LIF/PLIF → LIF and IF → IF with the mapping of <see cref="NirOptions.Dt"/>; a BatchNorm right after a Linear or
 /// Conv2d is folded into it with its running statistics (w' = w·γ/√(σ² + ε), b' = (b − μ)·γ/√(σ² + ε) + β); Dropout is
-/// the identity and is left out. Nodes are named by their layer index; the graph runs "input" → … → "output" as a chain.
+/// the identity and is left out. Nodes are named by their layer index; the graph runs "input" → … → "output" as a chain,
+/// except that a recurrent neuron layer adds a Linear node of its recurrent weights W_rec in a cycle with the neuron
+/// (named with <see cref="RecurrentSuffix"/>): the current of step t is the input plus W_rec·s[t−1].
 /// </summary>
 public static class NirExport
 {
+    /// <summary>
+    /// The name of a recurrent neuron layer's weight node is the neuron node's name with this suffix: a Linear node in a
+    /// cycle with the neuron (edges neuron → it → neuron), as NIR draws recurrence.
+    /// </summary>
+    public const string RecurrentSuffix = ".recurrent";
+
     /// <summary>The graph of <paramref name="network"/>.</summary>
-    /// <exception cref="NotSupportedException">A layer has no NIR primitive (MaxPool2d, ALIF, a recurrent layer, a lone BatchNorm), or soft reset without <see cref="NirOptions.AllowSoftReset"/>.</exception>
+    /// <exception cref="NotSupportedException">A layer has no NIR primitive (MaxPool2d, ALIF, a lone BatchNorm), or soft reset without <see cref="NirOptions.AllowSoftReset"/>.</exception>
     public static NirGraph FromNetwork(SpikingNetwork network, NirOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -53,6 +61,15 @@ public static class NirExport
             nodes[name] = node;
             edges.Add((previous, name));
             previous = name;
+            if (layer is NeuronLayer { Recurrent: { } recurrent })
+            {
+                // The cycle neuron → Linear → neuron: the Linear carries the previous step's spikes into this step's current.
+                int features = recurrent.Dim(0);
+                var loop = name + RecurrentSuffix;
+                nodes[loop] = new NirNode("Linear", new Dictionary<string, NirArray> { ["weight"] = NirArray.Floats(recurrent.ToArray(), features, features) });
+                edges.Add((name, loop));
+                edges.Add((loop, name));
+            }
         }
         nodes["output"] = Shape("Output", shape);
         edges.Add((previous, "output"));
@@ -97,8 +114,6 @@ public static class NirExport
     private static NirNode Neuron(NeuronLayer layer, int[] shape, NirOptions options, int index)
     {
         var spec = layer.Spec;
-        if (layer.Recurrent is not null)
-            throw new NotSupportedException($"NIR export: layer {index} is a recurrent neuron layer; its export (a Linear node in a cycle) is not implemented.");
         double decay = spec.Model.Name switch
         {
             "lif" => spec.Decay,

@@ -59,9 +59,10 @@ public static class NirFile
         try
         {
             using var file = H5File.OpenRead(path);
+            long fileLength = new FileInfo(path).Length;
             if (!file.LinkExists("node")) throw new InvalidDataException($"{path}: no 'node' group; not a NIR file.");
             var root = file.Group("node");
-            var type = ReadString(path, root, "type");
+            var type = ReadString(path, fileLength, root, "type");
             if (type != "NIRGraph") throw new InvalidDataException($"{path}: node/type is '{type}', a NIRGraph was expected.");
             var nodes = new Dictionary<string, NirNode>(StringComparer.Ordinal);
             foreach (var child in root.Group("nodes").Children())
@@ -69,11 +70,12 @@ public static class NirFile
                 if (child is not IH5Group group) continue;
                 var values = new Dictionary<string, NirArray>(StringComparer.Ordinal);
                 foreach (var item in group.Children())
-                    if (item is IH5Dataset d && item.Name != "type" && ReadArray(d) is { } array) values[item.Name] = array;
-                nodes[child.Name] = new NirNode(ReadString(path, group, "type"), values);
+                    if (item is IH5Dataset d && item.Name != "type" && ReadArray(path, fileLength, d) is { } array) values[item.Name] = array;
+                nodes[child.Name] = new NirNode(ReadString(path, fileLength, group, "type"), values);
             }
             var edgeSet = root.Dataset("edges");
             var dims = edgeSet.Space.Dimensions;
+            DeclaredSize.Require(path, fileLength, edgeSet, "node/edges");
             var flat = edgeSet.Read<string[]>();
             if (dims.Length != 2 || dims[1] != 2 || flat.Length != (int)dims[0] * 2)
                 throw new InvalidDataException($"{path}: node/edges has shape [{string.Join(", ", dims)}]; [E, 2] was expected.");
@@ -97,17 +99,19 @@ public static class NirFile
         return array.Shape.Length == 0 ? new H5Dataset((float)array.Data[0]) : new H5Dataset(array.Data.Select(v => (float)v).ToArray(), fileDims: dims);
     }
 
-    private static string ReadString(string path, IH5Group group, string name)
+    private static string ReadString(string path, long fileLength, IH5Group group, string name)
     {
         if (!group.LinkExists(name)) throw new InvalidDataException($"{path}: '{group.Name}' has no '{name}'.");
         var d = group.Dataset(name);
+        DeclaredSize.Require(path, fileLength, d, $"'{group.Name}/{name}'");
         return d.Type.Class is H5DataTypeClass.String or H5DataTypeClass.VariableLength ? d.Read<string>()
             : throw new InvalidDataException($"{path}: '{group.Name}/{name}' is not a string.");
     }
 
     /// <summary>A numeric dataset as an array; null for strings and other kinds NIR nodes do not hold as numbers.</summary>
-    private static NirArray? ReadArray(IH5Dataset d)
+    private static NirArray? ReadArray(string path, long fileLength, IH5Dataset d)
     {
+        DeclaredSize.Require(path, fileLength, d, $"'{d.Name}'");
         int[] shape = d.Space.Type == H5DataspaceType.Scalar ? [] : d.Space.Dimensions.Select(v => checked((int)v)).ToArray();
         var t = d.Type;
         double[]? data = (t.Class, t.Size, t.Class == H5DataTypeClass.FixedPoint && t.FixedPoint.IsSigned) switch

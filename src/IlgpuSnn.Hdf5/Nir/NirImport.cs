@@ -8,7 +8,8 @@ namespace IlgpuSnn.Hdf5.Nir;
 /// <summary>
 /// Builds an IlgpuSnn network from a NIR graph that is a chain "input" → … → "output" of Affine, Linear, Conv2d
 /// (square kernel, dilation 1, one group), AvgPool2d (no padding), Flatten, LIF and IF nodes, ending in an Affine or
-/// Linear read-out. Neurons are read back with the mapping of <see cref="NirOptions.Dt"/>: λ = 1 − dt/tau (IF: 1), and an
+/// Linear read-out; a LIF or IF node in a cycle with a Linear node (neuron → Linear → neuron, the Linear's only edges)
+/// becomes a recurrent neuron layer with that Linear's weights (the previous step's spikes feed this step's current). Neurons are read back with the mapping of <see cref="NirOptions.Dt"/>: λ = 1 − dt/tau (IF: 1), and an
 /// input gain r·dt/tau (IF: r·dt) other than 1 is multiplied into the weights and bias of the node before the neuron.
 /// NIR neurons reset to v_reset, so they become hard-reset neurons; v_leak and v_reset must be 0 and every neuron of a
 /// node must share its parameters.
@@ -24,7 +25,8 @@ public static class NirImport
         ArgumentNullException.ThrowIfNull(device);
         options ??= new NirOptions();
         var plans = new List<Plan>();
-        foreach (var name in Chain(graph))
+        var loops = Loops(graph);
+        foreach (var name in Chain(graph, loops))
         {
             var node = graph.Nodes[name];
             plans.Add(node.Type switch
@@ -33,7 +35,7 @@ public static class NirImport
                 "Conv2d" => Convolution(name, node),
                 "AvgPool2d" => Pool(name, node),
                 "Flatten" => new Plan(name, b => b.Flatten()),
-                "LIF" or "IF" => Neuron(name, node, options, plans.Count > 0 ? plans[^1] : null),
+                "LIF" or "IF" => Neuron(name, node, options, plans.Count > 0 ? plans[^1] : null, loops.TryGetValue(name, out var loop) ? (loop, graph.Nodes[loop]) : null),
                 var other => throw new NotSupportedException($"NIR import: node '{name}' is a {other}, which IlgpuSnn does not read (Affine, Linear, Conv2d, AvgPool2d, Flatten, LIF and IF are read)."),
             });
         }
@@ -70,14 +72,36 @@ public static class NirImport
         public float[]? Bias { get; init; }
     }
 
-    /// <summary>The node names from "input" to "output" (exclusive), following the only edge out of each node.</summary>
-    private static List<string> Chain(NirGraph graph)
+    /// <summary>
+    /// The recurrent loops of the graph, by neuron node: a Linear node whose only incoming and only outgoing edge connect
+    /// it to the same LIF or IF node (neuron → Linear → neuron) holds that neuron layer's recurrent weights.
+    /// </summary>
+    private static Dictionary<string, string> Loops(NirGraph graph)
+    {
+        var loops = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, node) in graph.Nodes)
+        {
+            if (node.Type != "Linear") continue;
+            var incoming = graph.Edges.Where(e => e.To == name).Select(e => e.From).ToList();
+            var outgoing = graph.Edges.Where(e => e.From == name).Select(e => e.To).ToList();
+            if (incoming.Count == 1 && outgoing.Count == 1 && incoming[0] == outgoing[0] && incoming[0] != name
+                && graph.Nodes.TryGetValue(incoming[0], out var neuron) && neuron.Type is "LIF" or "IF" && !loops.ContainsKey(incoming[0]))
+                loops[incoming[0]] = name;
+        }
+        return loops;
+    }
+
+    /// <summary>
+    /// The node names from "input" to "output" (exclusive), following the only edge out of each node once the edges of
+    /// the recurrent <paramref name="loops"/> are set aside.
+    /// </summary>
+    private static List<string> Chain(NirGraph graph, Dictionary<string, string> loops)
     {
         foreach (var required in (string[])["input", "output"])
             if (!graph.Nodes.ContainsKey(required)) throw new NotSupportedException($"NIR import: the graph has no '{required}' node.");
         var next = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (from, to) in graph.Edges)
-            if (!next.TryAdd(from, to))
+            if (!(loops.TryGetValue(from, out var loop) && loop == to) && !(loops.TryGetValue(to, out var back) && back == from) && !next.TryAdd(from, to))
                 throw new NotSupportedException($"NIR import: node '{from}' has more than one outgoing edge; only chains of nodes are read.");
         var chain = new List<string>();
         var at = "input";
@@ -89,7 +113,7 @@ public static class NirImport
             chain.Add(following);
             at = following;
         }
-        if (chain.Count + 2 != graph.Nodes.Count)
+        if (chain.Count + 2 + loops.Count(l => chain.Contains(l.Key)) != graph.Nodes.Count)
             throw new NotSupportedException($"NIR import: {graph.Nodes.Count - chain.Count - 2} node(s) lie off the chain from 'input' to 'output'.");
         return chain;
     }
@@ -143,7 +167,7 @@ public static class NirImport
         return new Plan(name, b => b.AvgPool2d(kernel, stride));
     }
 
-    private static Plan Neuron(string name, NirNode node, NirOptions options, Plan? previous)
+    private static Plan Neuron(string name, NirNode node, NirOptions options, Plan? previous, (string Name, NirNode Node)? loop)
     {
         double dt = options.Dt;
         double threshold = Uniform(name, node, "v_threshold");
@@ -170,7 +194,19 @@ public static class NirImport
             if (previous.Bias is not null) for (int i = 0; i < previous.Bias.Length; i++) previous.Bias[i] = (float)(previous.Bias[i] * gain);
         }
         var spec = NeuronSpec.Lif((float)decay, (float)threshold, ResetMode.Hard);
-        return new Plan(name, b => b.Neuron(spec));
+        if (loop is not { } recurrent) return new Plan(name, b => b.Neuron(spec));
+        // The recurrent current enters the neuron like its input, through the same gain.
+        var weight = recurrent.Node["weight"];
+        if (weight.Shape.Length != 2 || weight.Shape[0] != weight.Shape[1])
+            throw new InvalidDataException($"NIR import: the recurrent node '{recurrent.Name}' has a weight of shape [{string.Join(", ", weight.Shape)}]; a square [n, n] was expected.");
+        var w = weight.AsFloats().Select(v => (float)(v * gain)).ToArray();
+        return new Plan(name, b => b.Recurrent(spec), layer =>
+        {
+            var neurons = (NeuronLayer)layer;
+            if (neurons.Recurrent!.Dim(0) != weight.Shape[0])
+                throw new InvalidDataException($"NIR import: the recurrent node '{recurrent.Name}' is [{weight.Shape[0]}, {weight.Shape[1]}], but {neurons.Recurrent.Dim(0)} neurons arrive at '{name}'.");
+            neurons.Recurrent.CopyFrom(w);
+        });
     }
 
     private static float[] Vector(string name, NirArray array, int length, string what) =>

@@ -9,7 +9,7 @@ namespace IlgpuSnn.Hdf5.Shd;
 /// <c>spikes/times</c> (one variable-length array of spike times in seconds per sample, float16/32/64),
 /// <c>spikes/units</c> (the matching variable-length arrays of channel indices, any integer type) and <c>labels</c>
 /// (one integer per sample). Times become whole microseconds (rounded); a sample's spikes are put in time order.
-/// Every size comes from the datasets' declared shapes and is checked before use.
+/// Every size comes from the datasets' declared shapes, which are checked against the file's length before anything is read.
 /// </summary>
 public static class HeidelbergFile
 {
@@ -37,6 +37,9 @@ public static class HeidelbergFile
             var times = Dataset(path, file, "spikes/times");
             var units = Dataset(path, file, "spikes/units");
             var labels = Dataset(path, file, "labels");
+            long fileLength = new FileInfo(path).Length;
+            foreach (var (d, name) in new[] { (times, "spikes/times"), (units, "spikes/units"), (labels, "labels") })
+                DeclaredSize.Require(path, fileLength, d, name);
             long n = Length(path, labels, "labels");
             foreach (var (d, name) in new[] { (times, "spikes/times"), (units, "spikes/units") })
                 if (Length(path, d, name) != n)

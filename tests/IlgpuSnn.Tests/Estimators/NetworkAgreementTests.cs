@@ -37,7 +37,7 @@ public sealed class NetworkAgreementTests(TestDevice fixture)
         { "ottt-o", "none", "constant", "mse", "triangle", "avg" },
         { "ottt-a", "per-step", "varying", "ce", "lif", "max" },
         { "ratebp", "none", "varying", "ce", "lif", "max" },
-        { "saf-e", "none", "constant", "ce", "lif", "max" },
+        { "saf-e", "none", "constant", "ce", "if", "avg" },
         { "saf-e", "per-step", "constant", "ce", "lif", "avg" },
         { "saf-f", "per-step", "constant", "ce+mse", "lif", "avg" },
         { "saf-e", "none", "varying", "ce", "if", "avg" },

@@ -106,6 +106,42 @@ public sealed class HeidelbergFileTests
         Assert.Throws<FileNotFoundException>(() => HeidelbergFile.Read(dir.File("absent.h5"), 20));
     }
 
+    /// <summary>
+    /// Shapes the file cannot hold are refused before PureHDF allocates them: a chunked dataset declared with 2³¹
+    /// samples but never written (a valid HDF5 file of a few kB whose every sample would be the fill value) and a
+    /// contiguous one declaring more bytes than the file has.
+    /// </summary>
+    [Fact]
+    public void Declared_shapes_larger_than_the_file_can_hold_are_refused_before_reading()
+    {
+        using var dir = new TempFolder();
+        var chunked = dir.File("chunked.h5");
+        H5py.Run("""
+            with h5py.File(sys.argv[1], 'w') as f:
+                n = 2**31
+                f.create_dataset('spikes/times', (n,), dtype=h5py.vlen_dtype(np.dtype('float32')), chunks=(1024,))
+                f.create_dataset('spikes/units', (n,), dtype=h5py.vlen_dtype(np.dtype('uint16')), chunks=(1024,))
+                f.create_dataset('labels', (n,), dtype='uint16', chunks=(1024,))
+            """, chunked);
+        var e = Assert.Throws<InvalidDataException>(() => HeidelbergFile.Read(chunked, 20));
+        Assert.StartsWith(chunked + ": spikes/times declares 2147483648 elements of ", e.Message);
+        Assert.Contains("what compression can give", e.Message);
+
+        var contiguous = dir.File("contiguous.h5");
+        H5py.Run("""
+            with h5py.File(sys.argv[1], 'w') as f:
+                t = f.create_dataset('spikes/times', (1,), dtype=h5py.vlen_dtype(np.dtype('float32')))
+                u = f.create_dataset('spikes/units', (1,), dtype=h5py.vlen_dtype(np.dtype('uint16')))
+                t[0] = np.array([0.1], dtype='float32')
+                u[0] = np.array([1], dtype='uint16')
+                f.create_dataset('labels', (2**22,), dtype='uint16')
+            """, contiguous);
+        long length = new FileInfo(contiguous).Length;
+        Assert.True(length < 2 * (1L << 22), $"h5py wrote {length} bytes: the dataset's storage was allocated, the test needs it declared only.");
+        var c = Assert.Throws<InvalidDataException>(() => HeidelbergFile.Read(contiguous, 20));
+        Assert.Equal($"{contiguous}: labels declares 4194304 elements of 2 bytes, more than the file's {length} bytes.", c.Message);
+    }
+
     [Fact]
     public void Datasets_open_both_splits_and_name_a_missing_file()
     {

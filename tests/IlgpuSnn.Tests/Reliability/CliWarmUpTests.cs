@@ -35,4 +35,29 @@ public sealed class CliWarmUpTests
         foreach (var (key, value) in cold.Tensors)
             Assert.True(value.Data.Select(BitConverter.SingleToInt32Bits).SequenceEqual(warm.Tensors[key].Data.Select(BitConverter.SingleToInt32Bits)), key);
     }
+
+    /// <summary>CIFAR-10's shape comes from its files' lengths, so it loads beside the device's warm-up as the IDX datasets do.</summary>
+    [Fact]
+    public void Cifar10_is_loaded_beside_the_warm_up()
+    {
+        CliProcess.RequireBuilt();
+        using var tmp = new TempFolder();
+        using var dataset = new TempFolder();
+        var rng = new Random(3);
+        byte[] Batch(int records)
+        {
+            var bytes = new byte[records * 3073];
+            rng.NextBytes(bytes);
+            for (int r = 0; r < records; r++) bytes[r * 3073] = (byte)(r % 10);
+            return bytes;
+        }
+
+        for (int b = 1; b <= 5; b++) File.WriteAllBytes(Path.Combine(dataset.Path, $"data_batch_{b}.bin"), Batch(4));
+        File.WriteAllBytes(Path.Combine(dataset.Path, "test_batch.bin"), Batch(4));
+        var result = CliProcess.Run(300, ["train", "--dataset", "cifar10:" + dataset.Path, "--model", "conv", "--estimator", "bptt", "--epochs", "1",
+            "--batch-size", "10", "-T", "2", "--out", tmp.File("run")]);
+        Assert.True(result.Code == 0, $"exit {result.Code}: {result.Err}");
+        Assert.Contains("20 training / 4 test samples", result.Out, StringComparison.Ordinal);
+        Assert.Contains("a scratch copy of the network trained and evaluated one synthetic batch", result.Out, StringComparison.Ordinal);
+    }
 }

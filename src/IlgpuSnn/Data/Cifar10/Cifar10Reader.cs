@@ -61,8 +61,7 @@ public static class Cifar10Reader
     public static (ImageDataset Train, ImageDataset Test) Load(string folder)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
-        var nested = Path.Combine(folder, "cifar-10-batches-bin");
-        if (!File.Exists(Path.Combine(folder, TestFile)) && Directory.Exists(nested)) folder = nested;
+        folder = Resolve(folder);
         foreach (var f in TrainFiles.Append(TestFile))
             if (!File.Exists(Path.Combine(folder, f)))
                 throw new FileNotFoundException(
@@ -71,5 +70,32 @@ public static class Cifar10Reader
         var parts = TrainFiles.Select(f => ReadBatch(Path.Combine(folder, f))).ToList();
         var train = new ImageDataset(parts.SelectMany(p => p.Images).ToArray(), parts.SelectMany(p => p.Labels).ToArray(), 3, 32, 32, 10, "cifar10-train");
         return (train, ReadBatch(Path.Combine(folder, TestFile)));
+    }
+
+    /// <summary>
+    /// The training split's shape from the batch files' lengths alone (no pixel read), or null when a file is missing
+    /// or is not a whole number of records (<see cref="Load"/> then says what is wrong).
+    /// </summary>
+    /// <param name="folder">As for <see cref="Load"/>.</param>
+    /// <returns>The training split's shape, or null.</returns>
+    public static ImageSplitShape? TryDescribe(string folder)
+    {
+        if (string.IsNullOrEmpty(folder)) return null;
+        folder = Resolve(folder);
+        long records = 0;
+        foreach (var f in TrainFiles)
+        {
+            var file = new FileInfo(Path.Combine(folder, f));
+            if (!file.Exists || file.Length == 0 || file.Length % RecordBytes != 0) return null;
+            records += file.Length / RecordBytes;
+        }
+        return File.Exists(Path.Combine(folder, TestFile)) && records <= int.MaxValue ? new ImageSplitShape((int)records, 3, 32, 32, 10) : null;
+    }
+
+    /// <summary><paramref name="folder"/>, or its cifar-10-batches-bin subfolder when the batches are there.</summary>
+    private static string Resolve(string folder)
+    {
+        var nested = Path.Combine(folder, "cifar-10-batches-bin");
+        return !File.Exists(Path.Combine(folder, TestFile)) && Directory.Exists(nested) ? nested : folder;
     }
 }

@@ -1,3 +1,4 @@
+using IlgpuSnn.Data;
 using IlgpuSnn.Data.Cifar10;
 using IlgpuSnn.Tests.Data;
 
@@ -53,6 +54,23 @@ public sealed class Cifar10ReaderTests : IDisposable
         var (train, test) = Cifar10Reader.Load(tmp.Path);
         Assert.Equal([1, 2, 3, 4, 5], train.Labels);
         Assert.Equal([0], test.Labels);
+    }
+
+    /// <summary>The warm-up of `snn train` needs the training split's shape before the pixels are read: from the files' lengths.</summary>
+    [Fact]
+    public void Describes_the_training_split_from_file_lengths_or_gives_null()
+    {
+        var dir = Path.Combine(tmp.Path, "cifar-10-batches-bin");
+        Directory.CreateDirectory(dir);
+        for (int b = 1; b <= 5; b++) File.WriteAllBytes(Path.Combine(dir, $"data_batch_{b}.bin"), [.. Enumerable.Range(0, b).SelectMany(_ => Record(b))]);
+        Assert.Null(Cifar10Reader.TryDescribe(tmp.Path)); // no test batch yet
+        File.WriteAllBytes(Path.Combine(dir, "test_batch.bin"), Record(0));
+        var shape = Cifar10Reader.TryDescribe(tmp.Path);
+        Assert.Equal(new ImageSplitShape(1 + 2 + 3 + 4 + 5, 3, 32, 32, 10), shape);
+        Assert.Equal(shape!.Count, Cifar10Reader.Load(tmp.Path).Train.Count);
+        File.WriteAllBytes(Path.Combine(dir, "data_batch_3.bin"), Record(3)[..3000]); // not whole records
+        Assert.Null(Cifar10Reader.TryDescribe(tmp.Path));
+        Assert.Null(Cifar10Reader.TryDescribe(Path.Combine(tmp.Path, "absent")));
     }
 
     [Fact]
