@@ -42,8 +42,15 @@ public sealed class AdaptedNetwork : IDisposable
     /// <param name="x">Input [N, ...].</param>
     /// <param name="pass">The pass.</param>
     /// <returns>The last output (a new tensor).</returns>
+    /// <remarks>
+    /// A BatchNorm directly followed by a neuron layer, both run as they are (plain adapters), runs fused when the
+    /// network's <see cref="SpikingNetwork.FuseBatchNorm"/> says so.
+    /// </remarks>
     public Tensor Run(int from, int to, Tensor x, Pass pass) =>
-        SpikingNetwork.RunLayers(from, to, x, (i, v) => adapters[i].Forward(v, pass));
+        SpikingNetwork.RunLayers(from, to, x, (i, v) => adapters[i].Forward(v, pass), Network.FuseBatchNorm ? (i, v) => ForwardPair(i, v, pass) : null);
+
+    private Tensor? ForwardPair(int i, Tensor x, Pass pass) =>
+        adapters[i].RunsLayerAsIs && adapters[i + 1].RunsLayerAsIs ? BatchNormNeuronFusion.TryForward(adapters[i].Layer, adapters[i + 1].Layer, x, pass) : null;
 
     /// <summary>Frees every adapter's state.</summary>
     public void Dispose()

@@ -30,6 +30,9 @@ public abstract class LayerAdapter : IDisposable
     /// <returns>An adapter that changes nothing.</returns>
     public static LayerAdapter Plain(Layer layer) => new PlainAdapter(layer);
 
+    /// <summary>Whether this adapter runs its layer as it is (<see cref="Plain"/>), so that it may run fused with its neighbour.</summary>
+    internal bool RunsLayerAsIs => this is PlainAdapter;
+
     /// <summary>The error for a layer a method has no form for (never silently another method's path).</summary>
     /// <param name="method">The method's name.</param>
     /// <param name="layer">The layer.</param>

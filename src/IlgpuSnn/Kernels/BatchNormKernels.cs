@@ -39,31 +39,34 @@ internal static class BatchNormKernels
 
     /// <summary>
     /// sumA[c] = Σ a and sumAB[c] = Σ a·b over the N·S elements of channel c of a and b viewed as
-    /// [N, <paramref name="channels"/>, <paramref name="spatial"/>].
+    /// [N, <paramref name="channels"/>, <paramref name="spatial"/>]. With a normalisation <paramref name="table"/>
+    /// [4, C] (<see cref="ChannelNormalization"/>) b is x and x̂ = (x − μ[c])·ρ[c] stands for it.
     /// </summary>
-    public static void ChannelSumProduct(Device device, ArrayView<float> a, ArrayView<float> b, ArrayView<float> sumA, ArrayView<float> sumAB, int channels, int spatial)
+    public static void ChannelSumProduct(Device device, ArrayView<float> a, ArrayView<float> b, ArrayView<float> sumA, ArrayView<float> sumAB, int channels, int spatial,
+        ArrayView<float>? table = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         long perChannel = PerChannel("ChannelSumProduct", a.Length, channels, spatial);
         Elementwise.RequireSameLength("ChannelSumProduct", a, b);
         RequireChannels("ChannelSumProduct", channels, sumA, sumAB);
+        RequireTable("ChannelSumProduct", channels, table);
         if (channels == 0) return;
         if (device.Launch.UseHostKernels && perChannel > 0)
         {
-            HostBatchNorm.Run(device, HostBatchNorm.SumProduct, new HostBatchNorm.Operands(HostMemory.Address(a), HostMemory.Address(b), 0, 0, 0, 0, 0, 0, 0, HostMemory.Address(sumA), HostMemory.Address(sumAB)),
-                Settings(channels, spatial, a.Length));
+            HostBatchNorm.Run(device, HostBatchNorm.SumProduct, new HostBatchNorm.Operands(HostMemory.Address(a), HostMemory.Address(b), 0, 0, 0, 0, 0, 0, 0, HostMemory.Address(sumA), HostMemory.Address(sumAB),
+                LifKernels.Address(table)), Settings(channels, spatial, a.Length));
             return;
         }
         int count = Reduce.PartialCount(device, channels, perChannel);
-        var load = device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, long, int>(ChannelSumProductKernel);
+        var load = device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, long, int, ArrayView<float>, int>(ChannelSumProductKernel);
         if (count == 1)
         {
-            load(device.Launch.GridStride(channels), a, b, sumA, sumAB, channels, spatial, perChannel, 1);
+            load(device.Launch.GridStride(channels), a, b, sumA, sumAB, channels, spatial, perChannel, 1, table ?? sumA, table.HasValue ? 1 : 0);
             return;
         }
         using var pa = Tensor.Empty(device, channels * count);
         using var pab = Tensor.Empty(device, channels * count);
-        load(device.Launch.GridStride(pa.Length), a, b, pa.View, pab.View, channels, spatial, perChannel, count);
+        load(device.Launch.GridStride(pa.Length), a, b, pa.View, pab.View, channels, spatial, perChannel, count, table ?? sumA, table.HasValue ? 1 : 0);
         Reduce.SumPartials(device, pa.View, sumA, count, 1f);
         Reduce.SumPartials(device, pab.View, sumAB, count, 1f);
     }
@@ -97,6 +100,58 @@ internal static class BatchNormKernels
         ChannelStatistics(device, x, mean.View, variance.View, channels, spatial);
         UpdateRunning(device, mean.View, variance.View, runningMean, runningVar, momentum, perChannel);
         Normalize(device, x, mean.View, variance.View, gamma, beta, eps, y, normalized, writeNormalized, scale, channels, spatial);
+    }
+
+    /// <summary>
+    /// The training forward of a BatchNorm whose normalisation a neuron kernel applies (see
+    /// <see cref="ChannelNormalization"/>): the batch statistics of x, the running statistics updated as
+    /// <see cref="TrainForward"/> does, and instead of y and x̂ the <paramref name="table"/> [4, C] of μ (batch mean),
+    /// ρ = 1/sqrt(variance + eps), γ and β, and scale[c] = gamma[c]·ρ[c]. One launch where the host kernels run.
+    /// </summary>
+    public static void TrainTable(Device device, ArrayView<float> x, ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> runningMean,
+        ArrayView<float> runningVar, float momentum, float eps, ArrayView<float> table, ArrayView<float> scale, int channels, int spatial)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        long perChannel = PerChannel("BatchNorm", x.Length, channels, spatial);
+        RequireChannels("BatchNorm", channels, gamma, beta);
+        RequireChannels("BatchNorm", channels, runningMean, runningVar);
+        RequireChannels("BatchNorm", channels, scale, scale);
+        RequireTable("BatchNorm", channels, table);
+        if (perChannel <= 1) throw new ArgumentException($"BatchNorm: training needs more than one value per channel, got {perChannel}.");
+        if (device.Launch.UseHostKernels)
+        {
+            HostBatchNorm.Run(device, HostBatchNorm.Train, new HostBatchNorm.Operands(HostMemory.Address(x), 0, 0, 0,
+                HostMemory.Address(runningMean), HostMemory.Address(runningVar), HostMemory.Address(gamma), HostMemory.Address(beta), HostMemory.Address(scale), 0, 0,
+                HostMemory.Address(table)), Settings(channels, spatial, x.Length, 0, eps, momentum, Unbias(perChannel)));
+            return;
+        }
+        var mean = table.SubView(ChannelNormalization.MeanPlane * channels, channels);
+        var variance = table.SubView(ChannelNormalization.InvStdPlane * channels, channels);
+        ChannelStatistics(device, x, mean, variance, channels, spatial);
+        PrepareTable(device, mean, variance, gamma, beta, eps, table, scale, (runningMean, runningVar, momentum, perChannel));
+    }
+
+    /// <summary>
+    /// The <paramref name="table"/> [4, C] of a normalisation with the given statistics (see
+    /// <see cref="ChannelNormalization"/>): μ = mean, ρ = 1/sqrt(variance + eps), γ, β; and scale[c] = gamma[c]·ρ[c].
+    /// <paramref name="mean"/> and <paramref name="variance"/> may be the table's own μ and ρ planes (ρ is then
+    /// overwritten in place). With <paramref name="running"/> (batch statistics over Count values) the same launch
+    /// updates the running statistics as <see cref="UpdateRunning"/> does.
+    /// </summary>
+    public static void PrepareTable(Device device, ArrayView<float> mean, ArrayView<float> variance, ArrayView<float> gamma, ArrayView<float> beta, float eps,
+        ArrayView<float> table, ArrayView<float> scale, (ArrayView<float> Mean, ArrayView<float> Variance, float Momentum, long Count)? running = null)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        int channels = (int)gamma.Length;
+        RequireChannels("BatchNorm", channels, mean, variance);
+        RequireChannels("BatchNorm", channels, beta, scale);
+        RequireTable("BatchNorm", channels, table);
+        if (running is { } r) RequireChannels("BatchNorm", channels, r.Mean, r.Variance);
+        if (channels == 0) return;
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, ArrayView<float>, ArrayView<float>, float, float, int>(
+            PrepareTableKernel)(
+            device.Launch.GridStride(channels), mean, variance, gamma, beta, table, scale, eps, running?.Mean ?? scale, running?.Variance ?? scale,
+            running?.Momentum ?? 0f, running is { } u ? Unbias(u.Count) : 1f, running.HasValue ? 1 : 0);
     }
 
     /// <summary>
@@ -146,9 +201,10 @@ internal static class BatchNormKernels
     /// The input gradient. Batch statistics (<paramref name="batchStatistics"/> true):
     /// dx = scale[c]·(dy − sumDy[c]/M − x̂·sumDyXhat[c]/M) with M = N·S; fixed statistics: dx = scale[c]·dy
     /// (then <paramref name="normalized"/>, <paramref name="sumDy"/> and <paramref name="sumDyXhat"/> are not read).
+    /// With a normalisation <paramref name="table"/> [4, C] <paramref name="normalized"/> is x and x̂ = (x − μ[c])·ρ[c].
     /// </summary>
     public static void BackwardInput(Device device, ArrayView<float> dy, ArrayView<float> normalized, ArrayView<float> scale, ArrayView<float> sumDy,
-        ArrayView<float> sumDyXhat, ArrayView<float> dx, bool batchStatistics, int channels, int spatial)
+        ArrayView<float> sumDyXhat, ArrayView<float> dx, bool batchStatistics, int channels, int spatial, ArrayView<float>? table = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         long perChannel = PerChannel("BatchNorm backward", dy.Length, channels, spatial);
@@ -159,16 +215,18 @@ internal static class BatchNormKernels
             Elementwise.RequireSameLength("BatchNorm backward", dy, normalized);
             RequireChannels("BatchNorm backward", channels, sumDy, sumDyXhat);
         }
+        RequireTable("BatchNorm backward", channels, table);
         if (dx.Length == 0) return;
         if (device.Launch.UseHostKernels)
         {
             HostBatchNorm.Run(device, HostBatchNorm.BackwardInput, new HostBatchNorm.Operands(HostMemory.Address(dy), batchStatistics ? HostMemory.Address(normalized) : 0, HostMemory.Address(dx), 0,
-                0, 0, 0, 0, HostMemory.Address(scale), batchStatistics ? HostMemory.Address(sumDy) : 0, batchStatistics ? HostMemory.Address(sumDyXhat) : 0),
-                Settings(channels, spatial, dx.Length, batchStatistics ? 1 : 0));
+                0, 0, 0, 0, HostMemory.Address(scale), batchStatistics ? HostMemory.Address(sumDy) : 0, batchStatistics ? HostMemory.Address(sumDyXhat) : 0,
+                batchStatistics ? LifKernels.Address(table) : 0), Settings(channels, spatial, dx.Length, batchStatistics ? 1 : 0));
             return;
         }
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, float>(BackwardInputKernel)(
-            device.Launch.GridStride(dx.Length), dy, normalized, scale, sumDy, sumDyXhat, dx, batchStatistics ? 1 : 0, channels, spatial, 1f / perChannel);
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, float, ArrayView<float>, int>(BackwardInputKernel)(
+            device.Launch.GridStride(dx.Length), dy, normalized, scale, sumDy, sumDyXhat, dx, batchStatistics ? 1 : 0, channels, spatial, 1f / perChannel,
+            table ?? scale, table.HasValue ? 1 : 0);
     }
 
     /// <summary>
@@ -176,8 +234,9 @@ internal static class BatchNormKernels
     /// sumDyXhat[c] = Σ dy·x̂ over the channel's N·S elements (<see cref="ChannelSumProduct"/>), then
     /// dx = scale[c]·(dy − sumDy[c]/M − x̂·sumDyXhat[c]/M) with M = N·S (<see cref="BackwardInput"/>).
     /// </summary>
+    /// <remarks>With a normalisation <paramref name="table"/> [4, C] <paramref name="normalized"/> is x and x̂ = (x − μ[c])·ρ[c].</remarks>
     public static void Backward(Device device, ArrayView<float> dy, ArrayView<float> normalized, ArrayView<float> scale, ArrayView<float> sumDy,
-        ArrayView<float> sumDyXhat, ArrayView<float> dx, int channels, int spatial)
+        ArrayView<float> sumDyXhat, ArrayView<float> dx, int channels, int spatial, ArrayView<float>? table = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         PerChannel("BatchNorm backward", dy.Length, channels, spatial);
@@ -185,15 +244,16 @@ internal static class BatchNormKernels
         Elementwise.RequireSameLength("BatchNorm backward", dy, normalized);
         RequireChannels("BatchNorm backward", channels, scale, scale);
         RequireChannels("BatchNorm backward", channels, sumDy, sumDyXhat);
+        RequireTable("BatchNorm backward", channels, table);
         if (dx.Length == 0) return;
         if (device.Launch.UseHostKernels)
         {
             HostBatchNorm.Run(device, HostBatchNorm.Backward, new HostBatchNorm.Operands(HostMemory.Address(dy), HostMemory.Address(normalized), HostMemory.Address(dx), 0,
-                0, 0, 0, 0, HostMemory.Address(scale), HostMemory.Address(sumDy), HostMemory.Address(sumDyXhat)), Settings(channels, spatial, dx.Length));
+                0, 0, 0, 0, HostMemory.Address(scale), HostMemory.Address(sumDy), HostMemory.Address(sumDyXhat), LifKernels.Address(table)), Settings(channels, spatial, dx.Length));
             return;
         }
-        ChannelSumProduct(device, dy, normalized, sumDy, sumDyXhat, channels, spatial);
-        BackwardInput(device, dy, normalized, scale, sumDy, sumDyXhat, dx, true, channels, spatial);
+        ChannelSumProduct(device, dy, normalized, sumDy, sumDyXhat, channels, spatial, table);
+        BackwardInput(device, dy, normalized, scale, sumDy, sumDyXhat, dx, true, channels, spatial, table);
     }
 
     /// <summary>The host kernels' settings for x of <paramref name="length"/> elements viewed as [N, channels, spatial].</summary>
@@ -229,6 +289,18 @@ internal static class BatchNormKernels
             throw new ArgumentException($"{operation}: {length} elements are not [N, {channels}, {spatial}].");
         return channels == 0 ? 0 : length / channels;
     }
+
+    private static void RequireTable(string operation, int channels, ArrayView<float>? table)
+    {
+        if (table is { } t && t.Length != (long)ChannelNormalization.Planes * channels)
+            throw new ArgumentException($"{operation}: the normalisation table has {t.Length} elements for {channels} channels (needs {ChannelNormalization.Planes}·C).");
+    }
+
+    /// <summary>x̂ of element e in channel c: normalized[e] itself, or (x − μ[c])·ρ[c] from a normalisation table (<paramref name="recompute"/> 1).</summary>
+    private static float Normalized(ArrayView<float> normalized, long e, int c, ArrayView<float> table, int recompute, int channels) =>
+        recompute != 0
+            ? (normalized[e] - table[ChannelNormalization.MeanPlane * channels + c]) * table[ChannelNormalization.InvStdPlane * channels + c]
+            : normalized[e];
 
     private static void RequireChannels(string operation, int channels, ArrayView<float> a, ArrayView<float> b)
     {
@@ -277,7 +349,7 @@ internal static class BatchNormKernels
 
     [Kernel]
     internal static void ChannelSumProductKernel(ArrayView<float> a, ArrayView<float> b, ArrayView<float> sumA, ArrayView<float> sumAB, int channels, int spatial,
-        long perChannel, int count)
+        long perChannel, int count, ArrayView<float> table, int recompute)
     {
         foreach (long t in GridStride.Over(sumA.Length))
         {
@@ -289,10 +361,27 @@ internal static class BatchNormKernels
                 long e = ElementOf(r, c, channels, spatial);
                 float v = a[e];
                 sa += v;
-                sab += v * b[e];
+                sab += v * Normalized(b, e, c, table, recompute, channels);
             }
             sumA[t] = sa;
             sumAB[t] = sab;
+        }
+    }
+
+    [Kernel]
+    internal static void PrepareTableKernel(ArrayView<float> mean, ArrayView<float> variance, ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> table,
+        ArrayView<float> scale, float eps, ArrayView<float> runningMean, ArrayView<float> runningVar, float momentum, float unbias, int updateRunning)
+    {
+        int channels = (int)gamma.Length;
+        foreach (long c in GridStride.Over(channels))
+        {
+            if (updateRunning != 0) UpdateRunningAt(c, mean, variance, runningMean, runningVar, momentum, unbias);
+            float inv = 1f / MathF.Sqrt(variance[c] + eps);
+            table[ChannelNormalization.MeanPlane * channels + c] = mean[c];
+            table[ChannelNormalization.InvStdPlane * channels + c] = inv;
+            table[ChannelNormalization.GammaPlane * channels + c] = gamma[c];
+            table[ChannelNormalization.BetaPlane * channels + c] = beta[c];
+            scale[c] = gamma[c] * inv;
         }
     }
 
@@ -324,22 +413,26 @@ internal static class BatchNormKernels
     internal static void UpdateRunningKernel(ArrayView<float> mean, ArrayView<float> variance, ArrayView<float> runningMean, ArrayView<float> runningVar,
         float momentum, float unbias)
     {
-        foreach (long c in GridStride.Over(mean.Length))
-        {
-            runningMean[c] = (1f - momentum) * runningMean[c] + momentum * mean[c];
-            runningVar[c] = (1f - momentum) * runningVar[c] + momentum * (variance[c] * unbias);
-        }
+        foreach (long c in GridStride.Over(mean.Length)) UpdateRunningAt(c, mean, variance, runningMean, runningVar, momentum, unbias);
+    }
+
+    /// <summary>Channel c's running = (1 − momentum)·running + momentum·batch (the variance × unbias).</summary>
+    private static void UpdateRunningAt(long c, ArrayView<float> mean, ArrayView<float> variance, ArrayView<float> runningMean, ArrayView<float> runningVar,
+        float momentum, float unbias)
+    {
+        runningMean[c] = (1f - momentum) * runningMean[c] + momentum * mean[c];
+        runningVar[c] = (1f - momentum) * runningVar[c] + momentum * (variance[c] * unbias);
     }
 
     [Kernel]
     internal static void BackwardInputKernel(ArrayView<float> dy, ArrayView<float> normalized, ArrayView<float> scale, ArrayView<float> sumDy,
-        ArrayView<float> sumDyXhat, ArrayView<float> dx, int batchStatistics, int channels, int spatial, float invCount)
+        ArrayView<float> sumDyXhat, ArrayView<float> dx, int batchStatistics, int channels, int spatial, float invCount, ArrayView<float> table, int recompute)
     {
         foreach (long i in GridStride.Over(dx.Length))
         {
             int c = (int)((i / spatial) % channels);
             float g = dy[i];
-            if (batchStatistics != 0) g = g - sumDy[c] * invCount - normalized[i] * (sumDyXhat[c] * invCount);
+            if (batchStatistics != 0) g = g - sumDy[c] * invCount - Normalized(normalized, i, c, table, recompute, channels) * (sumDyXhat[c] * invCount);
             dx[i] = scale[c] * g;
         }
     }

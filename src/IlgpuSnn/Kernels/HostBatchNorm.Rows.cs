@@ -17,11 +17,12 @@ internal static partial class HostBatchNorm
 {
     /// <summary>
     /// Whether a launch of <paramref name="form"/> with <paramref name="threads"/> workers in <paramref name="groups"/>
-    /// groups splits rows: one of the six forms above (any other goes by channels), narrow planes, one group (its
-    /// barrier joins every worker), more than one worker, at least one block of rows each.
+    /// groups splits rows: one of the six forms above (any other goes by channels), no normalisation table (the fused
+    /// BatchNorm + neuron passes go by channels), narrow planes, one group (its barrier joins every worker), more than
+    /// one worker, at least one block of rows each.
     /// </summary>
-    internal static bool SplitsRows(int form, Settings s, long groups, long threads) =>
-        form >= Statistics && form <= BackwardInput && s.Spatial < Lanes && groups == 1 && threads > 1 && Blocks(s) >= threads;
+    internal static bool SplitsRows(int form, Operands o, Settings s, long groups, long threads) =>
+        form >= Statistics && form <= BackwardInput && o.Table == 0 && s.Spatial < Lanes && groups == 1 && threads > 1 && Blocks(s) >= threads;
 
     /// <summary>Whether the form sums over the rows before its element-wise pass (or instead of one).</summary>
     internal static bool HasPartials(int form) => form == Statistics || form == Train || form == SumProduct || form == Backward;

@@ -28,8 +28,12 @@ internal static partial class HostBatchNorm
     /// <summary>Form codes (see <see cref="Run"/>).</summary>
     internal const int Statistics = 0, Train = 1, Normalize = 2, SumProduct = 3, Backward = 4, BackwardInput = 5;
 
-    /// <summary>Host addresses of the operands of one pass (0 where a form does not use one).</summary>
-    internal readonly record struct Operands(long X, long B, long Out, long Xhat, long Mean, long Variance, long Gamma, long Beta, long Scale, long SumA, long SumAB);
+    /// <summary>
+    /// Host addresses of the operands of one pass (0 where a form does not use one). <see cref="Table"/>: the table
+    /// [4, C] of a BatchNorm whose normalisation a neuron kernel applies (see <see cref="ChannelNormalization"/>).
+    /// </summary>
+    internal readonly record struct Operands(long X, long B, long Out, long Xhat, long Mean, long Variance, long Gamma, long Beta, long Scale, long SumA, long SumAB,
+        long Table = 0);
 
     /// <summary>The layout [Batch, Channels, Spatial] and the scalars of one pass.</summary>
     internal readonly record struct Settings(int Channels, int Spatial, long Batch, int Flag, float Eps, float Momentum, float Unbias);
@@ -55,12 +59,14 @@ internal static partial class HostBatchNorm
     /// SumProduct: SumA = ΣX, SumAB = ΣX·B. Backward: the sums of SumProduct for X = dy, B = x̂, then Out = dx as
     /// BackwardInput with Flag 1. BackwardInput: Out = dx = Scale·(X − SumA/M − B·SumAB/M) with Flag 1 (batch
     /// statistics, M = N·S), Scale·X with Flag 0.
+    /// With a Table, Train writes the table's μ, ρ, γ, β instead of normalising (no Out, no x̂), and SumProduct,
+    /// Backward and BackwardInput read x for B and recompute x̂ = (x − μ)·ρ from the table, as Train would have written it.
     /// </summary>
     public static unsafe void Run(Device device, int form, Operands operands, Settings settings)
     {
         var grid = device.Launch.GridStride(settings.Channels);
         var launch = device.Kernels.Load<int, Operands, Settings, long>(HostKernel);
-        if (!SplitsRows(form, settings, grid.GridDim.X, (long)grid.GridDim.X * grid.GroupDim.X) || !HasPartials(form))
+        if (!SplitsRows(form, operands, settings, grid.GridDim.X, (long)grid.GridDim.X * grid.GroupDim.X) || !HasPartials(form))
         {
             launch(grid, form, operands, settings, 0L);
             return;
@@ -81,7 +87,7 @@ internal static partial class HostBatchNorm
     internal static void HostKernel(int form, Operands operands, Settings settings, long scratch)
     {
         long threads = GridStride.Threads;
-        if (SplitsRows(form, settings, Grid.DimX, threads))
+        if (SplitsRows(form, operands, settings, Grid.DimX, threads))
         {
             int thread = (int)GridStride.Thread;
             if (HasPartials(form))
@@ -142,9 +148,15 @@ internal static partial class HostBatchNorm
                     continue;
                 }
                 UpdateRunning(o, s, c, m, v);
-                Expand(p1, p2, p3, p4, k, wide ? 1 : spatial, m, Prepare(o, s, c, v), ((float*)o.Gamma)[c], ((float*)o.Beta)[c]);
+                float invstd = Prepare(o, s, c, v);
+                if (o.Table != 0)
+                {
+                    WriteTable(o, s, c, m, invstd);
+                    continue;
+                }
+                Expand(p1, p2, p3, p4, k, wide ? 1 : spatial, m, invstd, ((float*)o.Gamma)[c], ((float*)o.Beta)[c]);
             }
-            if (form == Statistics) return;
+            if (form == Statistics || o.Table != 0) return;
         }
         else if (form == Normalize)
         {
@@ -172,15 +184,31 @@ internal static partial class HostBatchNorm
         }
 
         bool batchStatistics = form == Backward || s.Flag != 0;
+        // With a table, B is x and x̂ is recomputed with its μ[c] and ρ[c] (per channel, or per position when narrow).
+        float* q1 = null, q2 = null;
+        if (o.Table != 0)
+        {
+            float* tableMean = stackalloc float[GroupChannels], tableInvStd = stackalloc float[GroupChannels];
+            q1 = tableMean;
+            q2 = tableInvStd;
+            float* table = (float*)o.Table;
+            int copies = wide ? 1 : spatial;
+            for (int j = 0; j < channels * copies; j++)
+            {
+                int c = c0 + j / copies;
+                q1[j] = table[ChannelNormalization.MeanPlane * s.Channels + c];
+                q2[j] = table[ChannelNormalization.InvStdPlane * s.Channels + c];
+            }
+        }
         if (form == SumProduct || form == Backward)
         {
             if (wide)
             {
-                RunSums(x, b, batch, row, channels, spatial, d1, d2);
+                RunSums(x, b, batch, row, channels, spatial, d1, d2, q1, q2);
             }
             else
             {
-                PanelSums(x, b, batch, row, width, d1, d2, p1, p2);
+                PanelSums(x, b, batch, row, width, d1, d2, p1, p2, q1, q2);
                 ChannelSums(d1, d2, channels, spatial);
             }
             for (int k = 0; k < channels; k++)
@@ -203,11 +231,11 @@ internal static partial class HostBatchNorm
             long e = r * row;
             if (!wide)
             {
-                BackwardRow(x + e, bs == null ? null : bs + e, y + e, width, p1, p2, p3);
+                BackwardRow(x + e, bs == null ? null : bs + e, y + e, width, p1, p2, p3, q1, q2);
                 continue;
             }
             for (int k = 0; k < channels; k++, e += spatial)
-                BackwardRun(x + e, bs == null ? null : bs + e, y + e, spatial, p1[k], p2[k], p3[k]);
+                BackwardRun(x + e, bs == null ? null : bs + e, y + e, spatial, p1[k], p2[k], p3[k], q1 == null ? null : q1 + k, q2 == null ? null : q2 + k);
         }
     }
 
@@ -235,9 +263,12 @@ internal static partial class HostBatchNorm
             }
     }
 
-    /// <summary>Per channel k of a wide group: sa[k] = Σa and sab[k] = Σa·b over its N runs (piece partials in double).</summary>
+    /// <summary>
+    /// Per channel k of a wide group: sa[k] = Σa and sab[k] = Σa·b over its N runs (piece partials in double); with
+    /// <paramref name="mean"/> and <paramref name="invstd"/> (per channel) b is x and (x − mean[k])·invstd[k] is used for it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void RunSums(float* a, float* b, long batch, long row, int channels, int spatial, double* sa, double* sab)
+    private static unsafe void RunSums(float* a, float* b, long batch, long row, int channels, int spatial, double* sa, double* sab, float* mean, float* invstd)
     {
         new Span<double>(sa, channels).Clear();
         new Span<double>(sab, channels).Clear();
@@ -247,7 +278,7 @@ internal static partial class HostBatchNorm
                 long e = r * row + (long)k * spatial;
                 for (int p = 0; p < spatial; p += Piece)
                 {
-                    var (pa, pab) = PieceSums(a + e + p, b + e + p, Math.Min(Piece, spatial - p));
+                    var (pa, pab) = PieceSums(a + e + p, b + e + p, Math.Min(Piece, spatial - p), mean == null ? null : mean + k, invstd == null ? null : invstd + k);
                     sa[k] += pa;
                     sab[k] += pab;
                 }
@@ -268,6 +299,16 @@ internal static partial class HostBatchNorm
         float inv = InvStd(s, variance);
         if (o.Scale != 0) ((float*)o.Scale)[c] = ((float*)o.Gamma)[c] * inv;
         return inv;
+    }
+
+    /// <summary>Channel c's μ, ρ, γ, β into the table of a normalisation a neuron kernel applies.</summary>
+    private static unsafe void WriteTable(Operands o, Settings s, int c, float mean, float invstd)
+    {
+        float* table = (float*)o.Table;
+        table[ChannelNormalization.MeanPlane * s.Channels + c] = mean;
+        table[ChannelNormalization.InvStdPlane * s.Channels + c] = invstd;
+        table[ChannelNormalization.GammaPlane * s.Channels + c] = ((float*)o.Gamma)[c];
+        table[ChannelNormalization.BetaPlane * s.Channels + c] = ((float*)o.Beta)[c];
     }
 
     /// <summary>Writes channel k's four values to its <paramref name="copies"/> entries of p1..p4 (1 per channel, or S per position).</summary>
@@ -328,10 +369,14 @@ internal static partial class HostBatchNorm
         return (m + e1 / length, Math.Max(0, e2 - e1 * e1 / length));
     }
 
-    /// <summary>Σa and Σa·b of a piece (b null: Σa only), float vector partials (two per sum) added in double.</summary>
+    /// <summary>
+    /// Σa and Σa·b of a piece (b null: Σa only), float vector partials (two per sum) added in double; with
+    /// <paramref name="mean"/> and <paramref name="invstd"/> (one value each) b is x and (x − mean)·invstd is used for it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe (double A, double AB) PieceSums(float* a, float* b, int length)
+    private static unsafe (double A, double AB) PieceSums(float* a, float* b, int length, float* mean = null, float* invstd = null)
     {
+        if (mean != null) return RecomputedPieceSums(a, b, length, *mean, *invstd);
         Vector256<float> sa = default, sab = default, ta = default, tab = default;
         int i = 0;
         if (b == null)
@@ -372,6 +417,38 @@ internal static partial class HostBatchNorm
 
     /// <summary>1/sqrt(variance + eps).</summary>
     private static float InvStd(Settings s, float variance) => 1f / MathF.Sqrt(variance + s.Eps);
+
+    /// <summary>PieceSums' Σa and Σa·x̂ with x̂ = (x − mean)·invstd recomputed from b = x (the same partials and order).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe (double A, double AB) RecomputedPieceSums(float* a, float* x, int length, float mean, float invstd)
+    {
+        var vm = Vector256.Create(mean);
+        var vi = Vector256.Create(invstd);
+        Vector256<float> sa = default, sab = default, ta = default, tab = default;
+        int i = 0;
+        for (; i + 2 * Lanes <= length; i += 2 * Lanes)
+        {
+            var va = Vector256.Load(a + i);
+            var wa = Vector256.Load(a + i + Lanes);
+            sa += va;
+            sab += va * ((Vector256.Load(x + i) - vm) * vi);
+            ta += wa;
+            tab += wa * ((Vector256.Load(x + i + Lanes) - vm) * vi);
+        }
+        for (; i + Lanes <= length; i += Lanes)
+        {
+            var va = Vector256.Load(a + i);
+            sa += va;
+            sab += va * ((Vector256.Load(x + i) - vm) * vi);
+        }
+        double ea = InDouble(sa + ta), eab = InDouble(sab + tab);
+        for (; i < length; i++)
+        {
+            ea += a[i];
+            eab += (double)a[i] * ((x[i] - mean) * invstd);
+        }
+        return (ea, eab);
+    }
 
     /// <summary>
     /// Per position j of a narrow panel: mean[j] and m2[j] = Σ(x − mean)² over the N rows, from blocks of
@@ -436,9 +513,13 @@ internal static partial class HostBatchNorm
         }
     }
 
-    /// <summary>Per position j of a narrow panel: sa[j] = Σa and sab[j] = Σa·b over the N rows (float blocks added in double).</summary>
+    /// <summary>
+    /// Per position j of a narrow panel: sa[j] = Σa and sab[j] = Σa·b over the N rows (float blocks added in double);
+    /// with per-position <paramref name="mean"/> and <paramref name="invstd"/> b is x and (x − mean)·invstd is used for it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void PanelSums(float* a, float* b, long batch, long row, int width, double* sa, double* sab, float* t0, float* t1)
+    private static unsafe void PanelSums(float* a, float* b, long batch, long row, int width, double* sa, double* sab, float* t0, float* t1,
+        float* mean = null, float* invstd = null)
     {
         new Span<double>(sa, width).Clear();
         new Span<double>(sab, width).Clear();
@@ -446,7 +527,7 @@ internal static partial class HostBatchNorm
         for (long r0 = 0; r0 < batch; r0 += BlockRows)
         {
             int rows = (int)Math.Min(BlockRows, batch - r0);
-            BlockSums(a + r0 * row, b + r0 * row, rows, row, width, blockA, blockAB, t0, t1);
+            BlockSums(a + r0 * row, b + r0 * row, rows, row, width, blockA, blockAB, t0, t1, mean, invstd);
             for (int j = 0; j < width; j++)
             {
                 sa[j] += blockA[j];
@@ -457,7 +538,8 @@ internal static partial class HostBatchNorm
 
     /// <summary>Per position j of one block of rows: sa[j] = Σa and sab[j] = Σa·b in float vector sums. t0, t1: scratch.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void BlockSums(float* a, float* b, int rows, long row, int width, double* sa, double* sab, float* t0, float* t1)
+    private static unsafe void BlockSums(float* a, float* b, int rows, long row, int width, double* sa, double* sab, float* t0, float* t1,
+        float* mean = null, float* invstd = null)
     {
         new Span<float>(t0, width).Clear();
         new Span<float>(t1, width).Clear();
@@ -465,7 +547,7 @@ internal static partial class HostBatchNorm
         {
             long e = r * row;
             AddRow(t0, a + e, width);
-            AddProducts(t1, a + e, b + e, width);
+            AddProducts(t1, a + e, b + e, width, mean, invstd);
         }
         for (int j = 0; j < width; j++)
         {
@@ -508,9 +590,17 @@ internal static partial class HostBatchNorm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void AddProducts(float* acc, float* a, float* b, int width)
+    private static unsafe void AddProducts(float* acc, float* a, float* b, int width, float* mean = null, float* invstd = null)
     {
         int j = 0;
+        if (mean != null)
+        {
+            // b is x: the products with x̂ = (x − mean)·invstd.
+            for (; j + Lanes <= width; j += Lanes)
+                (Vector256.Load(acc + j) + Vector256.Load(a + j) * ((Vector256.Load(b + j) - Vector256.Load(mean + j)) * Vector256.Load(invstd + j))).Store(acc + j);
+            for (; j < width; j++) acc[j] += a[j] * ((b[j] - mean[j]) * invstd[j]);
+            return;
+        }
         for (; j + Lanes <= width; j += Lanes) (Vector256.Load(acc + j) + Vector256.Load(a + j) * Vector256.Load(b + j)).Store(acc + j);
         for (; j < width; j++) acc[j] += a[j] * b[j];
     }
@@ -575,9 +665,12 @@ internal static partial class HostBatchNorm
         }
     }
 
-    /// <summary>One run: dx = scale·(dy − meanDy − x̂·meanDyXhat), or scale·dy when xhat is null.</summary>
+    /// <summary>
+    /// One run: dx = scale·(dy − meanDy − x̂·meanDyXhat), or scale·dy when xhat is null; with <paramref name="mean"/> and
+    /// <paramref name="invstd"/> (one value each) xhat is x and x̂ = (x − mean)·invstd.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void BackwardRun(float* dy, float* xhat, float* dx, int length, float scale, float meanDy, float meanDyXhat)
+    private static unsafe void BackwardRun(float* dy, float* xhat, float* dx, int length, float scale, float meanDy, float meanDyXhat, float* mean = null, float* invstd = null)
     {
         var vs = Vector256.Create(scale);
         int i = 0;
@@ -589,19 +682,39 @@ internal static partial class HostBatchNorm
         }
         var vm = Vector256.Create(meanDy);
         var vmx = Vector256.Create(meanDyXhat);
+        if (mean != null)
+        {
+            float m = *mean, r = *invstd;
+            var vxm = Vector256.Create(m);
+            var vxr = Vector256.Create(r);
+            for (; i + Lanes <= length; i += Lanes) (vs * (Vector256.Load(dy + i) - vm - ((Vector256.Load(xhat + i) - vxm) * vxr) * vmx)).Store(dx + i);
+            for (; i < length; i++) dx[i] = scale * (dy[i] - meanDy - ((xhat[i] - m) * r) * meanDyXhat);
+            return;
+        }
         for (; i + Lanes <= length; i += Lanes) (vs * (Vector256.Load(dy + i) - vm - Vector256.Load(xhat + i) * vmx)).Store(dx + i);
         for (; i < length; i++) dx[i] = scale * (dy[i] - meanDy - xhat[i] * meanDyXhat);
     }
 
-    /// <summary>One row of a narrow panel, BackwardRun's arithmetic with per-position scale, meanDy, meanDyXhat.</summary>
+    /// <summary>One row of a narrow panel, BackwardRun's arithmetic with per-position scale, meanDy, meanDyXhat (and mean, invstd).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void BackwardRow(float* dy, float* xhat, float* dx, int width, float* scale, float* meanDy, float* meanDyXhat)
+    private static unsafe void BackwardRow(float* dy, float* xhat, float* dx, int width, float* scale, float* meanDy, float* meanDyXhat,
+        float* mean = null, float* invstd = null)
     {
         int j = 0;
         if (xhat == null)
         {
             for (; j + Lanes <= width; j += Lanes) (Vector256.Load(scale + j) * Vector256.Load(dy + j)).Store(dx + j);
             for (; j < width; j++) dx[j] = scale[j] * dy[j];
+            return;
+        }
+        if (mean != null)
+        {
+            for (; j + Lanes <= width; j += Lanes)
+            {
+                var h = (Vector256.Load(xhat + j) - Vector256.Load(mean + j)) * Vector256.Load(invstd + j);
+                (Vector256.Load(scale + j) * (Vector256.Load(dy + j) - Vector256.Load(meanDy + j) - h * Vector256.Load(meanDyXhat + j))).Store(dx + j);
+            }
+            for (; j < width; j++) dx[j] = scale[j] * (dy[j] - meanDy[j] - ((xhat[j] - mean[j]) * invstd[j]) * meanDyXhat[j]);
             return;
         }
         for (; j + Lanes <= width; j += Lanes)

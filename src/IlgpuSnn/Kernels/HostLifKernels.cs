@@ -19,22 +19,22 @@ internal static class HostLifKernels
     /// <summary>The host form of <see cref="LifKernels.SequenceKernel{TNeuron, TSurrogate}"/>.</summary>
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run LifKernels.SequenceKernel.")]
     internal static unsafe void SequenceKernel<TNeuron, TSurrogate>(long current, long spikes, long surrogate, long potential, long state,
-        long parameter, long n, int steps, TNeuron dynamics, TSurrogate surrogateFunction, int flags)
+        long parameter, long n, int steps, TNeuron dynamics, TSurrogate surrogateFunction, int flags, long table, ChannelNormalization normalization)
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
         TNeuron neuron = NeuronFlags.Bound(dynamics, parameter, flags);
         (long start, long end) = GridStride.Chunk(n);
-        float* pc = (float*)current, ps = (float*)spikes, pg = (float*)surrogate, pu = (float*)potential, pv = (float*)state;
+        float* pc = (float*)current, ps = (float*)spikes, pg = (float*)surrogate, pu = (float*)potential, pv = (float*)state, pt = (float*)table;
         bool hasState = (flags & NeuronFlags.HasState) != 0;
         bool saveSurrogate = (flags & NeuronFlags.SaveSurrogate) != 0, savePotential = (flags & NeuronFlags.SavePotential) != 0;
-        long first = HostLifVector.Sequence(neuron, surrogateFunction, current, spikes, surrogate, potential, state, n, steps, flags, start, end);
+        long first = HostLifVector.Sequence(neuron, surrogateFunction, current, spikes, surrogate, potential, state, n, steps, flags, start, end, table, normalization);
         for (long i = first; i < end; i++)
         {
             float v = hasState ? pv[i] : 0f;
             for (int t = 0; t < steps; t++)
             {
                 long k = t * n + i;
-                var f = NeuronElements.Fire(neuron, v, pc[k]);
+                var f = NeuronElements.Fire(neuron, v, normalization.Current(pt, i, pc[k]));
                 ps[k] = f.S;
                 if (saveSurrogate) pg[k] = surrogateFunction.Derivative(f.Z);
                 if (savePotential) pu[k] = f.U;

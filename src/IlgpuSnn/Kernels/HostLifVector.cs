@@ -31,18 +31,19 @@ internal static unsafe class HostLifVector
     /// <summary>The sequence forward (see <see cref="HostLifKernels.SequenceKernel{TNeuron, TSurrogate}"/>) over whole vectors of [start, end).</summary>
     [External("ilgpusnn_host_lif_sequence")]
     internal static long Sequence<TNeuron, TSurrogate>(TNeuron neuron, TSurrogate surrogate, long current, long spikes, long sigma,
-        long potential, long state, long n, int steps, int flags, long start, long end)
+        long potential, long state, long n, int steps, int flags, long start, long end, long table, ChannelNormalization normalization)
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
         if (!LifForm.TryOf(neuron, out var lif)) return start;
+        var input = new InputForm(table, normalization);
         if (typeof(TSurrogate) == typeof(SigmoidSurrogate))
-            return Sequence(lif, new SigmoidVector(Alpha(surrogate)), current, spikes, sigma, potential, state, n, steps, flags, start, end);
+            return Sequence(lif, new SigmoidVector(Alpha(surrogate)), input, current, spikes, sigma, potential, state, n, steps, flags, start, end);
         if (typeof(TSurrogate) == typeof(TriangleSurrogate))
-            return Sequence(lif, new TriangleVector(Alpha(surrogate)), current, spikes, sigma, potential, state, n, steps, flags, start, end);
+            return Sequence(lif, new TriangleVector(Alpha(surrogate)), input, current, spikes, sigma, potential, state, n, steps, flags, start, end);
         if (typeof(TSurrogate) == typeof(RectangleSurrogate))
-            return Sequence(lif, new RectangleVector(Alpha(surrogate)), current, spikes, sigma, potential, state, n, steps, flags, start, end);
+            return Sequence(lif, new RectangleVector(Alpha(surrogate)), input, current, spikes, sigma, potential, state, n, steps, flags, start, end);
         if (typeof(TSurrogate) == typeof(ATanSurrogate))
-            return Sequence(lif, new ATanVector(Alpha(surrogate)), current, spikes, sigma, potential, state, n, steps, flags, start, end);
+            return Sequence(lif, new ATanVector(Alpha(surrogate)), input, current, spikes, sigma, potential, state, n, steps, flags, start, end);
         return start;
     }
 
@@ -198,16 +199,21 @@ internal static unsafe class HostLifVector
         return i;
     }
 
-    private static long Sequence<TVector>(LifForm lif, TVector surrogate, long current, long spikes, long sigma, long potential, long state,
+    private static long Sequence<TVector>(LifForm lif, TVector surrogate, InputForm input, long current, long spikes, long sigma, long potential, long state,
         long n, int steps, int flags, long start, long end) where TVector : struct, IVectorSurrogate
     {
         float* pc = (float*)current, ps = (float*)spikes, pg = (float*)sigma, pu = (float*)potential, pv = (float*)state;
         bool hasState = (flags & NeuronFlags.HasState) != 0;
         bool saveSurrogate = (flags & NeuronFlags.SaveSurrogate) != 0, savePotential = (flags & NeuronFlags.SavePotential) != 0;
         float* carried = stackalloc float[Block];
+        // The block's per-neuron normalisation values (a neuron's channel is the same at every step): per vector of
+        // neurons its μ, ρ, γ and β vectors side by side.
+        int width = Vector<float>.Count;
+        float* values = stackalloc float[input.Enabled ? InputForm.Values * Block : 0];
         long i = start;
         for (int length; (length = BlockLength(i, end)) > 0; i += length)
         {
+            if (input.Enabled) input.Expand(i, length, values);
             for (int t = 0; t < steps; t++)
             {
                 long plane = t * n + i;
@@ -215,7 +221,13 @@ internal static unsafe class HostLifVector
                 {
                     var v = t > 0 ? Vector.Load(carried + j) : hasState ? Vector.Load(pv + i + j) : Vector<float>.Zero;
                     long k = plane + j;
-                    var u = lif.Decay * v + Vector.Load(pc + k);
+                    var x = Vector.Load(pc + k);
+                    if (input.Enabled)
+                    {
+                        float* value = values + InputForm.Values * j;
+                        x = Vector.Load(value + 2 * width) * ((x - Vector.Load(value)) * Vector.Load(value + width)) + Vector.Load(value + 3 * width);
+                    }
+                    var u = lif.Decay * v + x;
                     var z = u - lif.Threshold;
                     var s = Heaviside(z);
                     s.Store(ps + k);
@@ -269,6 +281,74 @@ internal static unsafe class HostLifVector
         if (typeof(TSurrogate) == typeof(TriangleSurrogate)) return Unsafe.As<TSurrogate, TriangleSurrogate>(ref surrogate).Alpha;
         if (typeof(TSurrogate) == typeof(RectangleSurrogate)) return Unsafe.As<TSurrogate, RectangleSurrogate>(ref surrogate).Alpha;
         return Unsafe.As<TSurrogate, ATanSurrogate>(ref surrogate).Alpha;
+    }
+
+    /// <summary>
+    /// The sequence kernels' input: the current itself, or BatchNorm's x normalised per channel (see
+    /// <see cref="ChannelNormalization"/>; the vector loop does <see cref="NeuronElements.Normalize"/>'s operations in its order).
+    /// </summary>
+    private readonly struct InputForm(long table, ChannelNormalization layout)
+    {
+        /// <summary>Values per neuron: μ, ρ, γ, β.</summary>
+        public const int Values = 4;
+
+        public bool Enabled => layout.Enabled;
+
+        /// <summary>
+        /// The normalisation values of neurons [i, i + length) of a step (length a multiple of the vector width W): for
+        /// the vector of neurons from q, μ at values[4q .. 4q + W), then ρ, γ and β, one vector each. A vector within one
+        /// channel gets the channel's values broadcast, one of consecutive channels (S = 1) the table's vectors, others
+        /// lane by lane; this costs a few operations per vector of neurons, shared by the T steps. Optimised from the first
+        /// call: it runs thousands of times per launch, too briefly for tiered compilation to replace its tier-0 code soon.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Expand(long i, int length, float* values)
+        {
+            float* mean = (float*)table + ChannelNormalization.MeanPlane * layout.Channels, invstd = (float*)table + ChannelNormalization.InvStdPlane * layout.Channels;
+            float* gamma = (float*)table + ChannelNormalization.GammaPlane * layout.Channels, beta = (float*)table + ChannelNormalization.BetaPlane * layout.Channels;
+            int channels = layout.Channels, spatial = layout.Spatial, width = Vector<float>.Count;
+            int c = layout.ChannelOf(i), position = (int)(i % spatial);
+            for (int q = 0; q < length; q += width)
+            {
+                float* value = values + Values * q;
+                if (spatial - position >= width)
+                {
+                    new Vector<float>(mean[c]).Store(value);
+                    new Vector<float>(invstd[c]).Store(value + width);
+                    new Vector<float>(gamma[c]).Store(value + 2 * width);
+                    new Vector<float>(beta[c]).Store(value + 3 * width);
+                    position += width;
+                    if (position == spatial)
+                    {
+                        position = 0;
+                        if (++c == channels) c = 0;
+                    }
+                    continue;
+                }
+                if (spatial == 1 && c + width <= channels)
+                {
+                    Vector.Load(mean + c).Store(value);
+                    Vector.Load(invstd + c).Store(value + width);
+                    Vector.Load(gamma + c).Store(value + 2 * width);
+                    Vector.Load(beta + c).Store(value + 3 * width);
+                    c += width;
+                    if (c == channels) c = 0;
+                    continue;
+                }
+                for (int lane = 0; lane < width; lane++)
+                {
+                    value[lane] = mean[c];
+                    value[width + lane] = invstd[c];
+                    value[2 * width + lane] = gamma[c];
+                    value[3 * width + lane] = beta[c];
+                    if (++position == spatial)
+                    {
+                        position = 0;
+                        if (++c == channels) c = 0;
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>

@@ -17,26 +17,30 @@ internal static class LifKernels
 {
     /// <summary>
     /// Runs T steps over N neurons: spikes [T, N]; optionally saves σ'[t] and u[t] for the backward; reads v[0]
-    /// from <paramref name="state"/> and writes v[T] back when <paramref name="state"/> is given.
+    /// from <paramref name="state"/> and writes v[T] back when <paramref name="state"/> is given. With a
+    /// <paramref name="normalization"/> the input is BatchNorm's x and the current its normalisation by the per-channel
+    /// <paramref name="table"/> [4, C] (see <see cref="ChannelNormalization"/>).
     /// </summary>
     public static void Sequence<TNeuron, TSurrogate>(Device device, ArrayView<float> current, ArrayView<float> spikes,
         ArrayView<float>? surrogate, ArrayView<float>? potential, ArrayView<float>? state, ArrayView<float>? parameter, long n, int steps,
-        TNeuron neuron, TSurrogate surrogateFunction)
+        TNeuron neuron, TSurrogate surrogateFunction, ArrayView<float>? table = null, ChannelNormalization normalization = default)
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
         if (n == 0 || steps == 0) return;
+        if (normalization.Enabled != table.HasValue || (table.HasValue && table.Value.Length != (long)ChannelNormalization.Planes * normalization.Channels))
+            throw new ArgumentException($"Neuron sequence: a channel normalisation needs its table of {ChannelNormalization.Planes}·C values and no table is read without one.");
         int flags = Forward(state.HasValue, surrogate.HasValue, potential.HasValue) | (parameter.HasValue ? HasParameter : 0);
         if (device.Launch.UseHostKernels)
         {
-            device.Kernels.Load<long, long, long, long, long, long, long, int, TNeuron, TSurrogate, int>(HostLifKernels.SequenceKernel<TNeuron, TSurrogate>)(
+            device.Kernels.Load<long, long, long, long, long, long, long, int, TNeuron, TSurrogate, int, long, ChannelNormalization>(HostLifKernels.SequenceKernel<TNeuron, TSurrogate>)(
                 device.Launch.GridStride(n), HostMemory.Address(current), HostMemory.Address(spikes), Address(surrogate), Address(potential),
-                Address(state), Address(parameter), n, steps, neuron, surrogateFunction, flags);
+                Address(state), Address(parameter), n, steps, neuron, surrogateFunction, flags, Address(table), normalization);
             return;
         }
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TNeuron, TSurrogate, int>(
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, TNeuron, TSurrogate, int, ArrayView<float>, ChannelNormalization>(
             SequenceKernel<TNeuron, TSurrogate>)(
             device.Launch.GridStride(n), current, spikes, surrogate ?? spikes, potential ?? spikes, state ?? spikes, parameter ?? spikes, n, steps,
-            neuron, surrogateFunction, flags);
+            neuron, surrogateFunction, flags, table ?? spikes, normalization);
     }
 
     /// <summary>
@@ -119,7 +123,8 @@ internal static class LifKernels
 
     [Kernel]
     internal static void SequenceKernel<TNeuron, TSurrogate>(ArrayView<float> current, ArrayView<float> spikes, ArrayView<float> surrogate,
-        ArrayView<float> potential, ArrayView<float> state, ArrayView<float> parameter, long n, int steps, TNeuron dynamics, TSurrogate surrogateFunction, int flags)
+        ArrayView<float> potential, ArrayView<float> state, ArrayView<float> parameter, long n, int steps, TNeuron dynamics, TSurrogate surrogateFunction, int flags,
+        ArrayView<float> table, ChannelNormalization normalization)
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
         TNeuron neuron = Bound(dynamics, parameter, flags);
@@ -129,7 +134,7 @@ internal static class LifKernels
             for (int t = 0; t < steps; t++)
             {
                 long k = t * n + i;
-                var f = NeuronElements.Fire(neuron, v, current[k]);
+                var f = NeuronElements.Fire(neuron, v, normalization.Current(table, i, current[k]));
                 spikes[k] = f.S;
                 if ((flags & SaveSurrogate) != 0) surrogate[k] = surrogateFunction.Derivative(f.Z);
                 if ((flags & SavePotential) != 0) potential[k] = f.U;

@@ -25,6 +25,13 @@ internal static class NeuronElements
         return u - threshold;
     }
 
+    /// <summary>
+    /// BatchNorm's output γ·((x − μ)·ρ) + β (ρ = 1/sqrt(σ² + ε)): the float operations, in their order, of the BatchNorm
+    /// kernels' x̂ = (x − μ)·ρ and y = γ·x̂ + β, so a neuron kernel that normalises its input
+    /// (<see cref="ChannelNormalization"/>) sees the current BatchNorm would have written, bit for bit.
+    /// </summary>
+    public static float Normalize(float x, float mean, float invstd, float gamma, float beta) => gamma * ((x - mean) * invstd) + beta;
+
     /// <summary>The spike of pre-reset potential u (the forward's H(z)).</summary>
     public static float Spike<TNeuron>(TNeuron neuron, float u) where TNeuron : struct, INeuronDynamics =>
         Heaviside(neuron.Overshoot(u));

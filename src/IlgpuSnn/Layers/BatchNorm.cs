@@ -5,7 +5,8 @@ namespace IlgpuSnn.Layers;
 /// <summary>
 /// Batch normalisation per channel of [N, C] or [N, C, H, W]: batch statistics with running averages in training,
 /// running statistics in evaluation. With time folded into the batch the statistics cover all T·B samples, one step's
-/// otherwise.
+/// otherwise. Directly followed by a neuron layer it runs inside that layer's kernel where both run as they are
+/// (<see cref="SpikingNetwork.FuseBatchNorm"/>): the same results without writing its output.
 /// </summary>
 public sealed class BatchNorm : Layer
 {

@@ -138,7 +138,22 @@ public sealed class NeuronLayer : Layer
         base.Dispose();
     }
 
-    private Tensor ForwardSequence(Tensor x, Pass pass)
+    /// <summary>
+    /// <paramref name="norm"/> and this layer as one (see <see cref="BatchNormNeuronFusion"/>): <see cref="Forward"/> of
+    /// <paramref name="norm"/>'s output, with the normalisation done inside the neuron kernel.
+    /// </summary>
+    /// <param name="norm">The BatchNorm directly before this layer (no statistics reducer).</param>
+    /// <param name="x">BatchNorm's input [T·B, C, ...].</param>
+    /// <param name="pass">The pass.</param>
+    /// <returns>The spikes [T·B, C, ...].</returns>
+    internal Tensor ForwardNormalized(BatchNorm norm, Tensor x, Pass pass)
+    {
+        var output = ForwardSequence(x, pass, norm);
+        pass.OnSpikes?.Invoke(this, output);
+        return output;
+    }
+
+    private Tensor ForwardSequence(Tensor x, Pass pass, BatchNorm? norm = null)
     {
         var shape = x.ShapeArray();
         using var current = x.Reshape(pass.TimeSteps, -1);
@@ -146,7 +161,10 @@ public sealed class NeuronLayer : Layer
         {
             using (TensorScope.Suspend()) Replace(ref membrane, Tensor.Zeros(x.Device, Ops.NeuronStateShape(Spec, [current.Dim(1)])));
         }
-        using var s = Ops.NeuronSequence(current, Spec, Parameter, membrane);
+        using var s = norm is null
+            ? Ops.NeuronSequence(current, Spec, Parameter, membrane)
+            : Ops.BatchNormNeuronSequence(x, pass.TimeSteps, norm.Gamma, norm.Beta, norm.RunningMean, norm.RunningVariance, pass.Training, norm.Momentum, norm.Eps,
+                Spec, Parameter, membrane);
         return s.Reshape(shape);
     }
 

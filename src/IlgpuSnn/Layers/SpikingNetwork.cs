@@ -111,7 +111,16 @@ public sealed class SpikingNetwork : IDisposable
     /// <param name="x">Input [N, ...] with N = <see cref="Pass.TimeSteps"/>·B.</param>
     /// <param name="pass">The pass.</param>
     /// <returns>The output of layer <paramref name="to"/> − 1 (a new tensor; a copy of <paramref name="x"/> for an empty range).</returns>
-    public Tensor Run(int from, int to, Tensor x, Pass pass) => RunLayers(from, to, x, (i, v) => layers[i].Forward(v, pass));
+    public Tensor Run(int from, int to, Tensor x, Pass pass) =>
+        RunLayers(from, to, x, (i, v) => layers[i].Forward(v, pass), FuseBatchNorm ? (i, v) => BatchNormNeuronFusion.TryForward(layers[i], layers[i + 1], v, pass) : null);
+
+    /// <summary>
+    /// Whether a BatchNorm directly followed by a neuron layer runs as one fused pass (see
+    /// <see cref="BatchNormNeuronFusion"/>; the same results, with fewer launches and less memory) wherever both run as
+    /// they are: in <see cref="Forward"/>, <see cref="Run"/> and the methods that fold time into the batch (bptt,
+    /// tt-lbptt). True by default; false runs every layer on its own.
+    /// </summary>
+    public bool FuseBatchNorm { get; set; } = true;
 
     /// <summary>
     /// Runs layers [<paramref name="from"/>, <paramref name="to"/>) through <paramref name="forward"/> (layer index,
@@ -121,8 +130,12 @@ public sealed class SpikingNetwork : IDisposable
     /// <param name="to">One past the last layer index.</param>
     /// <param name="x">Input.</param>
     /// <param name="forward">How layer i runs (the layer itself, or a method's adapter around it).</param>
+    /// <param name="forwardPair">
+    /// Runs layers i and i + 1 (both in the range) as one and returns their output, or returns null when they do not
+    /// fuse; null: every layer on its own.
+    /// </param>
     /// <returns>The last output (a new tensor; a copy of <paramref name="x"/> for an empty range).</returns>
-    internal static Tensor RunLayers(int from, int to, Tensor x, Func<int, Tensor, Tensor> forward)
+    internal static Tensor RunLayers(int from, int to, Tensor x, Func<int, Tensor, Tensor> forward, Func<int, Tensor, Tensor?>? forwardPair = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(forward);
@@ -130,7 +143,9 @@ public sealed class SpikingNetwork : IDisposable
         bool ownsCurrent = false;
         for (int i = from; i < to; i++)
         {
-            var next = forward(i, current);
+            var next = i + 1 < to ? forwardPair?.Invoke(i, current) : null;
+            if (next is not null) i++;
+            else next = forward(i, current);
             if (ownsCurrent) current.Dispose();
             current = next;
             ownsCurrent = true;

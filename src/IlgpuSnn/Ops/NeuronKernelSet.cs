@@ -44,6 +44,18 @@ internal interface INeuronKernelSet
         ArrayView<float>? output, ArrayView<float>? surrogate, float decay, float threshold, SafScales scales, bool freshTrace);
 }
 
+/// <summary>
+/// A kernel set whose sequence forward can take BatchNorm's x and normalise it per channel as it reads it (see
+/// <see cref="ChannelNormalization"/>): the one-state neurons. The backward is the plain sequence backward (it yields
+/// the gradient of the normalised current).
+/// </summary>
+internal interface INormalizingNeuronKernels : INeuronKernelSet
+{
+    // INeuronKernelSet.Sequence whose current is the normalisation of x by the table [4, C].
+    void NormalizedSequence(Device device, ArrayView<float> x, ArrayView<float> table, ChannelNormalization normalization, ArrayView<float> spikes,
+        ArrayView<float>? surrogate, ArrayView<float>? potential, ArrayView<float>? state, ArrayView<float>? parameter, long n, int steps);
+}
+
 /// <summary>Builds the kernel set of a spec's neuron and surrogate structs.</summary>
 internal sealed class NeuronKernelSetFactory : INeuronVisitor<INeuronKernelSet>
 {
@@ -67,7 +79,7 @@ internal sealed class NeuronKernelSetFactory : INeuronVisitor<INeuronKernelSet>
 }
 
 /// <summary>The kernels specialised for <typeparamref name="TNeuron"/> and <typeparamref name="TSurrogate"/>.</summary>
-internal sealed class NeuronKernelSet<TNeuron, TSurrogate>(TNeuron neuron, TSurrogate surrogateFunction) : INeuronKernelSet
+internal sealed class NeuronKernelSet<TNeuron, TSurrogate>(TNeuron neuron, TSurrogate surrogateFunction) : INormalizingNeuronKernels
     where TNeuron : struct, INeuronDynamics
     where TSurrogate : struct, ISurrogateGradient
 {
@@ -78,6 +90,10 @@ internal sealed class NeuronKernelSet<TNeuron, TSurrogate>(TNeuron neuron, TSurr
     public void Sequence(Device device, ArrayView<float> current, ArrayView<float> spikes, ArrayView<float>? surrogate,
         ArrayView<float>? potential, ArrayView<float>? state, ArrayView<float>? parameter, long n, int steps) =>
         LifKernels.Sequence(device, current, spikes, surrogate, potential, state, parameter, n, steps, neuron, surrogateFunction);
+
+    public void NormalizedSequence(Device device, ArrayView<float> x, ArrayView<float> table, ChannelNormalization normalization, ArrayView<float> spikes,
+        ArrayView<float>? surrogate, ArrayView<float>? potential, ArrayView<float>? state, ArrayView<float>? parameter, long n, int steps) =>
+        LifKernels.Sequence(device, x, spikes, surrogate, potential, state, parameter, n, steps, neuron, surrogateFunction, table, normalization);
 
     public void SequenceBackward(Device device, ArrayView<float> spikeGrad, ArrayView<float> surrogate, ArrayView<float>? spikes,
         ArrayView<float>? potential, ArrayView<float>? initial, ArrayView<float> currentGrad, ArrayView<float>? parameterGrad, ArrayView<float>? parameter, long n, int steps) =>

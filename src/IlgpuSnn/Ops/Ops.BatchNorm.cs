@@ -122,52 +122,66 @@ public static partial class Ops
         var xShape = x.ShapeArray();
         entry.Complete(y, g =>
         {
-            var dy = g[0]!;
-            Tensor? dx = null, dgamma = null, dbeta = null;
-            bool needSums = needGamma || needBeta || (needX && batchStatistics);
-            if (!needSums)
-            {
-                dx = Tensor.Empty(device, xShape);
-                BatchNormKernels.BackwardInput(device, dy.View, dy.View, savedScale!.View, savedScale.View, savedScale.View, dx.View, false, channels, spatial);
-                return [dx, null, null];
-            }
-            var sumDy = Tensor.Empty(device, channels);
-            var sumDyXhat = Tensor.Empty(device, channels);
-            if (needX && batchStatistics && reducer is null)
-            {
-                // One pass: the sums (also dgamma, dbeta) and dx.
-                dx = Tensor.Empty(device, xShape);
-                BatchNormKernels.Backward(device, dy.View, savedXhat!.View, savedScale!.View, sumDy.View, sumDyXhat.View, dx.View, channels, spatial);
-            }
-            else if (savedXhat is not null)
-            {
-                BatchNormKernels.ChannelSumProduct(device, dy.View, savedXhat.View, sumDy.View, sumDyXhat.View, channels, spatial);
-            }
-            else
-            {
-                // Only beta (and x with fixed statistics) need gradients: Σ dy alone.
-                BatchNormKernels.ChannelSumProduct(device, dy.View, dy.View, sumDy.View, sumDyXhat.View, channels, spatial);
-            }
-            if (needX && dx is null)
-            {
-                dx = Tensor.Empty(device, xShape);
-                var xh = savedXhat ?? dy;
-                // Synchronised: dx needs the global batch's sums; dgamma and dbeta stay this replica's (the gradient all-reduce adds them).
-                var (globalDy, globalDyXhat) = reducer is null ? (null, null) : SynchronizeBackwardSums(reducer, sumDy, sumDyXhat, share);
-                using (globalDy)
-                using (globalDyXhat)
-                {
-                    BatchNormKernels.BackwardInput(device, dy.View, xh.View, savedScale!.View, (globalDy ?? sumDy).View, (globalDyXhat ?? sumDyXhat).View, dx.View,
-                        batchStatistics, channels, spatial);
-                }
-            }
-            if (needGamma) dgamma = sumDyXhat;
-            else sumDyXhat.Dispose();
-            if (needBeta) dbeta = sumDy;
-            else sumDy.Dispose();
+            var (dx, dgamma, dbeta) = BatchNormBackward(device, g[0]!, xShape, savedXhat, null, savedScale, needX, needGamma, needBeta, batchStatistics,
+                channels, spatial, reducer, share);
             return [dx, dgamma, dbeta];
         });
         return y;
+    }
+
+    /// <summary>
+    /// The backward of a batch normalisation from dL/dy: dx (when <paramref name="needX"/>), dγ = Σ dy·x̂ and dβ = Σ dy
+    /// per channel. x̂ is <paramref name="normalized"/> itself, or, with a normalisation <paramref name="table"/> [4, C]
+    /// (see <see cref="ChannelNormalization"/>), recomputed from <paramref name="normalized"/> = x as (x − μ[c])·ρ[c].
+    /// </summary>
+    private static (Tensor? Dx, Tensor? Dgamma, Tensor? Dbeta) BatchNormBackward(Device device, Tensor dy, int[] xShape, Tensor? normalized, Tensor? table,
+        Tensor? scale, bool needX, bool needGamma, bool needBeta, bool batchStatistics, int channels, int spatial, IBatchStatisticsReducer? reducer = null,
+        double share = 1)
+    {
+        Tensor? dx = null, dgamma = null, dbeta = null;
+        bool needSums = needGamma || needBeta || (needX && batchStatistics);
+        if (!needSums)
+        {
+            dx = Tensor.Empty(device, xShape);
+            BatchNormKernels.BackwardInput(device, dy.View, dy.View, scale!.View, scale.View, scale.View, dx.View, false, channels, spatial);
+            return (dx, null, null);
+        }
+        var sumDy = Tensor.Empty(device, channels);
+        var sumDyXhat = Tensor.Empty(device, channels);
+        var tableView = table?.View;
+        if (needX && batchStatistics && reducer is null)
+        {
+            // One pass: the sums (also dgamma, dbeta) and dx.
+            dx = Tensor.Empty(device, xShape);
+            BatchNormKernels.Backward(device, dy.View, normalized!.View, scale!.View, sumDy.View, sumDyXhat.View, dx.View, channels, spatial, tableView);
+        }
+        else if (normalized is not null)
+        {
+            BatchNormKernels.ChannelSumProduct(device, dy.View, normalized.View, sumDy.View, sumDyXhat.View, channels, spatial, tableView);
+        }
+        else
+        {
+            // Only beta (and x with fixed statistics) need gradients: Σ dy alone.
+            BatchNormKernels.ChannelSumProduct(device, dy.View, dy.View, sumDy.View, sumDyXhat.View, channels, spatial);
+        }
+        if (needX && dx is null)
+        {
+            dx = Tensor.Empty(device, xShape);
+            var xh = normalized ?? dy;
+            // Synchronised: dx needs the global batch's sums; dgamma and dbeta stay this replica's (the gradient all-reduce adds them).
+            var (globalDy, globalDyXhat) = reducer is null ? (null, null) : SynchronizeBackwardSums(reducer, sumDy, sumDyXhat, share);
+            using (globalDy)
+            using (globalDyXhat)
+            {
+                BatchNormKernels.BackwardInput(device, dy.View, xh.View, scale!.View, (globalDy ?? sumDy).View, (globalDyXhat ?? sumDyXhat).View, dx.View,
+                    batchStatistics, channels, spatial, normalized is null ? null : tableView);
+            }
+        }
+        if (needGamma) dgamma = sumDyXhat;
+        else sumDyXhat.Dispose();
+        if (needBeta) dbeta = sumDy;
+        else sumDy.Dispose();
+        return (dx, dgamma, dbeta);
     }
 
     private static (int Channels, int Spatial) BatchNormLayout(string name, Tensor x)

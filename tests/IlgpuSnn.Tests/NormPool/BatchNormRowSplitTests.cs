@@ -33,7 +33,7 @@ public sealed class BatchNormRowSplitTests
                 var settings = new Settings(channels, spatial, batch, flag, 1e-5f, 0.1f, batch * spatial / (batch * spatial - 1f));
                 var expected = Operands.Create(settings);
                 expected.Run(o => Pass(form, o, settings, 0, channels));
-                var counts = WorkerCounts.Where(threads => SplitsRows(form, settings, 1, threads)).ToArray();
+                var counts = WorkerCounts.Where(threads => SplitsRows(form, default, settings, 1, threads)).ToArray();
                 Assert.True(counts.Length >= 2, $"{counts.Length} worker counts split the rows");
                 foreach (int threads in counts)
                 {
