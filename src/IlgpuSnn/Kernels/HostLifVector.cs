@@ -210,6 +210,9 @@ internal static unsafe class HostLifVector
         // neurons its μ, ρ, γ and β vectors side by side.
         int width = Vector<float>.Count;
         float* values = stackalloc float[input.Enabled ? InputForm.Values * Block : 0];
+        // σ' is computed for pairs of vectors (16 lanes where the CPU has 512-bit vectors: the exponential, not memory,
+        // bounds this loop), so the vector part ends at whole pairs and every block holds whole pairs.
+        end = VectorSurrogates.PairsEnd(start, end);
         long i = start;
         for (int length; (length = BlockLength(i, end)) > 0; i += length)
         {
@@ -217,7 +220,8 @@ internal static unsafe class HostLifVector
             for (int t = 0; t < steps; t++)
             {
                 long plane = t * n + i;
-                for (int j = 0; j < length; j += Vector<float>.Count)
+                var zBefore = Vector<float>.Zero;
+                for (int j = 0; j < length; j += width)
                 {
                     var v = t > 0 ? Vector.Load(carried + j) : hasState ? Vector.Load(pv + i + j) : Vector<float>.Zero;
                     long k = plane + j;
@@ -231,7 +235,8 @@ internal static unsafe class HostLifVector
                     var z = u - lif.Threshold;
                     var s = Heaviside(z);
                     s.Store(ps + k);
-                    if (saveSurrogate) surrogate.Derivative(z).Store(pg + k);
+                    if (saveSurrogate && (j & width) != 0) surrogate.Derivatives(zBefore, z, pg + k - width);
+                    zBefore = z;
                     if (savePotential) u.Store(pu + k);
                     lif.Reset(u, s).Store(carried + j);
                 }
@@ -248,8 +253,10 @@ internal static unsafe class HostLifVector
         bool hasState = (flags & NeuronFlags.HasState) != 0;
         bool saveSurrogate = (flags & NeuronFlags.SaveSurrogate) != 0, savePotential = (flags & NeuronFlags.SavePotential) != 0;
         int width = Vector<float>.Count;
+        end = VectorSurrogates.PairsEnd(start, end);
+        var zBefore = Vector<float>.Zero;
         long i = start;
-        for (; i + width <= end; i += width)
+        for (; i < end; i += width)
         {
             var previous = hasState ? Vector.Load(pp + i) : Vector<float>.Zero;
             var u = lif.Decay * previous + Vector.Load(pc + i);
@@ -257,7 +264,8 @@ internal static unsafe class HostLifVector
             var s = Heaviside(z);
             s.Store(ps + i);
             lif.Reset(u, s).Store(pv + i);
-            if (saveSurrogate) surrogate.Derivative(z).Store(pg + i);
+            if (saveSurrogate && ((i - start) & width) != 0) surrogate.Derivatives(zBefore, z, pg + i - width);
+            zBefore = z;
             if (savePotential) u.Store(pu + i);
         }
         return i;
