@@ -17,6 +17,12 @@ public sealed class Ottt(bool online, bool allTrace = false) : GradientEstimator
     /// <summary>Whether the first layer also takes its weight gradient from a trace of the input.</summary>
     public bool AllTrace { get; } = allTrace;
 
+    /// <summary>
+    /// Whether each neuron step writes its trace in its own launch (the default); false runs the step and then
+    /// <see cref="Ops.NextTrace"/> (two launches, the same values): the reference the fusion's tests compare against.
+    /// </summary>
+    internal bool FuseTrace { get; init; } = true;
+
     /// <inheritdoc />
     public override string Name => Online ? "ottt-o" : "ottt-a";
 
@@ -58,7 +64,7 @@ public sealed class Ottt(bool online, bool allTrace = false) : GradientEstimator
     /// </summary>
     private LayerAdapter Adapt(Layer layer, TraceFlow flow) => layer switch
     {
-        NeuronLayer neuron => new TracedNeuron(neuron, flow),
+        NeuronLayer neuron => new TracedNeuron(neuron, flow, FuseTrace),
         SynapticLayer synapse => new TraceGradientSynapse(synapse, flow),
         ShapeLayer shape => new TracedShape(shape, flow),
         BatchNorm => new TraceEnd(layer, flow),
@@ -71,8 +77,11 @@ public sealed class Ottt(bool online, bool allTrace = false) : GradientEstimator
         public Tensor? Trace { get; set; }
     }
 
-    /// <summary>A neuron step with the temporal edge cut; keeps â[t] = λ·â[t−1] + s[t] of its spikes.</summary>
-    private sealed class TracedNeuron(NeuronLayer neuron, TraceFlow flow) : LayerAdapter(neuron)
+    /// <summary>
+    /// A neuron step with the temporal edge cut; keeps â[t] = λ·â[t−1] + s[t] of its spikes (â[0] = s[0], the spikes'
+    /// own memory), written by the step's launch when <paramref name="fuse"/>.
+    /// </summary>
+    private sealed class TracedNeuron(NeuronLayer neuron, TraceFlow flow, bool fuse) : LayerAdapter(neuron)
     {
         private Tensor? trace;
 
@@ -80,6 +89,34 @@ public sealed class Ottt(bool online, bool allTrace = false) : GradientEstimator
         {
             neuron.RequireLinearLeak("OTTT (ottt-a, ottt-o)", "its presynaptic trace", softReset: false);
             neuron.RequireFeedForward("OTTT (ottt-a, ottt-o)");
+            var s = fuse && trace is not null ? FusedStep(x) : TwoLaunchStep(x);
+            flow.Trace = trace;
+            pass.OnSpikes?.Invoke(neuron, s);
+            return s;
+        }
+
+        /// <summary>The step writes â[t] from â[t−1] in its own launch.</summary>
+        private Tensor FusedStep(Tensor x)
+        {
+            Tensor next;
+            using (TensorScope.Suspend()) next = Tensor.Empty(x.Device, x.ShapeArray());
+            try
+            {
+                var s = neuron.Step(x, detachState: true, new NeuronTrace(trace!, next, neuron.Spec.Decay));
+                trace!.Dispose();
+                trace = next;
+                return s;
+            }
+            catch
+            {
+                next.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>The step, then <see cref="Ops.NextTrace"/> (which aliases the spikes on the first step).</summary>
+        private Tensor TwoLaunchStep(Tensor x)
+        {
             var s = neuron.Step(x, detachState: true);
             using var spikes = s.Detach();
             using (Tape.NoGrad())
@@ -89,8 +126,6 @@ public sealed class Ottt(bool online, bool allTrace = false) : GradientEstimator
                 trace?.Dispose();
                 trace = next;
             }
-            flow.Trace = trace;
-            pass.OnSpikes?.Invoke(neuron, s);
             return s;
         }
 

@@ -47,15 +47,18 @@ internal static class HostLifKernels
     /// <summary>The host form of <see cref="LifKernels.StepKernel{TNeuron, TSurrogate}"/>.</summary>
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run LifKernels.StepKernel.")]
     internal static unsafe void StepKernel<TNeuron, TSurrogate>(long current, long previousV, long spikes, long v, long surrogate, long potential,
-        long parameter, long n, TNeuron dynamics, TSurrogate surrogateFunction, int flags)
+        long parameter, long n, TNeuron dynamics, TSurrogate surrogateFunction, int flags, long previousTrace, long trace, float traceDecay)
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
         TNeuron neuron = NeuronFlags.Bound(dynamics, parameter, flags);
         (long start, long end) = GridStride.Chunk(n);
         float* pc = (float*)current, pp = (float*)previousV, ps = (float*)spikes, pv = (float*)v, pg = (float*)surrogate, pu = (float*)potential;
+        float* pta = (float*)previousTrace, ptb = (float*)trace;
         bool hasState = (flags & NeuronFlags.HasState) != 0;
         bool saveSurrogate = (flags & NeuronFlags.SaveSurrogate) != 0, savePotential = (flags & NeuronFlags.SavePotential) != 0;
-        long first = HostLifVector.Step(neuron, surrogateFunction, current, previousV, spikes, v, surrogate, potential, flags, start, end);
+        bool writeTrace = (flags & NeuronFlags.WriteTrace) != 0;
+        long first = HostLifVector.Step(neuron, surrogateFunction, current, previousV, spikes, v, surrogate, potential, flags, start, end,
+            previousTrace, trace, traceDecay);
         for (long i = first; i < end; i++)
         {
             var f = NeuronElements.Fire(neuron, hasState ? pp[i] : 0f, pc[i]);
@@ -63,6 +66,7 @@ internal static class HostLifKernels
             pv[i] = f.V;
             if (saveSurrogate) pg[i] = surrogateFunction.Derivative(f.Z);
             if (savePotential) pu[i] = f.U;
+            if (writeTrace) ptb[i] = NeuronElements.NextTrace(traceDecay, pta[i], f.S);
         }
     }
 

@@ -50,18 +50,19 @@ internal static unsafe class HostLifVector
     /// <summary>The step forward (see <see cref="HostLifKernels.StepKernel{TNeuron, TSurrogate}"/>) over whole vectors of [start, end).</summary>
     [External("ilgpusnn_host_lif_step")]
     internal static long Step<TNeuron, TSurrogate>(TNeuron neuron, TSurrogate surrogate, long current, long previousV, long spikes,
-        long v, long sigma, long potential, int flags, long start, long end)
+        long v, long sigma, long potential, int flags, long start, long end, long previousTrace, long trace, float traceDecay)
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
         if (!LifForm.TryOf(neuron, out var lif)) return start;
+        var traces = new VectorTrace(previousTrace, trace, traceDecay, (flags & NeuronFlags.WriteTrace) != 0);
         if (typeof(TSurrogate) == typeof(SigmoidSurrogate))
-            return Step(lif, new SigmoidVector(Alpha(surrogate)), current, previousV, spikes, v, sigma, potential, flags, start, end);
+            return Step(lif, new SigmoidVector(Alpha(surrogate)), current, previousV, spikes, v, sigma, potential, flags, start, end, traces);
         if (typeof(TSurrogate) == typeof(TriangleSurrogate))
-            return Step(lif, new TriangleVector(Alpha(surrogate)), current, previousV, spikes, v, sigma, potential, flags, start, end);
+            return Step(lif, new TriangleVector(Alpha(surrogate)), current, previousV, spikes, v, sigma, potential, flags, start, end, traces);
         if (typeof(TSurrogate) == typeof(RectangleSurrogate))
-            return Step(lif, new RectangleVector(Alpha(surrogate)), current, previousV, spikes, v, sigma, potential, flags, start, end);
+            return Step(lif, new RectangleVector(Alpha(surrogate)), current, previousV, spikes, v, sigma, potential, flags, start, end, traces);
         if (typeof(TSurrogate) == typeof(ATanSurrogate))
-            return Step(lif, new ATanVector(Alpha(surrogate)), current, previousV, spikes, v, sigma, potential, flags, start, end);
+            return Step(lif, new ATanVector(Alpha(surrogate)), current, previousV, spikes, v, sigma, potential, flags, start, end, traces);
         return start;
     }
 
@@ -247,8 +248,10 @@ internal static unsafe class HostLifVector
     }
 
     private static long Step<TVector>(LifForm lif, TVector surrogate, long current, long previousV, long spikes, long v, long sigma,
-        long potential, int flags, long start, long end) where TVector : struct, IVectorSurrogate
+        long potential, int flags, long start, long end, VectorTrace traces) where TVector : struct, IVectorSurrogate
     {
+        float* pta = traces.Previous, ptb = traces.Next;
+        var traceDecay = new Vector<float>(traces.Decay);
         float* pc = (float*)current, pp = (float*)previousV, ps = (float*)spikes, pv = (float*)v, pg = (float*)sigma, pu = (float*)potential;
         bool hasState = (flags & NeuronFlags.HasState) != 0;
         bool saveSurrogate = (flags & NeuronFlags.SaveSurrogate) != 0, savePotential = (flags & NeuronFlags.SavePotential) != 0;
@@ -267,8 +270,21 @@ internal static unsafe class HostLifVector
             if (saveSurrogate && ((i - start) & width) != 0) surrogate.Derivatives(zBefore, z, pg + i - width);
             zBefore = z;
             if (savePotential) u.Store(pu + i);
+            if (traces.Write) (traceDecay * Vector.Load(pta + i) + s).Store(ptb + i);
         }
         return i;
+    }
+
+    /// <summary>
+    /// The optional trace operand of <see cref="Step{TVector}"/>: where a step writes â = λ·â_prev + s
+    /// (<see cref="NeuronElements.NextTrace"/>, the same two float operations per lane) when <see cref="Write"/>.
+    /// </summary>
+    private readonly struct VectorTrace(long previous, long next, float decay, bool write)
+    {
+        public float* Previous { get; } = (float*)previous;
+        public float* Next { get; } = (float*)next;
+        public float Decay { get; } = decay;
+        public bool Write { get; } = write;
     }
 
     /// <summary>

@@ -46,26 +46,31 @@ internal static class LifKernels
     /// <summary>
     /// One step: u = charge(v_prev, I) (v_prev = 0 when <paramref name="previousV"/> is null), spikes, new v;
     /// optionally saves σ' and u. A given <paramref name="parameter"/> (one element) is the layer's θ, bound on the device.
+    /// A given <paramref name="trace"/> also gets the trace of the spikes in the same launch:
+    /// trace = <paramref name="traceDecay"/>·<paramref name="previousTrace"/> + s (<see cref="NeuronElements.NextTrace"/>).
     /// </summary>
     public static void Step<TNeuron, TSurrogate>(Device device, ArrayView<float> current, ArrayView<float>? previousV,
         ArrayView<float> spikes, ArrayView<float> v, ArrayView<float>? surrogate, ArrayView<float>? potential, ArrayView<float>? parameter,
-        TNeuron neuron, TSurrogate surrogateFunction)
+        TNeuron neuron, TSurrogate surrogateFunction, ArrayView<float>? previousTrace = null, ArrayView<float>? trace = null, float traceDecay = 0f)
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
         long n = current.Length;
         if (n == 0) return;
-        int flags = Forward(previousV.HasValue, surrogate.HasValue, potential.HasValue) | (parameter.HasValue ? HasParameter : 0);
+        if (trace.HasValue != previousTrace.HasValue || (trace.HasValue && (trace.Value.Length != n || previousTrace!.Value.Length != n)))
+            throw new ArgumentException("Neuron step: a trace needs both its previous and its next view, each as long as the current.");
+        int flags = Forward(previousV.HasValue, surrogate.HasValue, potential.HasValue) | (parameter.HasValue ? HasParameter : 0)
+            | (trace.HasValue ? WriteTrace : 0);
         if (device.Launch.UseHostKernels)
         {
-            device.Kernels.Load<long, long, long, long, long, long, long, long, TNeuron, TSurrogate, int>(HostLifKernels.StepKernel<TNeuron, TSurrogate>)(
+            device.Kernels.Load<long, long, long, long, long, long, long, long, TNeuron, TSurrogate, int, long, long, float>(HostLifKernels.StepKernel<TNeuron, TSurrogate>)(
                 device.Launch.GridStride(n), HostMemory.Address(current), Address(previousV), HostMemory.Address(spikes), HostMemory.Address(v),
-                Address(surrogate), Address(potential), Address(parameter), n, neuron, surrogateFunction, flags);
+                Address(surrogate), Address(potential), Address(parameter), n, neuron, surrogateFunction, flags, Address(previousTrace), Address(trace), traceDecay);
             return;
         }
-        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, TNeuron, TSurrogate, int>(
+        device.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, TNeuron, TSurrogate, int, ArrayView<float>, ArrayView<float>, float>(
             StepKernel<TNeuron, TSurrogate>)(
             device.Launch.GridStride(n), current, previousV ?? current, spikes, v, surrogate ?? spikes, potential ?? spikes, parameter ?? spikes,
-            neuron, surrogateFunction, flags);
+            neuron, surrogateFunction, flags, previousTrace ?? spikes, trace ?? spikes, traceDecay);
     }
 
     /// <summary>
@@ -147,7 +152,7 @@ internal static class LifKernels
     [Kernel]
     internal static void StepKernel<TNeuron, TSurrogate>(ArrayView<float> current, ArrayView<float> previousV, ArrayView<float> spikes,
         ArrayView<float> v, ArrayView<float> surrogate, ArrayView<float> potential, ArrayView<float> parameter, TNeuron dynamics,
-        TSurrogate surrogateFunction, int flags)
+        TSurrogate surrogateFunction, int flags, ArrayView<float> previousTrace, ArrayView<float> trace, float traceDecay)
         where TNeuron : struct, INeuronDynamics where TSurrogate : struct, ISurrogateGradient
     {
         TNeuron neuron = Bound(dynamics, parameter, flags);
@@ -158,6 +163,7 @@ internal static class LifKernels
             v[i] = f.V;
             if ((flags & SaveSurrogate) != 0) surrogate[i] = surrogateFunction.Derivative(f.Z);
             if ((flags & SavePotential) != 0) potential[i] = f.U;
+            if ((flags & WriteTrace) != 0) trace[i] = NeuronElements.NextTrace(traceDecay, previousTrace[i], f.S);
         }
     }
 

@@ -32,6 +32,12 @@ internal static class NeuronElements
     /// </summary>
     public static float Normalize(float x, float mean, float invstd, float gamma, float beta) => gamma * ((x - mean) * invstd) + beta;
 
+    /// <summary>
+    /// The next presynaptic trace â = λ·â_prev + s: the float operations of <c>Ops.NextTrace</c>'s combine
+    /// (λ·â_prev + 1·s, and 1·s = s exactly), so a neuron step that writes its trace matches the separate launch bit for bit.
+    /// </summary>
+    public static float NextTrace(float decay, float previous, float spike) => decay * previous + spike;
+
     /// <summary>The spike of pre-reset potential u (the forward's H(z)).</summary>
     public static float Spike<TNeuron>(TNeuron neuron, float u) where TNeuron : struct, INeuronDynamics =>
         Heaviside(neuron.Overshoot(u));

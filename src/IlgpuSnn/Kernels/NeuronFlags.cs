@@ -48,6 +48,9 @@ internal static class NeuronFlags
     /// <summary>A SAF step's trace is 0 (the first step): it is written, never read.</summary>
     internal const int FreshTrace = 4096;
 
+    /// <summary>A step also writes the trace of its spikes, â = λ·â_prev + s (<see cref="NeuronElements.NextTrace"/>).</summary>
+    internal const int WriteTrace = 8192;
+
     /// <summary>The dynamics a kernel thread runs: <paramref name="neuron"/> with θ bound when <paramref name="flags"/> say so.</summary>
     /// <typeparam name="TNeuron">The neuron struct.</typeparam>
     /// <param name="neuron">The struct the host passed.</param>

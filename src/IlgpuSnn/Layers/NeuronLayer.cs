@@ -8,7 +8,7 @@ namespace IlgpuSnn.Layers;
 /// A layer of spiking neurons (LIF unless the spec's <see cref="NeuronSpec.Model"/> says otherwise), optionally
 /// recurrent (<see cref="Recurrent"/>). It owns the neuron state between calls and forgets it at every new sequence.
 /// <see cref="Forward"/> runs the folded time steps (fused multi-step kernel; a recurrent layer unrolls them) from the
-/// carried-over state as a constant; <see cref="Step"/> runs one differentiable step. What a training method adds
+/// carried-over state as a constant; <see cref="Step(Tensor, bool)"/> runs one differentiable step. What a training method adds
 /// (traces, accumulations, rates) lives in that method's adapter; the Require* checks say where a method's identity
 /// does not hold for this neuron.
 /// </summary>
@@ -119,13 +119,26 @@ public sealed class NeuronLayer : Layer
     /// <param name="x">Input current of this step [B, ...].</param>
     /// <param name="detachState">Whether the carried state enters as a constant.</param>
     /// <returns>The spikes [B, ...].</returns>
-    public Tensor Step(Tensor x, bool detachState)
+    public Tensor Step(Tensor x, bool detachState) => Step(x, detachState, null);
+
+    /// <summary>
+    /// <see cref="Step(Tensor, bool)"/> that also extends a presynaptic trace of the spikes (see <see cref="NeuronTrace"/>),
+    /// in the step's own launch where the neuron's kernels can.
+    /// </summary>
+    /// <param name="x">Input current of this step [B, ...].</param>
+    /// <param name="detachState">Whether the carried state enters as a constant.</param>
+    /// <param name="trace">The previous trace and where the next one is written; null for none.</param>
+    /// <returns>The spikes [B, ...].</returns>
+    internal Tensor Step(Tensor x, bool detachState, NeuronTrace? trace)
     {
         ArgumentNullException.ThrowIfNull(x);
         // Pass the state itself (its identity carries the graph) unless the temporal edge is cut.
         using var detached = detachState ? membrane?.Detach() : null;
         using var detachedSpikes = detachState ? recurrentSpikes?.Detach() : null;
-        var s = Ops.NeuronStep(WithRecurrentInput(x, detachedSpikes ?? recurrentSpikes), detached ?? membrane, Spec, Parameter, out var v);
+        var current = WithRecurrentInput(x, detachedSpikes ?? recurrentSpikes);
+        var s = trace is { } t
+            ? Ops.NeuronStep(current, detached ?? membrane, Spec, Parameter, t, out var v)
+            : Ops.NeuronStep(current, detached ?? membrane, Spec, Parameter, out v);
         Replace(ref membrane, TensorScope.Escape(v));
         if (Recurrent is not null) Replace(ref recurrentSpikes, TensorScope.Escape(Ops.Clone(s)));
         return s;

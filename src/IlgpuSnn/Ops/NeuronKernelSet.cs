@@ -56,6 +56,17 @@ internal interface INormalizingNeuronKernels : INeuronKernelSet
         ArrayView<float>? surrogate, ArrayView<float>? potential, ArrayView<float>? state, ArrayView<float>? parameter, long n, int steps);
 }
 
+/// <summary>
+/// A kernel set whose step can also write the presynaptic trace of its spikes in the same launch (see
+/// <see cref="NeuronTrace"/>): the one-state neurons. Other sets step, and the op extends the trace in a second launch.
+/// </summary>
+internal interface ITracingNeuronKernels : INeuronKernelSet
+{
+    // INeuronKernelSet.Step that also writes trace = decay·previousTrace + s.
+    void TracedStep(Device device, ArrayView<float> current, ArrayView<float>? previousV, ArrayView<float> spikes, ArrayView<float> v,
+        ArrayView<float>? surrogate, ArrayView<float>? potential, ArrayView<float>? parameter, ArrayView<float> previousTrace, ArrayView<float> trace, float decay);
+}
+
 /// <summary>Builds the kernel set of a spec's neuron and surrogate structs.</summary>
 internal sealed class NeuronKernelSetFactory : INeuronVisitor<INeuronKernelSet>
 {
@@ -79,7 +90,7 @@ internal sealed class NeuronKernelSetFactory : INeuronVisitor<INeuronKernelSet>
 }
 
 /// <summary>The kernels specialised for <typeparamref name="TNeuron"/> and <typeparamref name="TSurrogate"/>.</summary>
-internal sealed class NeuronKernelSet<TNeuron, TSurrogate>(TNeuron neuron, TSurrogate surrogateFunction) : INormalizingNeuronKernels
+internal sealed class NeuronKernelSet<TNeuron, TSurrogate>(TNeuron neuron, TSurrogate surrogateFunction) : INormalizingNeuronKernels, ITracingNeuronKernels
     where TNeuron : struct, INeuronDynamics
     where TSurrogate : struct, ISurrogateGradient
 {
@@ -102,6 +113,10 @@ internal sealed class NeuronKernelSet<TNeuron, TSurrogate>(TNeuron neuron, TSurr
     public void Step(Device device, ArrayView<float> current, ArrayView<float>? previousV, ArrayView<float> spikes, ArrayView<float> v,
         ArrayView<float>? surrogate, ArrayView<float>? potential, ArrayView<float>? parameter) =>
         LifKernels.Step(device, current, previousV, spikes, v, surrogate, potential, parameter, neuron, surrogateFunction);
+
+    public void TracedStep(Device device, ArrayView<float> current, ArrayView<float>? previousV, ArrayView<float> spikes, ArrayView<float> v,
+        ArrayView<float>? surrogate, ArrayView<float>? potential, ArrayView<float>? parameter, ArrayView<float> previousTrace, ArrayView<float> trace, float decay) =>
+        LifKernels.Step(device, current, previousV, spikes, v, surrogate, potential, parameter, neuron, surrogateFunction, previousTrace, trace, decay);
 
     public void StepBackward(Device device, ArrayView<float>? spikeGrad, ArrayView<float>? potentialGrad, ArrayView<float> surrogate,
         ArrayView<float>? spikes, ArrayView<float>? potential, ArrayView<float>? previousV, ArrayView<float>? currentGrad,

@@ -81,7 +81,7 @@ public static partial class Ops
         return spikes;
     }
 
-    /// <summary>One LIF / IF time step; the same as <see cref="NeuronStep"/> without a learnable parameter.</summary>
+    /// <summary>One LIF / IF time step; the same as <see cref="NeuronStep(Tensor, Tensor?, NeuronSpec, Tensor?, out Tensor)"/> without a learnable parameter.</summary>
     /// <param name="current">Input current of this step, [B, ...].</param>
     /// <param name="previousV">Post-reset potential of the previous step (same shape), or null for zeros.</param>
     /// <param name="spec">Neuron parameters.</param>
@@ -89,7 +89,7 @@ public static partial class Ops
     /// <returns>The spikes.</returns>
     /// <exception cref="ArgumentException">The shapes of current and previousV differ.</exception>
     public static Tensor LifStep(Tensor current, Tensor? previousV, NeuronSpec spec, out Tensor v) =>
-        RunNeuronStep("LifStep", current, previousV, spec, null, out v);
+        RunNeuronStep("LifStep", current, previousV, spec, null, null, out v);
 
     /// <summary>
     /// One time step of the neuron of <paramref name="spec"/>: u = charge(v_prev, I), s = H(u − Vth), v = reset(u, s).
@@ -110,9 +110,23 @@ public static partial class Ops
     /// <returns>The spikes.</returns>
     /// <exception cref="ArgumentException">The shapes of current and previousV differ, or a parameter the model does not expect.</exception>
     public static Tensor NeuronStep(Tensor current, Tensor? previousV, NeuronSpec spec, Tensor? parameter, out Tensor v) =>
-        RunNeuronStep("NeuronStep", current, previousV, spec, parameter, out v);
+        RunNeuronStep("NeuronStep", current, previousV, spec, parameter, null, out v);
 
-    private static Tensor RunNeuronStep(string name, Tensor current, Tensor? previousV, NeuronSpec spec, Tensor? parameter, out Tensor v)
+    /// <summary>
+    /// <see cref="NeuronStep(Tensor, Tensor?, NeuronSpec, Tensor?, out Tensor)"/> that also extends a presynaptic trace of
+    /// its spikes (<see cref="NeuronTrace"/>): one launch for the one-state neurons, a second one for the others.
+    /// </summary>
+    /// <param name="current">Input current of this step, [B, ...].</param>
+    /// <param name="previousV">Post-reset state of the previous step, or null for zeros.</param>
+    /// <param name="spec">Neuron parameters.</param>
+    /// <param name="parameter">The layer's learnable θ, shape [1], when the model has one; else null.</param>
+    /// <param name="trace">The previous trace and where the next one is written (both shaped like <paramref name="current"/>).</param>
+    /// <param name="v">The post-reset potential after this step.</param>
+    /// <returns>The spikes.</returns>
+    internal static Tensor NeuronStep(Tensor current, Tensor? previousV, NeuronSpec spec, Tensor? parameter, NeuronTrace trace, out Tensor v) =>
+        RunNeuronStep("NeuronStep", current, previousV, spec, parameter, trace, out v);
+
+    private static Tensor RunNeuronStep(string name, Tensor current, Tensor? previousV, NeuronSpec spec, Tensor? parameter, NeuronTrace? trace, out Tensor v)
     {
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(spec);
@@ -122,6 +136,12 @@ public static partial class Ops
             throw new ArgumentException(
                 $"{name}: previousV {Tensor.Format(previousV.Shape)} must have the shape {Tensor.Format(stateShape)} (current {Tensor.Format(current.Shape)}, {spec.Model.StateVariables} state variable(s) of neuron '{spec.Model.Name}').");
         NeuronRequireParameter(name, spec, parameter);
+        if (trace is { } given)
+        {
+            Check.SameDevice(name, current, given.Previous, given.Next);
+            Check.SameShape(name, current, given.Previous);
+            Check.SameShape(name, current, given.Next);
+        }
         var kernels = NeuronKernelSetFactory.For(spec);
         var entry = Tape.Begin(name, current, previousV, parameter);
         bool record = entry is not null;
@@ -131,7 +151,16 @@ public static partial class Ops
         var vNew = Tensor.Empty(device, stateShape);
         using var surrogate = record ? Tensor.Empty(device, shape) : null;
         using var potential = record && needU ? Tensor.Empty(device, shape) : null;
-        kernels.Step(device, current.View, previousV?.View, spikes.View, vNew.View, surrogate?.View, potential?.View, parameter?.View);
+        if (trace is { } t && kernels is ITracingNeuronKernels tracing)
+        {
+            tracing.TracedStep(device, current.View, previousV?.View, spikes.View, vNew.View, surrogate?.View, potential?.View, parameter?.View,
+                t.Previous.View, t.Next.View, t.Decay);
+        }
+        else
+        {
+            kernels.Step(device, current.View, previousV?.View, spikes.View, vNew.View, surrogate?.View, potential?.View, parameter?.View);
+            if (trace is { } separate) Elementwise.Combine(device, separate.Decay, separate.Previous.View, 1f, spikes.View, separate.Next.View);
+        }
         v = vNew;
         if (entry is null) return spikes;
 
