@@ -7,8 +7,8 @@
 #
 # Usage: benchmarks/peers/check_peers.sh        (from the repository root)
 # Environment: MODELS ("mlp conv"), ESTIMATORS (all of `snn train`, plus tt-lbptt-w2b2 = --window 2 --blocks 2 on
-#              conv), SAMPLES (128), OUT (out/check-peers), TORCHSHARP (1: the TorchSharp peer's bptt from the same initial
-#              weights, its mean batch loss beside ours; it writes no weights).
+#              conv), SAMPLES (128), OUT (out/check-peers), TORCHSHARP (1: the TorchSharp peer's bptt and sltt from the same
+#              initial weights, its mean batch loss beside ours; it writes no weights).
 set -euo pipefail
 MODELS=${MODELS:-"mlp conv"}
 ESTIMATORS=${ESTIMATORS:-"bptt tt-lbptt sltt sltt-k ottt-a ottt-o saf-e saf-f ratebp"}
@@ -46,11 +46,13 @@ for model in $MODELS; do
     echo "ran $model $c" >&2
   done
   $PY "$HERE/check_peers.py" "$OUT" "$model" $cases
-  if [ "$TORCHSHARP" != 0 ] && [ -d "$OUT/ours-$model-bptt" ]; then
-    "$HERE/torchsharp/run.sh" --prepare
-    sharp=$("$HERE/torchsharp/run.sh" --model "$model" --train-limit "$SAMPLES" --init "$OUT/init-$model/checkpoint.safetensors" | sed 's/.*train_loss=//')
-    ours=$($PY -c "import json, sys; print(f'{json.load(open(sys.argv[1]))[\"history\"][0][\"train_loss\"]:.6f}')" "$OUT/ours-$model-bptt/metrics.json")
-    echo "TorchSharp peer, $model bptt from the same initial weights: train loss $sharp (ours $ours)."
-    echo
-  fi
+  for est in bptt sltt; do
+    if [ "$TORCHSHARP" != 0 ] && [ -d "$OUT/ours-$model-$est" ]; then
+      "$HERE/torchsharp/run.sh" --prepare
+      sharp=$("$HERE/torchsharp/run.sh" --model "$model" --estimator "$est" --train-limit "$SAMPLES" --init "$OUT/init-$model/checkpoint.safetensors" | sed 's/.*train_loss=//')
+      ours=$($PY -c "import json, sys; print(f'{json.load(open(sys.argv[1]))[\"history\"][0][\"train_loss\"]:.6f}')" "$OUT/ours-$model-$est/metrics.json")
+      echo "TorchSharp peer, $model $est from the same initial weights: train loss $sharp (ours $ours)."
+      echo
+    fi
+  done
 done

@@ -13,7 +13,7 @@
 # Environment: ROUNDS (2), MLP_SAMPLES (60000), CONV_SAMPLES (6000), STEP_CONV_SAMPLES (CONV_SAMPLES: conv samples for
 #              the step-by-step methods sltt, sltt-k, ottt-a, ottt-o, saf-e, saf-f), CASES (model:estimator for both
 #              models and every estimator, plus conv:tt-lbptt-w2b2 = tt-lbptt --window 2 --blocks 2), GEMM (1; 0 skips
-#              the SGEMM section), TORCHSHARP (1: also time the TorchSharp peer, torchsharp/run.sh, in the bptt cases;
+#              the SGEMM section), TORCHSHARP (1: also time the TorchSharp peer, torchsharp/run.sh, in the bptt and sltt cases;
 #              0 skips it), THREADS (2, torch, TorchSharp and OpenBLAS threads), OUT (out/peers), BASE_SNN (optional:
 #              the snn.dll of an earlier build, timed in the same rounds as another column), TABLE_ONLY (1: no
 #              measuring, the table of what an earlier, possibly interrupted run left in OUT; with GEMM=0).
@@ -127,8 +127,8 @@ if [ "${TABLE_ONLY:-0}" = 0 ]; then
           --out "$OUT/base-$model-$est" --overwrite
       fi
       measure peer "$model" "$est" $PY "$HERE/torch_peer.py" --model "$model" $opts --train-limit "$n" --threads "$THREADS"
-      if [ "$TORCHSHARP" != 0 ] && [ "$est" = bptt ]; then
-        measure sharp "$model" "$est" "$HERE/torchsharp/run.sh" --model "$model" --train-limit "$n" --threads "$THREADS"
+      if [ "$TORCHSHARP" != 0 ] && { [ "$est" = bptt ] || [ "$est" = sltt ]; }; then
+        measure sharp "$model" "$est" "$HERE/torchsharp/run.sh" --model "$model" --estimator "$est" --train-limit "$n" --threads "$THREADS"
       fi
       echo "$(date -u +%H:%M:%S) round $r $model $est: ours $(tail -1 "$OUT/$model-$est-ours.txt") s ($(tail -1 "$OUT/$model-$est-ours-cpu.txt") CPU-s)," \
         "peer $(tail -1 "$OUT/$model-$est-peer.txt") s ($(tail -1 "$OUT/$model-$est-peer-cpu.txt") CPU-s), torchsharp $(tail -1 "$OUT/$model-$est-sharp.txt") s" >&2

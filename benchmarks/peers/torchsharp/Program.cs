@@ -1,5 +1,5 @@
-// TorchSharp peer of `snn train --estimator bptt` (mlp, conv) for side-by-side timing: the same computation as
-// torch_peer.py's bptt (see there and torch_nets.py). Outside the solution; run it through run.sh, which makes
+// TorchSharp peer of `snn train --estimator bptt|sltt` (mlp, conv) for side-by-side timing: the same computation as
+// torch_peer.py's bptt and sltt (see there, torch_estimators.py and torch_nets.py). Outside the solution; run it through run.sh, which makes
 // TorchSharp's libtorch load on Debian 12 (see the header of run.sh). --init CHECKPOINT starts from our checkpoint's weights
 // and prints the mean batch loss (check_peers.sh compares it with ours).
 using System.Diagnostics;
@@ -14,6 +14,8 @@ int? limit = args.Contains("--train-limit") ? int.Parse(Arg("--train-limit", "0"
 int threads = int.Parse(Arg("--threads", "2"));
 int steps = int.Parse(Arg("-T", "4"));
 string? init = args.Contains("--init") ? Arg("--init", "") : null;
+string estimator = Arg("--estimator", "bptt");
+if (estimator is not ("bptt" or "sltt")) throw new ArgumentException($"--estimator {estimator}: this peer has bptt and sltt.");
 const int BatchSize = 64, Seed = 1;
 const double BaseLr = 0.05;
 torch.set_num_threads(threads);
@@ -52,7 +54,7 @@ if (Arg("--warm-up", "1") != "0")
     scratch.train();
     using var warmOpt = optim.SGD(scratch.parameters(), BaseLr, momentum: 0.9, weight_decay: 5e-4);
     using var warmScope = NewDisposeScope();
-    Iteration(scratch, warmOpt, batches[0].X, batches[0].Y, BaseLr);
+    Run(scratch, warmOpt, batches[0].X, batches[0].Y, BaseLr);
     scratch.Dispose();
 }
 long correct = 0;
@@ -62,25 +64,50 @@ for (int i = 0; i < batches.Count; i++)
 {
     using var scope = NewDisposeScope();
     var (x, y) = batches[i];
-    var (logits, loss) = Iteration(net, opt, x, y, BaseLr * 0.5 * (1 + Math.Cos(Math.PI * i / batches.Count)));
-    var sum = logits.detach().reshape(steps, -1, 10).sum(0L);
+    var (sum, loss) = Run(net, opt, x, y, BaseLr * 0.5 * (1 + Math.Cos(Math.PI * i / batches.Count)));
     correct += sum.argmax(1).eq(y).sum().item<long>();
     if (init is not null) lossSum += loss.item<float>();
 }
-Console.WriteLine($"peer torchsharp {model} bptt T={steps} samples={count} threads={threads} train_seconds={watch.Elapsed.TotalSeconds:F2} train_acc={(double)correct / count:F4}"
+Console.WriteLine($"peer torchsharp {model} {estimator} T={steps} samples={count} threads={threads} train_seconds={watch.Elapsed.TotalSeconds:F2} train_acc={(double)correct / count:F4}"
     + (init is not null ? $" train_loss={lossSum / batches.Count:F6}" : ""));
 return 0;
 
-(Tensor Logits, Tensor Loss) Iteration(Net n, optim.Optimizer o, Tensor x, Tensor y, double lr)
+// One training iteration of the chosen estimator: (the read-outs summed over t, the loss).
+(Tensor OutSum, Tensor Loss) Run(Net n, optim.Optimizer o, Tensor x, Tensor y, double lr)
 {
     foreach (var g in o.ParamGroups) g.LearningRate = lr;
     o.zero_grad();
+    var result = estimator == "sltt" ? Sltt(n, x, y) : Bptt(n, x, y);
+    o.step();
+    return result;
+}
+
+(Tensor OutSum, Tensor Loss) Bptt(Net n, Tensor x, Tensor y)
+{
     var xs = x.unsqueeze(0).expand([steps, .. x.shape]).reshape([steps * x.shape[0], .. x.shape.Skip(1)]);
     var logits = n.forward(xs, steps);
     var loss = functional.cross_entropy(logits, y.repeat(steps));
     loss.backward();
-    o.step();
-    return (logits, loss);
+    return (logits.detach().reshape(steps, -1, 10).sum(0L), loss);
+}
+
+// torch_estimators.sltt: per step the carried membrane a constant, BatchNorm per step, the step's loss CE/T
+// back-propagated right after its forward; one update per sequence.
+(Tensor OutSum, Tensor Loss) Sltt(Net n, Tensor x, Tensor y)
+{
+    var state = new Tensor?[n.Depth];
+    Tensor? total = null, outSum = null;
+    for (int t = 0; t < steps; t++)
+    {
+        var h = x;
+        for (int i = 0; i < n.Depth; i++) (h, state[i]) = n.Step(i, h, state[i]);
+        var output = n.Readout(h);
+        var loss = functional.cross_entropy(output, y) / steps;
+        loss.backward();
+        total = total is null ? loss.detach() : total + loss.detach();
+        outSum = outSum is null ? output.detach() : outSum + output.detach();
+    }
+    return (outSum!, total!);
 }
 
 string Arg(string name, string fallback)
@@ -203,6 +230,24 @@ internal sealed class Net : Module
             target.copy_(torch.tensor(values).reshape(target.shape));
         }
     }
+
+    /// <summary>Hidden layers.</summary>
+    public int Depth => syn.Count;
+
+    /// <summary>
+    /// torch_nets.lif_step through hidden layer i: its spikes (pooled in the conv net) and the next state, detached (the
+    /// carried membrane enters the step as a constant).
+    /// </summary>
+    public (Tensor Output, Tensor State) Step(int i, Tensor h, Tensor? v)
+    {
+        var current = bn[i].forward(syn[i].forward(h));
+        var u = v is null ? current : v * 0.5f + current;
+        var s = Spike.apply(u - 1f);
+        return (pooled ? functional.avg_pool2d(s, 2) : s, (u - s).detach());
+    }
+
+    /// <summary>The read-out of the last hidden layer's output.</summary>
+    public Tensor Readout(Tensor h) => head.forward(h.flatten(1));
 
     /// <summary>x [T*B, ...] (time folded into the batch) -> logits [T*B, 10]; LIF decay 0.5, threshold 1, soft reset kept in the graph.</summary>
     public Tensor forward(Tensor x, int steps)
