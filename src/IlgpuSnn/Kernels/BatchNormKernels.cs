@@ -278,9 +278,11 @@ internal static class BatchNormKernels
             load(device.Launch.GridStride(channels), x, center, result, channels, spatial, perChannel, 1, squareDeviation, scale);
             return;
         }
+        // The shifted sums of the mean pass are scaled before they are added (their shift must not be scaled twice).
+        bool shifted = squareDeviation == 0;
         using var partials = Tensor.Empty(device, channels * count);
-        load(device.Launch.GridStride(partials.Length), x, center, partials.View, channels, spatial, perChannel, count, squareDeviation, 1f);
-        Reduce.SumPartials(device, partials.View, result, count, scale);
+        load(device.Launch.GridStride(partials.Length), x, center, partials.View, channels, spatial, perChannel, count, squareDeviation, shifted ? scale : 1f);
+        Reduce.SumPartials(device, partials.View, result, count, shifted ? 1f : scale);
     }
 
     private static long PerChannel(string operation, long length, int channels, int spatial)
@@ -317,8 +319,10 @@ internal static class BatchNormKernels
     }
 
     /// <summary>
-    /// One item per (channel c, partial p): scale · Σ over r = p, p + count, … of x (or of (x − center[c])² when
-    /// squareDeviation is 1), written to result[c·count + p].
+    /// One item per (channel c, partial p): scale · Σ over r = p, p + count, … of (x − center[c])² when squareDeviation
+    /// is 1; otherwise scale · Σ (x − x₀) with x₀ the channel's first element, plus x₀ in partial 0, so that the partials
+    /// add up to scale · Σ x (the mean when scale is 1/count) while each one sums small numbers: a plain float sum of
+    /// values far from zero (BatchNorm inputs around 1000) loses the mean to rounding, and with it x̂.
     /// </summary>
     [Kernel]
     internal static void ChannelSumKernel(ArrayView<float> x, ArrayView<float> center, ArrayView<float> result, int channels, int spatial,
@@ -328,22 +332,14 @@ internal static class BatchNormKernels
         {
             int c = (int)(t / count);
             int p = (int)(t - (long)c * count);
-            float m = squareDeviation != 0 ? center[c] : 0f;
+            float m = squareDeviation != 0 ? center[c] : x[ElementOf(0, c, channels, spatial)];
             float s = 0f;
             for (long r = p; r < perChannel; r += count)
             {
-                float v = x[ElementOf(r, c, channels, spatial)];
-                if (squareDeviation != 0)
-                {
-                    float d = v - m;
-                    s += d * d;
-                }
-                else
-                {
-                    s += v;
-                }
+                float d = x[ElementOf(r, c, channels, spatial)] - m;
+                s += squareDeviation != 0 ? d * d : d;
             }
-            result[t] = s * scale;
+            result[t] = squareDeviation != 0 || p != 0 ? s * scale : s * scale + m;
         }
     }
 
