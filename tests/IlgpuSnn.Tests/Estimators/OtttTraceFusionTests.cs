@@ -76,16 +76,7 @@ public sealed class OtttTraceFusionTests(TestDevice fixture)
         Assert.Equal(separate.Values.Count, fused.Values.Count);
         Assert.Equal(online ? T : 1, fused.Updates);
         for (int k = 0; k < fused.Values.Count; k++)
-        {
-            var (e, a) = (separate.Values[k], fused.Values[k]);
-            Assert.Equal(e.Length, a.Length);
-            if (fixture.IsGpu)
-            {
-                Close.Within(e.Select(v => (double)v), a, 1e-5, 1e-4, $"value set {k}");
-                continue;
-            }
-            for (int i = 0; i < e.Length; i++) Assert.True(e[i].Equals(a[i]), $"value set {k}[{i}]: expected {e[i]:R}, got {a[i]:R}");
-        }
+            Close.IdenticalOnCpu(separate.Values[k], fused.Values[k], fixture.IsGpu, 1e-5, 1e-4, $"value set {k}");
         Assert.Equal(separate.Launches - fused.NeuronLayers * (T - 1), fused.Launches);
     }
 

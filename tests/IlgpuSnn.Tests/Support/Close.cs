@@ -31,6 +31,23 @@ internal static class Close
     public static void Absolute(IEnumerable<double> expected, IEnumerable<double> actual, double tol, string what = "") =>
         Within(expected, actual, tol, 0, what);
 
+    /// <summary>
+    /// Every element equal to the last bit (NaN equals NaN, as <see cref="float.Equals(float)"/>) where the kernels run the
+    /// same float operations; within atol + rtol·|expected| on a GPU (<paramref name="gpu"/>), whose compiler may fuse or
+    /// reorder them.
+    /// </summary>
+    public static void IdenticalOnCpu(float[] expected, float[] actual, bool gpu, double atol, double rtol, string what)
+    {
+        if (gpu)
+        {
+            Within(expected.Select(v => (double)v), actual, atol, rtol, what);
+            return;
+        }
+        Assert.True(expected.Length == actual.Length, $"{what}: expected {expected.Length} values, got {actual.Length}");
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(expected[i].Equals(actual[i]), $"{what}[{i}]: expected {expected[i]:R}, got {actual[i]:R}");
+    }
+
     /// <summary>One value within tol (absolute).</summary>
     public static void Value(double expected, double actual, double tol, string what) =>
         Within([expected], [actual], tol, 0, what);
