@@ -135,10 +135,7 @@ public sealed class NeuronLayer : Layer
         // Pass the state itself (its identity carries the graph) unless the temporal edge is cut.
         using var detached = detachState ? membrane?.Detach() : null;
         using var detachedSpikes = detachState ? recurrentSpikes?.Detach() : null;
-        var current = WithRecurrentInput(x, detachedSpikes ?? recurrentSpikes);
-        var s = trace is { } t
-            ? Ops.NeuronStep(current, detached ?? membrane, Spec, Parameter, t, out var v)
-            : Ops.NeuronStep(current, detached ?? membrane, Spec, Parameter, out v);
+        var s = Ops.NeuronStep(WithRecurrentInput(x, detachedSpikes ?? recurrentSpikes), detached ?? membrane, Spec, Parameter, trace, out var v);
         Replace(ref membrane, TensorScope.Escape(v));
         if (Recurrent is not null) Replace(ref recurrentSpikes, TensorScope.Escape(Ops.Clone(s)));
         return s;

@@ -120,10 +120,10 @@ public static partial class Ops
     /// <param name="previousV">Post-reset state of the previous step, or null for zeros.</param>
     /// <param name="spec">Neuron parameters.</param>
     /// <param name="parameter">The layer's learnable θ, shape [1], when the model has one; else null.</param>
-    /// <param name="trace">The previous trace and where the next one is written (both shaped like <paramref name="current"/>).</param>
+    /// <param name="trace">The previous trace and where the next one is written (both shaped like <paramref name="current"/>); null for none.</param>
     /// <param name="v">The post-reset potential after this step.</param>
     /// <returns>The spikes.</returns>
-    internal static Tensor NeuronStep(Tensor current, Tensor? previousV, NeuronSpec spec, Tensor? parameter, NeuronTrace trace, out Tensor v) =>
+    internal static Tensor NeuronStep(Tensor current, Tensor? previousV, NeuronSpec spec, Tensor? parameter, NeuronTrace? trace, out Tensor v) =>
         RunNeuronStep("NeuronStep", current, previousV, spec, parameter, trace, out v);
 
     private static Tensor RunNeuronStep(string name, Tensor current, Tensor? previousV, NeuronSpec spec, Tensor? parameter, NeuronTrace? trace, out Tensor v)
