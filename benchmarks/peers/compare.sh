@@ -1,10 +1,11 @@
 #!/bin/bash
-# Side-by-side training time of `snn train` (IlgpuSnn, CPU accelerator) and the PyTorch peer (torch_peer.py), plus
-# SGEMM GFLOP/s of our CPU GEMM and of OpenBLAS on the same cores, all in one run. Outside the solution: CI never runs it.
+# Side-by-side training time of `snn train` (IlgpuSnn, CPU accelerator), the PyTorch peer (torch_peer.py) and the
+# TorchSharp peer (torchsharp/), plus SGEMM GFLOP/s of our CPU GEMM and of OpenBLAS on the same cores, all in one run.
+# Outside the solution: CI never runs it.
 #
 # Same net, data order, optimizer, schedule, T, batch and estimator (each peer computes what our estimator computes with
 # its defaults: check_peers.sh shows it weight by weight); one epoch; training time only (ours: the epoch's TrainSeconds
-# from `snn train`; peer: its timed loop). ROUNDS interleaved rounds (ours, peer, ours, peer, ...), median per side.
+# from `snn train`; the peers: their timed loop). ROUNDS interleaved rounds (ours, PyTorch, TorchSharp, ours, ...), median per side.
 # Every side warms up the same way before its clock starts: one untimed iteration on a scratch copy of its net
 # (ours: `snn train`'s device warm-up, which it prints; the peers: --warm-up 1, their default). The CPU-s columns
 # count the whole process, warm-up and data loading included.
@@ -13,7 +14,7 @@
 # Environment: ROUNDS (2), MLP_SAMPLES (60000), CONV_SAMPLES (6000), STEP_CONV_SAMPLES (CONV_SAMPLES: conv samples for
 #              the step-by-step methods sltt, sltt-k, ottt-a, ottt-o, saf-e, saf-f), CASES (model:estimator for both
 #              models and every estimator, plus conv:tt-lbptt-w2b2 = tt-lbptt --window 2 --blocks 2), GEMM (1; 0 skips
-#              the SGEMM section), TORCHSHARP (1: also time the TorchSharp peer, torchsharp/run.sh, in the bptt and sltt cases;
+#              the SGEMM section), TORCHSHARP (1: also time the TorchSharp peer, torchsharp/run.sh, in every case;
 #              0 skips it), THREADS (2, torch, TorchSharp and OpenBLAS threads), OUT (out/peers), BASE_SNN (optional:
 #              the snn.dll of an earlier build, timed in the same rounds as another column), TABLE_ONLY (1: no
 #              measuring, the table of what an earlier, possibly interrupted run left in OUT; with GEMM=0).
@@ -58,7 +59,7 @@ echo "- glibc malloc for every process: $PEER_MALLOC"
 echo "- threads: torch/OpenBLAS $THREADS, IlgpuSnn CPU accelerator one worker per core"
 echo
 
-# The flags of a case's estimator label (ours and the peer take the same ones).
+# The flags of a case's estimator label (ours and both peers take the same ones).
 options() {
   case "$1" in
     sltt-k) echo "--estimator sltt-k --k 2" ;;
@@ -127,8 +128,8 @@ if [ "${TABLE_ONLY:-0}" = 0 ]; then
           --out "$OUT/base-$model-$est" --overwrite
       fi
       measure peer "$model" "$est" $PY "$HERE/torch_peer.py" --model "$model" $opts --train-limit "$n" --threads "$THREADS"
-      if [ "$TORCHSHARP" != 0 ] && { [ "$est" = bptt ] || [ "$est" = sltt ]; }; then
-        measure sharp "$model" "$est" "$HERE/torchsharp/run.sh" --model "$model" --estimator "$est" --train-limit "$n" --threads "$THREADS"
+      if [ "$TORCHSHARP" != 0 ]; then
+        measure sharp "$model" "$est" "$HERE/torchsharp/run.sh" --model "$model" $opts --train-limit "$n" --threads "$THREADS"
       fi
       echo "$(date -u +%H:%M:%S) round $r $model $est: ours $(tail -1 "$OUT/$model-$est-ours.txt") s ($(tail -1 "$OUT/$model-$est-ours-cpu.txt") CPU-s)," \
         "peer $(tail -1 "$OUT/$model-$est-peer.txt") s ($(tail -1 "$OUT/$model-$est-peer-cpu.txt") CPU-s), torchsharp $(tail -1 "$OUT/$model-$est-sharp.txt") s" >&2
