@@ -16,8 +16,9 @@
 #              models and every estimator, plus conv:tt-lbptt-w2b2 = tt-lbptt --window 2 --blocks 2), GEMM (1; 0 skips
 #              the SGEMM section), TORCHSHARP (1: also time the TorchSharp peer, torchsharp/run.sh, in every case;
 #              0 skips it), THREADS (2, torch, TorchSharp and OpenBLAS threads), OUT (out/peers), BASE_SNN (optional:
-#              the snn.dll of an earlier build, timed in the same rounds as another column), TABLE_ONLY (1: no
-#              measuring, the table of what an earlier, possibly interrupted run left in OUT; with GEMM=0).
+#              the snn.dll of an earlier build, timed in the same rounds as another column), PEER_OMP_WAIT (passive: see
+#              below; for a loaded machine), TABLE_ONLY (1: no measuring, the table of what an earlier, possibly
+#              interrupted run left in OUT; with GEMM=0).
 # Needs: python3-torch and python3-numpy from Debian (/usr/bin/python3), libopenblas0-pthread selected for
 # libblas.so.3 (update-alternatives --set libblas.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3),
 # the fashion-mnist dataset package; for TorchSharp: gcc and the TorchSharp-cpu 0.107.0 NuGet package (torchsharp/run.sh
@@ -39,6 +40,11 @@ PY=/usr/bin/python3
 # every process of the run (ours keeps tensors in its own pool); PEER_MALLOC=default keeps glibc's defaults.
 PEER_MALLOC=${PEER_MALLOC:-tuned}
 if [ "$PEER_MALLOC" = tuned ]; then export MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456; fi
+# The peers' libtorch threads wait for work in libgomp, which spins by default: on a machine that other work loads, a
+# spinning thread holds a core the other one needs, and TorchSharp's mlp BPTT took 6.7-11.6 s instead of 2.4-3.7 s with
+# passive waiting (benchmarks/RESULTS.md, 05:11 UTC section). PEER_OMP_WAIT=passive sets OMP_WAIT_POLICY=PASSIVE for
+# every process of the run (ours does not use OpenMP); unset (default) keeps the library's policy, as on a quiet machine.
+if [ "${PEER_OMP_WAIT:-}" = passive ]; then export OMP_WAIT_POLICY=PASSIVE; fi
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$OUT"
 
@@ -55,7 +61,7 @@ echo "# Side-by-side run, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- libblas.so.3 -> $(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu)"
 echo "- torch: $($PY -c 'import torch; print(torch.__version__, "| BLAS", torch.__config__.show().split("BLAS_INFO=")[1].split(",")[0], "| oneDNN", torch.backends.mkldnn.is_available())')"
-echo "- glibc malloc for every process: $PEER_MALLOC"
+echo "- glibc malloc for every process: $PEER_MALLOC; OpenMP wait policy: ${OMP_WAIT_POLICY:-library default}"
 echo "- threads: torch/OpenBLAS $THREADS, IlgpuSnn CPU accelerator one worker per core"
 echo
 
