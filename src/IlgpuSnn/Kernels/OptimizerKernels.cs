@@ -112,7 +112,7 @@ internal static class OptimizerKernels
         device.Kernels.Load<HostSegments, long, long, long, int, HostStepSettings>(HostStepKernel)(
             device.Launch.GridStride(Math.Max(1L, table.Total)), table.Segments, skip is { } s ? HostMemory.Address(s) : 0L, HostMemory.Address(stepCount),
             HostMemory.Address(counts), method, settings);
-        GC.KeepAlive(table);
+        device.Kernels.KeepAlive(table);
     }
 
     /// <summary>One SGD element: d = g + wd·p; with momentum buf = momentum·buf + d, d = nesterov ? d + momentum·buf : buf; returns p − lr·d.</summary>

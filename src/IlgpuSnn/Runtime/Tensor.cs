@@ -138,6 +138,7 @@ public sealed class Tensor : IDisposable
         var t = Empty(device, shape);
         if (data.Length == 0) return t;
         device.Activity.Uploaded();
+        device.RunQueued(); // the block may have held a freed tensor that a recorded kernel still reads or writes
         t.View.CopyFromCPU(device.Accelerator.DefaultStream, data);
         return t;
     }
@@ -170,6 +171,7 @@ public sealed class Tensor : IDisposable
         if (destination.Length < Length) throw new ArgumentException($"CopyTo: destination holds {destination.Length} values, tensor has {Length}.", nameof(destination));
         if (Length == 0) return;
         Device.Activity.Synchronized();
+        Device.RunQueued();
         View.CopyToCPU(Device.Accelerator.DefaultStream, destination[..(int)Length]);
         Device.Accelerator.DefaultStream.Synchronize();
     }
@@ -182,6 +184,7 @@ public sealed class Tensor : IDisposable
         if (source.Length != Length) throw new ArgumentException($"CopyFrom: {source.Length} values for a tensor of shape {Format(shape)} ({Length} elements).", nameof(source));
         if (Length == 0) return;
         Device.Activity.Uploaded();
+        Device.RunQueued(); // a recorded kernel may still read the elements this overwrites
         View.CopyFromCPU(Device.Accelerator.DefaultStream, source);
     }
 
