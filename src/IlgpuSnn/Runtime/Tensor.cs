@@ -70,7 +70,11 @@ public sealed class Tensor : IDisposable
     /// <summary>Whether this tensor is the only one using its memory and spans all of it (so it may be taken over).</summary>
     internal bool IsSoleView => !disposed && offset == 0 && Length == storage.Floats && !storage.IsShared;
 
-    /// <summary>The elements as an ILGPU view, for kernels. Throws after <see cref="Dispose"/>.</summary>
+    /// <summary>
+    /// The elements as an ILGPU view, for kernels. Throws after <see cref="Dispose"/>. The CPU accelerator runs the
+    /// library's kernels when the host next reads (see <see cref="Device.Accelerator"/>): call
+    /// <see cref="Device.Synchronize"/> before using the view with ILGPU directly.
+    /// </summary>
     public ArrayView<float> View
     {
         get
