@@ -43,14 +43,14 @@ internal static class IterationBenchmark
         Console.WriteLine(model != "vgg11"
             ? $"device {device}; the CLI's {model} net, input 1x28x28, batch {batch}, {iterations} timed iterations after 1 warm-up; {DateTime.UtcNow:yyyy-MM-dd}"
             : $"device {device}; VGG-11-like SNN, input 3x{size}x{size}, batch {batch}, width x{width}, {iterations} timed iterations after 1 warm-up; {DateTime.UtcNow:yyyy-MM-dd}");
-        Console.WriteLine("| estimator | T | ms / iteration | host syncs / iteration | launches / iteration | pool peak MiB | driver used MiB |");
-        Console.WriteLine("|---|---|---|---|---|---|---|");
+        Console.WriteLine("| estimator | T | ms / iteration | host syncs / iteration | launches / iteration | CPU hand-offs / iteration | pool peak MiB | driver used MiB |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|");
         foreach (var name in estimators)
             foreach (var t in steps)
             {
-                var (ms, syncs, launches, peak, driver) = Measure(device, model, shape, name, t, batch, width, iterations, profile);
+                var (ms, syncs, launches, handOffs, peak, driver) = Measure(device, model, shape, name, t, batch, width, iterations, profile);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {name} | {t} | {ms:F1} | {syncs:F0} | {launches:F0} | {peak / 1048576.0:F0} | {(driver < 0 ? "-" : (driver / 1048576.0).ToString("F0", CultureInfo.InvariantCulture))} |"));
+                    $"| {name} | {t} | {ms:F1} | {syncs:F0} | {launches:F0} | {handOffs:F0} | {peak / 1048576.0:F0} | {(driver < 0 ? "-" : (driver / 1048576.0).ToString("F0", CultureInfo.InvariantCulture))} |"));
             }
         return 0;
     }
@@ -72,7 +72,7 @@ internal static class IterationBenchmark
         }, seed: 1);
     }
 
-    private static (double Ms, double Syncs, double Launches, long Peak, long Driver) Measure(Device device, string model, int[] shape, string name, int steps, int batch,
+    private static (double Ms, double Syncs, double Launches, double HandOffs, long Peak, long Driver) Measure(Device device, string model, int[] shape, string name, int steps, int batch,
         double width, int iterations, bool profile)
     {
         using var network = model == "vgg11" ? Vgg11(device, shape[1], width) : Models.Create(model, device, shape, 10, new NeuronSpec(Decay: 0.5f), seed: 1);
@@ -93,7 +93,7 @@ internal static class IterationBenchmark
         long before = DriverUsedBytes(device);
         long driverPeak = before;
         var watch = Stopwatch.StartNew();
-        long syncs = 0, launches = 0;
+        long syncs = 0, launches = 0, handOffs = 0;
         for (int i = 0; i < iterations; i++)
         {
             device.Activity.Reset();
@@ -101,11 +101,13 @@ internal static class IterationBenchmark
             syncs += device.Activity.HostSynchronizations;
             launches += device.Activity.KernelLaunches;
             device.Synchronize();
+            handOffs += device.Activity.HostHandOffs; // the CPU accelerator runs its recorded kernels at the synchronisation
             driverPeak = Math.Max(driverPeak, DriverUsedBytes(device));
         }
         watch.Stop();
         if (profile) PrintProfile(device, () => estimator.Run(network, input, loss, context).Dispose());
-        return (watch.Elapsed.TotalMilliseconds / iterations, (double)syncs / iterations, (double)launches / iterations, device.Pool.PeakBytes, driverPeak);
+        return (watch.Elapsed.TotalMilliseconds / iterations, (double)syncs / iterations, (double)launches / iterations, (double)handOffs / iterations,
+            device.Pool.PeakBytes, driverPeak);
     }
 
     /// <summary>Runs one iteration with every launch timed and prints the kernels by time (before the row it belongs to).</summary>

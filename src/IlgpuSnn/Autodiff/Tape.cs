@@ -19,6 +19,7 @@ public sealed class Tape : IDisposable
 {
     [ThreadStatic] private static Tape? recording;
     [ThreadStatic] private static int backwardDepth;
+    [ThreadStatic] private static List<(Tensor Leaf, Tensor Gradient)>? waitingLeafAdds;
 
     private readonly List<TapeNode> nodes = [];
 
@@ -27,6 +28,30 @@ public sealed class Tape : IDisposable
 
     /// <summary>True while a backward pass runs on this thread (used to split MAC counts).</summary>
     public static bool InBackward => backwardDepth > 0;
+
+    /// <summary>
+    /// Inside a backward pass on this thread: the <see cref="Tensor.Grad"/> of <paramref name="input"/> when the backward
+    /// function of an operation may add the input's gradient into it directly (a leaf that requires a gradient and
+    /// already has one from an earlier pass or step), so that it returns null for that input instead of a new tensor:
+    /// one product with beta = 1 (a weight gradient) instead of the product, a temporary and an addition. Additions of
+    /// this pass still waiting for the leaf are made first, so each leaf's gradients add up in order. Null otherwise;
+    /// then the function returns the gradient as usual.
+    /// </summary>
+    /// <param name="input">An input of the operation whose backward runs.</param>
+    /// <returns>The gradient to add into, or null.</returns>
+    public static Tensor? AccumulationTarget(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var waiting = waitingLeafAdds;
+        if (waiting is null || input.HasProducer || !input.RequiresGrad || input.Grad is not { } grad || grad.Length != input.Length) return null;
+        foreach (var (leaf, _) in waiting)
+        {
+            if (!ReferenceEquals(leaf, input)) continue;
+            AddToLeaves(waiting);
+            break;
+        }
+        return grad;
+    }
 
     /// <summary>Number of recorded nodes.</summary>
     public int NodeCount => nodes.Count;
@@ -112,7 +137,9 @@ public sealed class Tape : IDisposable
         var leafAdds = new List<(Tensor Leaf, Tensor Gradient)>();
         backwardDepth++;
         var previous = recording;
+        var previousWaiting = waitingLeafAdds;
         recording = null;
+        waitingLeafAdds = leafAdds;
         try
         {
             using var scope = TensorScope.Begin();
@@ -162,6 +189,7 @@ public sealed class Tape : IDisposable
         finally
         {
             recording = previous;
+            waitingLeafAdds = previousWaiting;
             backwardDepth--;
             Clear();
         }

@@ -44,7 +44,7 @@ internal static class FiniteCheck
         foreach (var x in xs) table.Add(x.Length)[0] = HostMemory.Address(x);
         if (table.Total == 0) return;
         device.Kernels.Load<HostSegments, long>(HostMarkAllKernel)(device.Launch.GridStride(table.Total), table.Segments, HostMemory.Address(flags.SubView(slot, 1)));
-        GC.KeepAlive(table);
+        device.Kernels.KeepAlive(table);
     }
 
     /// <summary>Whether the bit pattern of <paramref name="v"/> is NaN or an infinity (exponent all ones).</summary>

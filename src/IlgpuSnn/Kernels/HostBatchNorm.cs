@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using ILGPU;
@@ -62,7 +61,7 @@ internal static partial class HostBatchNorm
     /// With a Table, Train writes the table's μ, ρ, γ, β instead of normalising (no Out, no x̂), and SumProduct,
     /// Backward and BackwardInput read x for B and recompute x̂ = (x − μ)·ρ from the table, as Train would have written it.
     /// </summary>
-    public static unsafe void Run(Device device, int form, Operands operands, Settings settings)
+    public static void Run(Device device, int form, Operands operands, Settings settings)
     {
         var grid = device.Launch.GridStride(settings.Channels);
         var launch = device.Kernels.Load<int, Operands, Settings, long>(HostKernel);
@@ -71,16 +70,10 @@ internal static partial class HostBatchNorm
             launch(grid, form, operands, settings, 0L);
             return;
         }
-        // The block partials of a row split (the launch returns when every worker has finished).
-        var scratch = ArrayPool<double>.Shared.Rent(checked((int)ScratchLength(settings)));
-        try
-        {
-            fixed (double* partials = scratch) launch(grid, form, operands, settings, (long)partials);
-        }
-        finally
-        {
-            ArrayPool<double>.Shared.Return(scratch);
-        }
+        // The block partials of a row split: pinned, and kept until the kernel has run (it may be recorded, not launched).
+        var scratch = GC.AllocateUninitializedArray<double>(checked((int)ScratchLength(settings)), pinned: true);
+        launch(grid, form, operands, settings, HostMemory.Address(scratch));
+        device.Kernels.KeepAlive(scratch);
     }
 
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run the portable BatchNorm kernels.")]

@@ -25,7 +25,7 @@ internal static partial class HostElementwise
         }
         if (table.Total == 0) return;
         device.Kernels.Load<HostSegments>(AddPairsKernel)(device.Launch.GridStride(table.Total), table.Segments);
-        GC.KeepAlive(table);
+        device.Kernels.KeepAlive(table);
     }
 
     [Kernel(UnsupportedBackends = ["cuda", "opencl"], Reason = "CPU accelerator only: it reads host pointers; GPUs run one Axpby or Copy per pair.")]

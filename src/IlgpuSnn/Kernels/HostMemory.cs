@@ -13,7 +13,7 @@ internal static class HostMemory
 
     /// <summary>
     /// The address of a pinned array's first element as a kernel argument (tables and counters a host kernel reads; the
-    /// CPU accelerator's launch returns when every worker has finished, so the caller keeps the array alive past it).
+    /// launch may only be recorded, so the caller keeps the array alive with <see cref="Runtime.KernelCache.KeepAlive"/>).
     /// </summary>
     public static unsafe long Address<T>(T[] pinned) where T : unmanaged =>
         (long)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));

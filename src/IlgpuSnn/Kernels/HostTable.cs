@@ -5,9 +5,9 @@ namespace IlgpuSnn.Kernels;
 /// accelerator (every launch costs a hand-off to the workers): each entry is a length followed by up to
 /// <see cref="HostSegments.PayloadLongs"/> payload longs (addresses, flags), and the workers split the entries' lengths laid end to end as
 /// <see cref="GridStride.Chunk"/> splits one range (<see cref="HostSegments.Share"/>). The table also holds a counter of
-/// finished workers (<see cref="HostSegments.LastToFinish"/>). The CPU accelerator's launch returns when every worker
-/// has finished, so a caller that keeps the table alive until the launch returns (<see cref="GC.KeepAlive"/>) keeps
-/// every address the kernel reads valid.
+/// finished workers (<see cref="HostSegments.LastToFinish"/>). The launch may only be recorded
+/// (<see cref="Runtime.HostLaunchQueue"/>), so the caller keeps the table alive until the kernel has run
+/// (<see cref="Runtime.KernelCache.KeepAlive"/>).
 /// </summary>
 internal sealed class HostTable
 {

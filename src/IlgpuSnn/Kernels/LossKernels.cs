@@ -135,12 +135,12 @@ internal static class LossKernels
     private static unsafe void HostRowReduction(Device device, HostRowSettings settings, ArrayView<float> logits, ArrayView<float> labels,
         ArrayView<float> partials, ArrayView<float> y)
     {
-        // The CPU accelerator's launch returns when every thread has finished, so the pinned counter outlives its use.
+        // The pinned counter is kept alive until the kernel has run (the launch may only be recorded).
         var finished = GC.AllocateArray<int>(1, pinned: true);
         long counter = HostMemory.Address(finished);
         device.Kernels.Load<long, long, long, long, long, HostRowSettings>(HostRowReductionKernel)(device.Launch.GridStride(partials.Length),
             HostMemory.Address(logits), HostMemory.Address(labels), HostMemory.Address(partials), HostMemory.Address(y), counter, settings);
-        GC.KeepAlive(finished);
+        device.Kernels.KeepAlive(finished);
     }
 
     private static void SumScaled(Device device, ArrayView<float> partials, ArrayView<float> y, float scale, float factor) =>

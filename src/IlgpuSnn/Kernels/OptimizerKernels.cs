@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Runtime;
 using IlgpuSnn.Runtime;
@@ -112,10 +113,11 @@ internal static class OptimizerKernels
         device.Kernels.Load<HostSegments, long, long, long, int, HostStepSettings>(HostStepKernel)(
             device.Launch.GridStride(Math.Max(1L, table.Total)), table.Segments, skip is { } s ? HostMemory.Address(s) : 0L, HostMemory.Address(stepCount),
             HostMemory.Address(counts), method, settings);
-        GC.KeepAlive(table);
+        device.Kernels.KeepAlive(table);
     }
 
     /// <summary>One SGD element: d = g + wd·p; with momentum buf = momentum·buf + d, d = nesterov ? d + momentum·buf : buf; returns p − lr·d.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static float SgdElement(float p, float g, ref float buf, float lr, float momentum, float weightDecay, int useMomentum, int nesterov)
     {
         float d = g;
@@ -130,6 +132,7 @@ internal static class OptimizerKernels
     }
 
     /// <summary>One AdamW element: m += (1 − β1)(g − m); v = β2·v + (1 − β2)·g²; returns p·decay − stepSize·m / (sqrt(v)/sqrt(1 − β2^t) + eps).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static float AdamWElement(float p, float g, ref float m, ref float v, AdamWCoefficients c)
     {
         float pi = p * c.Decay;

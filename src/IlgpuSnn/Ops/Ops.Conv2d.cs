@@ -98,7 +98,11 @@ public static partial class Ops
         {
             var gy = g[0]!;
             Tensor? gx = needX ? Tensor.Empty(device, xShape) : null;
-            Tensor? gw = needW ? Tensor.Empty(device, wShape) : null;
+            // The weight gradient goes into the weight's gradient where it has one (a step after the first).
+            var into = needW ? Tape.AccumulationTarget(weight) : null;
+            Tensor? gw = needW && into is null ? Tensor.Empty(device, wShape) : null;
+            var wTarget = into ?? gw;
+            float firstBeta = into is null ? 0f : 1f;
             Tensor? gb = null;
             if ((needX || needW) && n > 0 && device.Launch.UseHostKernels)
             {
@@ -108,7 +112,7 @@ public static partial class Ops
                     int nb = Math.Min(hostImages, n - n0);
                     var shape = new HostIm2Col.ConvShape(nb, c, h, w, kh, kw, stride, padding, ho, wo);
                     var gySlice = gy.View.SubView(n0 * yImage, nb * yImage);
-                    if (needW) Gemm.RunImplicitWeightGradient(device, gySlice, sx!.View.SubView(n0 * xImage, nb * xImage), gw!.View, o, shape, 1f, n0 == 0 ? 0f : 1f);
+                    if (needW) Gemm.RunImplicitWeightGradient(device, gySlice, sx!.View.SubView(n0 * xImage, nb * xImage), wTarget!.View, o, shape, 1f, n0 == 0 ? firstBeta : 1f);
                     if (needX) Gemm.RunImplicitInputGradient(device, sw!.View, gySlice, gx!.View.SubView(n0 * xImage, nb * xImage), o, shape);
                 }
             }
@@ -124,7 +128,7 @@ public static partial class Ops
                     if (needW)
                     {
                         Im2Col.Forward(device, sx!.View.SubView(n0 * xImage, nb * xImage), col!.View, nb, c, h, w, kh, kw, stride, padding, ho, wo);
-                        Gemm.Run(device, gyc.View, col.View, gw!.View, o, kdim, nb * spatial, false, true, 1f, n0 == 0 ? 0f : 1f);
+                        Gemm.Run(device, gyc.View, col.View, wTarget!.View, o, kdim, nb * spatial, false, true, 1f, n0 == 0 ? firstBeta : 1f);
                     }
                     if (needX)
                     {
@@ -133,9 +137,9 @@ public static partial class Ops
                     }
                 }
             }
-            else if (needW)
+            else if (gw is not null)
             {
-                Elementwise.Fill(device, gw!.View, 0f);
+                Elementwise.Fill(device, gw.View, 0f);
             }
             if (needB)
             {

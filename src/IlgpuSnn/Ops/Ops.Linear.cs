@@ -61,8 +61,10 @@ public static partial class Ops
             }
             if (needW)
             {
-                gw = Tensor.Empty(device, outF, inF);
-                SpikeGemm.WeightGradient(device, gy.View, sx!.View, gw.View, batch, outF, inF);
+                // Into the weight's gradient where it has one (a step after the first), else a new tensor.
+                var into = Tape.AccumulationTarget(weight);
+                if (into is null) gw = Tensor.Empty(device, outF, inF);
+                SpikeGemm.WeightGradient(device, gy.View, sx!.View, (into ?? gw)!.View, batch, outF, inF, 1f, into is null ? 0f : 1f);
             }
             if (needB)
             {

@@ -19,6 +19,7 @@ public sealed class BufferPool : IDisposable
     private const long FineStepFloats = 128;
 
     private readonly Accelerator accelerator;
+    private readonly Action? runQueued;
     private readonly Dictionary<long, Stack<PoolBlock>> cached = [];
     private readonly bool hostHugePages;
     private readonly Lock gate = new();
@@ -28,9 +29,11 @@ public sealed class BufferPool : IDisposable
     private long deviceAllocations;
     private bool disposed;
 
-    internal BufferPool(Accelerator accelerator)
+    /// <summary>A pool of <paramref name="accelerator"/>'s memory; <paramref name="runQueued"/> runs the kernels still recorded (which may read a cached block) before blocks are freed.</summary>
+    internal BufferPool(Accelerator accelerator, Action? runQueued = null)
     {
         this.accelerator = accelerator;
+        this.runQueued = runQueued;
         hostHugePages = accelerator.AcceleratorType == AcceleratorType.CPU && HugePages.Available;
     }
 
@@ -55,6 +58,7 @@ public sealed class BufferPool : IDisposable
     /// <summary>Returns every cached (unused) block to the device.</summary>
     public void ReleaseCached()
     {
+        runQueued?.Invoke();
         lock (gate)
         {
             foreach (var stack in cached.Values)

@@ -25,12 +25,22 @@ public sealed class Device : IDisposable
         this.context = context;
         Accelerator = accelerator;
         Info = info;
-        Pool = new BufferPool(accelerator);
         Launch = new LaunchPlan(accelerator);
-        Kernels = new KernelCache(accelerator, Activity);
+        Kernels = new KernelCache(accelerator, Activity, Launch);
+        Pool = new BufferPool(accelerator, Kernels.Queue is { } queue ? queue.Flush : null);
     }
 
-    /// <summary>The ILGPU accelerator; use it only for interop, all library work goes through tensors.</summary>
+    /// <summary>
+    /// Runs the kernels the CPU accelerator has recorded (<see cref="HostLaunchQueue"/>) before the host touches device
+    /// memory itself (a copy, an upload); nothing to do on GPUs, where the stream orders copies after kernels.
+    /// </summary>
+    internal void RunQueued() => Kernels.Queue?.Flush();
+
+    /// <summary>
+    /// The ILGPU accelerator; use it only for interop, all library work goes through tensors. On the CPU accelerator the
+    /// library records kernels and runs them when the host reads: call <see cref="Synchronize"/> before touching memory
+    /// through the accelerator directly.
+    /// </summary>
     public Accelerator Accelerator { get; }
 
     /// <summary>Which device this is (kind, index, name).</summary>
@@ -132,6 +142,7 @@ public sealed class Device : IDisposable
     {
         ThrowIfDisposed();
         Activity.Synchronized();
+        RunQueued();
         Accelerator.Synchronize();
     }
 
@@ -152,6 +163,7 @@ public sealed class Device : IDisposable
     {
         if (disposed) return;
         disposed = true;
+        RunQueued();
         Accelerator.Synchronize();
         Pool.Dispose();
         Kernels.Dispose();

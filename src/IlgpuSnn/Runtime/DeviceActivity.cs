@@ -16,6 +16,7 @@ public sealed class DeviceActivity
     private long launches;
     private long synchronizations;
     private long uploads;
+    private long handOffs;
     private long kernelLoads;
     private long kernelLoadTicks;
     private readonly ConcurrentDictionary<string, KernelTime> profile = new();
@@ -26,6 +27,12 @@ public sealed class DeviceActivity
 
     /// <summary>Times the host waited for the device (reads to the host and explicit synchronisations).</summary>
     public long HostSynchronizations => Interlocked.Read(ref synchronizations);
+
+    /// <summary>
+    /// ILGPU launches on the CPU accelerator, each a hand-off to its worker threads and a wait for them: a batch of
+    /// recorded kernels (<see cref="HostLaunchQueue"/>) is one, a kernel launched on its own another; 0 on GPUs.
+    /// </summary>
+    public long HostHandOffs => Interlocked.Read(ref handOffs);
 
     /// <summary>Copies of host memory to the device (they do not wait for queued kernels).</summary>
     public long HostUploads => Interlocked.Read(ref uploads);
@@ -59,6 +66,7 @@ public sealed class DeviceActivity
         Interlocked.Exchange(ref launches, 0);
         Interlocked.Exchange(ref synchronizations, 0);
         Interlocked.Exchange(ref uploads, 0);
+        Interlocked.Exchange(ref handOffs, 0);
         Interlocked.Exchange(ref kernelLoads, 0);
         Interlocked.Exchange(ref kernelLoadTicks, 0);
     }
@@ -89,6 +97,8 @@ public sealed class DeviceActivity
     internal void Synchronized() => Interlocked.Increment(ref synchronizations);
 
     internal void Uploaded() => Interlocked.Increment(ref uploads);
+
+    internal void HandedOff() => Interlocked.Increment(ref handOffs);
 }
 
 /// <summary>One kernel's entry in <see cref="DeviceActivity.KernelProfile"/>.</summary>

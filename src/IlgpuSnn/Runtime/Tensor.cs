@@ -70,7 +70,11 @@ public sealed class Tensor : IDisposable
     /// <summary>Whether this tensor is the only one using its memory and spans all of it (so it may be taken over).</summary>
     internal bool IsSoleView => !disposed && offset == 0 && Length == storage.Floats && !storage.IsShared;
 
-    /// <summary>The elements as an ILGPU view, for kernels. Throws after <see cref="Dispose"/>.</summary>
+    /// <summary>
+    /// The elements as an ILGPU view, for kernels. Throws after <see cref="Dispose"/>. The CPU accelerator runs the
+    /// library's kernels when the host next reads (see <see cref="Device.Accelerator"/>): call
+    /// <see cref="Device.Synchronize"/> before using the view with ILGPU directly.
+    /// </summary>
     public ArrayView<float> View
     {
         get
@@ -138,6 +142,7 @@ public sealed class Tensor : IDisposable
         var t = Empty(device, shape);
         if (data.Length == 0) return t;
         device.Activity.Uploaded();
+        device.RunQueued(); // the block may have held a freed tensor that a recorded kernel still reads or writes
         t.View.CopyFromCPU(device.Accelerator.DefaultStream, data);
         return t;
     }
@@ -170,6 +175,7 @@ public sealed class Tensor : IDisposable
         if (destination.Length < Length) throw new ArgumentException($"CopyTo: destination holds {destination.Length} values, tensor has {Length}.", nameof(destination));
         if (Length == 0) return;
         Device.Activity.Synchronized();
+        Device.RunQueued();
         View.CopyToCPU(Device.Accelerator.DefaultStream, destination[..(int)Length]);
         Device.Accelerator.DefaultStream.Synchronize();
     }
@@ -182,6 +188,7 @@ public sealed class Tensor : IDisposable
         if (source.Length != Length) throw new ArgumentException($"CopyFrom: {source.Length} values for a tensor of shape {Format(shape)} ({Length} elements).", nameof(source));
         if (Length == 0) return;
         Device.Activity.Uploaded();
+        Device.RunQueued(); // a recorded kernel may still read the elements this overwrites
         View.CopyFromCPU(Device.Accelerator.DefaultStream, source);
     }
 

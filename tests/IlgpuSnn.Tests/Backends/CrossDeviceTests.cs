@@ -135,6 +135,7 @@ public sealed class CrossDeviceTests(TestDevice fixture) : IDisposable
             using var index = d.Accelerator.Allocate1D<int>(rows);
             Reduce.MaxLastAxis(d, Tensor.FromArray(d, distinct, distinct.Length).View, max.View, index.View, row);
             var indices = new int[rows];
+            d.Synchronize(); // the CPU accelerator records kernels until the host waits; ILGPU's own copy does not
             index.View.CopyToCPU(d.Accelerator.DefaultStream, indices);
             d.Synchronize();
             return (max.ToArray(), indices);

@@ -65,6 +65,7 @@ public static class EventFrames
         frames.MemSetToZero();
         Ops.IntegrateEventFrames(device, timeBuffer.View, eventBuffer.View, offsetBuffer.View, frames.View, options.Frames, (int)options.Split,
             options.DurationUs, new Index2D(width, height), new Index2D(w, h));
+        device.RunQueued(); // the CPU accelerator records kernels; run them before reading through ILGPU directly
         return frames.GetAsArray1D();
     }
 }
