@@ -185,7 +185,7 @@ internal static class OptimizerKernels
             long lo = piece.Lo, hi = piece.Hi;
             if (method == SgdMethod)
             {
-                for (long i = lo; i < hi; i++)
+                for (long i = HostOptimizerVector.Sgd(p, g, a, lo, hi, s); i < hi; i++)
                 {
                     float buf = s.UseMomentum != 0 ? a[i] : 0f;
                     p[i] = SgdElement(p[i], g[i], ref buf, s.LearningRate, s.A, s.B, s.UseMomentum, s.Nesterov);
