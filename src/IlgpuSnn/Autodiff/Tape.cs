@@ -44,12 +44,7 @@ public sealed class Tape : IDisposable
         ArgumentNullException.ThrowIfNull(input);
         var waiting = waitingLeafAdds;
         if (waiting is null || input.HasProducer || !input.RequiresGrad || input.Grad is not { } grad || grad.Length != input.Length) return null;
-        foreach (var (leaf, _) in waiting)
-        {
-            if (!ReferenceEquals(leaf, input)) continue;
-            AddToLeaves(waiting);
-            break;
-        }
+        AddWaiting(input, waiting);
         return grad;
     }
 
@@ -233,12 +228,7 @@ public sealed class Tape : IDisposable
     {
         if (leaf.Grad is not null)
         {
-            foreach (var (waiting, _) in leafAdds)
-            {
-                if (!ReferenceEquals(waiting, leaf)) continue;
-                AddToLeaves(leafAdds);
-                break;
-            }
+            AddWaiting(leaf, leafAdds);
             leafAdds.Add((leaf, g));
             return;
         }
@@ -258,6 +248,20 @@ public sealed class Tape : IDisposable
             leaf.Grad = grad;
         }
         g.Dispose();
+    }
+
+    /// <summary>
+    /// Makes the additions waiting in <paramref name="leafAdds"/> (all of them, in one launch) when one is for
+    /// <paramref name="leaf"/>, so that what comes next for the leaf is added after them.
+    /// </summary>
+    private static void AddWaiting(Tensor leaf, List<(Tensor Leaf, Tensor Gradient)> leafAdds)
+    {
+        foreach (var (waiting, _) in leafAdds)
+        {
+            if (!ReferenceEquals(waiting, leaf)) continue;
+            AddToLeaves(leafAdds);
+            return;
+        }
     }
 
     /// <summary>Adds every waiting gradient to its leaf's gradient in one launch per device, then frees them.</summary>

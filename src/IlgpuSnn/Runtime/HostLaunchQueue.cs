@@ -30,7 +30,6 @@ internal sealed class HostLaunchQueue : IDisposable
     private readonly DeviceActivity activity;
     private GCHandle self;
     private Action[] running = [];
-    private int runningCount;
     private ExceptionDispatchInfo? failure;
     private int arrived;
     private int generation;
@@ -94,7 +93,6 @@ internal sealed class HostLaunchQueue : IDisposable
         {
             if (recorded.Count == 0) return;
             running = [.. recorded];
-            runningCount = running.Length;
             recorded.Clear();
             failure = null;
             try
@@ -104,8 +102,7 @@ internal sealed class HostLaunchQueue : IDisposable
             }
             finally
             {
-                Array.Clear(running);
-                runningCount = 0;
+                running = [];
                 held.Clear();
             }
             var thrown = failure;
@@ -135,8 +132,7 @@ internal sealed class HostLaunchQueue : IDisposable
     private void Run(int threads)
     {
         var calls = running;
-        int count = runningCount;
-        for (int i = 0; i < count; i++)
+        for (int i = 0; i < calls.Length; i++)
         {
             if (Volatile.Read(ref failure) is null)
             {
@@ -149,7 +145,7 @@ internal sealed class HostLaunchQueue : IDisposable
                     Interlocked.CompareExchange(ref failure, ExceptionDispatchInfo.Capture(e), null);
                 }
             }
-            if (i + 1 < count) Barrier(threads);
+            if (i + 1 < calls.Length) Barrier(threads);
         }
     }
 

@@ -44,7 +44,7 @@ internal sealed class KernelCache : IDisposable
         else queue.Hold(value);
     }
 
-    /// <summary>Whether this call is recorded rather than launched; counts it as a launch either way.</summary>
+    /// <summary>Whether this call is recorded rather than launched; a recorded call is counted as a launch here (a launched one in <see cref="Launching"/>).</summary>
     private bool Recorded(KernelConfig config)
     {
         if (queue is null || activity.ProfileKernels || !queue.Accepts(config)) return false;
